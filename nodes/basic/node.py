@@ -1,0 +1,340 @@
+"""Basic nodes: sources, arithmetic, rate conversion, loop delay and file sinks."""
+from __future__ import annotations
+
+import json
+import math
+import os
+import wave
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from psigraph.errors import PsigraphError
+from psigraph.node import Node
+from psigraph.params import Params, param
+from psigraph.ports import Events, In, Out, Signal
+from psigraph.timebase import ticks_in
+
+from . import kernels
+
+RATE_DOC = "a rate name (audio, control, video, ...) or Hz"
+
+
+# ---------------------------------------------------------------- sources / maths
+class SineParams(Params):
+    freq: float = param(440.0, ge=0, unit="Hz", doc="frequency")
+    amp: float = param(1.0, doc="amplitude")
+    phase: float = param(0.0, unit="rad", doc="phase at t = 0")
+    rate: str | float = param("audio", doc=RATE_DOC)
+
+
+@dataclass
+class SineState:
+    k_ref: int = 0          # tick where the current frequency took over
+    cycles_ref: float = 0.0  # phase (in cycles) at k_ref
+
+
+class Sine(Node[SineParams]):
+    """Sine source: y = amp·sin(2π·freq·t + phase); freq and amp change glitch-free."""
+
+    type_id = "sine"
+    category = "source"
+    HOT_PARAMS = frozenset({"freq", "amp"})
+    y = Out(Signal, rate="param:rate", channels=1, doc="the sine")
+
+    def reset(self):
+        self.state = SineState(0, self.params.phase / (2 * math.pi))
+
+    def _cycles(self, k):
+        hz = self.out_specs["y"].rate_hz
+        return self.state.cycles_ref + np.mod(self.params.freq * (k - self.state.k_ref), hz) / hz
+
+    def set_params(self, params):
+        if params.freq != self.params.freq:            # keep phase continuous at the change
+            k, _ = self.ticks("y")
+            self.state = SineState(k, float(np.mod(self._cycles(np.array([k]))[0], 1.0)))
+        self.params = params
+
+    def process(self):
+        k0, n = self.ticks("y")
+        k = np.arange(k0, k0 + n, dtype=np.float64)
+        return (self.params.amp * np.sin(2 * np.pi * self._cycles(k)))[:, None]
+
+
+class GainParams(Params):
+    gain: float = param(1.0, doc="linear gain")
+
+
+class Gain(Node[GainParams]):
+    """Multiply by a gain (hot: changes at the exact scheduled sample)."""
+
+    type_id = "gain"
+    aliases = ("amp",)
+    HOT_PARAMS = frozenset({"gain"})
+    x = In(Signal)
+    y = Out(Signal, like="x")
+
+    def process(self, x):
+        return x * self.params.gain
+
+
+class Add(Node):
+    """Sum of two signals of the same rate and channels."""
+
+    type_id = "add"
+    a = In(Signal)
+    b = In(Signal, like="a")
+    y = Out(Signal, like="a")
+
+    def process(self, a, b):
+        return a + b
+
+
+# ---------------------------------------------------------------- delay
+class DelayParams(Params):
+    ticks: int = param(1, ge=1, doc="delay in ticks of the signal's rate")
+
+
+@dataclass
+class DelayState:
+    buf: np.ndarray = field(default_factory=lambda: np.zeros((0, 1)))
+
+
+class Delay(Node[DelayParams]):
+    """Delay by a whole number of ticks; the only way to close a feedback loop."""
+
+    type_id = "delay"
+    IS_DELAY = True
+    x = In(Signal)
+    y = Out(Signal, like="x")
+
+    def reset(self):
+        spec = self.in_specs["x"]
+        self.state = DelayState(np.zeros((self.params.ticks, spec.channels)))
+
+    def max_span(self) -> int:
+        """Largest span (master samples) that emit() can serve before its input is known."""
+        return self.params.ticks * self.in_specs["x"].period
+
+    def process(self, x):
+        z = np.concatenate([self.state.buf, x])
+        self.state.buf = z[len(x):]
+        return z[: len(x)]
+
+    def emit(self):
+        _, n = self.ticks("y")
+        return self.state.buf[:n].copy()
+
+    def absorb(self, x):
+        self.state.buf = np.concatenate([self.state.buf[len(x):], x])
+
+
+# ---------------------------------------------------------------- rate conversion
+class RateParams(Params):
+    rate: str | float = param("audio", doc="output " + RATE_DOC)
+
+
+@dataclass
+class HoldState:
+    last: np.ndarray
+
+
+class Hold(Node[RateParams]):
+    """Zero-order hold: each output sample repeats the latest input sample at or before it."""
+
+    type_id = "hold"
+    category = "rate"
+    x = In(Signal)
+    y = Out(Signal, rate="param:rate", like="x")
+
+    def reset(self):
+        self.state = HoldState(np.zeros(self.in_specs["x"].channels))
+
+    def process(self, x):
+        pi, po = self.in_specs["x"].period, self.out_specs["y"].period
+        ki, ni = ticks_in(self.t0, self.t1, pi)
+        ko, no = ticks_in(self.t0, self.t1, po)
+        if no == 0:
+            if ni:
+                self.state.last = x[-1].copy()
+            return np.zeros((0, x.shape[1]))
+        idx = np.searchsorted((ki + np.arange(ni)) * pi, (ko + np.arange(no)) * po, side="right") - 1
+        src = np.vstack([self.state.last[None, :], x])
+        if ni:
+            self.state.last = x[-1].copy()
+        return src[idx + 1]
+
+
+@dataclass
+class FirState:
+    hist: np.ndarray
+
+
+class Decimate(Node[RateParams]):
+    """Anti-aliased integer down-sampling (causal windowed-sinc FIR, then keep every M-th sample)."""
+
+    type_id = "decimate"
+    category = "rate"
+    x = In(Signal)
+    y = Out(Signal, rate="param:rate", like="x")
+
+    def reset(self):
+        pi, po = self.in_specs["x"].period, self.out_specs["y"].period
+        if po % pi:
+            raise PsigraphError(f"decimate: output rate must divide the input rate (ratio {pi}/{po} is not an integer)",
+                                where=getattr(self, "node_id", "decimate"), hint="use a resample node instead")
+        m = po // pi
+        taps = 8 * m + 1 if m > 1 else 1
+        self.h = kernels.lowpass_fir(0.45 / m, taps) if m > 1 else np.ones(1)
+        self.state = FirState(np.zeros((taps - 1, self.in_specs["x"].channels)))
+
+    def process(self, x):
+        pi, po = self.in_specs["x"].period, self.out_specs["y"].period
+        ki, ni = ticks_in(self.t0, self.t1, pi)
+        ko, no = ticks_in(self.t0, self.t1, po)
+        z = np.ascontiguousarray(np.vstack([self.state.hist, x]))
+        hl = len(self.state.hist)
+        out = np.empty((no, x.shape[1]))
+        if no:
+            idx = ((ko + np.arange(no)) * (po // pi) - ki + hl).astype(np.int64)
+            kernels._fir_at(z, idx, self.h, out)
+        if ni:
+            self.state.hist = z[len(z) - hl:].copy() if hl else z[:0]
+        return out
+
+
+@dataclass
+class ResampleState:
+    hist: np.ndarray
+    first: int        # absolute tick index of hist[0]
+
+
+class Resample(Node[RateParams]):
+    """Polyphase windowed-sinc resampling to any rate (causal: delayed by half the kernel)."""
+
+    type_id = "resample"
+    category = "rate"
+    x = In(Signal)
+    y = Out(Signal, rate="param:rate", like="x")
+    ZERO_CROSSINGS = 8
+
+    def reset(self):
+        spec_i, spec_o = self.in_specs["x"], self.out_specs["y"]
+        pi = spec_i.period
+        fin, fout = spec_i.rate_hz, spec_o.rate_hz
+        fc = 0.45 * min(fin, fout)
+        self.lh = int(math.ceil(self.ZERO_CROSSINGS * fin / (2 * fc)))
+        self.delay = self.lh * pi                      # master samples
+        m = np.arange(2 * self.lh)
+        phase = np.arange(pi)[:, None]
+        tau = (phase + (self.lh - 1 - m)[None, :] * pi) / self.master_rate   # centre minus input time (s)
+        win = np.cos(np.pi * tau * self.master_rate / (2 * self.lh * pi)) ** 2  # Hann-like, zero at edges
+        self.table = np.ascontiguousarray((2 * fc / fin) * np.sinc(2 * fc * tau) * win)
+        self.state = ResampleState(np.zeros((0, spec_i.channels)), 0)
+
+    def process(self, x):
+        pi, po = self.in_specs["x"].period, self.out_specs["y"].period
+        ki, ni = ticks_in(self.t0, self.t1, pi)
+        ko, no = ticks_in(self.t0, self.t1, po)
+        if not len(self.state.hist):
+            self.state.first = ki
+        z = np.ascontiguousarray(np.vstack([self.state.hist, x]))
+        out = np.empty((no, x.shape[1]))
+        if no:
+            centers = ((ko + np.arange(no)) * po - self.delay).astype(np.int64)
+            kernels._polyphase(z, self.state.first, centers, pi, self.table, self.lh, out)
+        keep = 2 * self.lh + 1
+        if len(z) > keep:
+            self.state.first += len(z) - keep
+            z = z[len(z) - keep:]
+        self.state.hist = z.copy()
+        return out
+
+
+# ---------------------------------------------------------------- sinks
+class PathParams(Params):
+    path: str = param("out", doc="output file path")
+
+
+@dataclass
+class SinkState:
+    chunks: list = field(default_factory=list)
+
+
+def _atomic_write(path: str, write) -> None:
+    """Write through a temporary file and rename, so an existing file is never left half-written."""
+    d = os.path.dirname(os.path.abspath(path))
+    os.makedirs(d, exist_ok=True)
+    tmp = path + ".part"
+    with open(tmp, "wb") as f:
+        write(f)
+    os.replace(tmp, path)
+
+
+class NpySink(Node[PathParams]):
+    """Write every received sample as a float64 .npy array of shape (n, channels)."""
+
+    type_id = "npy_sink"
+    category = "sink"
+    x = In(Signal)
+
+    def reset(self):
+        self.state = SinkState()
+
+    def process(self, x):
+        if len(x):
+            self.state.chunks.append(np.asarray(x, dtype=np.float64))
+
+    def data(self) -> np.ndarray:
+        ch = self.in_specs["x"].channels
+        return np.concatenate(self.state.chunks) if self.state.chunks else np.zeros((0, ch))
+
+    def flush(self):
+        _atomic_write(self.params.path, lambda f: np.save(f, self.data()))
+
+
+class WavSink(NpySink):
+    """Write 16-bit PCM WAV at the input's rate (clipped to [-1, 1])."""
+
+    type_id = "wav_sink"
+
+    def flush(self):
+        hz = self.in_specs["x"].rate_hz
+        if hz != int(hz):
+            raise PsigraphError(f"wav_sink needs an integer sample rate (got {hz} Hz)", where=self.params.path)
+        pcm = (np.clip(self.data(), -1.0, 1.0) * 32767.0).round().astype("<i2")
+
+        def write(f):
+            with wave.open(f, "wb") as w:
+                w.setnchannels(pcm.shape[1])
+                w.setsampwidth(2)
+                w.setframerate(int(hz))
+                w.writeframes(pcm.tobytes())
+        _atomic_write(self.params.path, write)
+
+
+def _jsonable(v):
+    if isinstance(v, np.ndarray):
+        return v.tolist()
+    if isinstance(v, np.generic):
+        return v.item()
+    return str(v)
+
+
+class EventsSink(Node[PathParams]):
+    """Write received events as JSON Lines: {"t": master index, "time": s, "kind": ..., "payload": ...}."""
+
+    type_id = "events_sink"
+    category = "sink"
+    x = In(Events)
+
+    def reset(self):
+        self.state = SinkState()
+
+    def process(self, x):
+        self.state.chunks.extend(x)
+
+    def flush(self):
+        lines = [json.dumps({"t": int(e.t), "time": e.t / self.master_rate, "kind": e.kind, "payload": e.payload},
+                            default=_jsonable, sort_keys=True) for e in self.state.chunks]
+        _atomic_write(self.params.path, lambda f: f.write(("\n".join(lines) + ("\n" if lines else "")).encode()))

@@ -1,0 +1,79 @@
+"""The psigraph error hierarchy: every user-facing failure names where, what and how to fix."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+class PsigraphError(Exception):
+    """Base class. ``where`` locates the problem, ``hint`` says how to fix it."""
+
+    def __init__(self, message: str, *, where: str = "", expected: str = "", got: str = "", hint: str = ""):
+        self.message, self.where, self.expected, self.got, self.hint = message, where, expected, got, hint
+        super().__init__(self.line())
+
+    def line(self) -> str:
+        """The error as one line: ``where: error: message (hint)``."""
+        text = self.message
+        if self.expected or self.got:
+            text += f" (expected {self.expected or '?'}, got {self.got or '?'})"
+        if self.hint:
+            text += f"; {self.hint}"
+        return f"{self.where}: error: {text}" if self.where else f"error: {text}"
+
+
+class ParamError(PsigraphError):
+    """A parameter value is missing, of the wrong type or out of range."""
+
+
+class PortError(PsigraphError):
+    """A port is unknown, or two ports cannot be connected."""
+
+
+class RateError(PortError):
+    """Two connected ports run at different rates, or a rate is not a divisor of the master rate."""
+
+
+class CycleError(PsigraphError):
+    """A feedback loop has no explicit delay."""
+
+
+class RegistryError(PsigraphError):
+    """A node type id is unknown or registered twice."""
+
+
+class GraphError(PsigraphError):
+    """A graph edit or structural check failed."""
+
+
+class SchedulingError(PsigraphError):
+    """A timed change cannot be scheduled (unknown param, not hot, time in the past)."""
+
+
+@dataclass(frozen=True)
+class Issue:
+    """One problem found in a graph file."""
+
+    path: str          # dotted location inside the document, e.g. nodes.core.params.n
+    message: str
+    line: int | None = None
+    file: str = ""
+    severity: str = "error"
+
+    def format(self) -> str:
+        loc = self.file or "<graph>"
+        if self.line is not None:
+            loc += f":{self.line}"
+        where = f" {self.path}:" if self.path else ""
+        return f"{loc}:{where} {self.severity}: {self.message}"
+
+
+class GraphFileError(PsigraphError):
+    """A graph file has one or more problems; ``issues`` lists all of them."""
+
+    def __init__(self, issues: list[Issue]):
+        self.issues = list(issues)
+        super().__init__("; ".join(i.format() for i in self.issues[:3]) +
+                         (f" (+{len(self.issues) - 3} more)" if len(self.issues) > 3 else ""))
+
+    def line(self) -> str:  # each issue is already a located line
+        return "\n".join(i.format() for i in getattr(self, "issues", [])) or self.message

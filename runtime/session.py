@@ -1,0 +1,430 @@
+"""Session: instantiate a Graph and run it over master time, offline or stepped by a real-time runner.
+
+The scheduler advances in chunks of master samples. In each chunk every node,
+in topological order, is called once per *sub-span*: the chunk is split at the
+times of the node's input events, value changes and scheduled parameter
+changes, so timed changes take effect at their exact sample whatever the block
+size. Delay nodes that close a feedback loop emit first (from their state) and
+absorb their input at the end of the chunk; chunks are capped so that no loop
+ever needs a sample that has not been computed.
+"""
+from __future__ import annotations
+
+import bisect
+import os
+import time
+import zlib
+from dataclasses import dataclass, field
+from fractions import Fraction
+from typing import Any
+
+import numpy as np
+
+from psigraph import registry
+from psigraph.compile import Resolved, analyze, execution_order
+from psigraph.errors import GraphFileError, PsigraphError, SchedulingError
+from psigraph.graph import Edge, Graph, NodeSpec
+from psigraph.ports import Event, Events, Signal, SignalSpec, Value
+from psigraph.timebase import ticks_in
+from psigraph.util import did_you_mean, split_ref
+
+from .taps import Tap
+
+DEFAULT_BLOCK = 480
+
+
+@dataclass
+class _Input:
+    port: str
+    kind: type
+    src: tuple | None            # (node id, port) for signal inputs
+    queue: list = field(default_factory=list)   # pending events (sorted by t) for events/value inputs
+    value: Any = None            # current value (Value inputs)
+    period: int = 0
+
+
+@dataclass
+class _Slot:
+    nid: str
+    node: Any
+    inputs: list
+    outputs: list                # [(port, kind, spec|None)]
+    consumers: dict              # out port -> list of _Input (events/value routing)
+    periods: tuple               # periods of every signal port (to skip empty spans)
+    always: bool                 # no signal ports: call every chunk
+    loop_delay: bool = False
+    changes: list = field(default_factory=list)  # [(t, seq, name, value)]
+    empty: dict = field(default_factory=dict)
+    calls: int = 0
+    total_ns: int = 0
+    max_ns: int = 0
+
+
+class Session:
+    """Run a graph. ``Session(graph, block=N)`` then ``tap``, ``schedule``, ``run``."""
+
+    def __init__(self, graph: Graph | str, block: int = DEFAULT_BLOCK, *, seed: int | None = None,
+                 out_dir: str | None = None, params: dict | None = None):
+        if isinstance(graph, (str, os.PathLike)):
+            from psigraph import load
+            graph = load(graph)
+        graph = graph.copy()
+        if seed is not None:
+            graph.seed = int(seed)
+        for ref, value in (params or {}).items():
+            nid, name = split_ref(ref, "param")
+            if nid not in graph.nodes:
+                raise PsigraphError(f"unknown node {nid!r}" + did_you_mean(nid, graph.nodes), where=ref)
+            graph.nodes[nid].params[name] = value
+        if out_dir:
+            _redirect_paths(graph, out_dir)
+        if int(block) < 1:
+            raise PsigraphError(f"block must be >= 1 master samples (got {block})")
+        self.block = int(block)
+        self.graph = graph
+        _insert_edge_delays(graph)
+        res, issues = analyze(graph)
+        if issues:
+            raise GraphFileError(issues)
+        self.resolved: Resolved = res
+        self.timebase = res.timebase
+        self.master_rate = res.timebase.master_rate
+        self.now = 0
+        self._taps: dict[tuple, list[Tap]] = {}
+        self._sig: dict[tuple, np.ndarray] = {}
+        self._seq = 0
+        self._wall_ns = 0
+        self._build()
+
+    # ---- construction ---------------------------------------------------------
+    def _build(self) -> None:
+        res = self.resolved
+        self.order = execution_order(res)
+        self.slots: dict[str, _Slot] = {}
+        loop_nodes = _nodes_on_delay_loops(res)
+        for nid in self.order:
+            cls, params = res.classes[nid], res.params[nid]
+            node = cls(params)
+            node.master_rate = self.master_rate
+            node.seed = (self.graph.seed * 1_000_003 + zlib.crc32(nid.encode())) & 0x7FFFFFFF
+            node.node_id = nid
+            node.timebase = self.timebase
+            node.in_specs = dict(res.in_specs.get(nid, {}))
+            node.out_specs = dict(res.out_specs.get(nid, {}))
+            inputs = []
+            for port, decl in cls.inputs().items():
+                srcs = res.sources.get((nid, port), [])
+                spec = node.in_specs.get(port)
+                inp = _Input(port, decl.kind, (srcs[0].src, srcs[0].src_port) if srcs and decl.kind is Signal else None,
+                             value=decl.default, period=spec.period if spec else 0)
+                inputs.append(inp)
+            outputs = [(p, d.kind, node.out_specs.get(p)) for p, d in cls.outputs().items()]
+            periods = tuple(i.period for i in inputs if i.kind is Signal and i.src) + \
+                tuple(s.period for _, k, s in outputs if k is Signal and s)
+            self.slots[nid] = _Slot(nid, node, inputs, outputs, {}, periods, always=not periods,
+                                    loop_delay=bool(cls.IS_DELAY and nid in loop_nodes))
+        # route events / values to consumer queues
+        for (dst, port), edges in res.sources.items():
+            inp = next(i for i in self.slots[dst].inputs if i.port == port)
+            if inp.kind is Signal:
+                continue
+            for e in edges:
+                self.slots[e.src].consumers.setdefault(e.src_port, []).append(inp)
+        self.loop_limit = None
+        for s in self.slots.values():
+            if s.loop_delay:
+                lim = s.node.max_span()
+                self.loop_limit = lim if self.loop_limit is None else min(self.loop_limit, lim)
+        for s in self.slots.values():
+            s.node.t0 = s.node.t1 = 0
+            s.node.reset()
+
+    # ---- public API ------------------------------------------------------------
+    def tap(self, ref: str, *, capacity: int | None = None, every: int = 1):
+        """Observe ``node.port``. Before a run: registers and returns a :class:`Tap`.
+        After a run: returns the samples of the tap registered earlier (numpy array,
+        or the list of events)."""
+        nid, port = split_ref(ref)
+        key = self._output_key(nid, port)
+        if self.now > 0:
+            for t in self._taps.get(key, []):
+                if t.ref == ref:
+                    return t.data
+            raise SchedulingError(f"tap {ref!r} was not registered before the run",
+                                  hint="call session.tap(...) before session.run(...)")
+        slot = self.slots[key[0]]
+        kind, spec = next((k, s) for p, k, s in slot.outputs if p == key[1])
+        tap = Tap(ref, kind.name, spec.channels if spec else 1, capacity, every)
+        self._taps.setdefault(key, []).append(tap)
+        return tap
+
+    def _output_key(self, nid: str, port: str) -> tuple:
+        if nid not in self.slots:
+            raise PsigraphError(f"unknown node {nid!r}" + did_you_mean(nid, self.slots))
+        cls = type(self.slots[nid].node)
+        if port in cls.outputs():
+            return (nid, port)
+        if port in cls.inputs():
+            srcs = self.resolved.sources.get((nid, port))
+            if not srcs:
+                raise PsigraphError(f"input {nid}.{port} is not connected; nothing to tap")
+            return (srcs[0].src, srcs[0].src_port)
+        raise PsigraphError(f"node {nid!r} has no port {port!r}" + did_you_mean(port, cls.ports()))
+
+    def schedule(self, t: float, ref: str, value: Any) -> None:
+        """Change ``node.param`` to ``value`` at time ``t`` seconds (sample-accurate)."""
+        nid, name = split_ref(ref, "param")
+        if nid not in self.slots:
+            raise SchedulingError(f"unknown node {nid!r}" + did_you_mean(nid, self.slots), where=ref)
+        node = self.slots[nid].node
+        names = [f.name for f in node.Params.fields()]
+        if name not in names:
+            raise SchedulingError(f"node {nid!r} has no param {name!r}" + did_you_mean(name, names), where=ref)
+        if name not in node.HOT_PARAMS:
+            raise SchedulingError(f"param {name!r} of {type(node).type_id} cannot change during a run",
+                                  where=ref, hint=f"hot params: {', '.join(sorted(node.HOT_PARAMS)) or '(none)'}")
+        node.params.replace(**{name: value})         # validate now, not at sample k
+        k = int(Fraction(str(t)) * self.master_rate) if not isinstance(t, int) else t * self.master_rate
+        if k < self.now:
+            raise SchedulingError(f"time {t} s is in the past (now {self.now / self.master_rate} s)", where=ref)
+        self._seq += 1
+        bisect.insort(self.slots[nid].changes, (k, self._seq, name, value), key=lambda c: (c[0], c[1]))
+
+    def post(self, ref: str, event: Event) -> None:
+        """Deliver an event to input ``node.port`` (events or value input) from outside the graph."""
+        nid, port = split_ref(ref)
+        inp = next((i for i in self.slots[nid].inputs if i.port == port), None)
+        if inp is None or inp.kind is Signal:
+            raise PsigraphError(f"{ref} is not an events or value input")
+        if event.t < self.now:
+            event = event._replace(t=self.now)
+        bisect.insort(inp.queue, event, key=lambda e: e.t)
+
+    def run(self, duration: float | None = None, *, until: int | None = None) -> "Session":
+        """Advance by ``duration`` seconds (or to master index ``until``), then flush sinks."""
+        if until is None:
+            if duration is None:
+                raise PsigraphError("run() needs a duration in seconds (or until=master index)")
+            until = self.now + int(round(Fraction(str(duration)) * self.master_rate))
+        self.advance_to(until)
+        self.flush()
+        return self
+
+    def advance_to(self, end: int, block: int | None = None) -> None:
+        """Process master time up to ``end`` in chunks of at most ``block`` samples."""
+        step = int(block or self.block)
+        if self.loop_limit:
+            step = min(step, self.loop_limit)
+        start = time.perf_counter_ns()
+        while self.now < end:
+            t1 = min(end, self.now + step)
+            self._chunk(self.now, t1)
+            self.now = t1
+        self._wall_ns += time.perf_counter_ns() - start
+
+    def stream(self, ref: str, duration: float, block: int | None = None):
+        """Yield the samples of output ``ref`` block by block as they are computed."""
+        key = self._output_key(*split_ref(ref))
+        tap = Tap(ref, "signal", 1)
+        self._taps.setdefault(key, []).append(tap)
+        end = self.now + int(round(Fraction(str(duration)) * self.master_rate))
+        step = int(block or self.block)
+        try:
+            while self.now < end:
+                self.advance_to(min(end, self.now + step), block)
+                data = tap.data
+                tap.clear()
+                if len(data):
+                    yield data
+        finally:
+            self._taps[key].remove(tap)
+            self.flush()
+
+    def flush(self) -> None:
+        for s in self.slots.values():
+            s.node.flush()
+
+    def close(self) -> None:
+        """Flush and release every node (files, devices)."""
+        self.flush()
+        for s in self.slots.values():
+            s.node.close()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+    def profile(self) -> dict:
+        """Per node: calls, mean and max µs per call, share of real time."""
+        sim_s = self.now / self.master_rate or 1e-12
+        out = {}
+        for nid, s in self.slots.items():
+            out[nid] = {"calls": s.calls, "mean_us": (s.total_ns / s.calls / 1e3) if s.calls else 0.0,
+                        "max_us": s.max_ns / 1e3, "share": s.total_ns / 1e9 / sim_s}
+        return out
+
+    def node(self, nid: str):
+        """The live node instance (for inspection in tests and the editor)."""
+        return self.slots[nid].node
+
+    # ---- the scheduler ----------------------------------------------------------
+    def _chunk(self, t0: int, t1: int) -> None:
+        sig = self._sig
+        loop = [s for s in self.slots.values() if s.loop_delay]
+        for s in loop:                                  # loop delays speak first
+            n = s.node
+            n.t0, n.t1 = t0, t1
+            y = n.emit()
+            self._store(s, {"y": y}, t0, t1)
+        for nid in self.order:
+            s = self.slots[nid]
+            if s.loop_delay:
+                continue
+            self._run_slot(s, t0, t1)
+        for s in loop:
+            n = s.node
+            n.t0, n.t1 = t0, t1
+            n.absorb(sig[s.inputs[0].src])
+
+    def _run_slot(self, s: _Slot, t0: int, t1: int) -> None:
+        node = s.node
+        cuts = set()
+        for inp in s.inputs:
+            if inp.kind is not Signal and inp.queue and inp.queue[0].t < t1:
+                for e in inp.queue:
+                    if e.t >= t1:
+                        break
+                    cuts.add(max(e.t, t0))
+        has_changes = bool(s.changes) and s.changes[0][0] < t1
+        if has_changes:
+            cuts.update(max(c[0], t0) for c in s.changes if c[0] < t1)
+        if not s.always and not cuts:
+            if all(-(-t1 // p) == -(-t0 // p) for p in s.periods):
+                for port, kind, spec in s.outputs:      # nothing to do in this span
+                    if kind is Signal:
+                        self._sig[(s.nid, port)] = s.empty.setdefault(port, spec.empty())
+                return
+        cuts.discard(t0)
+        bounds = [t0] + sorted(cuts) + [t1]
+        sig = self._sig
+        full = {inp.port: sig[inp.src] for inp in s.inputs if inp.kind is Signal and inp.src}
+        parts: dict[str, list] = {}
+        for a, b in zip(bounds, bounds[1:]):
+            node.t0, node.t1 = a, b
+            while s.changes and s.changes[0][0] <= a:
+                _, _, name, value = s.changes.pop(0)
+                node.set_params(node.params.replace(**{name: value}))
+            kwargs = {}
+            for inp in s.inputs:
+                if inp.kind is Signal:
+                    if inp.src is None:
+                        kwargs[inp.port] = None
+                        continue
+                    arr = full[inp.port]
+                    if len(bounds) == 2:
+                        kwargs[inp.port] = arr
+                    else:
+                        off = ticks_in(t0, a, inp.period)[1]
+                        n = ticks_in(a, b, inp.period)[1]
+                        kwargs[inp.port] = arr[off:off + n]
+                elif inp.kind is Events:
+                    evs = []
+                    while inp.queue and inp.queue[0].t < b:
+                        evs.append(inp.queue.pop(0))
+                    kwargs[inp.port] = evs
+                else:
+                    while inp.queue and inp.queue[0].t < b:
+                        inp.value = inp.queue.pop(0).payload
+                    kwargs[inp.port] = inp.value
+            c0 = time.perf_counter_ns()
+            try:
+                out = node.process(**kwargs)
+            except PsigraphError:
+                raise
+            except Exception as exc:
+                raise PsigraphError(f"node {s.nid!r} ({type(node).type_id}) failed in span "
+                                    f"[{a}, {b}): {type(exc).__name__}: {exc}") from exc
+            dt = time.perf_counter_ns() - c0
+            s.calls += 1
+            s.total_ns += dt
+            if dt > s.max_ns:
+                s.max_ns = dt
+            if len(s.outputs) == 1 and not isinstance(out, dict):
+                out = {s.outputs[0][0]: out}
+            for port, kind, _ in s.outputs:
+                parts.setdefault(port, []).append(None if out is None else out.get(port))
+        merged = {}
+        for port, kind, spec in s.outputs:
+            chunks = parts.get(port, [])
+            if kind is Signal:
+                merged[port] = chunks[0] if len(chunks) == 1 else np.concatenate(
+                    [c if c is not None else np.zeros((0, spec.channels)) for c in chunks])
+            elif kind is Events:
+                merged[port] = [e for c in chunks if c for e in c]
+            else:
+                vals = [c for c in chunks if c is not None]
+                merged[port] = vals[-1] if vals else None
+        self._store(s, merged, t0, t1)
+
+    def _store(self, s: _Slot, out: dict, t0: int, t1: int) -> None:
+        for port, kind, spec in s.outputs:
+            val = out.get(port)
+            key = (s.nid, port)
+            if kind is Signal:
+                k0, n = ticks_in(t0, t1, spec.period)
+                if val is None or getattr(val, "ndim", 0) != 2 or val.shape[0] != n or val.shape[1] != spec.channels:
+                    got = getattr(val, "shape", type(val).__name__)
+                    raise PsigraphError(f"node {s.nid!r} ({type(s.node).type_id}) returned {got} on port {port!r} "
+                                        f"for span [{t0}, {t1}); expected shape ({n}, {spec.channels})")
+                self._sig[key] = val
+                for tap in self._taps.get(key, ()):
+                    tap.push(val, k0)
+                continue
+            if kind is Events:
+                evs = [e if e.t >= t0 else e._replace(t=t0) for e in (val or [])]
+            else:
+                evs = [] if val is None else [Event(t0, "value", val)]
+            if not evs:
+                continue
+            for tap in self._taps.get(key, ()):
+                tap.push(evs)
+            for inp in s.consumers.get(port, ()):
+                for e in evs:
+                    bisect.insort(inp.queue, e, key=lambda e: e.t)
+
+
+def _redirect_paths(graph: Graph, out_dir: str) -> None:
+    """Put every relative ``path`` param of a sink under ``out_dir``."""
+    os.makedirs(out_dir, exist_ok=True)
+    for spec in graph.nodes.values():
+        p = spec.params.get("path")
+        if isinstance(p, str) and p and not os.path.isabs(p):
+            spec.params["path"] = os.path.join(out_dir, p)
+
+
+def _insert_edge_delays(graph: Graph) -> None:
+    """Replace every edge with ``delay: N`` by an explicit delay node (ticks=N)."""
+    new_edges = []
+    for i, e in enumerate(graph.edges):
+        if not e.delay:
+            new_edges.append(e)
+            continue
+        nid = f"_delay_{e.src}_{e.src_port}_{e.dst}_{e.dst_port}"
+        graph.nodes[nid] = NodeSpec("delay", {"ticks": int(e.delay)})
+        new_edges += [Edge(e.src, e.src_port, nid, "x"), Edge(nid, "y", e.dst, e.dst_port)]
+    graph.edges = new_edges
+
+
+def _nodes_on_delay_loops(res: Resolved) -> set:
+    import networkx as nx
+    g = nx.DiGraph()
+    for (dst, _), edges in res.sources.items():
+        for e in edges:
+            g.add_edge(e.src, dst)
+    out = set()
+    for comp in nx.strongly_connected_components(g):
+        if len(comp) > 1:
+            out |= comp
+    return out
