@@ -192,11 +192,13 @@ def _check_cycles(res: Resolved, edges, add) -> None:
         if e.delay or getattr(res.classes.get(e.dst), "IS_DELAY", False):
             continue
         g.add_edge(e.src, e.dst, label=f"{e.src}.{e.src_port} -> {e.dst}.{e.dst_port}", index=i)
-    for cyc in nx.simple_cycles(g):
+    for cyc in sorted(nx.simple_cycles(g)):
+        i0 = cyc.index(min(cyc))
+        cyc = cyc[i0:] + cyc[:i0]
         hops = [g.edges[a, b] for a, b in zip(cyc, cyc[1:] + cyc[:1])]
         text = " -> ".join([cyc[0]] + cyc[1:] + [cyc[0]])
         add(f"edges.{min(h['index'] for h in hops)}",
-            f"zero-delay cycle {text}; put a delay node (ticks >= 1) or 'delay: N' on one of its edges")
+            f"zero-delay cycle {text} (via {', '.join(h['label'] for h in hops)}); put a delay node (ticks >= 1) or 'delay: N' on one of its edges")
 
 
 def execution_order(res: Resolved) -> list[str]:

@@ -96,6 +96,21 @@ class Node(Generic[P]):
             "params": cls.Params.describe(), "hot_params": sorted(cls.HOT_PARAMS),
         }
 
+    @classmethod
+    def example_input_specs(cls, params: Params, timebase) -> dict:
+        """Input specs used by the contract test harness (override when channel labels matter)."""
+        from .ports import Signal
+        specs = {}
+        for name, decl in cls.inputs().items():
+            if decl.kind is not Signal:
+                continue
+            rate = decl.rate if decl.rate is not None else "control"
+            rate = _from_param(rate, params)
+            ch = _from_param(decl.channels, params) if decl.channels is not None else 1
+            period = timebase.period(rate)
+            specs[name] = SignalSpec(period, int(ch), decl.dtype, (), float(timebase.master_rate / period))
+        return specs
+
     # ---- lifecycle ---------------------------------------------------------
     def reset(self) -> None:
         """Build state for a new run. Override; called after ports are resolved."""

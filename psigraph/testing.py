@@ -114,3 +114,38 @@ def run_offline(graph, duration: float, block: int = 480, taps=(), **session_kw)
             out[nid] = slot.node.events
     s.close()
     return out
+
+
+def instantiate(cls, params=None, inputs: dict | None = None, master_rate: int = 24000, seed: int = 0):
+    """A node ready to process outside a graph: specs resolved, ``reset()`` called, span at 0.
+
+    ``inputs`` maps input ports to SignalSpecs (default: ``cls.example_input_specs``).
+    """
+    from .node import signal_spec
+    from .timebase import Timebase
+    tb = Timebase(master_rate)
+    node = cls(params)
+    node.master_rate, node.seed, node.timebase, node.node_id = master_rate, seed, tb, cls.type_id
+    node.in_specs = dict(inputs if inputs is not None else cls.example_input_specs(node.params, tb))
+    node.out_specs = {}
+    for name, decl in cls.outputs().items():
+        spec = signal_spec(decl, node.params, tb, node.in_specs)
+        if spec is not None:
+            node.out_specs[name] = spec
+    node.t0 = node.t1 = 0
+    node.reset()
+    return node
+
+
+def empty_inputs(node) -> dict:
+    """Zero-length inputs for every input port of an instantiated node."""
+    out = {}
+    for name, decl in type(node).inputs().items():
+        if decl.kind is Signal:
+            spec = node.in_specs.get(name)
+            out[name] = spec.empty() if spec is not None else None
+        elif decl.kind is Events:
+            out[name] = []
+        else:
+            out[name] = decl.default
+    return out
