@@ -55,6 +55,8 @@ class _Slot:
     loop_delay: bool = False
     changes: list = field(default_factory=list)  # [(t, seq, name, value)]
     empty: dict = field(default_factory=dict)
+    sig_inputs: list = field(default_factory=list)   # [(port, (src node, src port) | None)]
+    queued: list = field(default_factory=list)       # events / value inputs
     calls: int = 0
     total_ns: int = 0
     max_ns: int = 0
@@ -122,7 +124,9 @@ class Session:
             periods = tuple(i.period for i in inputs if i.kind is Signal and i.src) + \
                 tuple(s.period for _, k, s in outputs if k is Signal and s)
             self.slots[nid] = _Slot(nid, node, inputs, outputs, {}, periods, always=not periods,
-                                    loop_delay=bool(cls.IS_DELAY and nid in loop_nodes))
+                                    loop_delay=bool(cls.IS_DELAY and nid in loop_nodes),
+                                    sig_inputs=[(i.port, i.src) for i in inputs if i.kind is Signal],
+                                    queued=[i for i in inputs if i.kind is not Signal])
         # route events / values to consumer queues
         for (dst, port), edges in res.sources.items():
             inp = next(i for i in self.slots[dst].inputs if i.port == port)
@@ -135,6 +139,7 @@ class Session:
             if s.loop_delay:
                 lim = s.node.max_span()
                 self.loop_limit = lim if self.loop_limit is None else min(self.loop_limit, lim)
+        self._plain = [self.slots[n] for n in self.order if not self.slots[n].loop_delay]
         for s in self.slots.values():
             s.node.t0 = s.node.t1 = 0
             s.node.reset()
@@ -278,11 +283,9 @@ class Session:
             n.t0, n.t1 = t0, t1
             y = n.emit()
             self._store(s, {"y": y}, t0, t1)
-        for nid in self.order:
-            s = self.slots[nid]
-            if s.loop_delay:
-                continue
-            self._run_slot(s, t0, t1)
+        run = self._run_slot
+        for s in self._plain:
+            run(s, t0, t1)
         for s in loop:
             n = s.node
             n.t0, n.t1 = t0, t1
@@ -290,22 +293,50 @@ class Session:
 
     def _run_slot(self, s: _Slot, t0: int, t1: int) -> None:
         node = s.node
-        cuts = set()
-        for inp in s.inputs:
-            if inp.kind is not Signal and inp.queue and inp.queue[0].t < t1:
-                for e in inp.queue:
+        cuts = None
+        for inp in s.queued:
+            q = inp.queue
+            if q and q[0].t < t1:
+                cuts = cuts or set()
+                for e in q:
                     if e.t >= t1:
                         break
                     cuts.add(max(e.t, t0))
-        has_changes = bool(s.changes) and s.changes[0][0] < t1
-        if has_changes:
+        if s.changes and s.changes[0][0] < t1:
+            cuts = cuts or set()
             cuts.update(max(c[0], t0) for c in s.changes if c[0] < t1)
-        if not s.always and not cuts:
-            if all(-(-t1 // p) == -(-t0 // p) for p in s.periods):
-                for port, kind, spec in s.outputs:      # nothing to do in this span
-                    if kind is Signal:
-                        self._sig[(s.nid, port)] = s.empty.setdefault(port, spec.empty())
+        if cuts is None:
+            if not s.always:
+                for p in s.periods:
+                    if -(-t1 // p) != -(-t0 // p):
+                        break
+                else:
+                    for port, kind, spec in s.outputs:   # nothing to do in this span
+                        if kind is Signal:
+                            self._sig[(s.nid, port)] = s.empty.setdefault(port, spec.empty())
+                    return
+            if not s.queued:                           # fast path: one span, signals only
+                sig = self._sig
+                kwargs = {port: (sig[src] if src else None) for port, src in s.sig_inputs}
+                node.t0, node.t1 = t0, t1
+                c0 = time.perf_counter_ns()
+                try:
+                    out = node.process(**kwargs)
+                except PsigraphError:
+                    raise
+                except Exception as exc:
+                    raise PsigraphError(f"node {s.nid!r} ({type(node).type_id}) failed in span "
+                                        f"[{t0}, {t1}): {type(exc).__name__}: {exc}") from exc
+                dt = time.perf_counter_ns() - c0
+                s.calls += 1
+                s.total_ns += dt
+                if dt > s.max_ns:
+                    s.max_ns = dt
+                if len(s.outputs) == 1 and not isinstance(out, dict):
+                    out = {s.outputs[0][0]: out}
+                self._store(s, out or {}, t0, t1)
                 return
+            cuts = set()
         cuts.discard(t0)
         bounds = [t0] + sorted(cuts) + [t1]
         sig = self._sig
@@ -338,19 +369,7 @@ class Session:
                     while inp.queue and inp.queue[0].t < b:
                         inp.value = inp.queue.pop(0).payload
                     kwargs[inp.port] = inp.value
-            c0 = time.perf_counter_ns()
-            try:
-                out = node.process(**kwargs)
-            except PsigraphError:
-                raise
-            except Exception as exc:
-                raise PsigraphError(f"node {s.nid!r} ({type(node).type_id}) failed in span "
-                                    f"[{a}, {b}): {type(exc).__name__}: {exc}") from exc
-            dt = time.perf_counter_ns() - c0
-            s.calls += 1
-            s.total_ns += dt
-            if dt > s.max_ns:
-                s.max_ns = dt
+            out = self._call(s, kwargs, a, b)
             if len(s.outputs) == 1 and not isinstance(out, dict):
                 out = {s.outputs[0][0]: out}
             for port, kind, _ in s.outputs:
@@ -368,19 +387,39 @@ class Session:
                 merged[port] = vals[-1] if vals else None
         self._store(s, merged, t0, t1)
 
+    def _call(self, s: _Slot, kwargs: dict, a: int, b: int):
+        c0 = time.perf_counter_ns()
+        try:
+            out = s.node.process(**kwargs)
+        except PsigraphError:
+            raise
+        except Exception as exc:
+            raise PsigraphError(f"node {s.nid!r} ({type(s.node).type_id}) failed in span "
+                                f"[{a}, {b}): {type(exc).__name__}: {exc}") from exc
+        dt = time.perf_counter_ns() - c0
+        s.calls += 1
+        s.total_ns += dt
+        if dt > s.max_ns:
+            s.max_ns = dt
+        return out
+
     def _store(self, s: _Slot, out: dict, t0: int, t1: int) -> None:
         for port, kind, spec in s.outputs:
             val = out.get(port)
             key = (s.nid, port)
             if kind is Signal:
-                k0, n = ticks_in(t0, t1, spec.period)
-                if val is None or getattr(val, "ndim", 0) != 2 or val.shape[0] != n or val.shape[1] != spec.channels:
+                p = spec.period
+                k0 = -(-t0 // p)
+                n = -(-t1 // p) - k0
+                shape = getattr(val, "shape", None)
+                if shape is None or len(shape) != 2 or shape[0] != n or shape[1] != spec.channels:
                     got = getattr(val, "shape", type(val).__name__)
                     raise PsigraphError(f"node {s.nid!r} ({type(s.node).type_id}) returned {got} on port {port!r} "
                                         f"for span [{t0}, {t1}); expected shape ({n}, {spec.channels})")
                 self._sig[key] = val
-                for tap in self._taps.get(key, ()):
-                    tap.push(val, k0)
+                if key in self._taps:
+                    for tap in self._taps[key]:
+                        tap.push(val, k0)
                 continue
             if kind is Events:
                 evs = [e if e.t >= t0 else e._replace(t=t0) for e in (val or [])]

@@ -170,13 +170,22 @@ class FirState:
     hist: np.ndarray
 
 
-class Decimate(Node[RateParams]):
+class DecimateParams(Params):
+    rate: str | float = param("control", doc="output " + RATE_DOC + "; must divide the input rate")
+
+
+class Decimate(Node[DecimateParams]):
     """Anti-aliased integer down-sampling (causal windowed-sinc FIR, then keep every M-th sample)."""
 
     type_id = "decimate"
     category = "rate"
-    x = In(Signal)
+    x = In(Signal, doc="input at a rate that is an integer multiple of the output rate")
     y = Out(Signal, rate="param:rate", like="x")
+
+    @classmethod
+    def example_input_specs(cls, params, timebase):
+        from psigraph.ports import SignalSpec
+        return {"x": SignalSpec(1, 1, rate_hz=float(timebase.master_rate))}
 
     def reset(self):
         pi, po = self.in_specs["x"].period, self.out_specs["y"].period

@@ -338,6 +338,10 @@ def _rules():
         if int(m.group(1)) <= 12 else m.group(0))
     add(r"\b" + _MONTH_RE + r"\.?\s+(\d{1,2})(?:st|nd|rd|th)?\b(?:,?\s+(\d{4})\b)?",
         lambda m, t: _date(_MONTHS.index(_month(m.group(1))) + 1, int(m.group(2)), m.group(3)) or m.group(0))
+    add(r"\b(\d+)\s?[-]\s?(\d+)\b(?!\.\d)", lambda m, t: f" {m.group(1)} to {m.group(2)} ")
+    add(r"#(?=\s*\d)", lambda m, t: " number ")
+    add(r"~(?=\s*\d)", lambda m, t: " about ")
+    add(r"\b(\d{4}|\d{1,3}0)s\b", lambda m, t: _number(re.match(r"()(\d+)()(s)", m.group(0))))
     add(r"([$€£¥])\s?(\d[\d,]*(?:\.\d+)?)(?:\s?(thousand|million|billion|trillion|bn|mn|[kmbt])\b)?",
         lambda m, t: _money(m), re.I)
     add(r"(\d[\d,]*(?:\.\d+)?)\s?%", lambda m, t: f" {decimal(m.group(1))} percent ")
@@ -348,7 +352,6 @@ def _rules():
     add(r"\b(\d+(?:\.\d+){2,})\b",
         lambda m, t: " " + " point ".join(cardinal(int(p)) for p in m.group(1).split(".")) + " ")
     add(r"'(\d\d)s\b", lambda m, t: " " + _plural_number(cardinal(int(m.group(1)))) + " ")
-    add(r"\b(\d+)\s?[-]\s?(\d+)\b(?!\.\d)", lambda m, t: f" {m.group(1)} to {m.group(2)} ")
     add(r"\b(\d{1,3})/(\d{1,3})\b", lambda m, t: _fraction(int(m.group(1)), int(m.group(2))))
     add(r"(\d)\s?(km|kg|cm|mm|ms|mph|kph|[kKMG]?Hz|[kKMGT]B|lbs?|oz|ft|dB|kW)\b",
         lambda m, t: m.group(1) + " " + _unit(m, t))
