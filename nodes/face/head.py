@@ -363,7 +363,7 @@ def build_head(detail: float = 1.0) -> HeadModel:
     col = col * (1 - 0.75 * nos[:, None])
     # hair: cap above a hairline (forehead 0.62, temples lower, nape at the back)
     cp = np.clip(z0 / np.maximum(np.hypot(x0, z0), 1e-6), -1, 1)
-    hairline = np.where(cp > 0, 0.60 - 0.42 * (1 - cp) ** 1.5, 0.18 - 0.75 * (-cp) ** 0.8)
+    hairline = np.where(cp > 0, 0.60 - 0.42 * np.clip(1 - cp, 0, None) ** 1.5, 0.18 - 0.75 * np.clip(-cp, 0, None) ** 0.8)
     hair = _ss(hairline - 0.01, hairline + 0.04, y0)
     hair_d = 0.035 * hair
     nrm_xz = np.stack([x0, np.zeros_like(x0), z0], 1) / np.maximum(np.hypot(x0, z0), 1e-6)[:, None]

@@ -1,0 +1,264 @@
+"""Off-screen rendering of the procedural head with vispy (EGL surfaceless or OSMesa).
+
+The GL backend is chosen once per process: ``PSIGRAPH_GL=osmesa|egl`` forces one;
+otherwise OSMesa is tried first (measured faster here), then EGL. Needed system
+packages (Debian): ``libosmesa6`` for OSMesa; ``libegl1 libegl-mesa0 libgl1
+libgl1-mesa-dri`` for EGL. No display and no GPU are needed.
+"""
+from __future__ import annotations
+
+import os
+from typing import Iterable, Iterator
+
+import numpy as np
+
+from .arkit import BLENDSHAPE_LABELS
+from .head import EYE, HeadModel, build_head
+
+OSMESA_LIB = "/usr/lib/x86_64-linux-gnu/libOSMesa.so.8"
+_backend: str | None = None
+
+
+class RenderError(RuntimeError):
+    """No off-screen GL backend could be started."""
+
+
+def gl_backend() -> str:
+    """Select (once per process) and return the vispy off-screen backend name."""
+    global _backend
+    if _backend is not None:
+        return _backend
+    import vispy
+    forced = os.environ.get("PSIGRAPH_GL", "").strip().lower()
+    order = [forced] if forced else ["osmesa", "egl"]
+    errors = []
+    for name in order:
+        try:
+            if name == "osmesa":
+                if "OSMESA_LIBRARY" not in os.environ and os.path.exists(OSMESA_LIB):
+                    os.environ["OSMESA_LIBRARY"] = OSMESA_LIB
+            elif name == "egl":
+                os.environ.setdefault("EGL_PLATFORM", "surfaceless")
+            else:
+                raise RenderError(f"unknown PSIGRAPH_GL={name!r} (use osmesa or egl)")
+            vispy.use(app=name)
+            from vispy import app
+            app.use_app(name)
+            _backend = name
+            return name
+        except Exception as exc:  # try the next backend
+            errors.append(f"{name}: {exc}")
+    raise RenderError("no off-screen GL backend: " + "; ".join(errors)
+                      + " (apt-get install libosmesa6, or libegl1 libegl-mesa0 libgl1-mesa-dri)")
+
+
+VERT = """
+uniform mat4 u_model; uniform mat4 u_view; uniform mat4 u_proj;
+attribute vec3 a_pos; attribute vec3 a_nrm; attribute vec3 a_col; attribute float a_mat;
+varying vec3 v_n; varying vec3 v_p; varying vec3 v_col; varying float v_mat; varying vec3 v_obj;
+void main() {
+    vec4 wp = u_model * vec4(a_pos, 1.0);
+    vec4 vp = u_view * wp;
+    v_p = vp.xyz;
+    v_n = mat3(u_view) * (mat3(u_model) * a_nrm);
+    v_col = a_col; v_mat = a_mat; v_obj = a_pos;
+    gl_Position = u_proj * vp;
+}
+"""
+
+FRAG = """
+uniform float u_lipz;
+varying vec3 v_n; varying vec3 v_p; varying vec3 v_col; varying float v_mat; varying vec3 v_obj;
+vec3 lin(vec3 c) { return pow(c, vec3(2.2)); }
+void main() {
+    vec3 base = lin(v_col);
+    if (!gl_FrontFacing) {           // seen through the mouth: the inside of the head
+        gl_FragColor = vec4(pow(lin(vec3(0.16, 0.05, 0.05)) * 0.6, vec3(1.0/2.2)), 1.0);
+        return;
+    }
+    vec3 n = normalize(v_n);
+    vec3 vdir = normalize(-v_p);
+    float wrap = v_mat < 0.5 ? 0.35 : 0.1;
+    float shin = 22.0; float ks = 0.07;
+    if (v_mat > 0.5 && v_mat < 1.5) { shin = 90.0; ks = 0.55; }
+    else if (v_mat > 1.5 && v_mat < 2.5) { shin = 40.0; ks = 0.2; }
+    else if (v_mat > 2.5) { shin = 30.0; ks = 0.15; }
+    vec3 Ls[3]; vec3 Cs[3];
+    Ls[0] = normalize(vec3(-0.45, 0.55, 0.75)); Cs[0] = vec3(1.05, 1.0, 0.95);
+    Ls[1] = normalize(vec3(0.7, 0.05, 0.55));   Cs[1] = vec3(0.30, 0.32, 0.38);
+    Ls[2] = normalize(vec3(0.1, 0.4, -1.0));    Cs[2] = vec3(0.35, 0.33, 0.30);
+    vec3 acc = vec3(0.0);
+    for (int i = 0; i < 3; i++) {
+        float d = max((dot(n, Ls[i]) + wrap) / (1.0 + wrap), 0.0);
+        vec3 h = normalize(Ls[i] + vdir);
+        float s = pow(max(dot(n, h), 0.0), shin) * ks;
+        acc += Cs[i] * (base * d + vec3(s));
+    }
+    float hemi = 0.5 + 0.5 * n.y;
+    acc += base * mix(vec3(0.10, 0.08, 0.07), vec3(0.16, 0.17, 0.20), hemi);
+    if (v_mat > 1.5) {               // teeth/tongue darken with depth inside the mouth
+        float occ = clamp((v_obj.z - (u_lipz - 0.30)) / 0.28, 0.0, 1.0);
+        acc *= 0.25 + 0.75 * occ * occ;
+    }
+    gl_FragColor = vec4(pow(acc, vec3(1.0/2.2)), 1.0);
+}
+"""
+
+
+def _perspective(fovy_deg, aspect, near, far):
+    f = 1.0 / np.tan(np.radians(fovy_deg) / 2)
+    m = np.zeros((4, 4), np.float32)
+    m[0, 0], m[1, 1] = f / aspect, f
+    m[2, 2] = (far + near) / (near - far)
+    m[2, 3] = 2 * far * near / (near - far)
+    m[3, 2] = -1
+    return m
+
+
+def _rotation(pitch, yaw, roll):
+    cx, sx, cy, sy, cz, sz = np.cos(pitch), np.sin(pitch), np.cos(yaw), np.sin(yaw), np.cos(roll), np.sin(roll)
+    rx = np.array([[1, 0, 0], [0, cx, -sx], [0, sx, cx]])
+    ry = np.array([[cy, 0, sy], [0, 1, 0], [-sy, 0, cy]])
+    rz = np.array([[cz, -sz, 0], [sz, cz, 0], [0, 0, 1]])
+    return ry @ rx @ rz
+
+
+class FaceRenderer:
+    """Render blendshape rows of the procedural head to RGBA images (off-screen)."""
+
+    def __init__(self, width: int = 640, height: int = 640, *, distance: float = 8.6,
+                 fov: float = 20.0, target=(0.0, -0.22, 0.0), elevation: float = 4.0,
+                 azimuth: float = 0.0, background=(0.16, 0.17, 0.2), ssaa: int = 1,
+                 detail: float = 1.0, model: HeadModel | None = None):
+        gl_backend()
+        from vispy import app, gloo
+        self.width, self.height, self.ssaa = int(width), int(height), max(1, int(ssaa))
+        self.bg = tuple(background) + (1.0,) * (4 - len(background))
+        self.m = model or build_head(detail)
+        m = self.m
+        W, H = self.width * self.ssaa, self.height * self.ssaa
+        self._canvas = app.Canvas(show=False, size=(W, H))
+        self._gloo = gloo
+        self._fbo = gloo.FrameBuffer(gloo.Texture2D((H, W, 4)), gloo.RenderBuffer((H, W), "depth"))
+        self._prog = gloo.Program(VERT, FRAG)
+        self._vpos = gloo.VertexBuffer(m.vertices.astype(np.float32))
+        self._vnrm = gloo.VertexBuffer(np.zeros_like(m.vertices, np.float32))
+        self._prog["a_pos"] = self._vpos
+        self._prog["a_nrm"] = self._vnrm
+        self._prog["a_col"] = gloo.VertexBuffer(m.colors.astype(np.float32))
+        self._prog["a_mat"] = gloo.VertexBuffer(m.material.astype(np.float32).reshape(-1, 1))
+        self._ibo = gloo.IndexBuffer(m.faces.astype(np.uint32))
+        self._prog["u_lipz"] = float(m.vertices[:, 2][m.material == 0].max())
+        self._prog["u_proj"] = _perspective(fov, W / H, 1.0, 40.0).T.copy()
+        el = np.radians(elevation); az = np.radians(azimuth)
+        eye = np.array(target) + distance * np.array([np.sin(az) * np.cos(el), np.sin(el), np.cos(az) * np.cos(el)])
+        self._prog["u_view"] = _look_at(eye, np.array(target)).T.copy()
+        self._prog["u_model"] = np.eye(4, dtype=np.float32)
+        # vertex-normal accumulation as a sparse (V × F) matrix
+        from scipy.sparse import csr_matrix
+        F = m.faces.astype(np.int64)
+        nf = len(F)
+        rows = F.ravel()
+        cols = np.repeat(np.arange(nf), 3)
+        self._acc = csr_matrix((np.ones(3 * nf, np.float32), (rows, cols)), shape=(len(m.vertices), nf))
+        self._F = F
+        self._index = {n: i for i, n in enumerate(BLENDSHAPE_LABELS)}
+        self._shape_cols = np.array([self._index[n] for n in m.shape_names])
+
+    # ---------------------------------------------------------------- per frame
+    def vertices(self, row: np.ndarray) -> np.ndarray:
+        """Deformed vertices (blendshapes + gaze) for one blendshape row (BLENDSHAPE_LABELS order)."""
+        w = np.clip(np.asarray(row, np.float32)[self._shape_cols], -0.2, 1.2)
+        v = self.m.pose(w)
+        gx = float(row[self._index["gazeX"]]) + float(row[self._index["eyeLookOut_L"]] - row[self._index["eyeLookIn_L"]])
+        gy = float(row[self._index["gazeY"]]) + float(row[self._index["eyeLookUp_L"]] - row[self._index["eyeLookDown_L"]])
+        if gx or gy:
+            R = _rotation(-0.35 * gy, 0.45 * gx, 0.0)
+            for s, idx in self.m.eye_index.items():
+                c = self.m.eye_center[s]
+                v[idx] = (v[idx] - c) @ R.T + c
+        return v
+
+    def normals(self, v: np.ndarray) -> np.ndarray:
+        F = self._F
+        fn = np.cross(v[F[:, 1]] - v[F[:, 0]], v[F[:, 2]] - v[F[:, 0]])
+        n = self._acc @ fn
+        n /= np.maximum(np.linalg.norm(n, axis=1, keepdims=True), 1e-12)
+        return n.astype(np.float32)
+
+    def prepare(self, row) -> tuple:
+        """CPU part of a frame: (vertices, normals, model matrix) — thread-safe, no GL."""
+        row = np.asarray(row, np.float64)
+        v = self.vertices(row).astype(np.float32)
+        n = self.normals(v)
+        R = _rotation(row[self._index["headPitch"]], row[self._index["headYaw"]], row[self._index["headRoll"]])
+        pivot = np.array([0.0, -0.9, -0.1])
+        M = np.eye(4, dtype=np.float32)
+        M[:3, :3] = R
+        M[:3, 3] = pivot - R @ pivot
+        return v, n, M
+
+    def draw(self, prepared) -> np.ndarray:
+        """GL part of a frame: upload, draw and read back an (H, W, 4) uint8 image."""
+        gloo = self._gloo
+        v, n, M = prepared
+        self._vpos.set_data(v)
+        self._vnrm.set_data(n)
+        self._prog["u_model"] = M.T.copy()
+        W, H = self.width * self.ssaa, self.height * self.ssaa
+        with self._fbo:
+            gloo.set_viewport(0, 0, W, H)
+            gloo.set_state(depth_test=True, cull_face=False, blend=False)
+            gloo.set_clear_color(self.bg)
+            gloo.clear(color=True, depth=True)
+            self._prog.draw("triangles", self._ibo)
+            img = self._fbo.read()
+        if self.ssaa > 1:
+            s = self.ssaa
+            img = img.reshape(self.height, s, self.width, s, 4).mean(axis=(1, 3)).round().astype(np.uint8)
+        return np.ascontiguousarray(img)
+
+    def render(self, row) -> np.ndarray:
+        """One blendshape row → (height, width, 4) uint8 RGBA image."""
+        return self.draw(self.prepare(row))
+
+    def close(self) -> None:
+        try:
+            self._canvas.close()
+        except Exception:  # pragma: no cover
+            pass
+
+
+def _look_at(eye, target, up=np.array([0.0, 1.0, 0.0])):
+    f = target - eye
+    f = f / np.linalg.norm(f)
+    s = np.cross(f, up); s /= np.linalg.norm(s)
+    u = np.cross(s, f)
+    m = np.eye(4, dtype=np.float32)
+    m[0, :3], m[1, :3], m[2, :3] = s, u, -f
+    m[:3, 3] = -m[:3, :3] @ eye
+    return m
+
+
+def neutral_row() -> np.ndarray:
+    """A blendshape row with every weight at 0 (the rest face)."""
+    return np.zeros(len(BLENDSHAPE_LABELS))
+
+
+def row_from(weights: dict) -> np.ndarray:
+    """A blendshape row from a dict of named weights (others 0)."""
+    r = neutral_row()
+    for k, val in weights.items():
+        r[BLENDSHAPE_LABELS.index(k)] = val
+    return r
+
+
+def render_frames(blendshape_rows: Iterable, size=(640, 640), **kw) -> Iterator[np.ndarray]:
+    """Render an iterable of blendshape rows (BLENDSHAPE_LABELS order) to RGBA arrays."""
+    w, h = (size, size) if np.isscalar(size) else size
+    r = FaceRenderer(w, h, **kw)
+    try:
+        for row in blendshape_rows:
+            yield r.render(row)
+    finally:
+        r.close()

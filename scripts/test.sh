@@ -1,0 +1,15 @@
+#!/usr/bin/env bash
+# Run the default test suite (slow, audio and quality tests are opt-in: -m slow).
+# Fails if pytest collects no tests (exit code 5 is an error here).
+set -uo pipefail
+cd "$(dirname "$0")/.."
+export QT_QPA_PLATFORM=offscreen HF_HUB_OFFLINE=1 PYTHONHASHSEED=0
+python3 -m pytest "$@"
+rc=$?
+if [[ $rc -eq 5 ]]; then echo "error: pytest collected no tests" >&2; exit 1; fi
+[[ $rc -ne 0 ]] && exit $rc
+# Kernels must also agree with their references without numba (plain Python).
+NUMBA_DISABLE_JIT=1 python3 -m pytest -q -p no:cacheprovider tests/unit -k "kernel or reference" "$@"
+rc=$?
+if [[ $rc -eq 5 ]]; then echo "note: no kernel tests selected for the NUMBA_DISABLE_JIT pass" >&2; exit 1; fi
+exit $rc
