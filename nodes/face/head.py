@@ -49,6 +49,7 @@ class HeadModel:
     deltas: np.ndarray              # (S, V, 3) float32
     eye_index: dict = field(default_factory=dict)    # "L"/"R" → vertex indices of the eyeball
     eye_center: dict = field(default_factory=dict)   # "L"/"R" → (3,) centre
+    lip_z: float = 1.0                                 # z of the lip line (mouth depth reference)
 
     @property
     def n_vertices(self) -> int:
@@ -79,8 +80,8 @@ def _rot_x(p, pivot, ang):
     """Rotate points about the x axis through ``pivot`` (positive angle opens the jaw)."""
     c, s = np.cos(ang), np.sin(ang)
     q = p - pivot
-    y = q[:, 1] * c + q[:, 2] * s
-    z = -q[:, 1] * s + q[:, 2] * c
+    y = q[:, 1] * c - q[:, 2] * s
+    z = q[:, 1] * s + q[:, 2] * c
     return np.stack([q[:, 0], y, z], 1) + pivot
 
 
@@ -256,9 +257,14 @@ def _jaw_weight(x0, y0, z0, side_m):
     """How much each skin vertex follows the jaw (1 = chin and lower lip)."""
     t = MOUTH_Y - y0
     dcorner = np.clip(np.abs(x0) - MOUTH_W, 0, None)
-    band = 0.015 + 0.9 * dcorner
-    w = np.clip(0.5 + t / (2 * band), 0, 1)
+    band = 0.015 + 1.6 * dcorner
+    w = _ss(0.0, 1.0, 0.5 + t / (2 * band))
     w = np.where(side_m < 0, np.maximum(w, (np.abs(x0) < MOUTH_W) * 1.0), w)
+    # the opening is rounder than the jaw: lower lip near the corners follows less
+    xr = np.clip(np.abs(x0) / MOUTH_W, 0, 1)
+    prof = 0.3 + 0.7 * np.sqrt(np.clip(1 - xr ** 2.5, 0, 1))
+    near = _ss(MOUTH_Y - 0.16, MOUTH_Y, y0) * (side_m < 0) * (np.abs(x0) < MOUTH_W * 1.4)
+    w = w * (1 - near * (1 - prof))
     w = np.where((side_m > 0) & (np.abs(x0) < MOUTH_W) & (np.abs(y0 - MOUTH_Y) < 1e-6), 0.0, w)
     w *= _ss(-1.35, -1.0, y0)                     # neck stays
     w *= _ss(-0.35, 0.2, z0)                      # back of head stays
@@ -279,8 +285,8 @@ def _sphere(center, radii, nu, nv):
     f = []
     for r in range(nv - 1):
         a0, a1, b0, b1 = idx[r], idx[r][cn], idx[r + 1], idx[r + 1][cn]
-        f.append(np.stack([a0, b1, a1], 1))
-        f.append(np.stack([a0, b0, b1], 1))
+        f.append(np.stack([a0, a1, b1], 1))
+        f.append(np.stack([a0, b1, b0], 1))
     return v, np.concatenate(f), d
 
 
@@ -341,7 +347,7 @@ def build_head(detail: float = 1.0) -> HeadModel:
     col = col * (1 - 0.10 * blush[:, None]) + np.array([0.85, 0.45, 0.42]) * 0.10 * blush[:, None]
     lip_up_h = 0.042 * np.clip(1 - (x0 / (MOUTH_W + 0.015)) ** 2, 0, 1) ** 0.5 * (1 - 0.25 * np.exp(-(x0 / 0.03) ** 2))
     lip_lo_h = 0.058 * np.clip(1 - (x0 / (MOUTH_W + 0.01)) ** 2, 0, 1) ** 0.5
-    lipm = np.where(y0 >= MOUTH_Y, _ss(lip_up_h + 0.006, lip_up_h - 0.004, y0 - MOUTH_Y),
+    lipm = (lip_lo_h > 0) * np.where(y0 >= MOUTH_Y, _ss(lip_up_h + 0.006, lip_up_h - 0.004, y0 - MOUTH_Y),
                     _ss(lip_lo_h + 0.006, lip_lo_h - 0.004, MOUTH_Y - y0)) * facew
     col = col * (1 - lipm[:, None]) + LIP_RGB * lipm[:, None]
     # brows
@@ -362,10 +368,12 @@ def build_head(detail: float = 1.0) -> HeadModel:
     nos = _g(ax, y0, 0.05, -0.305, 0.022, 0.012)
     col = col * (1 - 0.75 * nos[:, None])
     # hair: cap above a hairline (forehead 0.62, temples lower, nape at the back)
-    cp = np.clip(z0 / np.maximum(np.hypot(x0, z0), 1e-6), -1, 1)
-    hairline = np.where(cp > 0, 0.60 - 0.42 * np.clip(1 - cp, 0, None) ** 1.5, 0.18 - 0.75 * np.clip(-cp, 0, None) ** 0.8)
-    hair = _ss(hairline - 0.01, hairline + 0.04, y0)
-    hair_d = 0.035 * hair
+    az = np.abs(np.arctan2(x0, z0))
+    hairline = np.interp(az, [0.0, 0.35, 0.7, 1.0, 1.25, 1.42, 1.6, 1.9, 2.4, np.pi],
+                         [0.66, 0.69, 0.74, 0.55, 0.22, 0.08, 0.30, 0.20, -0.30, -0.45])
+    hairline += 0.015 * np.sin(x0 * 31) * (az < 0.9)
+    hair = _ss(hairline - 0.01, hairline + 0.035, y0)
+    hair_d = (0.03 + 0.05 * _ss(0.6, 1.1, y0)) * hair
     nrm_xz = np.stack([x0, np.zeros_like(x0), z0], 1) / np.maximum(np.hypot(x0, z0), 1e-6)[:, None]
     skin0 = skin0 + nrm_xz * hair_d[:, None] + np.array([0, 1, 0]) * (hair_d * _ss(0.5, 1.1, y0))[:, None]
     grain = 0.85 + 0.15 * np.sin(x0 * 60 + np.sin(y0 * 9) * 3) ** 2
@@ -385,7 +393,7 @@ def build_head(detail: float = 1.0) -> HeadModel:
     for sx in (1, -1):
         v, f, d = _sphere((0, 0, 0), (0.05, 0.23, 0.13), 20, 14)
         v = v @ np.array([[np.cos(0.35), 0, -np.sin(0.35) * sx], [0, 1, 0], [np.sin(0.35) * sx, 0, np.cos(0.35)]]).T
-        v = v + np.array([sx * 0.74, 0.02, -0.12])
+        v = v + np.array([sx * 0.775, 0.0, -0.10])
         ear_idx.append(add(v, f, np.tile(SKIN_RGB * 0.93, (len(v), 1)), SKIN))
     eye_index = {}
     for s in ("L", "R"):
@@ -462,7 +470,7 @@ def build_head(detail: float = 1.0) -> HeadModel:
     for s, sx in (("L", 1.0), ("R", -1.0)):
         corner = sk * _g(X0, Y0, sx * MOUTH_W, MOUTH_Y, 0.12, 0.10) * (sx * X0 > -0.02)
         cheek = sk * _g(X0, Y0, sx * 0.36, -0.25, 0.14, 0.14)
-        d = zero(); d[:, 0] = sx * 0.045 * corner; d[:, 1] = 0.055 * corner + 0.03 * cheek
+        d = zero(); d[:, 0] = sx * 0.05 * corner; d[:, 1] = 0.075 * corner + 0.035 * cheek
         d[:, 2] = -0.02 * corner + 0.025 * cheek
         deltas[f"mouthSmile_{s}"] = d
         d = zero(); d[:, 0] = sx * 0.01 * corner; d[:, 1] = -0.055 * corner; d[:, 2] = -0.01 * corner
@@ -509,7 +517,7 @@ def build_head(detail: float = 1.0) -> HeadModel:
 
     names = tuple(n for n in ARKIT_NAMES if n in deltas)
     D = np.stack([deltas[n] for n in names]).astype(np.float32)
-    return HeadModel(V.astype(np.float32), F, C, M, names, D, eye_index, centers)
+    return HeadModel(V.astype(np.float32), F, C, M, names, D, eye_index, centers, lip_z)
 
 
 def facew_all(front, n):

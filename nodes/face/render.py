@@ -72,11 +72,12 @@ varying vec3 v_n; varying vec3 v_p; varying vec3 v_col; varying float v_mat; var
 vec3 lin(vec3 c) { return pow(c, vec3(2.2)); }
 void main() {
     vec3 base = lin(v_col);
-    if (!gl_FrontFacing) {           // seen through the mouth: the inside of the head
+    if (!gl_FrontFacing && v_mat < 0.5) {   // seen through the mouth: the inside of the head
         gl_FragColor = vec4(pow(lin(vec3(0.16, 0.05, 0.05)) * 0.6, vec3(1.0/2.2)), 1.0);
         return;
     }
     vec3 n = normalize(v_n);
+    if (!gl_FrontFacing) n = -n;
     vec3 vdir = normalize(-v_p);
     float wrap = v_mat < 0.5 ? 0.35 : 0.1;
     float shin = 22.0; float ks = 0.07;
@@ -126,8 +127,8 @@ def _rotation(pitch, yaw, roll):
 class FaceRenderer:
     """Render blendshape rows of the procedural head to RGBA images (off-screen)."""
 
-    def __init__(self, width: int = 640, height: int = 640, *, distance: float = 8.6,
-                 fov: float = 20.0, target=(0.0, -0.22, 0.0), elevation: float = 4.0,
+    def __init__(self, width: int = 640, height: int = 640, *, distance: float = 7.4,
+                 fov: float = 20.0, target=(0.0, -0.12, 0.0), elevation: float = 4.0,
                  azimuth: float = 0.0, background=(0.16, 0.17, 0.2), ssaa: int = 1,
                  detail: float = 1.0, model: HeadModel | None = None):
         gl_backend()
@@ -148,7 +149,7 @@ class FaceRenderer:
         self._prog["a_col"] = gloo.VertexBuffer(m.colors.astype(np.float32))
         self._prog["a_mat"] = gloo.VertexBuffer(m.material.astype(np.float32).reshape(-1, 1))
         self._ibo = gloo.IndexBuffer(m.faces.astype(np.uint32))
-        self._prog["u_lipz"] = float(m.vertices[:, 2][m.material == 0].max())
+        self._prog["u_lipz"] = float(m.lip_z)
         self._prog["u_proj"] = _perspective(fov, W / H, 1.0, 40.0).T.copy()
         el = np.radians(elevation); az = np.radians(azimuth)
         eye = np.array(target) + distance * np.array([np.sin(az) * np.cos(el), np.sin(el), np.cos(az) * np.cos(el)])
