@@ -38,6 +38,7 @@ class Node(Generic[P]):
     aliases: ClassVar[tuple] = ()
     HOT_PARAMS: ClassVar[frozenset] = frozenset()
     IS_DELAY: ClassVar[bool] = False       # emits from state before absorbing (breaks cycles)
+    FINITE: ClassVar[bool] = False         # has a natural end: Session.run_until_done waits for done()
     Params: ClassVar[type] = NoParams
     category: ClassVar[str] = "basic"
 
@@ -123,6 +124,10 @@ class Node(Generic[P]):
 
     def close(self) -> None:
         """Release resources. Called once when the session closes."""
+
+    def done(self) -> bool:
+        """For FINITE nodes: True once everything this node will produce has been produced."""
+        return True
 
     def set_params(self, params: Params) -> None:
         """Apply a hot parameter change (default: just swap the frozen params)."""

@@ -215,6 +215,24 @@ class Session:
         self.flush()
         return self
 
+    def run_until_done(self, max_duration: float = 600.0, tail: float = 0.0) -> "Session":
+        """Run until every FINITE node reports done() (then ``tail`` seconds more), then flush.
+
+        Raises if the graph has no finite node or it is not done after ``max_duration`` seconds.
+        """
+        finite = [s.node for s in self.slots.values() if type(s.node).FINITE]
+        if not finite:
+            raise PsigraphError("this graph has no node with a natural end (e.g. text_source)",
+                                hint="give a --duration")
+        limit = self.now + int(max_duration * self.master_rate)
+        while not all(n.done() for n in finite):
+            if self.now >= limit:
+                raise PsigraphError(f"not done after {max_duration:g} s of graph time", hint="check the graph")
+            self.advance_to(min(limit, self.now + self.block))
+        self.advance_to(self.now + int(round(tail * self.master_rate)))
+        self.flush()
+        return self
+
     def advance_to(self, end: int, block: int | None = None) -> None:
         """Process master time up to ``end`` in chunks of at most ``block`` samples."""
         step = int(block or self.block)

@@ -347,3 +347,28 @@ class EventsSink(Node[PathParams]):
         lines = [json.dumps({"t": int(e.t), "time": e.t / self.master_rate, "kind": e.kind, "payload": e.payload},
                             default=_jsonable, sort_keys=True) for e in self.state.chunks]
         _atomic_write(self.params.path, lambda f: f.write(("\n".join(lines) + ("\n" if lines else "")).encode()))
+
+
+class AudioSinkParams(Params):
+    device: str = param("", doc="sound device name or index ('' = default)")
+
+
+class AudioSink(Node[AudioSinkParams]):
+    """Sound-card output: in live runs its ring buffer feeds the device callback; offline it discards."""
+
+    type_id = "audio_sink"
+    category = "sink"
+    x = In(Signal, rate="audio", doc="samples in [-1, 1]")
+
+    def reset(self):
+        self.ring = getattr(self, "ring", None)
+        self.written = 0
+
+    def process(self, x):
+        if self.ring is not None and len(x):
+            self.written += self.ring.write(x)
+
+    def __getstate__(self):
+        d = dict(self.__dict__)
+        d["ring"] = None
+        return d

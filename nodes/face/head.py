@@ -257,7 +257,7 @@ def _jaw_weight(x0, y0, z0, side_m):
     """How much each skin vertex follows the jaw (1 = chin and lower lip)."""
     t = MOUTH_Y - y0
     dcorner = np.clip(np.abs(x0) - MOUTH_W, 0, None)
-    band = 0.015 + 1.6 * dcorner
+    band = 0.03 + 1.6 * dcorner
     w = _ss(0.0, 1.0, 0.5 + t / (2 * band))
     w = np.where(side_m < 0, np.maximum(w, (np.abs(x0) < MOUTH_W) * 1.0), w)
     # the opening is rounder than the jaw: lower lip near the corners follows less
@@ -371,8 +371,7 @@ def build_head(detail: float = 1.0) -> HeadModel:
     az = np.abs(np.arctan2(x0, z0))
     hairline = np.interp(az, [0.0, 0.35, 0.7, 1.0, 1.25, 1.42, 1.6, 1.9, 2.4, np.pi],
                          [0.66, 0.69, 0.74, 0.55, 0.22, 0.08, 0.30, 0.20, -0.30, -0.45])
-    hairline += 0.015 * np.sin(x0 * 31) * (az < 0.9)
-    hair = _ss(hairline - 0.01, hairline + 0.035, y0)
+    hair = _ss(hairline - 0.02, hairline + 0.05, y0)
     hair_d = (0.03 + 0.05 * _ss(0.6, 1.1, y0)) * hair
     nrm_xz = np.stack([x0, np.zeros_like(x0), z0], 1) / np.maximum(np.hypot(x0, z0), 1e-6)[:, None]
     skin0 = skin0 + nrm_xz * hair_d[:, None] + np.array([0, 1, 0]) * (hair_d * _ss(0.5, 1.1, y0))[:, None]
@@ -468,7 +467,7 @@ def build_head(detail: float = 1.0) -> HeadModel:
     d = zero(); d[:, 0] = narrow * 1.15; d[:, 2] = 0.09 * mouth_reg * (1 + 0.3 * _g(X0, Y0, 0, MOUTH_Y, 0.12, 0.04))
     deltas["mouthPucker"] = d
     for s, sx in (("L", 1.0), ("R", -1.0)):
-        corner = sk * _g(X0, Y0, sx * MOUTH_W, MOUTH_Y, 0.12, 0.10) * (sx * X0 > -0.02)
+        corner = sk * _g(X0, Y0, sx * MOUTH_W, MOUTH_Y, 0.12, 0.10) * _ss(0.0, 0.16, sx * X0)
         cheek = sk * _g(X0, Y0, sx * 0.36, -0.25, 0.14, 0.14)
         d = zero(); d[:, 0] = sx * 0.05 * corner; d[:, 1] = 0.075 * corner + 0.035 * cheek
         d[:, 2] = -0.02 * corner + 0.025 * cheek
@@ -482,13 +481,11 @@ def build_head(detail: float = 1.0) -> HeadModel:
         half = (sx * X0 > -0.03)
         d = zero(); d[:, 2] = -0.02 * (up_lip + lo_lip) * half; d[:, 1] = (0.01 * lo_lip - 0.008 * up_lip) * half
         deltas[f"mouthPress_{s}"] = d
-        d = zero(); d[:, 1] = 0.04 * lo_lip * _ss(sx * 0.02, sx * 0.12, X0) * (1 - _ss(0.1, 0.0, Y0 - MOUTH_Y + 0.1))
         d[:, 1] = -0.045 * lo_lip * half * _ss(MOUTH_Y - 0.10, MOUTH_Y, Y0) * np.clip(1 - ((X0 - sx * 0.08) / 0.16) ** 2, 0, 1)
         deltas[f"mouthLowerDown_{s}"] = d
         d = zero(); d[:, 1] = 0.04 * up_lip * half * _ss(MOUTH_Y + 0.08, MOUTH_Y, Y0) * np.clip(1 - ((X0 - sx * 0.08) / 0.16) ** 2, 0, 1)
         deltas[f"mouthUpperUp_{s}"] = d
         d = zero(); d[:, 1] = 0.05 * cheek + 0.02 * corner; d[:, 2] = 0.02 * cheek
-        lidlow = sk * (SM == 0) * 0
         deltas[f"cheekSquint_{s}"] = d
         ala = sk * _g(X0, Y0, sx * 0.12, -0.22, 0.08, 0.07)
         d = zero(); d[:, 1] = 0.035 * ala; d[:, 2] = 0.01 * ala

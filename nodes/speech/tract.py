@@ -1,0 +1,159 @@
+"""Tract channels (docs/SPEECH_CHAIN.md §2) and their exact control-rate dynamics.
+
+A :class:`Tract` holds one value per channel and moves it toward the targets of
+``target`` score events:
+
+* ``smooth`` — critically damped 2nd-order approach, x'' = −2x'/τ − (x − x*)/τ²;
+* ``ramp``   — straight line from the current value to the target in τ, then hold;
+* ``step``   — jump to the target.
+
+Every value is computed in closed form from the state at the last event that
+touched its channel (an *anchor*) and the whole number of ticks since then, so
+the track is bit-identical however the ticks are split into ``step()`` calls.
+``step(out)`` writes the value *at* each tick, then advances one tick: an event
+applied just before tick k is visible at out[k] for ``step`` mode and starts
+moving from there for ``smooth``/``ramp``. This module needs numpy only.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+__all__ = ["CHANNELS", "REST", "INDEX", "Tract", "TractState", "SMOOTH", "RAMP", "STEP"]
+
+CHANNELS: tuple[str, ...] = (
+    "f0", "F1", "F2", "F3", "F4", "F5", "B1", "B2", "B3", "B4", "B5",
+    "AV", "AH", "AF", "FF", "FB", "AB", "AN",
+    "jaw", "lip_ap", "lip_round", "lip_spread", "tongue_tip", "viseme",
+    "valence", "arousal", "dominance", "loud",
+)
+INDEX: dict[str, int] = {name: i for i, name in enumerate(CHANNELS)}
+
+REST: dict[str, float] = {
+    "f0": 120.0, "F1": 500.0, "F2": 1500.0, "F3": 2500.0, "F4": 3450.0, "F5": 4500.0,
+    "B1": 80.0, "B2": 90.0, "B3": 150.0, "B4": 250.0, "B5": 300.0,
+    "AV": 0.0, "AH": 0.0, "AF": 0.0, "FF": 4000.0, "FB": 2000.0, "AB": 0.0, "AN": 0.0,
+    "jaw": 0.05, "lip_ap": 0.1, "lip_round": 0.0, "lip_spread": 0.0, "tongue_tip": 0.0,
+    "viseme": 0.0, "valence": 0.0, "arousal": 0.0, "dominance": 0.0, "loud": 0.7,
+}
+
+SMOOTH, RAMP, STEP = 0, 1, 2
+_MODES = {"smooth": SMOOTH, "ramp": RAMP, "step": STEP}
+_REST_VEC = np.array([REST[c] for c in CHANNELS], dtype=np.float64)
+
+
+@dataclass
+class TractState:
+    """Per channel: anchor value/velocity, target, time constant (s), mode, ticks since anchor."""
+
+    x0: np.ndarray = field(default_factory=lambda: _REST_VEC.copy())
+    v0: np.ndarray = field(default_factory=lambda: np.zeros(len(CHANNELS)))
+    targets: np.ndarray = field(default_factory=lambda: _REST_VEC.copy())
+    taus: np.ndarray = field(default_factory=lambda: np.full(len(CHANNELS), 0.02))
+    modes: np.ndarray = field(default_factory=lambda: np.full(len(CHANNELS), STEP, dtype=np.int64))
+    elapsed: np.ndarray = field(default_factory=lambda: np.zeros(len(CHANNELS), dtype=np.int64))
+    tick: int = 0                   # ticks written since reset
+
+    def copy(self) -> "TractState":
+        return TractState(self.x0.copy(), self.v0.copy(), self.targets.copy(), self.taus.copy(),
+                          self.modes.copy(), self.elapsed.copy(), self.tick)
+
+
+def _evaluate(st: TractState, k: np.ndarray, dt: float, cols=slice(None)):
+    """Values and velocities after ``k`` ticks since each channel's anchor (k broadcasts)."""
+    x0, v0, tg = st.x0[cols], st.v0[cols], st.targets[cols]
+    tau, mode = st.taus[cols], st.modes[cols]
+    t = k * dt
+    tau_safe = np.where(tau > 0.0, tau, 1.0)
+    # smooth: exact critically damped solution
+    w = 1.0 / tau_safe
+    e0 = x0 - tg
+    c = v0 + w * e0
+    decay = np.exp(-w * t)
+    xs = tg + (e0 + c * t) * decay
+    vs = (v0 - w * c * t) * decay
+    # ramp: linear over tau, then hold
+    frac = np.minimum(t / tau_safe, 1.0)
+    xr = x0 + (tg - x0) * frac
+    vr = np.where(t < tau_safe, (tg - x0) / tau_safe, 0.0)
+    smooth_ok = (mode == SMOOTH) & (tau > 0.0)
+    ramp_ok = (mode == RAMP) & (tau > 0.0)
+    x = np.where(smooth_ok, xs, np.where(ramp_ok, xr, tg))
+    v = np.where(smooth_ok, vs, np.where(ramp_ok, vr, 0.0))
+    return x, v
+
+
+class Tract:
+    """The tract channels with exact per-tick dynamics (see module docstring)."""
+
+    def __init__(self, control_rate: float = 200.0):
+        if not control_rate > 0:
+            raise ValueError(f"control_rate must be > 0 (got {control_rate})")
+        self.control_rate = float(control_rate)
+        self.dt = 1.0 / self.control_rate
+        self.state = TractState()
+
+    def reset(self) -> None:
+        """Back to REST, holding still."""
+        self.state = TractState()
+
+    def current(self) -> tuple[np.ndarray, np.ndarray]:
+        """(values, velocities) at the next tick to be written."""
+        return _evaluate(self.state, self.state.elapsed.astype(np.float64), self.dt)
+
+    def apply(self, payload: dict) -> None:
+        """Apply a ``target`` event payload ``{"values": {...}, "tau_ms": .., "mode": ..}``."""
+        values = payload.get("values") or {}
+        if not values:
+            return
+        mode_name = payload.get("mode", "smooth")
+        if mode_name not in _MODES:
+            raise ValueError(f"target mode must be smooth, ramp or step (got {mode_name!r})")
+        mode = _MODES[mode_name]
+        tau_ms = payload.get("tau_ms", 0.0)
+        st = self.state
+        idx = []
+        for name in values:
+            i = INDEX.get(name)
+            if i is None:
+                raise ValueError(f"unknown tract channel {name!r}; known: {', '.join(CHANNELS)}")
+            idx.append(i)
+        idx = np.array(idx, dtype=np.int64)
+        x, v = _evaluate(st, st.elapsed[idx].astype(np.float64), self.dt, idx)
+        st.x0[idx] = x
+        st.v0[idx] = v
+        st.elapsed[idx] = 0
+        for j, (name, val) in zip(idx, values.items()):
+            tau = tau_ms.get(name, 0.0) if isinstance(tau_ms, dict) else tau_ms
+            tau = max(float(tau), 0.0) * 1e-3
+            st.targets[j] = float(val)
+            st.taus[j] = tau
+            st.modes[j] = mode if tau > 0.0 else STEP
+            if st.modes[j] == STEP:
+                st.x0[j] = float(val)
+                st.v0[j] = 0.0
+
+    def step(self, out: np.ndarray) -> None:
+        """Write ``len(out)`` ticks into ``out[:, :len(CHANNELS)]`` and advance."""
+        n = out.shape[0]
+        if n == 0:
+            return
+        st = self.state
+        k = st.elapsed[None, :].astype(np.float64) + np.arange(n, dtype=np.float64)[:, None]
+        x, _ = _evaluate(st, k, self.dt)
+        out[:, :len(CHANNELS)] = x
+        st.elapsed += n
+        st.tick += n
+
+    def run(self, events, n_ticks: int) -> np.ndarray:
+        """Convenience: apply ``(tick, payload)`` pairs (sorted) and return an (n_ticks, C) track."""
+        out = np.empty((n_ticks, len(CHANNELS)))
+        pos = 0
+        for tick, payload in events:
+            tick = min(max(int(tick), pos), n_ticks)
+            self.step(out[pos:tick])
+            pos = tick
+            self.apply(payload)
+        self.step(out[pos:])
+        return out
