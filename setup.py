@@ -4,7 +4,7 @@ import os
 from setuptools import setup
 
 MAPPED = {"psigraph": "psigraph", "psigraph.nodes": "nodes", "psigraph.runtime": "runtime",
-          "psigraph.memory": "memory", "psigraph.editor": "editor"}
+          "psigraph.memory": "memory", "psigraph.editor": "editor", "psigraph.graphs": "graphs"}
 
 
 def packages():

@@ -1,0 +1,1 @@
+"""Shipped graph files (installed as package data of psigraph.graphs)."""
