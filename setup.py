@@ -19,4 +19,6 @@ def packages():
 
 
 setup(packages=packages(), package_dir=MAPPED,
-      package_data={"": ["*.yaml", "*.json", "*.npz", "*.png", "LICENSE*", "*.txt"]}, include_package_data=True)
+      package_data={"": [f"{d}{pat}" for d in ("", "*/", "*/*/")
+                         for pat in ("*.yaml", "*.json", "*.npz", "*.png", "*.txt", "*.obj", "LICENSE*")]},
+      include_package_data=True)
