@@ -29,8 +29,9 @@ Canonical form written by :func:`dumps` (load → save → load → save is byte
 * nodes and edges in graph order (the order of the file, new ones appended) —
   the author's dataflow order reads better than an alphabetical one and is
   just as deterministic;
-* a node is ``id: {type: T, params: {...}}`` (params sorted, only those given
-  explicitly), other keys sorted after ``params``; a mapping or list is written
+* a node is ``id: {type: T, params: {...}}`` (only the params given explicitly,
+  in the declaration order of the node's Params class — alphabetical for a
+  placeholder), other keys sorted after ``params``; a mapping or list is written
   in flow style when it fits in 100 columns, in block style otherwise;
 * an edge is ``a.y -> b.x``, or ``{from: a.y, to: b.x, delay: N}`` with a delay;
 * floats are written with ``repr`` (exact round trip), strings are quoted only
@@ -414,7 +415,7 @@ def dumps(graph: Graph) -> str:
         for nid, spec in graph.nodes.items():
             body = {"type": spec.type}
             if spec.params:
-                body["params"] = _sorted_map(spec.params)
+                body["params"] = _ordered_params(spec)
             for k in sorted(spec.extra, key=_key_order):
                 body[k] = _sorted_map(spec.extra[k])
             out += _entry(nid, body, 2)
@@ -433,6 +434,19 @@ def dumps(graph: Graph) -> str:
             continue
         out += _entry(k, _sorted_map(graph.extra[k]), 0, flow_ok=False)
     return "\n".join(out) + "\n"
+
+
+def _ordered_params(spec: NodeSpec) -> dict:
+    """Params in their declaration order (the node's Params class); unknown names after, sorted."""
+    declared: list = []
+    if not spec.placeholder:
+        try:
+            declared = [f.name for f in registry.get(spec.type).Params.fields()]
+        except Exception:  # noqa: BLE001 - an unusable class just means alphabetical order
+            declared = []
+    rank = {n: i for i, n in enumerate(declared)}
+    keys = sorted(spec.params, key=lambda k: (k not in rank, rank.get(k, 0), _key_order(k)))
+    return {k: _sorted_map(spec.params[k]) for k in keys}
 
 
 def _rate_key(item):

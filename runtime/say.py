@@ -88,21 +88,29 @@ def run(args) -> int:
 
 
 def stream(text: str, emotion: str = "auto", persona: str = "default", block: int = 480, graph: str | None = None):
-    """Yield audio blocks (float arrays, 24 kHz mono) as the default graph makes them."""
+    """Yield mono 24 kHz audio blocks (float arrays) as the default graph makes them."""
     import psigraph
     from psigraph.runtime import Session
     g = psigraph.load(graph or default_graph_path())
     g.set_param("text", "text", text)
     g.set_param("planner", "emotion", emotion)
     g.set_param("planner", "persona", persona)
+    if "wav" in g.nodes:
+        g.remove_node("wav")
     s = Session(g, block=block)
+    tap = s.tap("voice.audio")
     finite = [x.node for x in s.slots.values() if type(x.node).FINITE]
-    while True:
-        for chunk in s.stream("voice.audio", duration=block / s.master_rate):
-            yield chunk[:, 0]
-        if all(n.done() for n in finite):
-            break
-    s.close()
+    try:
+        while True:
+            s.advance_to(s.now + block)
+            data = tap.data
+            tap.clear()
+            if len(data):
+                yield data[:, 0]
+            if all(n.done() for n in finite):
+                break
+    finally:
+        s.close()
 
 
 if __name__ == "__main__":  # pragma: no cover

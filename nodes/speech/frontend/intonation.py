@@ -1,0 +1,178 @@
+"""f0 contour as target points ``(time_s, hz)``: declination, pitch accents, boundary tones.
+
+The contour is built in semitones relative to a base pitch and range ``R`` (semitones), phrase
+by phrase (a phrase is the speech between two pauses):
+
+- declination: a line from +0.15·R (+0.05·R for later phrases of a sentence) to −0.1·R;
+- pitch accents (H*): a raised-cosine bump peaking 60 % into the accented vowel, 0.45·R·strength,
+  each later accent of the phrase down-stepped ×0.85; overlapping bumps combine by max;
+- statement / wh-question / exclamation end (L-L%): after the nuclear (last) accent peak the
+  contour falls by 0.45·R (0.55·R for exclamations) to the end of the phrase;
+- yes/no question end (L* H-H%): the nuclear accent is low and the contour rises by
+  max(0.9·R, 4 st) from the start of the last stressed syllable (at latest 300 ms before the end)
+  to the end of the phrase;
+- minor break (continuation rise, H-): +0.3·R over the last syllable of the phrase;
+- pauses hold the last value and glide to the next phrase's first value in the last 50 ms.
+
+The dense contour (10 ms grid) is converted to Hz and thinned to the fewest points whose linear
+interpolation (in Hz) stays within ``tol_cents`` of it. Linear interpolation between the returned
+points IS the commanded contour.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+from .normalize import YN_QUESTION, EXCLAMATION
+
+__all__ = ["AccentSyl", "PhraseSpan", "f0_contour", "semitones"]
+
+
+@dataclass(frozen=True)
+class AccentSyl:
+    """A syllable as intonation sees it: times in s, ``accent`` strength (0 none, 1 normal, >1 emphasis)."""
+
+    start: float
+    dur: float
+    nucleus_start: float
+    nucleus_dur: float
+    stress: int
+    accent: float
+    phrase: int
+
+
+@dataclass(frozen=True)
+class PhraseSpan:
+    """The spoken span of a phrase: [start, end) s, break ``level`` after it (1 minor, 2 major)."""
+
+    start: float
+    end: float
+    level: int
+    sentence_type: str
+    first_of_sentence: bool
+
+
+def semitones(hz_a: float, hz_b: float) -> float:
+    """Interval from ``hz_a`` to ``hz_b`` in semitones."""
+    return 12.0 * math.log2(hz_b / hz_a)
+
+
+def _rc(x: np.ndarray) -> np.ndarray:
+    x = np.clip(x, 0.0, 1.0)
+    return 0.5 - 0.5 * np.cos(np.pi * x)
+
+
+def _phrase_st(t: np.ndarray, ph: PhraseSpan, sylls: list[AccentSyl], R: float) -> np.ndarray:
+    p0, p1 = ph.start, ph.end
+    span = max(p1 - p0, 1e-6)
+    top = (0.15 if ph.first_of_sentence else 0.05) * R
+    s = top + (-0.1 * R - top) * (t - p0) / span
+    accents = [sy for sy in sylls if sy.accent > 0]
+    final_major = ph.level >= 2
+    question = final_major and ph.sentence_type == YN_QUESTION
+    bump = np.zeros_like(t)
+    t_nuc = p0 + 0.6 * span
+    for k, sy in enumerate(accents):
+        strength = sy.accent * (0.85 ** k)
+        nuclear = k == len(accents) - 1
+        if nuclear and question:
+            strength *= 0.3
+        tp = sy.nucleus_start + 0.6 * sy.nucleus_dur
+        tr = max(sy.start - 0.03, tp - 0.2, p0 - 0.05)
+        tf = min(tp + 0.22, p1 + 0.05)
+        a = 0.45 * R * strength
+        rise = a * _rc((t - tr) / max(tp - tr, 1e-3))
+        fall = a * (1.0 - _rc((t - tp) / max(tf - tp, 1e-3)))
+        b = np.where(t <= tp, rise, fall)
+        b = np.where((t < tr) | (t > tf), 0.0, b)
+        bump = np.maximum(bump, b)
+        if nuclear:
+            t_nuc = min(tp, p1 - 0.05)
+    s = s + bump
+    if final_major and not question:
+        depth = (0.55 if ph.sentence_type == EXCLAMATION else 0.45) * R
+        s = s - depth * _rc((t - t_nuc) / max(p1 - t_nuc, 1e-3))
+    elif question:
+        stressed = [sy for sy in sylls if sy.stress == 1] or sylls
+        t_r0 = min(stressed[-1].start if stressed else p1 - 0.3, p1 - 0.3)
+        t_r0 = max(t_r0, p0)
+        height = max(0.9 * R, 4.0)
+        s = s + height * _rc((t - t_r0) / max(p1 - t_r0, 1e-3))
+    elif sylls:   # continuation rise at a minor break
+        last = sylls[-1]
+        s = s + 0.3 * R * _rc((t - last.start) / max(p1 - last.start, 1e-3))
+    return s
+
+
+def _thin(t: np.ndarray, hz: np.ndarray, tol_cents: float, max_len: int = 40) -> list[tuple[float, float]]:
+    """Greedy: keep the fewest grid points whose linear interpolation stays within tol of the grid."""
+    keep = [0]
+    i, n = 0, len(t)
+    while i < n - 1:
+        j = min(i + 2, n - 1)
+        best = i + 1
+        while j < n and j - i <= max_len:
+            seg_t, seg = t[i:j + 1], hz[i:j + 1]
+            lin = hz[i] + (hz[j] - hz[i]) * (seg_t - t[i]) / (t[j] - t[i])
+            if np.max(np.abs(1200.0 * np.log2(lin / seg))) > tol_cents:
+                break
+            best = j
+            j += 1
+        keep.append(best)
+        i = best
+    return [(float(t[k]), float(hz[k])) for k in keep]
+
+
+def f0_contour(sylls: list[AccentSyl], phrases: list[PhraseSpan], total: float, base_hz: float,
+               range_st: float, *, step: float = 0.01, tol_cents: float = 2.0) -> list[tuple[float, float]]:
+    """f0 target points covering [0, ``total``] s (strictly increasing times).
+
+    ``sylls`` carry their phrase index; ``base_hz`` is the (emotion-shifted) base pitch and
+    ``range_st`` the (emotion-scaled) pitch range in semitones.
+    """
+    if total <= 0 or not phrases:
+        return [(0.0, float(base_hz)), (max(total, step), float(base_hz))]
+    n = int(math.ceil(total / step)) + 1
+    t = np.minimum(np.arange(n) * step, total)
+    t[-1] = total
+    st = np.full(n, np.nan)
+    by_phrase: dict[int, list[AccentSyl]] = {}
+    for sy in sylls:
+        by_phrase.setdefault(sy.phrase, []).append(sy)
+    for k, ph in enumerate(phrases):
+        m = (t >= ph.start) & (t <= ph.end)
+        if m.any():
+            st[m] = _phrase_st(t[m], ph, by_phrase.get(k, []), range_st)
+    # fill silences: hold, then glide into the next phrase during its last 50 ms
+    starts = [_value_at(t, st, ph.start, after=True) for ph in phrases]
+    for k, ph in enumerate(phrases):
+        g0 = ph.end
+        g1 = phrases[k + 1].start if k + 1 < len(phrases) else total + step
+        m = (t > g0) & (t < g1) & np.isnan(st)
+        if not m.any():
+            continue
+        hold = _value_at(t, st, g0, after=False)
+        if k + 1 < len(phrases):
+            nxt = starts[k + 1]
+            glide0 = max(g0, g1 - 0.05)
+            frac = np.clip((t[m] - glide0) / max(g1 - glide0, 1e-6), 0.0, 1.0)
+            st[m] = hold + (nxt - hold) * frac
+        else:
+            st[m] = hold
+    first = starts[0]
+    st[np.isnan(st) & (t < phrases[0].start)] = first
+    st = np.where(np.isnan(st), first, st)
+    hz = base_hz * np.power(2.0, st / 12.0)
+    return _thin(t, hz, tol_cents)
+
+
+def _value_at(t: np.ndarray, st: np.ndarray, at: float, *, after: bool) -> float:
+    ok = ~np.isnan(st)
+    idx = np.nonzero(ok & ((t >= at) if after else (t <= at)))[0]
+    if len(idx) == 0:
+        idx = np.nonzero(ok)[0]
+        if len(idx) == 0:
+            return 0.0
+    return float(st[idx[0] if after else idx[-1]])
