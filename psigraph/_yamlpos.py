@@ -10,6 +10,7 @@ error *and* whatever else is wrong with the rest of the file.
 from __future__ import annotations
 
 import datetime
+import re
 from dataclasses import dataclass, field
 
 import yaml
@@ -17,6 +18,7 @@ from yaml.constructor import ConstructorError, SafeConstructor
 from yaml.nodes import MappingNode, ScalarNode, SequenceNode
 
 MAX_RECOVERIES = 20
+_FLOAT12 = re.compile(r"^[-+]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)[eE][-+]?[0-9]+$")
 
 # contexts whose *start* line is where the mistake is (the construct never closed)
 _CONTEXT_IS_CULPRIT = ("while scanning a simple key", "while scanning a quoted scalar",
@@ -54,8 +56,14 @@ def parse(text: str) -> Parsed:
         except yaml.MarkedYAMLError as e:
             culprit = _culprit(e, len(lines))
             msg = f"YAML syntax: {e.problem or e.context or 'malformed document'}"
-            if e.context and e.problem and e.context not in _CONTEXT_IS_CULPRIT[:1]:
-                msg += f" ({e.context}" + (f" at line {e.context_mark.line + 1})" if e.context_mark else ")")
+            notes = []
+            if e.context and e.problem and e.context != _CONTEXT_IS_CULPRIT[0]:
+                started = e.context_mark is not None and e.context_mark.line != culprit
+                notes.append(e.context + (f" started at line {e.context_mark.line + 1}" if started else ""))
+            if e.problem_mark is not None and culprit is not None and e.problem_mark.line != culprit:
+                notes.append(f"noticed at line {e.problem_mark.line + 1}")
+            if notes:
+                msg += f" ({'; '.join(notes)})"
             if culprit is None or culprit in blanked:
                 out.problems.append(Problem("", msg, (e.problem_mark.line + 1) if e.problem_mark else None))
                 out.lossy = True
@@ -148,6 +156,8 @@ class _Converter:
     def scalar(self, node: ScalarNode, path: str):
         if node.tag == "tag:yaml.org,2002:timestamp":
             return node.value                              # keep dates as the text written
+        if node.tag == "tag:yaml.org,2002:str" and node.style is None and _FLOAT12.match(node.value):
+            return float(node.value)                       # 1e-5: a float in YAML 1.2, a string in 1.1
         try:
             v = self.ctor.construct_object(node, deep=True)
         except (ConstructorError, ValueError) as e:

@@ -48,7 +48,7 @@ from dataclasses import replace
 import yaml
 
 from . import registry
-from ._yamlpos import parse
+from ._yamlpos import _FLOAT12, parse
 from .errors import GraphFileError, Issue
 from .graph import Edge, Graph, NodeSpec
 from .migrate import CURRENT, migrate, rename_path
@@ -70,7 +70,8 @@ WIDTH = 100
 # =============================================================== loading
 def load(path: str | os.PathLike, *, strict: bool = True) -> Graph:
     """Load a graph file; raises GraphFileError listing every problem (see module doc)."""
-    graph, issues = load_report(os.fspath(path))
+    from pathlib import Path
+    graph, issues = load_report(Path(path), filename=os.fspath(path))
     return _finish(graph, issues, strict)
 
 
@@ -117,6 +118,7 @@ class _Loader:
         self.lossy = False
         self.edge_paths: list[str] = []       # graph edge index -> document path
         self.reported: set[str] = set()       # paths with a structural error
+        self.targets: set[tuple] = set()      # (node, port) named as the target of any edge in the file
 
     # ---- helpers ---------------------------------------------------------------
     def line_of(self, path: str) -> int | None:
@@ -281,15 +283,18 @@ class _Loader:
         path = f"nodes.{nid}"
         if not isinstance(nid, str) or not ID_RE.match(nid):
             self.add(path, f"node id {nid!r} must be a letter or _ followed by letters, digits or _", lossy=True)
+            g.nodes[str(nid)] = NodeSpec("", placeholder=True)   # stand-in: edges to it are not reported again
             return
         if not isinstance(entry, dict):
             self.add(path, f"node {nid!r} must be a mapping like {{type: gain, params: {{gain: 0.5}}}}, "
                      f"not {entry!r}", lossy=True)
+            g.nodes[nid] = NodeSpec("", placeholder=True)
             return
         tref = entry.get("type")
         if tref is None or not isinstance(tref, str) or not tref:
             self.add(f"{path}.type" if "type" in entry else path,
                      f"node {nid!r} needs 'type: <node type>' (a registry id; see `psigraph nodes`)", lossy=True)
+            g.nodes[nid] = NodeSpec("", placeholder=True)
             return
         params = entry.get("params", {})
         if params is None:
@@ -312,6 +317,9 @@ class _Loader:
             if not arrow:
                 self.add(path, f"edge {item!r} must look like 'node.port -> node.port'", lossy=True)
                 return None
+            m = REF_RE.match(right)
+            if m:
+                self.targets.add(m.groups())
         elif isinstance(item, dict):
             for k in item:
                 if k not in EDGE_KEYS:
@@ -338,6 +346,7 @@ class _Loader:
                 return None
             ends.append(m.groups())
         (s, sp), (d, dp) = ends
+        self.targets.add((d, dp))
         return Edge(s, sp, d, dp, delay)
 
     def _semantics(self, g: Graph) -> None:
@@ -350,10 +359,18 @@ class _Loader:
             path = _remap_edge(issue.path, self.edge_paths)
             if any(path == p or path.startswith(p + ".") for p in self.reported if p):
                 continue                           # already reported by the structure check
-            if (path, issue.message) in seen:
+            if (path, issue.message) in seen or self._cascade(issue):
                 continue
             seen.add((path, issue.message))
             self.issues.append(replace(issue, path=path, file=self.name, line=self.line_of(path)))
+
+    def _cascade(self, issue: Issue) -> bool:
+        """An input reported unconnected although the file connects it (from a bad edge or a placeholder)."""
+        m = re.match(r"^input port '(\w+)' is not connected", issue.message)
+        if not m or not issue.path.startswith("nodes."):
+            return False
+        nid, port = issue.path[len("nodes."):], m.group(1)
+        return (nid, port) in self.targets
 
     @staticmethod
     def _param_issues(g: Graph) -> list[Issue]:
@@ -384,7 +401,8 @@ def _remap_edge(path: str, edge_paths: list[str]) -> str:
 
 
 def _kind(v) -> str:
-    return {dict: "mapping", list: "list", str: "string", type(None): "null"}.get(type(v), type(v).__name__)
+    return {dict: "mapping", list: "list", str: "string", type(None): "null", bool: "boolean", int: "number",
+            float: "number"}.get(type(v), type(v).__name__)
 
 
 # =============================================================== saving
@@ -401,7 +419,7 @@ def save(graph: Graph, path: str | os.PathLike) -> None:
 def dumps(graph: Graph) -> str:
     """The canonical YAML text of ``graph`` (see the module docstring)."""
     out: list[str] = []
-    comment = getattr(graph, "comment", "")
+    comment = graph.comment
     if comment:
         out += [ln if ln.startswith("#") else f"# {ln}" for ln in comment.splitlines()]
     out.append(f"psigraph: {FORMAT_VERSION}")
@@ -545,7 +563,7 @@ def _scalar(v) -> str:
             r = f"{mant}.0e{exp}"
         return r
     s = str(v)
-    if (_PLAIN.match(s) and not s.endswith(" ") and "  " not in s
+    if (_PLAIN.match(s) and not s.endswith(" ") and "  " not in s and not _FLOAT12.match(s)
             and _RESOLVER.resolve(yaml.ScalarNode, s, (True, False)) == "tag:yaml.org,2002:str"):
         return s
     return _quote(s)

@@ -67,6 +67,7 @@ class Graph:
         self.edges: list[Edge] = []
         self.editor: dict = {}
         self.extra: dict = {}                 # unknown top-level sections, kept on save
+        self.comment: str = ""                # leading comment block of the file, kept on save
         self.source_file: str = ""
         self._listeners: list[Callable[[dict], None]] = []
 
@@ -158,6 +159,7 @@ class AddNode(Command):
     edges: list = field(default_factory=list)     # restored with the node (undo of RemoveNode)
     placeholder: bool = False
     extra: dict = field(default_factory=dict)
+    index: int | None = None                      # position among the nodes (undo keeps file order)
 
     def do(self, g):
         if not _ID.match(self.nid):
@@ -167,7 +169,12 @@ class AddNode(Command):
         if not self.placeholder:
             cls = registry.get(self.type)
             cls.Params.from_dict(self.params, where=f"nodes.{self.nid}.params")
-        g.nodes[self.nid] = NodeSpec(self.type, dict(self.params), self.placeholder, dict(self.extra))
+        spec = NodeSpec(self.type, dict(self.params), self.placeholder, dict(self.extra))
+        items = list(g.nodes.items())
+        at = len(items) if self.index is None else max(0, min(self.index, len(items)))
+        items.insert(at, (self.nid, spec))
+        g.nodes.clear()
+        g.nodes.update(items)
         for e in self.edges:
             g.edges.append(e)
         return RemoveNode(self.nid)
@@ -181,8 +188,9 @@ class RemoveNode(Command):
         spec = _need_node(g, self.nid)
         touching = [e for e in g.edges if self.nid in (e.src, e.dst)]
         g.edges = [e for e in g.edges if e not in touching]
+        index = list(g.nodes).index(self.nid)
         del g.nodes[self.nid]
-        return AddNode(self.nid, spec.type, dict(spec.params), touching, spec.placeholder, dict(spec.extra))
+        return AddNode(self.nid, spec.type, dict(spec.params), touching, spec.placeholder, dict(spec.extra), index)
 
 
 _UNSET = object()

@@ -92,7 +92,7 @@ def _describe_rule(value, like, fallback):
         return fallback
     if callable(value):
         return "computed from params"
-    return value if not hasattr(value, "numerator") else float(value)
+    return float(value) if type(value).__name__ == "Fraction" else value   # ints stay ints
 
 
 def In(kind=Signal, *, rate=None, channels=None, like=None, dtype="float64", doc="",

@@ -95,6 +95,17 @@ def has(ref: str) -> bool:
         return False
 
 
+def versions(tid: str) -> dict[int, type]:
+    """{version: class} registered for a type id (empty when unknown)."""
+    load_entry_points()
+    return dict(_types.get(_aliases.get(tid, tid), {}))
+
+
+def aliases_of(tid: str) -> list[str]:
+    load_entry_points()
+    return sorted(a for a, t in _aliases.items() if t == tid)
+
+
 def all_ids() -> list[str]:
     load_entry_points()
     return sorted(set(_types) | set(_aliases))

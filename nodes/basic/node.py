@@ -196,6 +196,7 @@ class Decimate(Node[DecimateParams]):
         taps = 8 * m + 1 if m > 1 else 1
         self.h = kernels.lowpass_fir(0.45 / m, taps) if m > 1 else np.ones(1)
         self.state = FirState(np.zeros((taps - 1, self.in_specs["x"].channels)))
+        kernels._fir_at(np.zeros((1, 1)), np.zeros(0, np.int64), self.h, np.zeros((0, 1)))   # compile now
 
     def process(self, x):
         pi, po = self.in_specs["x"].period, self.out_specs["y"].period
@@ -240,6 +241,8 @@ class Resample(Node[RateParams]):
         win = np.cos(np.pi * tau * self.master_rate / (2 * self.lh * pi)) ** 2  # Hann-like, zero at edges
         self.table = np.ascontiguousarray((2 * fc / fin) * np.sinc(2 * fc * tau) * win)
         self.state = ResampleState(np.zeros((0, spec_i.channels)), 0)
+        kernels._polyphase(np.zeros((1, 1)), 0, np.zeros(0, np.int64), pi, self.table, self.lh,
+                           np.zeros((0, 1)))                                          # compile now
 
     def process(self, x):
         pi, po = self.in_specs["x"].period, self.out_specs["y"].period

@@ -29,7 +29,7 @@ JAW_PIVOT = np.array([0.0, 0.02, -0.25])    # hinge (x axis through this point)
 JAW_MAX = np.radians(17.0)                  # jawOpen = 1 rotation
 
 # materials (shader ids)
-SKIN, EYE, TEETH, TONGUE = 0.0, 1.0, 2.0, 3.0
+SKIN, EYE, TEETH, TONGUE, MOUTH = 0.0, 1.0, 2.0, 3.0, 4.0
 
 SKIN_RGB = np.array([0.86, 0.64, 0.52])
 LIP_RGB = np.array([0.70, 0.36, 0.36])
@@ -50,19 +50,35 @@ class HeadModel:
     eye_index: dict = field(default_factory=dict)    # "L"/"R" → vertex indices of the eyeball
     eye_center: dict = field(default_factory=dict)   # "L"/"R" → (3,) centre
     lip_z: float = 1.0                                 # z of the lip line (mouth depth reference)
+    cullable: np.ndarray | None = None                 # (F,) bool: may be culled when facing away
 
     @property
     def n_vertices(self) -> int:
         return len(self.vertices)
 
     def pose(self, weights) -> np.ndarray:
-        """Vertices for a weight vector over ``shape_names`` (or a dict name → weight)."""
+        """Vertices for a weight vector over ``shape_names`` (or a dict name → weight).
+
+        As in ARKit captures, mouthClose acts in proportion to jawOpen (it seals the lips of
+        an open jaw), so its effective weight is mouthClose·jawOpen.
+        """
         if isinstance(weights, dict):
             w = np.array([float(weights.get(n, 0.0)) for n in self.shape_names], dtype=np.float32)
         else:
-            w = np.asarray(weights, dtype=np.float32)
-        flat = self.deltas.reshape(len(self.shape_names), -1)
-        return self.vertices + (w @ flat).reshape(-1, 3)
+            w = np.array(weights, dtype=np.float32)
+        ic, ij = self.shape_names.index("mouthClose"), self.shape_names.index("jawOpen")
+        w[ic] = w[ic] * max(w[ij], 0.0)
+        return self.vertices + (self._sparse_t() @ w).reshape(-1, 3)
+
+    def _sparse_t(self):
+        """Deltas as a sparse (3V × S) matrix (single-threaded, skips the zeros)."""
+        sp = self.__dict__.get("_sp")
+        if sp is None:
+            from scipy.sparse import csr_matrix
+            flat = self.deltas.reshape(len(self.shape_names), -1)
+            flat = np.where(np.abs(flat) < 1e-6, 0.0, flat).astype(np.float32)
+            sp = self.__dict__["_sp"] = csr_matrix(flat.T)
+        return sp
 
 
 # ---------------------------------------------------------------------------- helpers
@@ -105,14 +121,20 @@ def _profiles():
 
 
 def _rows(detail):
-    """Row heights (bottom → top) and dome scale; exact rows at the slits."""
+    """Row heights (bottom → top) and dome scale: fine at eyes/brows and mouth, exact rows at the slits."""
     st = 0.0125 / detail
-    face = np.arange(-1.12, 0.5, st)
+    bands = [(MOUTH_Y - 0.20, MOUTH_Y + 0.17, 1.0), (EYE_Y - 0.12, EYE_Y + 0.27, 1.0), (-0.40, 0.0, 1.35)]
+    face, y = [], -1.12
+    while y < 0.5:
+        face.append(y)
+        f = min([k for a, b, k in bands if a <= y <= b], default=2.0)
+        y += st * f
+    face = np.array(face)
     face = face[(np.abs(face - MOUTH_Y) > st * 0.45) & (np.abs(face - EYE_Y) > st * 0.45)]
     neck = np.linspace(-1.9, -1.12, 9)[:-1]
     ys = np.sort(np.concatenate([neck, face, [MOUTH_Y, EYE_Y]]))
     scale = np.ones_like(ys)
-    n_dome = int(round(18 * detail))
+    n_dome = int(round(16 * detail))
     a = np.linspace(0, np.pi / 2, n_dome + 1)[1:-1]
     ys = np.concatenate([ys, 0.5 + 0.6 * np.sin(a)])
     scale = np.concatenate([scale, np.cos(a)])
@@ -354,7 +376,7 @@ def build_head(detail: float = 1.0) -> HeadModel:
     bx = (ax - 0.10) / 0.36
     by = 0.27 + 0.045 * np.sin(np.clip(bx, 0, 1) * np.pi * 0.85) - 0.01 * bx
     thick = 0.028 * (1.15 - 0.6 * np.clip(bx, 0, 1))
-    brow = _ss(thick, thick * 0.55, np.abs(y0 - by)) * _ss(-0.05, 0.04, bx) * _ss(1.04, 0.92, bx) * facew
+    brow = _ss(thick, thick * 0.4, np.abs(y0 - by)) * _ss(-0.05, 0.04, bx) * _ss(1.04, 0.92, bx) * facew
     col = col * (1 - 0.85 * brow[:, None]) + BROW_RGB * 0.85 * brow[:, None]
     # lashes / lid line
     for sx in (1, -1):
@@ -408,6 +430,10 @@ def build_head(detail: float = 1.0) -> HeadModel:
     lo_teeth = add(v, f, c, TEETH)
     v, f, _ = _sphere((0, MOUTH_Y - 0.075, lip_z - 0.23), (0.14, 0.045, 0.15), 24, 14)
     tongue = add(v, f, np.tile([0.62, 0.30, 0.30], (len(v), 1)), TONGUE)
+    # mouth cavity: an inward-facing bowl behind the teeth (only its back half faces the camera)
+    v, f, d = _sphere((0, MOUTH_Y - 0.07, lip_z - 0.2), (0.25, 0.2, 0.25), 28, 16)
+    f = f[(d[f, 2] <= 0.2).all(axis=1)]                       # back half only
+    cavity = add(v, f[:, ::-1], np.tile([0.30, 0.10, 0.10], (len(v), 1)), MOUTH)
 
     V = np.concatenate(parts_v).astype(np.float64)
     F = np.concatenate(parts_f).astype(np.uint32)
@@ -423,6 +449,7 @@ def build_head(detail: float = 1.0) -> HeadModel:
     jaw_w[:ns] = _jaw_weight(x0, y0, z0, side_m)
     jaw_w[lo_teeth] = 1.0
     jaw_w[tongue] = 1.0
+    jaw_w[cavity] = _ss(MOUTH_Y, MOUTH_Y - 0.1, V[cavity, 1])
     AX = np.abs(X0)
 
     deltas: dict[str, np.ndarray] = {}
@@ -472,7 +499,7 @@ def build_head(detail: float = 1.0) -> HeadModel:
         d = zero(); d[:, 0] = sx * 0.05 * corner; d[:, 1] = 0.075 * corner + 0.035 * cheek
         d[:, 2] = -0.02 * corner + 0.025 * cheek
         deltas[f"mouthSmile_{s}"] = d
-        d = zero(); d[:, 0] = sx * 0.01 * corner; d[:, 1] = -0.055 * corner; d[:, 2] = -0.01 * corner
+        d = zero(); d[:, 0] = sx * 0.012 * corner; d[:, 1] = -0.085 * corner; d[:, 2] = -0.01 * corner
         deltas[f"mouthFrown_{s}"] = d
         d = zero(); d[:, 0] = sx * 0.055 * corner; d[:, 1] = -0.02 * corner; d[:, 2] = -0.015 * corner
         deltas[f"mouthStretch_{s}"] = d
@@ -488,18 +515,18 @@ def build_head(detail: float = 1.0) -> HeadModel:
         d = zero(); d[:, 1] = 0.05 * cheek + 0.02 * corner; d[:, 2] = 0.02 * cheek
         deltas[f"cheekSquint_{s}"] = d
         ala = sk * _g(X0, Y0, sx * 0.12, -0.22, 0.08, 0.07)
-        d = zero(); d[:, 1] = 0.035 * ala; d[:, 2] = 0.01 * ala
+        d = zero(); d[:, 1] = 0.045 * ala; d[:, 2] = 0.015 * ala; d[:, 0] = sx * 0.012 * ala
         deltas[f"noseSneer_{s}"] = d
         # brows
         inner = sk * _g(X0, Y0, sx * 0.15, 0.30, 0.09, 0.10)
         outer = sk * _g(X0, Y0, sx * 0.42, 0.30, 0.11, 0.10)
         allb = sk * _g(X0, Y0, sx * 0.28, 0.29, 0.2, 0.09) * (Y0 > EYE_Y + 0.03)
-        d = zero(); d[:, 1] = -0.04 * allb; d[:, 0] = -sx * 0.025 * inner; d[:, 2] = -0.005 * allb
+        d = zero(); d[:, 1] = -0.045 * allb - 0.03 * inner; d[:, 0] = -sx * 0.035 * inner; d[:, 2] = -0.008 * allb
         deltas[f"browDown_{s}"] = d
-        d = zero(); d[:, 1] = 0.055 * outer * (Y0 > EYE_Y + 0.02)
+        d = zero(); d[:, 1] = 0.085 * outer * (Y0 > EYE_Y + 0.02)
         deltas[f"browOuterUp_{s}"] = d
     inner2 = sk * (_g(X0, Y0, 0.14, 0.31, 0.10, 0.11) + _g(X0, Y0, -0.14, 0.31, 0.10, 0.11)) * (Y0 > EYE_Y + 0.03)
-    d = zero(); d[:, 1] = 0.06 * inner2 + 0.02 * sk * _g(X0, Y0, 0, 0.45, 0.3, 0.15)
+    d = zero(); d[:, 1] = 0.095 * inner2 + 0.025 * sk * _g(X0, Y0, 0, 0.45, 0.3, 0.15)
     deltas["browInnerUp"] = d
     d = zero(); d[:, 0] = 0.05 * mouth_reg; deltas["mouthLeft"] = d
     d = zero(); d[:, 0] = -0.05 * mouth_reg; deltas["mouthRight"] = d
@@ -514,7 +541,9 @@ def build_head(detail: float = 1.0) -> HeadModel:
 
     names = tuple(n for n in ARKIT_NAMES if n in deltas)
     D = np.stack([deltas[n] for n in names]).astype(np.float32)
-    return HeadModel(V.astype(np.float32), F, C, M, names, D, eye_index, centers, lip_z)
+    cull = np.ones(len(F), bool)                 # faces that may be dropped when facing away
+    cull[(M[F[:, 0]] == TEETH) | (M[F[:, 0]] == TONGUE)] = False   # thin / inside: always drawn
+    return HeadModel(V.astype(np.float32), F, C, M, names, D, eye_index, centers, lip_z, cull)
 
 
 def facew_all(front, n):

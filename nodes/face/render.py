@@ -97,7 +97,8 @@ void main() {
     }
     float hemi = 0.5 + 0.5 * n.y;
     acc += base * mix(vec3(0.10, 0.08, 0.07), vec3(0.16, 0.17, 0.20), hemi);
-    if (v_mat > 1.5) {               // teeth/tongue darken with depth inside the mouth
+    if (v_mat > 3.5) { acc = base * (0.35 + 0.25 * max(dot(n, vdir), 0.0)); }
+    if (v_mat > 1.5) {               // teeth/tongue/cavity darken with depth inside the mouth
         float occ = clamp((v_obj.z - (u_lipz - 0.30)) / 0.28, 0.0, 1.0);
         acc *= 0.25 + 0.75 * occ * occ;
     }
@@ -130,7 +131,7 @@ class FaceRenderer:
     def __init__(self, width: int = 640, height: int = 640, *, distance: float = 7.4,
                  fov: float = 20.0, target=(0.0, -0.12, 0.0), elevation: float = 4.0,
                  azimuth: float = 0.0, background=(0.16, 0.17, 0.2), ssaa: int = 1,
-                 detail: float = 1.0, model: HeadModel | None = None):
+                 detail: float = 0.7, model: HeadModel | None = None):
         gl_backend()
         from vispy import app, gloo
         self.width, self.height, self.ssaa = int(width), int(height), max(1, int(ssaa))
@@ -163,6 +164,10 @@ class FaceRenderer:
         cols = np.repeat(np.arange(nf), 3)
         self._acc = csr_matrix((np.ones(3 * nf, np.float32), (rows, cols)), shape=(len(m.vertices), nf))
         self._F = F
+        self._Fu = m.faces.astype(np.uint32)
+        self._cull = m.cullable if m.cullable is not None else np.zeros(nf, bool)
+        self._eye = eye.astype(np.float64)
+        self.cull = True
         self._index = {n: i for i, n in enumerate(BLENDSHAPE_LABELS)}
         self._shape_cols = np.array([self._index[n] for n in m.shape_names])
 
@@ -188,28 +193,38 @@ class FaceRenderer:
         return n.astype(np.float32)
 
     def prepare(self, row) -> tuple:
-        """CPU part of a frame: (vertices, normals, model matrix) — thread-safe, no GL."""
+        """CPU part of a frame: (vertices, normals, model matrix, visible faces) — no GL calls."""
         row = np.asarray(row, np.float64)
         v = self.vertices(row).astype(np.float32)
-        n = self.normals(v)
+        F = self._F
+        fn = np.cross(v[F[:, 1]] - v[F[:, 0]], v[F[:, 2]] - v[F[:, 0]])
+        n = self._acc @ fn
+        n /= np.maximum(np.linalg.norm(n, axis=1, keepdims=True), 1e-12)
         R = _rotation(row[self._index["headPitch"]], row[self._index["headYaw"]], row[self._index["headRoll"]])
         pivot = np.array([0.0, -0.9, -0.1])
         M = np.eye(4, dtype=np.float32)
         M[:3, :3] = R
         M[:3, 3] = pivot - R @ pivot
-        return v, n, M
+        faces = None
+        if self.cull:                          # drop faces turned away from the camera (CPU culling)
+            eye_m = (R.T @ (self._eye - pivot) + pivot).astype(np.float32)
+            facing = np.einsum("ij,ij->i", fn, eye_m - v[F[:, 0]]) > 0
+            faces = self._Fu[facing | ~self._cull]
+        return v, n.astype(np.float32), M, faces
 
     def draw(self, prepared) -> np.ndarray:
         """GL part of a frame: upload, draw and read back an (H, W, 4) uint8 image."""
         gloo = self._gloo
-        v, n, M = prepared
+        v, n, M, faces = prepared
         self._vpos.set_data(v)
         self._vnrm.set_data(n)
+        if faces is not None:
+            self._ibo.set_data(faces)
         self._prog["u_model"] = M.T.copy()
         W, H = self.width * self.ssaa, self.height * self.ssaa
         with self._fbo:
             gloo.set_viewport(0, 0, W, H)
-            gloo.set_state(depth_test=True, cull_face=False, blend=False)
+            gloo.set_state(depth_test=True, cull_face=os.environ.get("PSIGRAPH_CULL") == "1", blend=False)
             gloo.set_clear_color(self.bg)
             gloo.clear(color=True, depth=True)
             self._prog.draw("triangles", self._ibo)
@@ -222,6 +237,41 @@ class FaceRenderer:
     def render(self, row) -> np.ndarray:
         """One blendshape row → (height, width, 4) uint8 RGBA image."""
         return self.draw(self.prepare(row))
+
+    def render_many(self, rows: Iterable, prefetch: int = 4) -> Iterator[np.ndarray]:
+        """Render rows in order; the CPU part of the next frames runs in a worker thread."""
+        import queue
+        import threading
+        q: queue.Queue = queue.Queue(maxsize=max(1, prefetch))
+        stop = threading.Event()
+
+        def work():
+            try:
+                for row in rows:
+                    if stop.is_set():
+                        return
+                    q.put(("ok", self.prepare(row)))
+                q.put(("end", None))
+            except BaseException as exc:  # handed to the consumer
+                q.put(("err", exc))
+
+        th = threading.Thread(target=work, name="psigraph-face-prepare", daemon=True)
+        th.start()
+        try:
+            while True:
+                kind, item = q.get()
+                if kind == "end":
+                    return
+                if kind == "err":
+                    raise item
+                yield self.draw(item)
+        finally:
+            stop.set()
+            while th.is_alive():
+                try:
+                    q.get_nowait()
+                except queue.Empty:
+                    th.join(0.01)
 
     def close(self) -> None:
         try:
@@ -259,7 +309,6 @@ def render_frames(blendshape_rows: Iterable, size=(640, 640), **kw) -> Iterator[
     w, h = (size, size) if np.isscalar(size) else size
     r = FaceRenderer(w, h, **kw)
     try:
-        for row in blendshape_rows:
-            yield r.render(row)
+        yield from r.render_many(blendshape_rows)
     finally:
         r.close()

@@ -224,7 +224,8 @@ _RULE_TEXT = [
     ("", "i", "", "IH"),
     ("", "ough", "t", "AO"), ("", "ough", "", "OW"), ("", "ook", "", "UH K"), ("", "oo", "", "UW"),
     ("", "oa", "", "OW"), ("", "oe", "#", "OW"), ("", "oi", "", "OY"), ("", "oy", "", "OY"),
-    ("", "ous", "#", "AH S"), ("", "ou", "", "AW"), ("", "ow", "#|s#", "OW"), ("", "ow", "", "AW"), ("", "or", "", "AO R"),
+    ("", "ous", "#", "AH S"), ("", "ou", "", "AW"), ("", "ow", "#|s#", "OW"), ("", "ow", "", "AW"),
+    ("", "or", "", "AO R"),
     ("", "old", "", "OW L D"), ("", "o", _MAGIC, "OW"), ("", "o", "#", "OW"), ("", "o", "", "AA"),
     ("", "ur", "", "ER"), ("(?:[jlrs]|ch)", "u", _MAGIC, "UW"), ("", "u", _MAGIC, "Y UW"),
     ("", "ue", "#", "UW"), ("", "ui", "", "UW"), ("", "u", "#", "UW"), ("", "u", "", "AH"),
@@ -318,7 +319,9 @@ def _guess_stress(word: str, phones: list[str]) -> tuple[str, ...]:
         if j == target:
             out[k] = phones[k] + "1"
         elif phones[k] in _REDUCIBLE:
-            out[k] = "AH0"
+            nxt = phones[k + 1:vidx[j + 1]] if j + 1 < n else []
+            heavy = len(nxt) >= 2 and all(p not in VOWELS for p in nxt)
+            out[k] = phones[k] + "2" if heavy else "AH0"   # closed heavy syllable keeps its vowel
         else:
             out[k] = phones[k] + "0"
     return tuple(out)
@@ -337,6 +340,8 @@ def letters_to_sound(word: str) -> tuple[str, ...]:
         return spell_letters(w)
     # collapse identical neighbours produced by rule joins (e.g. K K)
     dedup = [p for k, p in enumerate(phones) if k == 0 or p != phones[k - 1] or p in VOWELS]
+    if len(dedup) >= 2 and dedup[-1] == "Z" and dedup[-2] in _VOICELESS:   # voicing agreement: -ts, -ks
+        dedup[-1] = "S"
     return _guess_stress(w, dedup)
 
 

@@ -7,10 +7,10 @@ by phrase (a phrase is the speech between two pauses):
 - pitch accents (H*): a raised-cosine bump peaking 60 % into the accented vowel, 0.45·R·strength,
   each later accent of the phrase down-stepped ×0.85; overlapping bumps combine by max;
 - statement / wh-question / exclamation end (L-L%): after the nuclear (last) accent peak the
-  contour falls by 0.45·R (0.55·R for exclamations) to the end of the phrase;
+  contour falls by 0.45·R (0.55·R for exclamations) to the end of the last voiced segment;
 - yes/no question end (L* H-H%): the nuclear accent is low and the contour rises by
-  max(0.9·R, 4 st) from the start of the last stressed syllable (at latest 300 ms before the end)
-  to the end of the phrase;
+  max(0.9·R, 4 st) from the start of the last stressed syllable (but within 250–350 ms of the
+  end) to the end of the last voiced segment, so the last 300 ms of voicing rise ≈ 4+ st;
 - minor break (continuation rise, H-): +0.3·R over the last syllable of the phrase;
 - pauses hold the last value and glide to the next phrase's first value in the last 50 ms.
 
@@ -52,6 +52,7 @@ class PhraseSpan:
     level: int
     sentence_type: str
     first_of_sentence: bool
+    voiced_end: float = -1.0    # end of the last voiced segment (boundary tones end here); -1 = ``end``
 
 
 def semitones(hz_a: float, hz_b: float) -> float:
@@ -78,7 +79,7 @@ def _phrase_st(t: np.ndarray, ph: PhraseSpan, sylls: list[AccentSyl], R: float) 
         strength = sy.accent * (0.85 ** k)
         nuclear = k == len(accents) - 1
         if nuclear and question:
-            strength *= 0.3
+            strength = 0.0      # L*: the nuclear accent of a yes/no question is low
         tp = sy.nucleus_start + 0.6 * sy.nucleus_dur
         tr = max(sy.start - 0.03, tp - 0.2, p0 - 0.05)
         tf = min(tp + 0.22, p1 + 0.05)
@@ -92,14 +93,16 @@ def _phrase_st(t: np.ndarray, ph: PhraseSpan, sylls: list[AccentSyl], R: float) 
             t_nuc = min(tp, p1 - 0.05)
     s = s + bump
     if final_major and not question:
+        ve = ph.voiced_end if ph.voiced_end > t_nuc else p1
         depth = (0.55 if ph.sentence_type == EXCLAMATION else 0.45) * R
-        s = s - depth * _rc((t - t_nuc) / max(p1 - t_nuc, 1e-3))
+        s = s - depth * _rc((t - t_nuc) / max(ve - t_nuc, 1e-3))
     elif question:
+        ve = ph.voiced_end if ph.voiced_end > p0 else p1
         stressed = [sy for sy in sylls if sy.stress == 1] or sylls
-        t_r0 = min(stressed[-1].start if stressed else p1 - 0.3, p1 - 0.3)
-        t_r0 = max(t_r0, p0)
+        t_last = stressed[-1].start if stressed else ve - 0.3
+        t_r0 = max(p0, min(ve - 0.25, max(t_last, ve - 0.35)))
         height = max(0.9 * R, 4.0)
-        s = s + height * _rc((t - t_r0) / max(p1 - t_r0, 1e-3))
+        s = s + height * _rc((t - t_r0) / max(ve - t_r0, 1e-3))
     elif sylls:   # continuation rise at a minor break
         last = sylls[-1]
         s = s + 0.3 * R * _rc((t - last.start) / max(p1 - last.start, 1e-3))

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 
 from psigraph.errors import PsigraphError
 
-from .numbers import cardinal, decimal, digits, ordinal, year
+from .numwords import cardinal, decimal, digits, ordinal, year
 
 __all__ = ["Token", "Normalized", "normalize", "UnspeakableTextError",
            "STATEMENT", "YN_QUESTION", "WH_QUESTION", "EXCLAMATION", "SPELL"]
@@ -84,7 +84,16 @@ _CHAR_MAP = {
     "\u00df": "ss", "\u00e6": "ae", "\u00c6": "AE", "\u0153": "oe", "\u0152": "OE",
     "\u00f8": "o", "\u00d8": "O", "\u0142": "l", "\u0141": "L", "\u00f0": "d", "\u00fe": "th",
     "\u00bf": " ", "\u00a1": " ", "\u00b2": " squared ", "\u00b3": " cubed ",
+    "\u2192": " to ", "\u2264": " at most ", "\u2265": " at least ", "\u2248": " about ",
+    "\u2260": " not equal to ", "\u00b7": " ", "\u2022": " , ", "\u00b5": " micro",
 }
+_GREEK = ("alpha beta gamma delta epsilon zeta eta theta iota kappa lambda mu nu xi omicron pi rho "
+          "sigma sigma tau upsilon phi chi psi omega").split()
+for _k, _name in enumerate(_GREEK):   # α..ω and Α..Ω (U+03C2 is final sigma)
+    _CHAR_MAP[chr(0x03B1 + _k)] = f" {_name} "
+    if _k != 17:
+        _CHAR_MAP[chr(0x0391 + _k)] = f" {_name} "
+_CHAR_MAP["\u03bc"] = " mu "
 _KEEP_ASCII = set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
                   " .,;:!?'\"()[]{}-/&%+@#$=<>~*_\\|^")
 _SILENT = {"\u200d", "\u200c", "\u200b", "\ufeff", "\u00ad"}   # joiners, soft hyphen
@@ -321,6 +330,11 @@ def _rules():
     def add(pat, rep, flags=0):
         R.append((re.compile(pat, flags), rep))
 
+    add(r"</?[A-Za-z][^<>]*>", lambda m, t: " ")                     # HTML/XML tags
+    add(r"(?<=\d)\s*micro\s?s\b", lambda m, t: " microseconds ")
+    add(r"(?<=\d)\.\.\.?(?=-?\d)", lambda m, t: " to ")
+    add(r"\bdegrees\s+C\b", lambda m, t: "degrees celsius")
+    add(r"\bdegrees\s+F\b", lambda m, t: "degrees fahrenheit")
     add(r"\b(?:https?://|www\.)[^\s\"'<>]+[^\s\"'<>.,;:!?)\]]", lambda m, t: _url(m), re.I)
     add(r"\b[\w.+-]+@[\w-]+(?:\.[\w-]+)+\b", lambda m, t: _say_address(m.group(0)))
     add(r"(?<![\d-])\(?(\d{3})\)?[-. ](\d{3})-(\d{4})\b",
@@ -359,6 +373,7 @@ def _rules():
     add(r"(\d)([A-Za-z])", lambda m, t: f"{m.group(1)} {m.group(2)}")
     add(r"(?<![\w.])(-)?(\d[\d,]*\d|\d)(\.\d+)?(s)?\b(?!\.\d)", lambda m, t: _number(m))
     add(r"\b(?:e\.g|i\.e|E\.g|I\.e)\.", lambda m, t: f" , {_ABBREV[m.group(0)]} , ")
+    add(r"\d+", lambda m, t: f" {cardinal(int(m.group(0))) if len(m.group(0)) <= 15 else digits(m.group(0))} ")
     add(r"(?:\b[A-Za-z]\.){2,}(?![A-Za-z])", lambda m, t: _dotted(m, t))
     add(r"(?<![\w.])(?:Dr|St|No|no|" + "|".join(re.escape(a[:-1]) for a in _ABBREV if a not in
                                               ("e.g.", "i.e.", "E.g.", "I.e.")) + r")\.",
@@ -437,7 +452,8 @@ def _apply_rules(text: str) -> str:
 
 
 # ----------------------------------------------------------------------------- tokenizing
-_TOKEN_RE = re.compile(SPELL + r"[a-z]|[A-Za-z]+(?:'[A-Za-z]+)*(?:-[A-Za-z]+(?:'[A-Za-z]+)*)*|[.!?]+|[,;:()\[\]{}|\n]|\S")
+_TOKEN_RE = re.compile(SPELL + r"[a-z]|[A-Za-z]+(?:'[A-Za-z]+)*(?:-[A-Za-z]+(?:'[A-Za-z]+)*)*"
+                       r"|[.!?]+|[,;:()\[\]{}|\n]|\S")
 _MAJOR = set(".!?")
 _MINOR = set(",;:()[]{}|")
 
@@ -474,10 +490,11 @@ def normalize(text: str, *, report: bool = True) -> Normalized:
             if word:
                 tokens.append(Token("word", word))
         elif raw[0] in _MAJOR:
-            tokens.append(Token("break", raw, level=2))
+            ellipsis = len(raw) >= 2 and set(raw) == {"."}
+            tokens.append(Token("break", raw, level=1 if ellipsis else 2))
         elif raw[0] in _MINOR:
             tokens.append(Token("break", raw, level=1))
-        elif raw in ("'", '"', "*", "_", "^", "\\", "-", "<", ">", "~", "/"):
+        elif raw in ("'", '"', "*", "_", "^", "\\", "-", "<", ">", "~", "/", "#", "`", "="):
             continue   # quotes and markup: silent
         else:
             dropped.append(raw)

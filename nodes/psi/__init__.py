@@ -1,0 +1,1 @@
+"""ψ-core: multi-band coupled phase oscillators (psi_core)."""

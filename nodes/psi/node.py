@@ -1,0 +1,316 @@
+"""psi_core: the multi-band network of coupled phase oscillators that drives voice and face.
+
+Ports
+-----
+* ``score`` (Events, optional) — the gestural score (docs/SPEECH_CHAIN.md §1):
+  ``force`` pulls a role toward a phase reference (rotating at the role's own
+  frequency, equal to ``phase`` at the event time) and/or an amplitude, with
+  ``strength`` (1/s), for ``dur`` samples or until the next force on that role;
+  ``syllable`` entrains the ``syllable`` role (partial phase reset to 0, then a
+  pull toward a reference running at 2π/dur for the syllable's duration;
+  amplitude by stress, also applied to ``jaw``); ``emotion``/``utterance`` set
+  the expression amplitudes (``smile`` ← valence⁺, ``brow`` ← 0.6·arousal⁺ +
+  0.4·valence⁻) and the sadness used by the grammar; ``end`` releases the
+  syllable forcing; ``target`` drives the tract channels (nodes/speech/tract.py).
+  An event at time t takes effect at the first control tick ≥ t.
+* ``state`` (Signal @ control) — ``phase:<osc>`` in [0, 2π) for every
+  oscillator (roles by role name, then ``micro0``…, ``meso0``…, ``macro0``…),
+  then ``amp:<osc>`` in the same order, then the tract channels.
+* ``r`` — Kuramoto order parameter per band (labels ``r:<band>``).
+* ``energy`` — V_b = −½ Σ_{i,j∈b} K_ij cos(θ_i − θ_j) per band (i = j terms
+  included, so V_b = −½ K N r² for all-to-all coupling), then ``V:grammar`` =
+  Σ −w cos(nθ_a − mθ_b − φ) over the lock constraints.
+
+The layout (bands, roles, constraints) is documented in ``layout.py``; the
+integrator (exact rotation for ω plus RK4 for the coupling) in ``kernels.py``.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from psigraph.errors import ParamError, PsigraphError
+from psigraph.node import Node
+from psigraph.params import Params, param
+from psigraph.ports import Events, In, Out, Signal
+from psigraph.util import did_you_mean
+
+from psigraph.nodes.speech.tract import CHANNELS as TRACT_CHANNELS
+from psigraph.nodes.speech.tract import Tract
+
+from . import kernels
+from .layout import DEFAULT_BANDS, DEFAULT_CONSTRAINTS, DEFAULT_ROLES, Layout, build
+
+__all__ = ["PsiCore", "CoreParams", "CoreState"]
+
+
+def _errstate():
+    """Silence uint64 wrap-around warnings of the noise hash when kernels run as plain Python."""
+    import contextlib
+    try:
+        from numba import config
+        if config.DISABLE_JIT:
+            return lambda: np.errstate(over="ignore")
+    except Exception:  # pragma: no cover
+        pass
+    return contextlib.nullcontext
+
+
+_ERRSTATE = _errstate()
+
+
+class CoreParams(Params):
+    bands: list = param(DEFAULT_BANDS, doc="bands: {name, count, period_ms, spread_hz (Lorentzian half-width), "
+                        "coupling (rad/s, optional)}")
+    roles: list = param(DEFAULT_ROLES, doc="named oscillators: {name, period_ms, band, pull, amp, noise} "
+                        "or {name, member: <band><i>}")
+    constraints: list = param(DEFAULT_CONSTRAINTS, doc="harmonic grammar: {lock: [a, b], weight, ratio, offset} "
+                              "or {kind: sad_slows, band, weight}")
+    grammar: bool = param(True, doc="apply the constraints (ablation switch)")
+    coupling: float = param(5.0, ge=0, unit="rad/s", doc="K of bands that give no coupling (K_ij = K/N)")
+    coupling_matrix: Any = param(None, nullable=True,
+                                 doc="optional N×N matrix K_ij (rad/s) over all oscillators in state order; "
+                                     "replaces the all-to-all band coupling")
+    upward_gain: float = param(0.15, ge=0, unit="rad/s", doc="fast band → next slower band (n:1 mean field)")
+    downward_gain: float = param(0.07, ge=0, unit="rad/s", doc="slow band → next faster band (n:1 mean field)")
+    noise: float = param(0.1, ge=0, unit="rad/√s", doc="phase noise of every oscillator (roles may override)")
+    seed: int = param(0, ge=0, doc="mixed with the graph seed for initial phases and noise")
+    init_spread: float = param(1.0, ge=0, le=1, doc="initial phases uniform over this fraction of the circle")
+    substeps: int = param(1, ge=1, le=64, doc="RK4 substeps per control tick (raise for K above ~50 rad/s)")
+    amp_rate: float = param(8.0, ge=0, unit="1/s", doc="amplitude relaxation rate toward the target")
+    entrain: float = param(20.0, ge=0, unit="1/s", doc="pull strength of syllable events")
+    syllable_reset: float = param(0.5, ge=0, le=1, doc="fraction of the phase error removed at a syllable onset")
+
+    def __post_init__(self):
+        super().__post_init__()
+        build(self.bands, self.roles, self.constraints)     # raises a located ParamError
+
+
+def _layout(p: CoreParams) -> Layout:
+    return build(p.bands, p.roles, p.constraints)
+
+
+def _state_labels(p: CoreParams) -> list:
+    return _layout(p).labels() + list(TRACT_CHANNELS)
+
+
+@dataclass
+class CoreState:
+    """Everything that evolves (picklable): phases, amplitudes, forcing, tract, tick."""
+
+    tick: int
+    theta: np.ndarray
+    amp: np.ndarray
+    f_s: np.ndarray        # phase forcing strength (1/s), 0 = off
+    f_phase: np.ndarray    # phase of the forcing reference at the current tick
+    f_omega: np.ndarray    # angular frequency of the reference
+    f_end: np.ndarray      # tick at which the forcing stops (-1: never)
+    a_s: np.ndarray        # amplitude forcing strength (1/s)
+    a_tgt: np.ndarray      # amplitude forcing target
+    amp_rest: np.ndarray   # resting amplitude (expressions change it)
+    amp_eq: np.ndarray     # equilibrium of the amplitude ODE (derived)
+    amp_decay: np.ndarray  # exp(−(rate + a_s)·dt) (derived)
+    sad: float
+    tract: Tract
+    z: np.ndarray          # (cos θ, sin θ), carried by the integrator
+
+
+class PsiCore(Node[CoreParams]):
+    """Multi-band coupled phase oscillators with roles, forcing and a harmonic grammar (the ψ-state)."""
+
+    type_id = "psi_core"
+    category = "psi"
+    HOT_PARAMS = frozenset({"coupling", "upward_gain", "downward_gain", "noise", "grammar", "entrain",
+                            "syllable_reset"})
+    score = In(Events, optional=True, doc="gestural score events (force, syllable, emotion, target, ...)")
+    state = Out(Signal, rate="control", channels=lambda p: len(_state_labels(p)), labels=_state_labels,
+                doc="phase:<osc>, amp:<osc>, then tract channels")
+    r = Out(Signal, rate="control", channels=lambda p: len(_layout(p).band_names),
+            labels=lambda p: [f"r:{b}" for b in _layout(p).band_names], doc="order parameter per band")
+    energy = Out(Signal, rate="control", channels=lambda p: len(_layout(p).band_names) + 1,
+                 labels=lambda p: [f"V:{b}" for b in _layout(p).band_names] + ["V:grammar"],
+                 doc="Lyapunov energy per band, then the grammar penalty")
+
+    # ---- configuration ------------------------------------------------------
+    def _configure(self) -> None:
+        p, L = self.params, self.layout
+        n = L.n
+        self.band_k = np.where(np.isnan(L.band_coupling), p.coupling, L.band_coupling)
+        self.sig = np.where(np.isnan(L.noise), p.noise, L.noise)
+        self.sig_max = float(self.sig.max(initial=0.0))
+        if p.coupling_matrix is not None:
+            k = np.asarray(p.coupling_matrix, dtype=np.float64)
+            if k.shape != (n, n) or not np.all(np.isfinite(k)):
+                raise ParamError(f"must be a finite {n}×{n} matrix (got shape {k.shape})", where="coupling_matrix",
+                                 hint="one row and column per oscillator, in state order")
+            self.kmat, self.use_matrix = np.ascontiguousarray(k), True
+        else:
+            self.kmat, self.use_matrix = np.zeros((1, 1)), False
+        locks = L.locks if p.grammar else []
+        self.coupling_bound = (float(self.band_k.max(initial=0.0)) + p.upward_gain + p.downward_gain
+                               + float(L.role_pull.max(initial=0.0))
+                               + sum(c[4] * max(c[2], c[3]) for c in locks) * 2
+                               + (float(np.abs(self.kmat).sum(axis=1).max()) if self.use_matrix else 0.0))
+        self.lock_a = np.array([c[0] for c in locks], dtype=np.int64)
+        self.lock_b = np.array([c[1] for c in locks], dtype=np.int64)
+        self.lock_n = np.array([c[2] for c in locks], dtype=np.int64)
+        self.lock_m = np.array([c[3] for c in locks], dtype=np.int64)
+        self.lock_w = np.array([c[4] for c in locks], dtype=np.float64)
+        self.lock_off = np.array([c[5] for c in locks], dtype=np.float64)
+
+    def _update_omega(self) -> None:
+        """Effective frequencies (grammar tempo terms) and their exact half-step rotations."""
+        L, p = self.layout, self.params
+        scale = np.ones(L.n)
+        if p.grammar and self.state is not None:
+            for b, w in L.sad_slows:
+                f = max(0.0, 1.0 - w * self.state.sad)
+                scale[(L.band_of == b) | (L.role_band == b)] *= f
+        self.omega = L.omega * scale
+        h = self.dt / p.substeps
+        self.rh_c = np.cos(0.5 * h * self.omega)
+        self.rh_s = np.sin(0.5 * h * self.omega)
+
+    def _amp_refresh(self, i) -> None:
+        """Amplitude ODE of oscillator i: relax to rest at amp_rate, or to the forced target at rate + a_s."""
+        st = self.state
+        forced = st.a_s[i] > 0.0
+        st.amp_eq[i] = st.a_tgt[i] if forced else st.amp_rest[i]
+        st.amp_decay[i] = math.exp(-(self.amp_rate[i] + st.a_s[i]) * self.dt)
+
+    def reset(self) -> None:
+        p = self.params
+        self.layout = L = _layout(p)
+        spec = self.out_specs.get("state")
+        self.period = spec.period if spec is not None else self.master_rate // 200
+        self.dt = self.period / self.master_rate
+        n = L.n
+        self._configure()
+        self.amp_rate = np.full(n, p.amp_rate)
+        self.seed_u = np.uint64(((int(self.seed) * 0x9E3779B1) ^ (p.seed * 0x85EBCA77 + 0x165667B1))
+                                & 0xFFFFFFFFFFFFFFFF)
+        u = np.array([kernels._hash(self.seed_u, np.int64(2**62 + i)) >> np.uint64(11) for i in range(n)],
+                     dtype=np.float64) * (1.0 / 9007199254740992.0)
+        theta = (2 * np.pi * p.init_spread * u) % (2 * np.pi)
+        self.state = CoreState(0, theta, L.amp_rest.copy(), np.zeros(n), np.zeros(n), np.zeros(n),
+                               np.full(n, -1, dtype=np.int64), np.zeros(n), np.zeros(n), L.amp_rest.copy(),
+                               L.amp_rest.copy(), np.ones(n), 0.0, Tract(self.master_rate / self.period),
+                               np.array([np.cos(theta), np.sin(theta)]))
+        for i in range(n):
+            self._amp_refresh(i)
+        self._update_omega()
+        self.work = np.zeros((18, n))
+        self.force_idx = np.array(sorted(L.role_index.values()), dtype=np.int64)
+        self.n_tract = len(TRACT_CHANNELS)
+
+    def set_params(self, params) -> None:
+        self.params = params
+        self._configure()
+        self._update_omega()
+
+    # ---- events -------------------------------------------------------------
+    def _role(self, name, kind):
+        i = self.layout.role_index.get(name)
+        if i is None:
+            raise PsigraphError(f"{kind} event names unknown role {name!r}"
+                                + did_you_mean(str(name), list(self.layout.role_index)),
+                                where=getattr(self, "node_id", "psi_core"),
+                                hint=f"roles: {', '.join(self.layout.role_index)}")
+        return i
+
+    def _end_tick(self, t_event, dur):
+        return max(-(-(int(t_event) + int(dur)) // self.period), self.state.tick + 1)
+
+    def _apply(self, ev) -> None:
+        st, p, kind, pl = self.state, self.params, ev.kind, ev.payload or {}
+        t_k = st.tick * self.period
+        late = (t_k - ev.t) / self.master_rate          # seconds from the event to the tick it acts on
+        if kind == "target":
+            st.tract.apply(pl)
+        elif kind == "force":
+            i = self._role(pl.get("role"), "force")
+            strength = float(pl.get("strength", 10.0))
+            if pl.get("phase") is not None:
+                st.f_s[i], st.f_omega[i] = strength, self.omega[i]
+                st.f_phase[i] = (float(pl["phase"]) + self.omega[i] * late) % (2 * np.pi)
+            else:
+                st.f_s[i] = 0.0
+            st.a_s[i], st.a_tgt[i] = (strength, float(pl["amp"])) if pl.get("amp") is not None else (0.0, 0.0)
+            st.f_end[i] = self._end_tick(ev.t, pl["dur"]) if pl.get("dur") else -1
+            self._amp_refresh(i)
+        elif kind == "syllable":
+            i = self.layout.role_index.get("syllable")
+            dur = int(pl.get("dur", 0))
+            if i is None or dur <= 0:
+                return
+            w = 2 * np.pi * self.master_rate / dur
+            ref = (w * late) % (2 * np.pi)
+            err = (ref - st.theta[i] + np.pi) % (2 * np.pi) - np.pi
+            st.theta[i] = (st.theta[i] + p.syllable_reset * err) % (2 * np.pi)
+            st.z[0, i], st.z[1, i] = np.cos(st.theta[i]), np.sin(st.theta[i])
+            st.f_s[i], st.f_omega[i], st.f_phase[i] = p.entrain, w, ref
+            amp = {1: 1.0, 2: 0.85}.get(int(pl.get("stress", 0)), 0.7)
+            end = self._end_tick(ev.t, dur)
+            for j in {i, self.layout.role_index.get("jaw", i)}:
+                st.a_s[j], st.a_tgt[j], st.f_end[j] = p.entrain, amp, end
+                self._amp_refresh(j)
+        elif kind in ("emotion", "utterance"):
+            vad = pl.get("vad", pl.get("emotion"))
+            if vad is None:
+                return
+            v, a = float(vad[0]), float(vad[1]) if len(vad) > 1 else 0.0
+            targets = {"smile": min(max(v, 0.0), 1.0),
+                       "brow": min(0.6 * max(a, 0.0) + 0.4 * max(-v, 0.0), 1.0)}
+            for name, val in targets.items():
+                j = self.layout.role_index.get(name)
+                if j is not None:
+                    st.amp_rest[j] = val
+                    self._amp_refresh(j)
+            st.sad = min(max(-v, 0.0), 1.0) * (1.0 - min(max(a, 0.0), 1.0))
+            self._update_omega()
+        elif kind == "end":
+            for name in ("syllable", "jaw"):
+                j = self.layout.role_index.get(name)
+                if j is not None:
+                    st.f_s[j] = st.a_s[j] = 0.0
+                    st.f_end[j] = -1
+                    self._amp_refresh(j)
+
+    # ---- processing ---------------------------------------------------------
+    def _exact(self) -> bool:
+        """True when a phase increment per substep may exceed 0.35 rad (then libm stage rotations)."""
+        h = self.dt / self.params.substeps
+        bound = (self.coupling_bound + float(self.state.f_s.max(initial=0.0))) * h \
+            + self.sig_max * 3.47 * np.sqrt(h)
+        return bound > 0.35
+
+    def process(self, score=None):
+        k0, n = self.ticks("state")
+        if score:
+            for ev in score:
+                self._apply(ev)
+        L, st = self.layout, self.state
+        nb = len(L.band_names)
+        out = np.empty((n, 2 * L.n + self.n_tract))
+        r = np.empty((n, nb))
+        e = np.empty((n, nb + 1))
+        if n:
+            if k0 != st.tick:
+                raise PsigraphError(f"psi_core expected tick {st.tick}, got {k0}: spans must be gapless")
+            with _ERRSTATE():
+                kernels._advance(n, st.tick, self.params.substeps, self.dt, st.theta, st.amp, self.omega,
+                                 self.rh_c, self.rh_s, self.sig, self.seed_u,
+                                 L.band_start, L.band_count, self.band_k, L.band_ratio,
+                                 self.params.upward_gain, self.params.downward_gain,
+                                 L.role_band, L.role_pull, L.role_q, len(L.role_band) - int(L.band_count.sum()),
+                                 self.use_matrix, self.kmat,
+                                 st.f_s, st.f_phase, st.f_omega, st.f_end, self.force_idx, st.a_s, st.a_tgt, st.amp_rest,
+                                 self.amp_rate, st.amp_eq, st.amp_decay,
+                                 self.lock_a, self.lock_b, self.lock_n, self.lock_m, self.lock_w, self.lock_off,
+                                 self._exact(), st.z, self.work, out, r, e)
+            st.tract.step(out[:, 2 * L.n:])
+            st.tick += n
+        return {"state": out, "r": r, "energy": e}

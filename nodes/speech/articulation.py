@@ -1,0 +1,205 @@
+"""UtterancePlan → gestural score events (docs/SPEECH_CHAIN.md §1).
+
+Each phone becomes a few timed ``target`` gestures on the tract channels:
+
+* vowels pull the formants to their targets (critically damped, τ ≈ 14 ms, so
+  neighbouring phones coarticulate); diphthongs add an offset target mid-way;
+* onset consonants take their F2/F3 from locus equations on the *following*
+  vowel (codas on the preceding one), so transitions point to the place;
+* stops: closure (AV off or a voice bar) → burst (AB) at the release →
+  aspiration (AH) for the VOT → voicing; fricatives set AF with FF/FB;
+  nasals AN with a nasal murmur; /h/ aspirates through the next vowel's formants;
+* f0 is sent as ``ramp`` targets through the plan's points, so the tract
+  reproduces the piecewise-linear contour exactly at every control tick
+  (shifted one tick early to cancel the one-tick read latency of §3).
+
+Target times are quantised to control ticks (``period`` master samples).
+"""
+from __future__ import annotations
+
+from psigraph.ports import Event
+
+from . import phonetics as P
+
+__all__ = ["score_events", "MASTER_RATE", "CONTROL_PERIOD"]
+
+MASTER_RATE = 24000
+CONTROL_PERIOD = 120
+
+TAU_VOWEL = 14.0        # ms, formant approach into a vowel
+TAU_CONS = 9.0          # ms, formant approach into a consonant
+TAU_SRC = 4.0           # ms, source amplitudes
+VOT_ASP = 0.055         # s, stressed voiceless-stop aspiration
+VOT_UNSTR = 0.03
+VOT_VOICED = 0.008
+
+
+def _emotion_channels(plan) -> dict:
+    v, a, d = plan.emotion
+    loud_db = float(plan.modifiers.get("loudness_db", 0.0))
+    return {"valence": v, "arousal": a, "dominance": d, "loud": 0.7 * 10.0 ** (loud_db / 20.0)}
+
+
+def _next_vowel(phones, i):
+    for j in range(i + 1, len(phones)):
+        p = phones[j]
+        if p.is_pause:
+            return None
+        if P.is_vowel(p.ph):
+            return p
+    return None
+
+
+def _prev_vowel(phones, i):
+    for j in range(i - 1, -1, -1):
+        p = phones[j]
+        if p.is_pause:
+            return None
+        if P.is_vowel(p.ph):
+            return p
+    return None
+
+
+def score_events(plan, t0: int = 0, master_rate: int = MASTER_RATE, period: int = CONTROL_PERIOD) -> list:
+    """The whole utterance's score as a time-sorted list of :class:`Event`."""
+    fs = master_rate
+    scale = float(getattr(plan.persona, "formant_scale", 1.0))
+    evs: list[tuple[int, int, Event]] = []
+    seq = [0]
+
+    def at(sec: float) -> int:
+        """Master index of the control tick nearest ``sec``."""
+        return t0 + int(round(sec * fs / period)) * period
+
+    def add(t: int, kind: str, payload: dict):
+        seq[0] += 1
+        evs.append((max(t, t0), seq[0], Event(max(t, t0), kind, payload)))
+
+    def target(sec: float, values: dict, tau: float, mode: str = "smooth", shift: int = 0):
+        vals = {}
+        for k, v in values.items():
+            if k in ("F1", "F2", "F3", "F4", "F5"):
+                v = v * scale
+            vals[k] = float(v)
+        add(at(sec) + shift, "target", {"values": vals, "tau_ms": float(tau), "mode": mode})
+
+    dur_samples = int(round(plan.duration * fs))
+    emo = _emotion_channels(plan)
+    add(t0, "utterance", {"text": plan.text, "emotion": list(plan.emotion),
+                          "persona": getattr(plan.persona, "name", "default"), "duration": dur_samples})
+    add(t0, "emotion", {"vad": list(plan.emotion)})
+    first_v = next((p for p in plan.phones if P.is_vowel(p.ph)), None)
+    start = P.vowel_targets(first_v.ph) if first_v is not None else {}
+    target(0.0, {**start, "AV": 0.0, "AH": 0.0, "AF": 0.0, "AB": 0.0, "AN": 0.0, **emo}, 0.0, "step")
+
+    # ---- f0: ramps through the plan's points, one tick early
+    pts = sorted(plan.f0)
+    if pts:
+        ticks = [int(round(t * fs / period)) for t, _ in pts]
+        target(0.0, {"f0": pts[0][1]}, 0.0, "step")
+        for i in range(len(pts) - 1):
+            k0, k1 = ticks[i], ticks[i + 1]
+            if k1 <= k0:
+                continue
+            add(t0 + max(k0 - 1, 0) * period, "target",
+                {"values": {"f0": float(pts[i + 1][1])}, "tau_ms": (k1 - k0) * 1000.0 * period / fs,
+                 "mode": "ramp"})
+
+    # ---- labels: phones and syllables
+    for p in plan.phones:
+        ph = "sil" if p.is_pause else p.arpabet
+        add(t0 + int(round(p.start * fs)), "phone",
+            {"ph": ph, "dur": int(round(p.dur * fs)), "word": p.word, "syl": p.syl,
+             "viseme": P.VISEME_OF.get("sil" if p.is_pause else p.ph, "sil")})
+    for s in plan.syllables:
+        add(t0 + int(round(s.start * fs)), "syllable", {"dur": int(round(s.dur * fs)), "stress": s.stress})
+
+    # ---- articulatory gestures
+    phones = plan.phones
+    voice_delay = 0.0          # voicing onset delay carried into the next vowel (VOT)
+    for i, p in enumerate(phones):
+        s, e = p.start, p.start + p.dur
+        vis = {"viseme": float(P.viseme_index("sil" if p.is_pause else p.ph))}
+        target(s, vis, 0.0, "step")
+        if p.is_pause:
+            target(s, {"AV": 0.0, "AH": 0.0, "AF": 0.0, "AB": 0.0, "AN": 0.0}, 8.0)
+            target(s, {"jaw": 0.05, "lip_ap": 0.1, "lip_round": 0.0, "lip_spread": 0.0,
+                       "tongue_tip": 0.0}, 40.0)
+            voice_delay = 0.0
+            continue
+        kind = P.kind_of(p.ph)
+        nxt = _next_vowel(phones, i)
+        prv = _prev_vowel(phones, i)
+        nxt_is_vowel = i + 1 < len(phones) and P.is_vowel(phones[i + 1].ph)
+        if kind == "vowel":
+            stress = max(p.stress, 0)
+            av = 1.0 if stress > 0 else 0.85
+            tg = P.vowel_targets(p.ph, "on", stress)
+            target(s, tg, TAU_VOWEL)
+            if voice_delay > 0.0:
+                # aspiration (AH) until voicing starts, then voice
+                target(s + voice_delay, {"AV": av, "AH": 0.0, "AF": 0.0, "AB": 0.0, "AN": 0.0}, TAU_SRC)
+            else:
+                target(s, {"AV": av, "AH": 0.0, "AF": 0.0, "AB": 0.0, "AN": 0.0}, TAU_SRC)
+            if P.VOWELS[p.ph]["off"] is not None:
+                off = P.vowel_targets(p.ph, "off", stress)
+                target(s + 0.4 * p.dur, {k: off[k] for k in ("F1", "F2", "F3", "lip_round", "lip_spread", "jaw")},
+                       max(0.18 * p.dur * 1000.0, TAU_VOWEL))
+            voice_delay = 0.0
+            continue
+
+        c = P.CONSONANTS[p.ph]
+        # the vowel that colours this consonant's locus: following for onsets, else preceding
+        ref = nxt if (nxt is not None and (nxt_is_vowel or prv is None or not p.word_final)) else prv
+        f2v = P.vowel_targets(ref.ph)["F2"] if ref is not None else 1500.0
+        tg = P.consonant_targets(p.ph, f2v)
+        voiced = p.ph in P.VOICED
+        voice_delay = 0.0
+        if kind == "aspirate":                         # /h/: next vowel's formants, aspiration only
+            if nxt is not None:
+                vt = P.vowel_targets(nxt.ph)
+                target(s, {k: vt[k] for k in ("F1", "F2", "F3", "B1", "B2", "B3")}, TAU_CONS)
+            target(s, {"AV": 0.0, "AH": 0.55, "AF": 0.0, "AB": 0.0, "AN": 0.0}, TAU_SRC)
+            target(s, {k: tg[k] for k in ("jaw", "lip_ap", "lip_round", "lip_spread", "tongue_tip")}, 20.0)
+            continue
+        target(s, tg, TAU_CONS)
+        if kind == "stop":
+            fb = c["burst"]
+            target(s, {"AV": 0.25 if voiced else 0.0, "AH": 0.0, "AF": 0.0, "AB": 0.0, "AN": 0.0,
+                       "FF": fb[0] if P.PLACE[p.ph] != "vel" else max(tg["F2"] * 1.05, 1400.0),
+                       "FB": fb[1]}, TAU_SRC)
+            if voiced:
+                target(s, {"F1": 200.0, "B1": 90.0}, TAU_CONS)
+            add(at(e), "target", {"values": {"AB": float(fb[2]), "AV": 0.0}, "tau_ms": 0.0, "mode": "step"})
+            add(at(e) + period, "target", {"values": {"AB": 0.0}, "tau_ms": 4.0, "mode": "smooth"})
+            if not voiced:
+                vot = (VOT_ASP if (nxt is not None and nxt.stress > 0) else VOT_UNSTR) if nxt_is_vowel else 0.02
+                add(at(e) + period, "target", {"values": {"AH": 0.6 * c["asp"]}, "tau_ms": 3.0, "mode": "smooth"})
+                voice_delay = vot if nxt_is_vowel else 0.0
+                if not nxt_is_vowel:
+                    target(e + vot, {"AH": 0.0}, 5.0)
+            else:
+                voice_delay = VOT_VOICED if nxt_is_vowel else 0.0
+        elif kind == "affr":
+            fr = c["fric"]
+            mid = s + 0.45 * p.dur
+            target(s, {"AV": 0.2 if voiced else 0.0, "AH": 0.0, "AF": 0.0, "AB": 0.0, "AN": 0.0,
+                       "FF": fr[0], "FB": fr[1]}, TAU_SRC)
+            target(mid, {"AF": fr[2], "AB": 0.3, "AV": 0.35 if voiced else 0.0}, 3.0)
+            target(mid + 0.01, {"AB": 0.0}, 4.0)
+        elif kind == "fric":
+            fr = c["fric"]
+            target(s, {"FF": fr[0], "FB": fr[1]}, 3.0)
+            target(s, {"AV": 0.45 if voiced else 0.0, "AH": 0.0, "AF": fr[2], "AB": 0.0, "AN": 0.0}, TAU_SRC + 2.0)
+            target(s, {"B1": 200.0 if not voiced else 120.0}, TAU_CONS)
+        elif kind == "nasal":
+            target(s, {"AV": 0.75, "AH": 0.0, "AF": 0.0, "AB": 0.0, "AN": 1.0}, TAU_SRC + 2.0)
+        else:                                           # liquids and glides
+            tau = 18.0 if kind == "glide" else 12.0
+            target(s, {k: tg[k] for k in ("F1", "F2", "F3", "B1", "B2", "B3")}, tau)
+            target(s, {"AV": 0.8, "AH": 0.0, "AF": 0.0, "AB": 0.0, "AN": 0.0}, TAU_SRC + 4.0)
+
+    end_t = t0 + dur_samples
+    add(end_t, "end", {})
+    evs.sort(key=lambda x: (x[0], x[1]))
+    return [e for _, _, e in evs]

@@ -1,0 +1,390 @@
+"""The text front-end's public entry point: ``plan_utterance(text) → UtterancePlan``.
+
+Pipeline: :mod:`.normalize` → :mod:`.g2p` → :mod:`.syllables` → :mod:`.durations` (Klatt rules)
+→ :mod:`.intonation` (f0 targets), with :mod:`.emotion` and :mod:`.persona` scaling pitch,
+range and rate. The plan is deterministic (same input, same plan) and timed in seconds from the
+start of the utterance: a 50 ms leading silence, the phrases separated by pauses, a 150 ms
+trailing silence. Pauses (and the edge silences) are ``Phone(ph="pau", is_pause=True)`` with
+``word = syl = -1``.
+
+Empty or unspeakable text (``""``, ``"!!!"``, only emoji) raises :class:`UnspeakableTextError`
+(a :class:`psigraph.errors.PsigraphError`) with a one-line message; dropped characters in
+otherwise speakable text are reported in ``plan.messages``.
+"""
+from __future__ import annotations
+
+import math
+from collections import Counter
+from dataclasses import asdict, dataclass, field
+
+import numpy as np
+
+from psigraph.errors import ParamError
+
+from .durations import Seg, pause_duration, segment_durations
+from .emotion import emotion_from_text, parse_emotion, prosody_modifiers
+from .g2p import is_function_word, is_vowel, pronounce, strip_stress
+from .intonation import AccentSyl, PhraseSpan, f0_contour
+from .normalize import WH_QUESTION, UnspeakableTextError, normalize
+from .persona import Persona, load_persona
+from .syllables import syllabify
+
+__all__ = ["Phone", "Syllable", "Word", "Phrase", "UtterancePlan", "plan_utterance", "preload",
+           "LEAD_SILENCE_S", "TRAIL_SILENCE_S", "PAUSE"]
+
+LEAD_SILENCE_S = 0.05
+TRAIL_SILENCE_S = 0.15
+PAUSE = "pau"
+_VOICELESS_STOPS = {"P", "T", "K"}
+_VOICED_CONS = {"M", "N", "NG", "L", "R", "W", "Y", "Z", "ZH", "V", "DH"}   # clearly periodic consonants
+
+
+@dataclass(frozen=True)
+class Phone:
+    """One timed segment. ``ph`` is ARPAbet without stress digit (``"pau"`` for silence);
+    ``stress`` 0/1/2 on vowels, -1 on consonants and pauses; ``word``/``syl`` index
+    ``plan.words`` / ``plan.syllables`` (-1 for pauses); ``phrase_final``: in the last syllable
+    before a break."""
+
+    ph: str
+    stress: int
+    start: float
+    dur: float
+    word: int
+    syl: int
+    is_pause: bool
+    phrase_final: bool
+    word_initial: bool
+    word_final: bool
+
+    @property
+    def end(self) -> float:
+        return self.start + self.dur
+
+    @property
+    def arpabet(self) -> str:
+        """``ph`` with its stress digit (``"AA1"``), as in the score's ``phone`` events."""
+        return f"{self.ph}{self.stress}" if self.stress >= 0 else self.ph
+
+
+@dataclass(frozen=True)
+class Syllable:
+    """A timed syllable: ``stress`` 0/1/2, ``word`` index, ``accent`` strength (0 = unaccented)."""
+
+    start: float
+    dur: float
+    stress: int
+    word: int
+    accent: float = 0.0
+
+
+@dataclass(frozen=True)
+class Word:
+    """A spoken word: normalized spelling, ARPAbet with stress, G2P source, timing and roles."""
+
+    text: str
+    phones: tuple[str, ...]
+    source: str
+    start: float
+    dur: float
+    function: bool
+    emphasis: bool
+    spelled: bool
+    phrase: int
+
+
+@dataclass(frozen=True)
+class Phrase:
+    """A breath group / intonation phrase: spoken span, following break level, sentence type."""
+
+    start: float
+    dur: float
+    level: int
+    sentence_type: str
+    first_word: int
+    last_word: int
+
+
+@dataclass
+class UtterancePlan:
+    """Everything the voice needs to say one text. Times in seconds from the utterance start."""
+
+    text: str
+    words: list[Word]
+    phones: list[Phone]
+    syllables: list[Syllable]
+    f0: list[tuple[float, float]]
+    emotion: tuple[float, float, float]
+    modifiers: dict[str, float]
+    persona: Persona
+    duration: float
+    sentence_types: list[str]
+    messages: list[str] = field(default_factory=list)
+    phrases: list[Phrase] = field(default_factory=list)
+    rate: float = 1.0            # effective rate factor (user × persona × emotion)
+    base_f0: float = 0.0         # effective base pitch (Hz) after the emotion shift
+    f0_range: float = 0.0        # effective range (semitones)
+
+    def f0_at(self, t) -> np.ndarray:
+        """The commanded f0 (Hz) at time(s) ``t``: linear interpolation of ``f0``."""
+        ts, hz = zip(*self.f0)
+        return np.interp(t, ts, hz)
+
+    def speech_phones(self) -> list[Phone]:
+        return [p for p in self.phones if not p.is_pause]
+
+    def stats(self) -> dict[str, float]:
+        """Rate and pitch summary: words/min and syllables/s (over the whole utterance incl.
+        pauses but excluding the edge silences), articulation rate (syllables/s without
+        pauses), mean f0 over vowels (Hz and semitones re 100 Hz)."""
+        speech = self.speech_phones()
+        body = max(self.duration - LEAD_SILENCE_S - TRAIL_SILENCE_S, 1e-9)
+        talk = sum(p.dur for p in speech) or 1e-9
+        vowels = [p for p in speech if p.stress >= 0]
+        if vowels:
+            tt = np.concatenate([np.linspace(p.start, p.end, 5) for p in vowels])
+            w = np.concatenate([np.full(5, p.dur) for p in vowels])
+            st = 12 * np.log2(self.f0_at(tt) / 100.0)
+            mean_st = float(np.sum(st * w) / np.sum(w))
+        else:
+            mean_st = 12 * math.log2(self.base_f0 / 100.0)
+        return {
+            "words": len(self.words), "syllables": len(self.syllables), "duration_s": self.duration,
+            "words_per_min": 60.0 * len(self.words) / body,
+            "syllables_per_s": len(self.syllables) / body,
+            "articulation_syl_per_s": len(self.syllables) / talk,
+            "mean_f0_st_re_100hz": mean_st, "mean_f0_hz": 100.0 * 2 ** (mean_st / 12),
+        }
+
+    def sources(self) -> Counter:
+        """How many words came from each G2P source (lexicon / morph / compound / letters / lts)."""
+        return Counter(w.source for w in self.words)
+
+    def to_dict(self) -> dict:
+        """A JSON-ready dict (for frames files, memory and debugging)."""
+        d = asdict(self)
+        d["persona"] = self.persona.to_dict()
+        return d
+
+
+# ----------------------------------------------------------------------------- building
+@dataclass
+class _W:
+    tok_text: str
+    phones: tuple[str, ...]
+    source: str
+    sylls: list
+    function: bool
+    emphasis: bool
+    spelled: bool
+    accent_syl: int
+    accent: float
+
+
+def _word_entries(words, all_caps_text: bool, wh_sentence_first: set[int]):
+    out = []
+    for k, tok in enumerate(words):
+        pron = pronounce(tok.text.lower() if all_caps_text else tok.text, tok.spell)
+        phones = pron.phones or ("AH0",)
+        sylls = syllabify(phones)
+        caps = tok.text.isupper() and len(tok.text) >= 2 and not all_caps_text
+        emphasis = caps and pron.source != "letters"
+        function = is_function_word(tok.text) and not emphasis
+        stresses = [s.stress for s in sylls]
+        best = max(stresses) if stresses else 0
+        accent_syl = stresses.index(best) if best > 0 else -1
+        if best > 0 and best != 1 and 1 not in stresses:
+            accent_syl = len(stresses) - 1 - stresses[::-1].index(best)
+        if emphasis:
+            accent = 1.6
+        elif function:
+            accent = 0.9 if k in wh_sentence_first else 0.0
+        elif tok.spell:
+            accent = 0.6
+        else:
+            accent = 1.0
+        if accent_syl < 0:
+            accent_syl = 0
+        out.append(_W(tok.text, phones, pron.source, sylls, function, emphasis, tok.spell, accent_syl, accent))
+    return out
+
+
+MAX_PHRASE_WORDS = 12
+_SPLIT_BEFORE = {  # word → preference for a breath-group boundary before it
+    "and": 3, "but": 3, "or": 2, "because": 3, "although": 3, "though": 2, "while": 3, "whereas": 3,
+    "which": 3, "who": 2, "that": 2, "when": 2, "where": 2, "if": 2, "so": 2, "since": 2, "until": 2,
+    "after": 2, "before": 2, "unless": 2, "with": 1, "from": 1, "for": 1, "to": 1, "in": 1, "on": 1,
+    "at": 1, "of": 1, "into": 1, "about": 1, "without": 1, "through": 1,
+}
+
+
+def _split_long(words: list, brk) -> list:
+    """Split a phrase longer than MAX_PHRASE_WORDS into breath groups (before a conjunction or
+    preposition near the middle); the inserted breaks are minor with an empty ``text``
+    (half-length pause)."""
+    n = len(words)
+    if n <= MAX_PHRASE_WORDS:
+        return [(words, brk)]
+    best, best_score = n // 2, -1e9
+    for i in range(4, n - 3):
+        pref = _SPLIT_BEFORE.get(words[i].text.lower(), 0)
+        if pref == 0:
+            continue
+        score = 2.0 * pref - abs(i - n / 2) / 2.0
+        if score > best_score:
+            best, best_score = i, score
+    from .normalize import Token
+    mid = Token("break", "", level=1)
+    return _split_long(words[:best], mid) + _split_long(words[best:], brk)
+
+
+def preload() -> None:
+    """Load the lexicon and compile the rules now (~0.4 s) so the first plan is fast (~10 ms).
+
+    A planner node should call this in ``reset()``.
+    """
+    from .g2p import lexicon
+    lexicon()
+    normalize("Dr. Smith paid $1.50 at 5:30pm.")
+
+
+def plan_utterance(text: str, emotion=None, persona="default", rate: float = 1.0) -> UtterancePlan:
+    """Plan how to say ``text``.
+
+    ``emotion``: None (estimate from the text), a preset name, ``"V,A,D"`` or an :class:`Emotion`.
+    ``persona``: a shipped name, a YAML path or a :class:`Persona`. ``rate``: extra speaking-rate
+    factor (> 0; 1.5 = 50 % faster). Raises :class:`UnspeakableTextError` when nothing can be said,
+    :class:`psigraph.errors.ParamError` for a bad emotion or rate, ``PersonaError`` for a bad persona.
+    """
+    if not isinstance(rate, (int, float)) or not math.isfinite(rate) or not 0.1 <= rate <= 10:
+        raise ParamError("speaking rate out of range", where="rate", expected="0.1..10", got=repr(rate))
+    norm = normalize(text if isinstance(text, str) else str(text))
+    if not norm.words:
+        if isinstance(text, str) and text.strip():
+            why = f" ({len(norm.dropped)} unspeakable characters dropped)" if norm.dropped else ""
+            what = f"nothing to say: {text[:40]!r} has no speakable words{why}"
+        else:
+            what = "nothing to say: the text is empty"
+        raise UnspeakableTextError(what, where="text", hint="give at least one word, number or letter")
+    pers = load_persona(persona)
+    emo = parse_emotion(emotion) if emotion is not None else emotion_from_text(norm.tokens)
+    mods = prosody_modifiers(emo)
+    eff_rate = float(rate) * pers.rate * mods["rate"]
+
+    # --- phrases of word tokens
+    phrases_tok: list[tuple[list, object]] = []
+    cur: list = []
+    for tok in norm.tokens:
+        if tok.kind == "word":
+            cur.append(tok)
+        else:
+            if cur:
+                phrases_tok.append((cur, tok))
+            elif phrases_tok and tok.level > phrases_tok[-1][1].level:
+                phrases_tok[-1] = (phrases_tok[-1][0], tok)
+            cur = []
+    phrases_tok = [piece for words, brk in phrases_tok for piece in _split_long(words, brk)]
+    all_words = [w for ph, _ in phrases_tok for w in ph]
+    letters_words = [w for w in all_words if not w.spell and any(c.isalpha() for c in w.text)]
+    all_caps_text = bool(letters_words) and all(w.text.isupper() for w in letters_words) and len(letters_words) > 1
+
+    # the first word of each wh-question gets an accent even though it is a function word
+    wh_first: set[int] = set()
+    idx, sent_start = 0, 0
+    for words, brk in phrases_tok:
+        idx += len(words)
+        if brk.level >= 2:
+            if brk.sentence_type == WH_QUESTION:
+                wh_first.add(sent_start)
+            sent_start = idx
+    entries = _word_entries(all_words, all_caps_text, wh_first)
+
+    # --- segment contexts and durations, phrase by phrase
+    phones: list[Phone] = [Phone(PAUSE, -1, 0.0, LEAD_SILENCE_S, -1, -1, True, False, False, False)]
+    syllables: list[Syllable] = []
+    words_out: list[Word] = []
+    phr_out: list[Phrase] = []
+    acc_sylls: list[AccentSyl] = []
+    spans: list[PhraseSpan] = []
+    t = LEAD_SILENCE_S
+    wi = 0
+    first_of_sentence = True
+    for pi, (ptoks, brk) in enumerate(phrases_tok):
+        pw = entries[wi:wi + len(ptoks)]
+        # flatten phones with context
+        flat = []   # (word_idx_global, local_phone_idx, syll_local_idx, entry)
+        for j, e in enumerate(pw):
+            for si, sy in enumerate(e.sylls):
+                for k in range(sy.start, sy.stop):
+                    flat.append((wi + j, k, si, e))
+        segs = []
+        for n, (gw, k, si, e) in enumerate(flat):
+            ph_full = e.phones[k]
+            ph = strip_stress(ph_full)
+            sy = e.sylls[si]
+            prev = strip_stress(flat[n - 1][3].phones[flat[n - 1][1]]) if n > 0 else ""
+            nxt_in_word = n + 1 < len(flat) and flat[n + 1][0] == gw
+            nxt = strip_stress(flat[n + 1][3].phones[flat[n + 1][1]]) if n + 1 < len(flat) else ""
+            onset_asp = False
+            if is_vowel(ph_full) and k > sy.start:
+                onset_asp = strip_stress(e.phones[k - 1]) in _VOICELESS_STOPS
+            segs.append(Seg(
+                ph=ph, stress=max(sy.stress, 0), vowel=is_vowel(ph_full), word_initial=(k == 0),
+                word_final_syl=(si == len(e.sylls) - 1),
+                phrase_final_syl=(gw == wi + len(pw) - 1 and si == len(e.sylls) - 1),
+                word_syllables=len(e.sylls), coda=(sy.nucleus >= 0 and k > sy.nucleus),
+                function_word=e.function, emphasis=e.emphasis and si == e.accent_syl,
+                prev=prev, next=nxt, next_in_word=nxt_in_word, onset_after_voiceless_stop=onset_asp))
+        durs = segment_durations(segs, eff_rate)
+        p_start = t
+        n = 0
+        for j, e in enumerate(pw):
+            gw = wi + j
+            w_start = t
+            for si, sy in enumerate(e.sylls):
+                s_start = t
+                syl_index = len(syllables)
+                nuc_start, nuc_dur = t, 0.0
+                for k in range(sy.start, sy.stop):
+                    d = durs[n]
+                    seg = segs[n]
+                    if k == sy.nucleus:
+                        nuc_start, nuc_dur = t, d
+                    phones.append(Phone(seg.ph, int(e.phones[k][-1]) if seg.vowel else -1, t, d, gw,
+                                        syl_index, False, seg.phrase_final_syl, k == 0,
+                                        k == len(e.phones) - 1))
+                    t += d
+                    n += 1
+                if nuc_dur == 0.0:
+                    nuc_start, nuc_dur = s_start, t - s_start
+                acc = e.accent if si == e.accent_syl else 0.0
+                syllables.append(Syllable(s_start, t - s_start, max(sy.stress, 0), gw, acc))
+                acc_sylls.append(AccentSyl(s_start, t - s_start, nuc_start, nuc_dur, max(sy.stress, 0), acc, pi))
+            words_out.append(Word(e.tok_text, e.phones, e.source, w_start, t - w_start, e.function,
+                                  e.emphasis, e.spelled, pi))
+        voiced = [p for p in phones[-n:] if p.stress >= 0 or p.ph in _VOICED_CONS]
+        v_end = voiced[-1].end if voiced else t
+        spans.append(PhraseSpan(p_start, t, brk.level, brk.sentence_type, first_of_sentence, v_end))
+        phr_out.append(Phrase(p_start, t - p_start, brk.level, brk.sentence_type, wi, wi + len(pw) - 1))
+        first_of_sentence = brk.level >= 2
+        wi += len(pw)
+        last = pi == len(phrases_tok) - 1
+        pdur = TRAIL_SILENCE_S if last else pause_duration(brk.level, eff_rate) * (0.5 if brk.text == "" else 1.0)
+        phones.append(Phone(PAUSE, -1, t, pdur, -1, -1, True, False, False, False))
+        t += pdur
+    total = t
+
+    base_hz = pers.base_f0 * 2.0 ** (mods["pitch_shift_st"] / 12.0)
+    range_st = pers.f0_range * mods["pitch_range"]
+    f0 = f0_contour(acc_sylls, spans, total, base_hz, range_st)
+    messages = list(norm.messages)
+    lts = [w.text for w in words_out if w.source == "lts"]
+    if lts:
+        uniq = list(dict.fromkeys(lts))
+        more = f" (+{len(uniq) - 12} more)" if len(uniq) > 12 else ""
+        messages.append(f"pronounced by rule (not in the lexicon): {', '.join(uniq[:12])}{more}")
+    return UtterancePlan(
+        text=norm.text, words=words_out, phones=phones, syllables=syllables, f0=f0,
+        emotion=emo.as_tuple(), modifiers=mods, persona=pers, duration=total,
+        sentence_types=norm.sentence_types, messages=messages, phrases=phr_out, rate=eff_rate,
+        base_f0=base_hz, f0_range=range_st)

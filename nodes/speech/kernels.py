@@ -1,0 +1,308 @@
+"""Numba kernels of the ``voice`` node: harmonic oscillator bank + shaped counter-based noise.
+
+Per control tick (every ``period`` master samples) the harmonic coefficients
+a_h + j·b_h = S(h·f0)·H(h·f0) are computed from the tract row of that tick
+(S: glottal source spectrum with tilt, H: cascade of 5 formant resonators and
+a nasal pole/zero pair, evaluated as complex analog responses so the harmonics
+carry a minimum-phase-like phase). Between ticks the coefficients are
+interpolated linearly (the §3 rule of docs/SPEECH_CHAIN.md), and per sample
+
+    x = AV · Σ_h a_h cos(hθ) − b_h sin(hθ)
+
+with cos(hθ), sin(hθ) from a Chebyshev recurrence on the glottal phase θ
+(one cos and one sin per sample). Noise is a hash of (seed, stream, sample
+index); aspiration goes through time-domain formant resonators, frication and
+bursts through two band-pass resonators at FF/FB. Everything depends only on
+absolute sample indices and carried state, so any block split is bit-identical.
+"""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from psigraph.kernels import njit
+
+# voice channel order (the node maps state labels to this order)
+VCH = ("f0", "F1", "F2", "F3", "F4", "F5", "B1", "B2", "B3", "B4", "B5",
+       "AV", "AH", "AF", "FF", "FB", "AB", "AN", "arousal", "loud", "valence", "dominance")
+NV = len(VCH)
+MAXH = 240
+N_ST = 8          # scalar state: theta, cycle, jit, shim, started, rows_seen, prev_f0, spare
+N_RES = 24        # resonator memories
+N_COEF = 24       # resonator coefficients of the current tick
+# prm layout
+P_BREATH, P_JITTER, P_SHIMMER, P_VIBD, P_VIBR, P_TREMD, P_TREMR, P_TILT, P_GAIN, P_ASP, P_FRIC, P_BURST = range(12)
+N_PRM = 12
+
+_TWO_PI = 2.0 * math.pi
+HPC_STEP = 10.0
+
+
+def _hpc_table(fmax: float = 12500.0, step: float = HPC_STEP) -> np.ndarray:
+    """Higher-pole correction (Fant): the poles F6, F7, ... of a 17.5 cm tube
+    (F_n = 500·(2n−1) Hz, bandwidth 0.2·F_n) that a 5-formant cascade leaves
+    out; without it the envelope falls ~50 dB too low by 5 kHz."""
+    f = np.arange(0.0, fmax + step, step)
+    lg = np.zeros_like(f)
+    for n in range(6, 80):
+        fn = 500.0 * (2 * n - 1)
+        lg -= np.log(np.abs(1.0 - (f / fn) ** 2 + 1j * f * 0.2 / fn))
+    return np.exp(lg)
+
+
+_HPC = _hpc_table()
+
+
+@njit
+def _hash(seed, stream, idx):
+    """Uniform [-1, 1) from (seed, stream, index) via splitmix64."""
+    z = np.uint64(seed) * np.uint64(0x9E3779B97F4A7C15) + np.uint64(stream) * np.uint64(0xD1B54A32D192ED03) \
+        + np.uint64(idx) * np.uint64(0x94D049BB133111EB)
+    z = z + np.uint64(0x9E3779B97F4A7C15)
+    z = (z ^ (z >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
+    z = (z ^ (z >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
+    z = z ^ (z >> np.uint64(31))
+    return (z >> np.uint64(11)) * (1.0 / 9007199254740992.0) * 2.0 - 1.0
+
+
+@njit
+def _harmonics(row, fs, tilt_base, out_re, out_im):
+    """Complex harmonic coefficients S(h f0)·H(h f0) for one tract row."""
+    f0 = row[0]
+    if f0 < 20.0:
+        f0 = 20.0
+    nh = int(0.45 * fs / f0)
+    if nh > out_re.shape[0]:
+        nh = out_re.shape[0]
+    tilt = tilt_base - 0.35 * row[18]           # arousal flattens the source
+    if tilt < 0.3:
+        tilt = 0.3
+    an = row[17]
+    if an < 0.0:
+        an = 0.0
+    fz = 270.0 + an * 730.0                      # nasal zero moves away from the nasal pole
+    for h in range(out_re.shape[0]):
+        out_re[h] = 0.0
+        out_im[h] = 0.0
+    for h in range(1, nh + 1):
+        f = h * f0
+        w = _TWO_PI * f
+        # source: -6 dB/oct·tilt above ~120 Hz
+        src = (1.0 + (f / 120.0) ** 2) ** (-0.5 * tilt)
+        hr = src
+        hi = 0.0
+        for k in range(5):
+            fk = row[1 + k]
+            bk = row[6 + k]
+            if fk < 50.0:
+                fk = 50.0
+            if bk < 10.0:
+                bk = 10.0
+            sr = -math.pi * bk
+            si = _TWO_PI * fk
+            mag2 = sr * sr + si * si
+            # (jw - p)(jw - p*) = (-sr)^2 + si^2 - w^2 + j(-2 sr w)
+            dr = mag2 - w * w
+            di = -2.0 * sr * w
+            den = dr * dr + di * di
+            # multiply (hr + j hi) by mag2 / (dr + j di)
+            qr = mag2 * dr / den
+            qi = -mag2 * di / den
+            tr = hr * qr - hi * qi
+            hi = hr * qi + hi * qr
+            hr = tr
+        if an > 0.0:
+            # nasal pair: zero at fz / pole at 270 Hz (bandwidths 100 Hz)
+            pr = -math.pi * 100.0
+            pim = _TWO_PI * 270.0
+            zim = _TWO_PI * fz
+            pm2 = pr * pr + pim * pim
+            zm2 = pr * pr + zim * zim
+            ndr = zm2 - w * w
+            ndi = -2.0 * pr * w
+            ddr = pm2 - w * w
+            ddi = ndi
+            den = ddr * ddr + ddi * ddi
+            # (ndr + j ndi)/(ddr + j ddi) * pm2/zm2
+            gr = (ndr * ddr + ndi * ddi) / den * pm2 / zm2
+            gi = (ndi * ddr - ndr * ddi) / den * pm2 / zm2
+            tr = hr * gr - hi * gi
+            hi = hr * gi + hi * gr
+            hr = tr
+        xi = f / HPC_STEP
+        ii = int(xi)
+        if ii >= _HPC.shape[0] - 1:
+            ii = _HPC.shape[0] - 2
+        fr = xi - ii
+        corr = _HPC[ii] + (_HPC[ii + 1] - _HPC[ii]) * fr
+        hr *= corr
+        hi *= corr
+        # fade the top harmonics to avoid a hard edge near 0.45 fs
+        edge = (0.45 * fs - f) / (0.05 * fs)
+        if edge < 1.0:
+            hr *= edge
+            hi *= edge
+        out_re[h - 1] = hr
+        out_im[h - 1] = hi
+
+
+@njit
+def _reson_coef(f, bw, fs, coef, j):
+    """Klatt resonator (unity DC gain) coefficients A, B, C into coef[j:j+3]."""
+    if bw < 10.0:
+        bw = 10.0
+    if f > 0.48 * fs:
+        f = 0.48 * fs
+    r = math.exp(-math.pi * bw / fs)
+    c = -r * r
+    b = 2.0 * r * math.cos(_TWO_PI * f / fs)
+    coef[j] = 1.0 - b - c
+    coef[j + 1] = b
+    coef[j + 2] = c
+
+
+@njit
+def _bp_coef(f, bw, fs, coef, j):
+    """Band-pass resonator (unity peak gain, zeros at DC and Nyquist) into coef[j:j+3]."""
+    if bw < 50.0:
+        bw = 50.0
+    if f > 0.46 * fs:
+        f = 0.46 * fs
+    r = math.exp(-math.pi * bw / fs)
+    coef[j] = 0.5 * (1.0 - r * r)
+    coef[j + 1] = 2.0 * r * math.cos(_TWO_PI * f / fs)
+    coef[j + 2] = -r * r
+
+
+@njit
+def _tick_coefs(row, fs, coef):
+    for k in range(5):
+        _reson_coef(row[1 + k], row[6 + k] if k > 0 else row[6] + 150.0, fs, coef, 3 * k)
+    _bp_coef(row[14], row[15], fs, coef, 15)
+    _bp_coef(row[14], row[15] * 1.3, fs, coef, 18)
+
+
+@njit
+def _voice_render(ctrl, t0, period, fs, prm, seed, st, rows, amp, res, coef, out):
+    """Render ``out.shape[0]`` samples starting at master index ``t0``.
+
+    ``ctrl`` holds the tract rows (voice channel order) of the control ticks
+    inside the span, in order. ``st``, ``rows`` (2, NV), ``amp`` (4, MAXH),
+    ``res`` and ``coef`` are the carried state (updated in place).
+    """
+    n = out.shape[0]
+    j = 0
+    nh_max = amp.shape[1]
+    for i in range(n):
+        t = t0 + i
+        ph = t % period
+        if ph == 0:
+            if j < ctrl.shape[0]:
+                for c in range(rows.shape[1]):
+                    rows[0, c] = rows[1, c]
+                    rows[1, c] = ctrl[j, c]
+                j += 1
+                for h in range(nh_max):
+                    amp[0, h] = amp[2, h]
+                    amp[1, h] = amp[3, h]
+                _harmonics(rows[1], fs, prm[P_TILT], amp[2], amp[3])
+                _tick_coefs(rows[1], fs, coef)
+                if st[4] == 0.0:          # first tick: no previous row
+                    for c in range(rows.shape[1]):
+                        rows[0, c] = rows[1, c]
+                    for h in range(nh_max):
+                        amp[0, h] = amp[2, h]
+                        amp[1, h] = amp[3, h]
+                    st[4] = 1.0
+        if st[4] == 0.0:
+            out[i] = 0.0
+            continue
+        fr = ph / period
+        f0 = rows[0, 0] + (rows[1, 0] - rows[0, 0]) * fr
+        av = rows[0, 11] + (rows[1, 11] - rows[0, 11]) * fr
+        ah = rows[0, 12] + (rows[1, 12] - rows[0, 12]) * fr
+        af = rows[0, 13] + (rows[1, 13] - rows[0, 13]) * fr
+        ab = rows[0, 16] + (rows[1, 16] - rows[0, 16]) * fr
+        loud = rows[0, 19] + (rows[1, 19] - rows[0, 19]) * fr
+        if f0 < 20.0:
+            f0 = 20.0
+        aro = rows[1, 18]
+        val = rows[1, 20]
+        dom = rows[1, 21]
+        breath = prm[P_BREATH] + 0.25 * max(-aro, 0.0) + 0.1 * max(-dom, 0.0)
+        tremd = prm[P_TREMD] + 0.12 * max(aro, 0.0) * max(-val, 0.0)
+        fi = f0
+        if prm[P_VIBD] > 0.0:
+            fi *= 1.0 + prm[P_VIBD] * math.sin(_TWO_PI * prm[P_VIBR] * t / fs)
+        fi *= st[2]
+        th = st[0] + _TWO_PI * fi / fs
+        if th >= _TWO_PI:
+            th -= _TWO_PI
+            st[1] += 1.0
+            cyc = np.int64(st[1])
+            st[2] = 1.0 + prm[P_JITTER] * _hash(seed, 1, cyc)
+            st[3] = 1.0 + prm[P_SHIMMER] * _hash(seed, 2, cyc)
+        st[0] = th
+        # harmonic bank (Chebyshev recurrences for cos hθ, sin hθ)
+        voiced = 0.0
+        if av > 1e-5:
+            c1 = math.cos(th)
+            s1 = math.sin(th)
+            cm, sm = 1.0, 0.0
+            cc, sc = c1, s1
+            two_c = 2.0 * c1
+            nh = int(0.45 * fs / f0) + 1
+            if nh > nh_max:
+                nh = nh_max
+            acc = 0.0
+            for h in range(nh):
+                a = amp[0, h] + (amp[2, h] - amp[0, h]) * fr
+                b = amp[1, h] + (amp[3, h] - amp[1, h]) * fr
+                acc += a * cc - b * sc
+                cn = two_c * cc - cm
+                sn = two_c * sc - sm
+                cm, sm = cc, sc
+                cc, sc = cn, sn
+            voiced = av * st[3] * acc
+        # noise sources
+        n1 = _hash(seed, 3, t) - 0.8 * _hash(seed, 3, t - 1)     # tilted up: aspiration is bright
+        n2 = _hash(seed, 4, t)
+        puls = 0.5 + 0.5 * math.cos(th)             # glottal-phase modulation of noise
+        asp_in = prm[P_ASP] * (ah + breath * av * puls) * n1
+        # aspiration through the formant cascade
+        x = asp_in
+        for k in range(5):
+            y = coef[3 * k] * x + coef[3 * k + 1] * res[2 * k] + coef[3 * k + 2] * res[2 * k + 1]
+            res[2 * k + 1] = res[2 * k]
+            res[2 * k] = y
+            x = y
+        asp = x
+        # frication + burst through the FF/FB band-pass pair
+        vmod = 1.0 - 0.5 * (av if av < 1.0 else 1.0) * (1.0 - puls)
+        fin = (prm[P_FRIC] * af * vmod + prm[P_BURST] * ab) * n2
+        x1 = fin - res[12]
+        y1 = coef[15] * x1 + coef[16] * res[10] + coef[17] * res[11]
+        res[11] = res[10]
+        res[10] = y1
+        res[12] = res[13]
+        res[13] = fin
+        x2 = y1 - res[14]
+        y2 = coef[18] * x2 * 2.0 + coef[19] * res[15] + coef[20] * res[16]
+        res[16] = res[15]
+        res[15] = y2
+        res[14] = res[17]
+        res[17] = y1
+        fric = y2 + 0.15 * prm[P_BURST] * ab * n1
+        trem = 1.0
+        if tremd > 0.0:
+            trem = 1.0 + tremd * math.sin(_TWO_PI * prm[P_TREMR] * t / fs)
+        out[i] = prm[P_GAIN] * loud * trem * (voiced + asp + fric)
+
+
+def new_state():
+    """Fresh kernel state arrays (st, rows, amp, res, coef)."""
+    st = np.zeros(N_ST)
+    st[2] = 1.0
+    st[3] = 1.0
+    return (st, np.zeros((2, NV)), np.zeros((4, MAXH)), np.zeros(N_RES), np.zeros(N_COEF))

@@ -1,0 +1,135 @@
+"""Speech nodes: ``text_source``, ``prosody_planner`` and the oscillator ``voice``."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from psigraph.node import Node
+from psigraph.params import Params, param
+from psigraph.ports import Event, Events, In, Out, Signal, SignalSpec
+
+from .articulation import score_events
+from .tract import CHANNELS
+from .voice import VoiceQuality, VoiceState, VoiceSynth
+
+__all__ = ["TextSource", "ProsodyPlanner", "Voice"]
+
+
+# ----------------------------------------------------------------------------- text_source
+class TextSourceParams(Params):
+    text: str = param("Hello! I'm Tori.", doc="text emitted at t = 0 (empty: emit nothing)")
+
+
+@dataclass
+class TextSourceState:
+    sent: bool = False
+
+
+class TextSource(Node[TextSourceParams]):
+    """Emits its ``text`` once at t = 0 and forwards text events arriving on ``text_in``."""
+
+    type_id = "text_source"
+    category = "speech"
+    text_in = In(Events, optional=True, doc="more text to say (payload: str or {'text': str})")
+    text = Out(Events, doc="text events (payload {'text': str})")
+
+    def reset(self):
+        self.state = TextSourceState()
+
+    def process(self, text_in=None):
+        out = []
+        if not self.state.sent and self.t1 > self.t0:
+            self.state.sent = True
+            if self.params.text:
+                out.append(Event(self.t0, "text", {"text": self.params.text}))
+        for ev in text_in or ():
+            p = ev.payload
+            txt = p.get("text", "") if isinstance(p, dict) else str(p)
+            out.append(Event(max(ev.t, self.t0), "text", {**(p if isinstance(p, dict) else {}), "text": txt}))
+        return out
+
+
+# ----------------------------------------------------------------------------- prosody_planner
+class ProsodyPlannerParams(Params):
+    persona: str = param("default", doc="persona name (nodes/speech/personas) or YAML path")
+    emotion: str = param("auto", doc="'auto' (from the text), a name (happy, sad, ...) or 'v,a,d'")
+    rate: float = param(1.0, gt=0.1, le=10.0, doc="speaking-rate factor (1.5 = 50 % faster)")
+
+
+@dataclass
+class PlannerState:
+    busy_until: int = 0          # master index where the last utterance ends
+
+
+class ProsodyPlanner(Node[ProsodyPlannerParams]):
+    """Text → gestural score (front-end plan + articulation gestures, docs/SPEECH_CHAIN.md §1)."""
+
+    type_id = "prosody_planner"
+    category = "speech"
+    HOT_PARAMS = frozenset({"persona", "emotion", "rate"})
+    text = In(Events, doc="text events (payload str or {'text', 'emotion'?, 'persona'?})")
+    score = Out(Events, doc="the gestural score")
+
+    def reset(self):
+        self.state = PlannerState()
+
+    def process(self, text=None):
+        out = []
+        for ev in text or ():
+            from .frontend.plan import plan_utterance
+            p = ev.payload if isinstance(ev.payload, dict) else {"text": str(ev.payload)}
+            emo = p.get("emotion", self.params.emotion)
+            plan = plan_utterance(p.get("text", ""), emotion=None if emo in (None, "auto") else emo,
+                                  persona=p.get("persona", self.params.persona),
+                                  rate=float(p.get("rate", self.params.rate)))
+            period = self.timebase.period("control") if hasattr(self, "timebase") else 120
+            t0 = max(ev.t, self.t0, self.state.busy_until)
+            t0 = -(-t0 // period) * period
+            evs = score_events(plan, t0=t0, master_rate=self.master_rate, period=period)
+            self.state.busy_until = t0 + int(round(plan.duration * self.master_rate))
+            out.extend(evs)
+        return out
+
+
+# ----------------------------------------------------------------------------- voice
+class VoiceParams(Params):
+    persona: str = param("default", doc="persona whose voice quality (breathiness, jitter, shimmer, vibrato) is used")
+    gain: float = param(1.0, ge=0.0, le=10.0, doc="output gain (linear)")
+    tilt: float = param(1.0, ge=0.3, le=2.5, doc="glottal source slope, in units of -6 dB/octave")
+
+
+class Voice(Node[VoiceParams]):
+    """Oscillator voice: glottal phase oscillator + formant-shaped harmonic bank + shaped noise."""
+
+    type_id = "voice"
+    category = "speech"
+    state = In(Signal, rate="control", doc="ψ-state with labelled tract channels (F1, AV, f0, ...)")
+    audio = Out(Signal, rate="audio", channels=1, doc="speech")
+
+    @classmethod
+    def example_input_specs(cls, params, timebase):
+        period = timebase.period("control")
+        return {"state": SignalSpec(period, len(CHANNELS), "float64", CHANNELS,
+                                    float(timebase.master_rate / period))}
+
+    def _quality(self) -> VoiceQuality:
+        from .frontend.persona import load_persona
+        base = VoiceQuality.from_persona(load_persona(self.params.persona), tilt=self.params.tilt)
+        return VoiceQuality(**{**base.__dict__, "gain": base.gain * self.params.gain})
+
+    def reset(self):
+        spec = self.in_specs["state"]
+        period = self.out_specs["audio"].period
+        if period != 1:
+            raise ValueError("voice: the audio rate must equal the master rate")
+        self.synth = VoiceSynth(spec.labels, self._quality(), self.master_rate, spec.period, self.seed)
+        self.state = self.synth.state
+
+    def process(self, state):
+        n = self.t1 - self.t0
+        out = np.empty((n, 1))
+        if n:
+            self.synth.state = self.state
+            self.synth.render(self.t0, state, n, out[:, 0])
+        return out

@@ -1,0 +1,109 @@
+"""Voice kernels against slow numpy references; block-size invariance of the voice."""
+import numpy as np
+import pytest
+
+from psigraph.nodes.speech import kernels as K
+from psigraph.nodes.speech.tract import CHANNELS, REST, Tract
+from psigraph.nodes.speech.voice import VoiceQuality, VoiceSynth
+
+
+def _row(**kw):
+    vals = {**REST, "f0": 130.0, "F1": 700.0, "F2": 1200.0, "F3": 2550.0, "AV": 1.0, **kw}
+    return np.array([vals.get(c, 0.0) for c in K.VCH])
+
+
+def _ref_harmonics(row, fs, tilt):
+    f0 = row[0]
+    nh = int(0.45 * fs / f0)
+    f = f0 * np.arange(1, nh + 1)
+    w = 2j * np.pi * f
+    tilt = max(tilt - 0.35 * row[18], 0.3)
+    h = (1 + (f / 120.0) ** 2) ** (-0.5 * tilt) + 0j
+    fb = [(row[1 + k], row[6 + k]) for k in range(5)]
+    for fk, bk in fb:
+        p = -np.pi * bk + 2j * np.pi * fk
+        h *= (p * np.conj(p)) / ((w - p) * (w - np.conj(p)))
+    h *= np.interp(f, np.arange(len(K._HPC)) * K.HPC_STEP, K._HPC)
+    edge = np.minimum((0.45 * fs - f) / (0.05 * fs), 1.0)
+    return h * edge
+
+
+@pytest.mark.parametrize("f0", [90.0, 150.0, 240.0])
+def test_harmonics_match_reference(f0):
+    row = _row(f0=f0)
+    re, im = np.zeros(K.MAXH), np.zeros(K.MAXH)
+    K._harmonics(row, 24000.0, 1.0, re, im)
+    ref = _ref_harmonics(row, 24000.0, 1.0)
+    np.testing.assert_allclose(re[:len(ref)] + 1j * im[:len(ref)], ref, rtol=1e-9, atol=1e-12)
+    assert np.all(re[len(ref):] == 0)
+
+
+def test_envelope_peaks_at_formants():
+    row = _row(f0=50.0)
+    re, im = np.zeros(K.MAXH), np.zeros(K.MAXH)
+    K._harmonics(row, 24000.0, 0.0 + 0.3, re, im)
+    mag = np.hypot(re, im)
+    f = 50.0 * np.arange(1, K.MAXH + 1)
+    band = (f > 400) & (f < 1000)
+    assert abs(f[band][np.argmax(mag[band])] - 700.0) <= 50.0
+
+
+def test_steady_vowel_equals_direct_sum_of_cosines():
+    """No noise, jitter or shimmer: the bank is Σ a_h cos(hθ) − b_h sin(hθ) with θ += 2π f0/fs."""
+    q = VoiceQuality(breathiness=0.0, jitter=0.0, shimmer=0.0, gain=1.0)
+    v = VoiceSynth(K.VCH, q, 24000, 120, 0)
+    v.prm[K.P_ASP] = v.prm[K.P_FRIC] = v.prm[K.P_BURST] = 0.0
+    row = _row(f0=125.0, loud=1.0)
+    rows = np.repeat(row[None], 5, axis=0)
+    out = v.render(0, rows, 600)
+    ref_h = _ref_harmonics(row, 24000.0, 1.0)
+    theta = np.cumsum(np.full(600, 2 * np.pi * 125.0 / 24000.0)) % (2 * np.pi)
+    h = np.arange(1, len(ref_h) + 1)
+    ref = (ref_h.real[None] * np.cos(theta[:, None] * h) - ref_h.imag[None] * np.sin(theta[:, None] * h)).sum(1)
+    np.testing.assert_allclose(out, ref, atol=1e-7 * np.abs(ref).max())
+
+
+def test_hash_noise_is_uniform_and_counter_based():
+    x = np.array([K._hash(3, 4, i) for i in range(20000)])
+    assert -1 <= x.min() and x.max() < 1 and abs(x.mean()) < 0.02 and abs(x.var() - 1 / 3) < 0.01
+    assert K._hash(3, 4, 17) == x[17] and K._hash(4, 4, 17) != x[17]
+
+
+def _track(seconds=0.6):
+    t = Tract()
+    ev = [(0, {"values": {"f0": 120.0, "AV": 1.0, "F1": 700.0, "F2": 1200.0}, "mode": "step"}),
+          (20, {"values": {"f0": 180.0}, "tau_ms": 200.0, "mode": "ramp"}),
+          (30, {"values": {"AV": 0.0, "AF": 0.7, "FF": 5500.0, "FB": 1800.0}, "tau_ms": 5.0}),
+          (50, {"values": {"AB": 1.0, "AH": 0.5}, "mode": "step"}),
+          (52, {"values": {"AB": 0.0, "AH": 0.0, "AF": 0.0, "AV": 0.8, "AN": 1.0}, "tau_ms": 6.0}),
+          (80, {"values": {"arousal": 0.8, "valence": -0.7}, "tau_ms": 20.0})]
+    return t.run(ev, int(seconds * 200))
+
+
+@pytest.mark.parametrize("block", [1, 37, 480, 24000])
+def test_voice_block_size_invariance(block):
+    track = _track()
+    n = track.shape[0] * 120
+    q = VoiceQuality(vibrato_cents=30.0)
+    ref = VoiceSynth(CHANNELS, q, seed=5).render(0, track, n)
+    v = VoiceSynth(CHANNELS, q, seed=5)
+    out, t = [], 0
+    sizes = [block, 0] if block > 1 else [1]
+    i = 0
+    while t < n:
+        m = min(sizes[i % len(sizes)], n - t)
+        i += 1
+        k0, k1 = -(-t // 120), -(-(t + m) // 120)
+        out.append(v.render(t, track[k0:k1], m))
+        t += m
+    got = np.concatenate(out)
+    assert np.isfinite(ref).all() and np.abs(ref).max() > 0.01
+    assert np.array_equal(got, ref)
+
+
+def test_seed_changes_noise_only():
+    track = _track(0.2)
+    a = VoiceSynth(CHANNELS, seed=1).render(0, track, 24000 // 5)
+    b = VoiceSynth(CHANNELS, seed=2).render(0, track, 24000 // 5)
+    assert not np.array_equal(a, b)
+    assert np.corrcoef(a, b)[0, 1] > 0.5
