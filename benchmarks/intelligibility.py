@@ -34,12 +34,30 @@ ENGINES = ("psigraph", "espeak", "piper")
 
 
 # ----------------------------------------------------------------------------- text
+_ONES = ("zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen "
+         "fifteen sixteen seventeen eighteen nineteen").split()
+_TENS = "_ _ twenty thirty forty fifty sixty seventy eighty ninety".split()
+
+
+def cardinal(n: int) -> str:
+    """English words for 0 <= n < 10**12 (enough for ASR scoring)."""
+    if n < 20:
+        return _ONES[n]
+    if n < 100:
+        return _TENS[n // 10] + ("" if n % 10 == 0 else " " + _ONES[n % 10])
+    if n < 1000:
+        return _ONES[n // 100] + " hundred" + ("" if n % 100 == 0 else " " + cardinal(n % 100))
+    for div, name in ((10 ** 9, "billion"), (10 ** 6, "million"), (1000, "thousand")):
+        if n >= div:
+            return cardinal(n // div) + " " + name + ("" if n % div == 0 else " " + cardinal(n % div))
+    return str(n)
+
+
 def normalize_text(s: str) -> list[str]:
     """Lowercase, numbers to words, punctuation stripped → word list."""
-    from psigraph.nodes.speech.frontend.numbers import cardinal
     s = s.lower().replace("’", "'")
     s = re.sub(r"(\d+)%", r"\1 percent", s)
-    s = re.sub(r"\d+", lambda m: " " + cardinal(int(m.group(0))) + " ", s)
+    s = re.sub(r"\d+", lambda m: " " + cardinal(int(m.group(0)[:12])) + " ", s)
     s = s.replace("-", " ")
     s = re.sub(r"[^a-z' ]+", " ", s)
     s = s.replace("'", "")

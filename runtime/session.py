@@ -299,7 +299,10 @@ class Session:
         for s in loop:                                  # loop delays speak first
             n = s.node
             n.t0, n.t1 = t0, t1
+            c0 = time.perf_counter_ns()
             y = n.emit()
+            s.calls += 1
+            s.total_ns += time.perf_counter_ns() - c0
             self._store(s, {"y": y}, t0, t1)
         run = self._run_slot
         for s in self._plain:

@@ -182,10 +182,10 @@ def score_events(plan, t0: int = 0, master_rate: int = MASTER_RATE, period: int 
                 voice_delay = VOT_VOICED if nxt_is_vowel else 0.0
         elif kind == "affr":
             fr = c["fric"]
-            mid = s + 0.45 * p.dur
+            mid = s + 0.35 * p.dur
             target(s, {"AV": 0.2 if voiced else 0.0, "AH": 0.0, "AF": 0.0, "AB": 0.0, "AN": 0.0,
                        "FF": fr[0], "FB": fr[1]}, TAU_SRC)
-            target(mid, {"AF": fr[2], "AB": 0.3, "AV": 0.35 if voiced else 0.0}, 3.0)
+            target(mid, {"AF": fr[2], "AB": 0.5, "AV": 0.35 if voiced else 0.0}, 3.0)
             target(mid + 0.01, {"AB": 0.0}, 4.0)
         elif kind == "fric":
             fr = c["fric"]
@@ -193,11 +193,11 @@ def score_events(plan, t0: int = 0, master_rate: int = MASTER_RATE, period: int 
             target(s, {"AV": 0.45 if voiced else 0.0, "AH": 0.0, "AF": fr[2], "AB": 0.0, "AN": 0.0}, TAU_SRC + 2.0)
             target(s, {"B1": 200.0 if not voiced else 120.0}, TAU_CONS)
         elif kind == "nasal":
-            target(s, {"AV": 0.75, "AH": 0.0, "AF": 0.0, "AB": 0.0, "AN": 1.0}, TAU_SRC + 2.0)
+            target(s, {"AV": 0.5, "AH": 0.0, "AF": 0.0, "AB": 0.0, "AN": 1.0}, TAU_SRC + 2.0)
         else:                                           # liquids and glides
             tau = 18.0 if kind == "glide" else 12.0
             target(s, {k: tg[k] for k in ("F1", "F2", "F3", "B1", "B2", "B3")}, tau)
-            target(s, {"AV": 0.8, "AH": 0.0, "AF": 0.0, "AB": 0.0, "AN": 0.0}, TAU_SRC + 4.0)
+            target(s, {"AV": 0.65, "AH": 0.0, "AF": 0.0, "AB": 0.0, "AN": 0.0}, TAU_SRC + 4.0)
 
     end_t = t0 + dur_samples
     add(end_t, "end", {})

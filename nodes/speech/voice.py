@@ -48,7 +48,7 @@ class VoiceQuality:
         p[K.P_TILT] = self.tilt
         p[K.P_GAIN] = self.gain
         p[K.P_ASP] = 1.6
-        p[K.P_FRIC] = 3.0
+        p[K.P_FRIC] = 2.0
         p[K.P_BURST] = 4.0
         return p
 
