@@ -15,7 +15,7 @@ import numpy as np
 
 from psigraph.nodes.face.animator import AnimatorCore, interp_control
 from psigraph.nodes.face.render import FaceRenderer, gl_backend
-from psigraph.nodes.face.synthetic import LABELS, synthetic_audio, synthetic_state
+from psigraph.nodes.face.synthetic import synthetic_audio, synthetic_state
 from psigraph.nodes.face.video import export_video, probe
 
 
@@ -31,7 +31,7 @@ def main(argv=None):
     ap.add_argument("--seconds", type=float, default=10.0)
     ap.add_argument("--size", type=int, default=640)
     ap.add_argument("--ext", default="mp4", choices=("mp4", "webm"))
-    ap.add_argument("--preset", default="veryfast")
+    ap.add_argument("--preset", default="ultrafast")
     a = ap.parse_args(argv)
     bs, audio = blendshape_track(a.seconds)
     print(f"GL backend: {gl_backend()}")

@@ -42,10 +42,13 @@ def _clip(x, lo=0.0, hi=1.0):
     return lo if x < lo else hi if x > hi else x
 
 
-def interp_control(rows: np.ndarray, k_first: int, times: np.ndarray, period: int) -> np.ndarray:
+def interp_control(rows: np.ndarray, k_first: int, times: np.ndarray, period: int,
+                   step_cols=(), phase_cols=()) -> np.ndarray:
     """Control rows (k_first, k_first+1, …) read at master ``times`` by SPEECH_CHAIN §3.
 
-    Row k−1 below the first available row is replaced by the first row.
+    Row k−1 below the first available row is replaced by the first row. Columns in
+    ``step_cols`` (labels such as ``viseme``) take the nearer of rows k−1 and k instead;
+    ``phase_cols`` (``phase:*``) interpolate along the shorter arc and wrap to [0, 2π).
     """
     k = times // period
     frac = (times - k * period) / period
@@ -53,7 +56,13 @@ def interp_control(rows: np.ndarray, k_first: int, times: np.ndarray, period: in
     i0 = np.maximum(i1 - 1, 0)
     if len(rows) == 0 or i1.max(initial=0) >= len(rows) or i1.min(initial=0) < 0:
         raise ValueError("control rows do not cover the requested times")
-    return rows[i0] + (rows[i1] - rows[i0]) * frac[:, None]
+    out = rows[i0] + (rows[i1] - rows[i0]) * frac[:, None]
+    for c in step_cols:
+        out[:, c] = np.where(frac >= 0.5, rows[i1, c], rows[i0, c])
+    for c in phase_cols:
+        d = np.mod(rows[i1, c] - rows[i0, c] + np.pi, 2 * np.pi) - np.pi
+        out[:, c] = np.mod(rows[i0, c] + d * frac, 2 * np.pi)
+    return out
 
 
 @dataclass
@@ -152,7 +161,11 @@ class AnimatorCore:
             fired = True
         if fired and f - st.blink_start >= st.blink_len:
             self._start_blink(f)
-            st.next_blink = self._draw_blink(f)
+            if self.use_osc_blink and self._role(row, "blink") is not None:
+                # the oscillator times the blinks; the hashed schedule only fills long gaps
+                st.next_blink = f + int(2.5 * 60.0 / max(self.blink_rate, 1e-3) * self.fps)
+            else:
+                st.next_blink = self._draw_blink(f)
         tau = f - st.blink_start
         if 0 <= tau < st.blink_len:
             x = (tau + 0.5) / st.blink_len
@@ -206,7 +219,12 @@ class AnimatorCore:
 
         # --- mouth from the tract ---
         jaw_open = _clip(self.jaw_gain * jaw)
-        closure = _ss(0.22, 0.03, lip_ap)                  # 1 when the lips are sealed (/p b m/)
+        vis = g(row, "viseme")
+        vis_i = int(round(vis)) if self.ch["viseme"] >= 0 and 0 <= vis < 15 else \
+            VISEME_INDEX[tract_viseme(jaw, lip_ap, rnd, spr, tip, av)]
+        # 1 when the lips are sealed (/p b m/): from the aperture, or the planner's PP label
+        pp = self._smooth("pp", 1.0 if vis_i == VISEME_INDEX["PP"] else 0.0, 0.012)
+        closure = max(_ss(0.22, 0.03, lip_ap), 0.9 * pp)
         o[I["jawOpen"]] = jaw_open
         o[I["mouthClose"]] = closure
         o[I["mouthPress_L"]] = o[I["mouthPress_R"]] = 0.35 * closure
@@ -216,9 +234,6 @@ class AnimatorCore:
         o[I["mouthUpperUp_L"]] = o[I["mouthUpperUp_R"]] = 0.35 * wide
         o[I["mouthLowerDown_L"]] = o[I["mouthLowerDown_R"]] = 0.45 * wide
         o[I["mouthStretch_L"]] = o[I["mouthStretch_R"]] = 0.55 * spr
-        vis = g(row, "viseme")
-        vis_i = int(round(vis)) if self.ch["viseme"] >= 0 and 0 <= vis < 15 else \
-            VISEME_INDEX[tract_viseme(jaw, lip_ap, rnd, spr, tip, av)]
         if vis_i == VISEME_INDEX["FF"]:
             o[I["mouthRollLower"]] = 0.55
             o[I["mouthUpperUp_L"]] += 0.15
@@ -233,8 +248,8 @@ class AnimatorCore:
         if r is not None:
             smile += 0.35 * _clip(r[1]) * (0.6 + 0.4 * math.cos(r[0]))
         smile = E * smile + 0.2 * spr
-        sad = neg_v * (1 - 0.6 * _clip(d)) * (1 - 0.5 * _clip(a))
-        anger = neg_v * _clip(d) * (0.5 + 0.5 * _clip(a))
+        sad = neg_v * _clip(1 - 1.2 * _clip(d)) * (1 - 0.5 * _clip(a))
+        anger = neg_v * _clip(1.5 * d) * (0.6 + 0.4 * _clip(a))
         surpr = _clip((a - 0.3) / 0.7) * _clip(2 * (0.5 - d)) * (1 - neg_v)
         brow_raise = 0.0
         r = self._role(row, "brow")
@@ -257,13 +272,13 @@ class AnimatorCore:
             o[I[f"mouthSmile_{s}"]] = _clip(smile * asym)
             o[I[f"cheekSquint_{s}"]] = _clip(0.6 * E * pos_v + 0.3 * anger * E)
             o[I[f"mouthFrown_{s}"]] = _clip(E * (0.65 * sad + 0.3 * anger))
-            o[I[f"browDown_{s}"]] = _clip(E * 0.85 * anger)
-            o[I[f"noseSneer_{s}"]] = _clip(E * 0.45 * anger)
-            o[I[f"browOuterUp_{s}"]] = _clip(E * (0.7 * surpr + 0.1 * sad) + brow_raise + 0.9 * ev)
+            o[I[f"browDown_{s}"]] = _clip(E * 1.3 * anger)
+            o[I[f"noseSneer_{s}"]] = _clip(E * 0.6 * anger)
+            o[I[f"browOuterUp_{s}"]] = _clip(E * (1.0 * surpr + 0.1 * sad) + brow_raise + 0.9 * ev)
             o[I[f"eyeWide_{s}"]] = _clip(E * 0.7 * surpr + 0.15 * _clip(a) * (1 - anger) + 0.9 * ev)
-            o[I[f"eyeSquint_{s}"]] = _clip(E * (0.35 * pos_v + 0.35 * anger))
+            o[I[f"eyeSquint_{s}"]] = _clip(E * (0.35 * pos_v + 0.5 * anger))
             o[I[f"mouthPress_{s}"]] = _clip(o[I[f"mouthPress_{s}"]] + 0.3 * E * anger)
-        o[I["browInnerUp"]] = _clip(E * (0.85 * sad + 0.6 * surpr) + brow_raise + 0.9 * ev)
+        o[I["browInnerUp"]] = _clip(E * (0.85 * sad + 0.8 * surpr) * (1 - _clip(1.3 * anger)) + brow_raise + 0.9 * ev)
         o[I["mouthShrugLower"]] = _clip(0.35 * E * sad)
         o[I["jawOpen"]] = _clip(o[I["jawOpen"]] + 0.12 * E * surpr + 0.1 * ev)
 
@@ -273,13 +288,15 @@ class AnimatorCore:
         gx, gy = self._gaze(f)
         o[I["gazeX"]], o[I["gazeY"]] = gx, gy
         h = self.head
+        if self.phase["head_yaw"] >= 0:            # the core's head roles lead; drift only adds texture
+            h = 0.5 * h
         pitch = 0.035 * self._drift(f, 0) * h
         yaw = 0.05 * self._drift(f, 1) * h
         roll = 0.025 * self._drift(f, 2) * h
         for role, k in (("head_pitch", 0), ("head_yaw", 1), ("head_roll", 2)):
             r = self._role(row, role)
             if r is not None:
-                delta = 0.06 * h * r[1] * math.sin(r[0])
+                delta = 0.06 * self.head * r[1] * math.sin(r[0])
                 if k == 0:
                     pitch += delta
                 elif k == 1:

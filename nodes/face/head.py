@@ -276,21 +276,22 @@ def _lids(v, x0, y0, side_e, centers, up, low):
 
 
 def _jaw_weight(x0, y0, z0, side_m):
-    """How much each skin vertex follows the jaw (1 = chin and lower lip)."""
+    """How much each skin vertex follows the jaw (1 = chin and lower lip, 0 = upper lip)."""
+    ax = np.abs(x0)
     t = MOUTH_Y - y0
-    dcorner = np.clip(np.abs(x0) - MOUTH_W, 0, None)
-    band = 0.03 + 1.6 * dcorner
-    w = _ss(0.0, 1.0, 0.5 + t / (2 * band))
-    w = np.where(side_m < 0, np.maximum(w, (np.abs(x0) < MOUTH_W) * 1.0), w)
-    # the opening is rounder than the jaw: lower lip near the corners follows less
-    xr = np.clip(np.abs(x0) / MOUTH_W, 0, 1)
-    prof = 0.3 + 0.7 * np.sqrt(np.clip(1 - xr ** 2.5, 0, 1))
-    near = _ss(MOUTH_Y - 0.16, MOUTH_Y, y0) * (side_m < 0) * (np.abs(x0) < MOUTH_W * 1.4)
+    band = 0.03 + 1.6 * np.clip(ax - MOUTH_W, 0, None)
+    base = _ss(0.0, 1.0, 0.5 + t / (2 * band))
+    hx = _ss(MOUTH_W * 0.85, MOUTH_W + 0.12, ax)              # 0 inside the mouth width
+    w = np.where(side_m > 0, base * hx, base)
+    w = np.where((side_m < 0) & (ax < MOUTH_W), 1.0, w)
+    # the opening is rounder than the jaw: near the corners the lower lip follows less
+    xr = np.clip(ax / MOUTH_W, 0, 1)
+    prof = 0.25 + 0.75 * np.sqrt(np.clip(1 - xr ** 2, 0, 1))
+    near = _ss(MOUTH_Y - 0.16, MOUTH_Y, y0) * (side_m <= 0) * _ss(MOUTH_W * 1.7, MOUTH_W * 1.2, ax)
     w = w * (1 - near * (1 - prof))
-    w = np.where((side_m > 0) & (np.abs(x0) < MOUTH_W) & (np.abs(y0 - MOUTH_Y) < 1e-6), 0.0, w)
     w *= _ss(-1.35, -1.0, y0)                     # neck stays
     w *= _ss(-0.35, 0.2, z0)                      # back of head stays
-    w *= _ss(0.75, 0.45, np.abs(x0))              # far sides stay
+    w *= _ss(0.75, 0.45, ax)                      # far sides stay
     return w
 
 
@@ -424,7 +425,7 @@ def build_head(detail: float = 1.0) -> HeadModel:
     lip_z = float(skin0[np.argmin(np.abs(x0) + np.abs(y0 - MOUTH_Y) + (side_m < 0) * 9), 2])
     r_t = 0.23
     zc = lip_z - 0.055 - r_t
-    v, f, c = _arc_strip(MOUTH_Y + 0.075, MOUTH_Y - 0.012, r_t, zc, 0.95, 60, 6)
+    v, f, c = _arc_strip(MOUTH_Y + 0.06, MOUTH_Y - 0.03, r_t, zc, 0.95, 60, 6)
     up_teeth = add(v, f, c, TEETH)
     v, f, c = _arc_strip(MOUTH_Y - 0.008, MOUTH_Y - 0.085, r_t - 0.012, zc - 0.005, 0.9, 60, 6)
     lo_teeth = add(v, f, c, TEETH)
@@ -521,7 +522,7 @@ def build_head(detail: float = 1.0) -> HeadModel:
         inner = sk * _g(X0, Y0, sx * 0.15, 0.30, 0.09, 0.10)
         outer = sk * _g(X0, Y0, sx * 0.42, 0.30, 0.11, 0.10)
         allb = sk * _g(X0, Y0, sx * 0.28, 0.29, 0.2, 0.09) * (Y0 > EYE_Y + 0.03)
-        d = zero(); d[:, 1] = -0.045 * allb - 0.03 * inner; d[:, 0] = -sx * 0.035 * inner; d[:, 2] = -0.008 * allb
+        d = zero(); d[:, 1] = -0.05 * allb - 0.05 * inner; d[:, 0] = -sx * 0.04 * inner; d[:, 2] = -0.01 * allb + 0.01 * inner
         deltas[f"browDown_{s}"] = d
         d = zero(); d[:, 1] = 0.085 * outer * (Y0 > EYE_Y + 0.02)
         deltas[f"browOuterUp_{s}"] = d

@@ -14,7 +14,8 @@ from psigraph.ports import Events, In, Out, Signal, SignalSpec
 from psigraph.timebase import ticks_in
 
 from .animator import AnimatorCore, interp_control
-from .arkit import ARKIT_NAMES, BLENDSHAPE_LABELS, INDEX, viseme_name
+from .arkit import BLENDSHAPE_LABELS
+from .jsonl import frame_record
 
 
 # ---------------------------------------------------------------- face_animator
@@ -59,6 +60,8 @@ class FaceAnimator(Node[FaceAnimatorParams]):
                             blink_rate=p.blink_rate, blink_ms=p.blink_ms, expressivity=p.expressivity,
                             head_motion=p.head_motion, jaw_gain=p.jaw_gain, surprise_ms=p.surprise_ms,
                             blink_source=p.blink_source)
+        self._step_cols = tuple(i for i, lab in enumerate(spec.labels) if lab == "viseme")
+        self._phase_cols = tuple(i for i, lab in enumerate(spec.labels) if lab.startswith("phase:"))
         self.state = _AnimNodeState(np.zeros((0, spec.channels)), -1, core)
 
     def process(self, state, events=None):
@@ -77,7 +80,7 @@ class FaceAnimator(Node[FaceAnimatorParams]):
         out = np.zeros((m, len(BLENDSHAPE_LABELS)))
         if m:
             times = (j0 + np.arange(m, dtype=np.int64)) * pout
-            vals = interp_control(rows, first, times, pin)
+            vals = interp_control(rows, first, times, pin, self._step_cols, self._phase_cols)
             out = st.core.frames(vals, j0)
         if n:
             st.hist = rows[-2:].copy()
@@ -152,14 +155,6 @@ class _FramesState:
     pending: dict = field(default_factory=dict)     # frame index → [event kinds]
 
 
-def frame_record(frame: int, fps: float, row, labels=BLENDSHAPE_LABELS, events=(), digits: int = 4) -> dict:
-    """One DESIGN §5 record: {"frame", "t", "blendshapes": {52 names}, "viseme", "events"}."""
-    pos = {n: i for i, n in enumerate(labels)}
-    bs = {n: round(float(row[pos[n]]), digits) if n in pos else 0.0 for n in ARKIT_NAMES}
-    vis = viseme_name(row[pos["viseme"]]) if "viseme" in pos else "sil"
-    return {"frame": int(frame), "t": round(frame / fps, 6), "blendshapes": bs, "viseme": vis, "events": list(events)}
-
-
 class FramesSink(Node[FramesSinkParams]):
     """Writes blendshapes, viseme and events per video frame as JSON Lines (DESIGN §5)."""
 
@@ -203,7 +198,7 @@ class VideoSinkParams(Params):
     width: int = param(640, ge=16, le=4096, unit="px", doc="frame width (must match face_render)")
     height: int = param(640, ge=16, le=4096, unit="px", doc="frame height (must match face_render)")
     crf: int = param(-1, ge=-1, le=63, doc="quality (lower = better); -1: codec default (x264 23, VP9 34)")
-    preset: str = param("veryfast", choices=("ultrafast", "superfast", "veryfast", "faster", "fast", "medium"),
+    preset: str = param("ultrafast", choices=("ultrafast", "superfast", "veryfast", "faster", "fast", "medium"),
                         doc="x264 speed preset")
     progress: bool = param(False, doc="progress bar on stderr")
 
@@ -231,6 +226,7 @@ class VideoSink(Node[VideoSinkParams]):
                                 where=p.path, hint="set video_sink width/height to face_render's")
         self.state = None
         self._w = None
+        self._early: list = []
 
     def _writer(self):
         if self._w is None:
@@ -243,11 +239,19 @@ class VideoSink(Node[VideoSinkParams]):
         return self._w
 
     def process(self, frames, audio=None):
-        w = self._writer()
-        for fr in frames:
-            w.add_frame(fr.reshape(self.params.height, self.params.width, 4))
+        if len(frames):                                   # open the file only once frames arrive
+            w = self._writer()
+            for a in self._early:
+                w.add_audio(a)
+            self._early = []
+            for fr in frames:
+                w.add_frame(fr.reshape(self.params.height, self.params.width, 4))
         if audio is not None and len(audio):
-            w.add_audio(np.asarray(audio)[:, 0])
+            a = np.asarray(audio)[:, 0]
+            if self._w is None:
+                self._early.append(a)
+            else:
+                self._w.add_audio(a)
 
     def flush(self):
         if self._w is not None:

@@ -15,8 +15,8 @@ LABELS = ("jaw", "lip_ap", "lip_round", "lip_spread", "tongue_tip", "viseme", "A
           "arousal", "dominance", "loud")
 #          jaw   lip_ap round spread tip   AV    viseme
 PHONES = {
-    "p": (0.08, 0.0, 0.0, 0.0, 0.0, 0.0, "PP"), "b": (0.08, 0.0, 0.0, 0.0, 0.0, 0.3, "PP"),
-    "m": (0.08, 0.0, 0.0, 0.0, 0.0, 0.8, "PP"), "f": (0.12, 0.15, 0.0, 0.0, 0.0, 0.0, "FF"),
+    "p": (0.08, -0.6, 0.0, 0.0, 0.0, 0.0, "PP"), "b": (0.08, -0.6, 0.0, 0.0, 0.0, 0.3, "PP"),
+    "m": (0.08, -0.6, 0.0, 0.0, 0.0, 0.8, "PP"), "f": (0.12, 0.15, 0.0, 0.0, 0.0, 0.0, "FF"),
     "t": (0.15, 0.35, 0.0, 0.1, 1.0, 0.0, "DD"), "s": (0.1, 0.3, 0.0, 0.3, 0.8, 0.0, "SS"),
     "k": (0.2, 0.4, 0.0, 0.0, 0.0, 0.0, "kk"), "n": (0.15, 0.35, 0.0, 0.0, 1.0, 0.8, "nn"),
     "aa": (0.75, 0.9, 0.0, 0.0, 0.0, 1.0, "aa"), "E": (0.45, 0.7, 0.0, 0.4, 0.0, 1.0, "E"),
@@ -28,7 +28,10 @@ CONS, VOWELS = ("p", "b", "m", "f", "t", "s", "k", "n"), ("aa", "E", "ih", "oh",
 
 def synthetic_state(duration: float, seed: int = 0, emotion=(0.0, 0.0, 0.0), rate: int = 200,
                     tau_ms: float = 22.0):
-    """Control rows (n, len(LABELS)), LABELS and the phone list [(start_s, end_s, phone)]."""
+    """Control rows (n, len(LABELS)), LABELS and the phone list [(start_s, end_s, phone)].
+
+    Bilabials aim past closure (lip_ap target −0.6, clipped at 0), as lips compress in speech.
+    """
     from .arkit import VISEME_INDEX
     n = int(round(duration * rate))
     phones, t, i = [], 0.25, 0

@@ -62,7 +62,7 @@ class VideoWriter:
     """Stream RGBA/RGB frames (and mono audio) into an MP4 or WebM file."""
 
     def __init__(self, path: str, width: int, height: int, *, fps: int = 60, sample_rate: int = 24000,
-                 crf: int | None = None, preset: str = "veryfast", progress: bool = False,
+                 crf: int | None = None, preset: str = "ultrafast", progress: bool = False,
                  total_frames: int | None = None, threaded: bool = True):
         import av
         ext = os.path.splitext(str(path))[1].lower()
@@ -200,7 +200,7 @@ class VideoWriter:
 
 
 def export_video(path: str, frames_iter: Iterable, audio=None, fps: int = 60, sample_rate: int = 24000, *,
-                 crf: int | None = None, preset: str = "veryfast", progress: bool = False,
+                 crf: int | None = None, preset: str = "ultrafast", progress: bool = False,
                  total_frames: int | None = None) -> dict:
     """Encode frames (an iterable of (H, W, 3|4) uint8 images) and mono audio into MP4/WebM.
 

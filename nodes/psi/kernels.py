@@ -203,14 +203,15 @@ def _advance(n_ticks, tick0, substeps, dt, theta, amp, omega, rh_c, rh_s, sig, s
              role_band, role_pull, role_q, n_roles,
              use_matrix, kmat,
              f_s, f_phase, f_omega, f_end, force_idx, a_s, a_tgt, amp_rest, amp_rate, amp_eq, amp_decay,
-             lock_a, lock_b, lock_n, lock_m, lock_w, lock_off, exact,
+             lock_a, lock_b, lock_n, lock_m, lock_w, lock_off, bound,
              z, work, out_state, out_r, out_e):
     """Write ``n_ticks`` ticks (state at each tick, then advance one tick) into the outputs.
 
     ``out_state[:, :N]`` phases in [0, 2π), ``out_state[:, N:2N]`` amplitudes.
     ``z`` (2, N) carries (cos θ, sin θ) between calls (state); ``work`` is (18, N) scratch.
-    Phase forcing references ``f_phase`` advance in place. ``exact`` selects libm
-    sin/cos for the stage rotations (needed when an increment can exceed 0.35 rad).
+    Phase forcing references ``f_phase`` advance in place. ``bound`` bounds the phase
+    increment per substep without forcing; with forcing added, above 0.35 rad the
+    stage rotations use libm sin/cos instead of the Taylor series.
     """
     n = theta.shape[0]
     h = dt / substeps
@@ -233,6 +234,10 @@ def _advance(n_ticks, tick0, substeps, dt, theta, amp, omega, rh_c, rh_s, sig, s
             out_state[t, n + i] = amp[i]
         _measure(x, y, band_start, band_count, band_k, use_matrix, kmat,
                  lock_a, lock_b, lock_n, lock_m, lock_w, lock_off, theta, out_r[t], out_e[t])
+        fmax = 0.0
+        for i in force_idx:
+            fmax = max(fmax, f_s[i])
+        exact = bound + fmax * h > 0.35
         for s in range(substeps):
             for i in range(n):        # z·e^{iωh/2} and z·e^{iωh}
                 fc = rh_c[i] * rh_c[i] - rh_s[i] * rh_s[i]

@@ -20,6 +20,11 @@ then the members of every band (``micro0`` … ``micro127``, ``meso0`` …).
   expression). ``noise`` overrides the node's phase noise for this role.
   Instead of an extra oscillator, ``{name, member: "meso3"}`` gives a band
   member a role name (its labels then use the role name).
+  Default roles: ``syllable`` and ``jaw`` (250 ms, meso), ``breath`` (4 s,
+  macro), ``blink`` (4 s, free, extra noise 0.8 rad/√s so blinks are
+  irregular), ``smile`` (6 s) and ``brow`` (5 s) resting at amplitude 0,
+  ``head_pitch``/``head_yaw``/``head_roll`` (3.1/4.7/5.9 s, weakly pulled by
+  macro).
 * **Constraint** (harmonic grammar, energy penalties):
   ``{lock: [a, b], weight: w, ratio: [n, m], offset: φ}`` adds
   E = −w·cos(n·θ_a − m·θ_b − φ) and its gradient flow;
@@ -240,7 +245,8 @@ def build(bands, roles, constraints) -> Layout:
                 raise _err(f"{w}.band", f"unknown band {band!r}" + did_you_mean(str(band), list(band_idx)))
             sad.append((band_idx[band], _num(c, "weight", w, 0.25, lo=0.0)))
         else:
-            raise _err(w, "unknown constraint: use {lock: [a, b], weight: w} or {kind: sad_slows, band: meso, weight: w}")
+            raise _err(w, "unknown constraint: use {lock: [a, b], weight: w} "
+                          "or {kind: sad_slows, band: meso, weight: w}")
 
     i64 = lambda x: np.asarray(x, dtype=np.int64)  # noqa: E731
     f64 = lambda x: np.asarray(x, dtype=np.float64)  # noqa: E731

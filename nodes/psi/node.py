@@ -6,13 +6,19 @@ Ports
   ``force`` pulls a role toward a phase reference (rotating at the role's own
   frequency, equal to ``phase`` at the event time) and/or an amplitude, with
   ``strength`` (1/s), for ``dur`` samples or until the next force on that role;
-  ``syllable`` entrains the ``syllable`` role (partial phase reset to 0, then a
-  pull toward a reference running at 2π/dur for the syllable's duration;
-  amplitude by stress, also applied to ``jaw``); ``emotion``/``utterance`` set
+  ``syllable`` entrains the ``syllable`` role (partial phase reset toward 0 by
+  ``syllable_reset``, then a pull toward a reference running at 2π/dur for the
+  syllable's duration; amplitude by stress; the pull and amplitude also apply
+  to ``jaw``); ``emotion``/``utterance`` set
   the expression amplitudes (``smile`` ← valence⁺, ``brow`` ← 0.6·arousal⁺ +
   0.4·valence⁻) and the sadness used by the grammar; ``end`` releases the
-  syllable forcing; ``target`` drives the tract channels (nodes/speech/tract.py).
+  syllable forcing; ``target`` drives the tract channels (nodes/speech/tract.py);
+  ``kick`` ``{role, dphase}`` shifts a role's phase at once (a perturbation for
+  surprise tests and demos). Other kinds (``phone``) are ignored.
   An event at time t takes effect at the first control tick ≥ t.
+  Amplitudes relax at ``amp_rate`` toward their resting value (an amplitude
+  force replaces it by its target, at rate amp_rate + strength); phases get
+  counter-based noise of ``noise`` rad/√s (roles may override it).
 * ``state`` (Signal @ control) — ``phase:<osc>`` in [0, 2π) for every
   oscillator (roles by role name, then ``micro0``…, ``meso0``…, ``macro0``…),
   then ``amp:<osc>`` in the same order, then the tract channels.
@@ -60,6 +66,7 @@ def _errstate():
 
 
 _ERRSTATE = _errstate()
+_TRACT_AHEAD = 256          # tract ticks computed per batch
 
 
 class CoreParams(Params):
@@ -81,8 +88,9 @@ class CoreParams(Params):
     init_spread: float = param(1.0, ge=0, le=1, doc="initial phases uniform over this fraction of the circle")
     substeps: int = param(1, ge=1, le=64, doc="RK4 substeps per control tick (raise for K above ~50 rad/s)")
     amp_rate: float = param(8.0, ge=0, unit="1/s", doc="amplitude relaxation rate toward the target")
-    entrain: float = param(20.0, ge=0, unit="1/s", doc="pull strength of syllable events")
-    syllable_reset: float = param(0.5, ge=0, le=1, doc="fraction of the phase error removed at a syllable onset")
+    entrain: float = param(40.0, ge=0, unit="1/s", doc="pull strength of syllable events")
+    syllable_reset: float = param(0.0, ge=0, le=1, doc="fraction of the phase error removed at once at a "
+                                  "syllable onset (such jumps read as surprises)")
 
     def __post_init__(self):
         super().__post_init__()
@@ -116,6 +124,8 @@ class CoreState:
     sad: float
     tract: Tract
     z: np.ndarray          # (cos θ, sin θ), carried by the integrator
+    tract_base: int = 0    # tick the tract's own state stands at
+    tract_cache: Any = None  # tract rows computed ahead from tract_base
 
 
 class PsiCore(Node[CoreParams]):
@@ -202,6 +212,7 @@ class PsiCore(Node[CoreParams]):
         for i in range(n):
             self._amp_refresh(i)
         self._update_omega()
+        self.bound = self._bound()
         self.work = np.zeros((18, n))
         self.force_idx = np.array(sorted(L.role_index.values()), dtype=np.int64)
         self.n_tract = len(TRACT_CHANNELS)
@@ -210,6 +221,7 @@ class PsiCore(Node[CoreParams]):
         self.params = params
         self._configure()
         self._update_omega()
+        self.bound = self._bound()
 
     # ---- events -------------------------------------------------------------
     def _role(self, name, kind):
@@ -229,7 +241,7 @@ class PsiCore(Node[CoreParams]):
         t_k = st.tick * self.period
         late = (t_k - ev.t) / self.master_rate          # seconds from the event to the tick it acts on
         if kind == "target":
-            st.tract.apply(pl)
+            self._tract_apply(pl)
         elif kind == "force":
             i = self._role(pl.get("role"), "force")
             strength = float(pl.get("strength", 10.0))
@@ -251,10 +263,10 @@ class PsiCore(Node[CoreParams]):
             err = (ref - st.theta[i] + np.pi) % (2 * np.pi) - np.pi
             st.theta[i] = (st.theta[i] + p.syllable_reset * err) % (2 * np.pi)
             st.z[0, i], st.z[1, i] = np.cos(st.theta[i]), np.sin(st.theta[i])
-            st.f_s[i], st.f_omega[i], st.f_phase[i] = p.entrain, w, ref
             amp = {1: 1.0, 2: 0.85}.get(int(pl.get("stress", 0)), 0.7)
             end = self._end_tick(ev.t, dur)
             for j in {i, self.layout.role_index.get("jaw", i)}:
+                st.f_s[j], st.f_omega[j], st.f_phase[j] = p.entrain, w, ref
                 st.a_s[j], st.a_tgt[j], st.f_end[j] = p.entrain, amp, end
                 self._amp_refresh(j)
         elif kind in ("emotion", "utterance"):
@@ -271,6 +283,10 @@ class PsiCore(Node[CoreParams]):
                     self._amp_refresh(j)
             st.sad = min(max(-v, 0.0), 1.0) * (1.0 - min(max(a, 0.0), 1.0))
             self._update_omega()
+        elif kind == "kick":
+            i = self._role(pl.get("role"), "kick")
+            st.theta[i] = (st.theta[i] + float(pl.get("dphase", 0.0))) % (2 * np.pi)
+            st.z[0, i], st.z[1, i] = np.cos(st.theta[i]), np.sin(st.theta[i])
         elif kind == "end":
             for name in ("syllable", "jaw"):
                 j = self.layout.role_index.get(name)
@@ -280,12 +296,33 @@ class PsiCore(Node[CoreParams]):
                     self._amp_refresh(j)
 
     # ---- processing ---------------------------------------------------------
-    def _exact(self) -> bool:
-        """True when a phase increment per substep may exceed 0.35 rad (then libm stage rotations)."""
+    def _bound(self) -> float:
+        """Bound of a phase increment per substep from coupling and noise (forcing is added per tick)."""
         h = self.dt / self.params.substeps
-        bound = (self.coupling_bound + float(self.state.f_s.max(initial=0.0))) * h \
-            + self.sig_max * 3.47 * np.sqrt(h)
-        return bound > 0.35
+        return self.coupling_bound * h + self.sig_max * 3.47 * np.sqrt(h)
+
+    def _tract_rows(self, k0: int, n: int) -> np.ndarray:
+        """Tract values for ticks k0..k0+n-1, computed ahead in batches (Tract.step costs ~50 µs a call)."""
+        st = self.state
+        if st.tract_cache is None or k0 + n > st.tract_base + len(st.tract_cache):
+            if k0 > st.tract_base:                       # bring the tract to tick k0
+                st.tract.step(np.empty((k0 - st.tract_base, self.n_tract)))
+                st.tract_base = k0
+            ahead = np.empty((max(n, _TRACT_AHEAD), self.n_tract))
+            saved = st.tract.state.copy()
+            st.tract.step(ahead)
+            st.tract.state = saved
+            st.tract_cache = ahead
+        a = k0 - st.tract_base
+        return st.tract_cache[a:a + n]
+
+    def _tract_apply(self, payload) -> None:
+        st = self.state
+        if st.tract_base < st.tick:                       # bring the tract to the current tick
+            st.tract.step(np.empty((st.tick - st.tract_base, self.n_tract)))
+            st.tract_base = st.tick
+        st.tract.apply(payload)
+        st.tract_cache = None
 
     def process(self, score=None):
         k0, n = self.ticks("state")
@@ -307,10 +344,11 @@ class PsiCore(Node[CoreParams]):
                                  self.params.upward_gain, self.params.downward_gain,
                                  L.role_band, L.role_pull, L.role_q, len(L.role_band) - int(L.band_count.sum()),
                                  self.use_matrix, self.kmat,
-                                 st.f_s, st.f_phase, st.f_omega, st.f_end, self.force_idx, st.a_s, st.a_tgt, st.amp_rest,
+                                 st.f_s, st.f_phase, st.f_omega, st.f_end, self.force_idx, st.a_s, st.a_tgt,
+                                 st.amp_rest,
                                  self.amp_rate, st.amp_eq, st.amp_decay,
                                  self.lock_a, self.lock_b, self.lock_n, self.lock_m, self.lock_w, self.lock_off,
-                                 self._exact(), st.z, self.work, out, r, e)
-            st.tract.step(out[:, 2 * L.n:])
+                                 self.bound, st.z, self.work, out, r, e)
+            out[:, 2 * L.n:] = self._tract_rows(k0, n)
             st.tick += n
         return {"state": out, "r": r, "energy": e}

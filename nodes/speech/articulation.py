@@ -128,6 +128,8 @@ def score_events(plan, t0: int = 0, master_rate: int = MASTER_RATE, period: int 
             voice_delay = 0.0
             continue
         kind = P.kind_of(p.ph)
+        # after silence the articulators are already in place: formants jump, they do not glide
+        from_silence = i == 0 or phones[i - 1].is_pause
         nxt = _next_vowel(phones, i)
         prv = _prev_vowel(phones, i)
         nxt_is_vowel = i + 1 < len(phones) and P.is_vowel(phones[i + 1].ph)
@@ -135,7 +137,11 @@ def score_events(plan, t0: int = 0, master_rate: int = MASTER_RATE, period: int 
             stress = max(p.stress, 0)
             av = 1.0 if stress > 0 else 0.85
             tg = P.vowel_targets(p.ph, "on", stress)
-            target(s, tg, TAU_VOWEL)
+            after_glide = i > 0 and P.kind_of(phones[i - 1].ph) in ("liquid", "glide")
+            if from_silence:
+                target(s, tg, 0.0, "step")
+            else:
+                target(s, tg, 22.0 if after_glide else TAU_VOWEL)
             if voice_delay > 0.0:
                 # aspiration (AH) until voicing starts, then voice
                 target(s + voice_delay, {"AV": av, "AH": 0.0, "AF": 0.0, "AB": 0.0, "AN": 0.0}, TAU_SRC)
@@ -158,10 +164,13 @@ def score_events(plan, t0: int = 0, master_rate: int = MASTER_RATE, period: int 
         if kind == "aspirate":                         # /h/: next vowel's formants, aspiration only
             if nxt is not None:
                 vt = P.vowel_targets(nxt.ph)
-                target(s, {k: vt[k] for k in ("F1", "F2", "F3", "B1", "B2", "B3")}, TAU_CONS)
+                target(s, {k: vt[k] for k in ("F1", "F2", "F3", "B1", "B2", "B3")},
+                       0.0 if from_silence else TAU_CONS, "step" if from_silence else "smooth")
             target(s, {"AV": 0.0, "AH": 0.55, "AF": 0.0, "AB": 0.0, "AN": 0.0}, TAU_SRC)
             target(s, {k: tg[k] for k in ("jaw", "lip_ap", "lip_round", "lip_spread", "tongue_tip")}, 20.0)
             continue
+        if from_silence:
+            target(s, {k: v for k, v in tg.items() if k[0] in "FB"}, 0.0, "step")
         target(s, tg, TAU_CONS)
         if kind == "stop":
             fb = c["burst"]
@@ -171,7 +180,8 @@ def score_events(plan, t0: int = 0, master_rate: int = MASTER_RATE, period: int 
             if voiced:
                 target(s, {"F1": 200.0, "B1": 90.0}, TAU_CONS)
             add(at(e), "target", {"values": {"AB": float(fb[2]), "AV": 0.0}, "tau_ms": 0.0, "mode": "step"})
-            add(at(e) + period, "target", {"values": {"AB": 0.0}, "tau_ms": 4.0, "mode": "smooth"})
+            burst_tau = {"lab": 3.0, "alv": 4.0, "vel": 8.0}[P.PLACE[p.ph]]
+            add(at(e) + period, "target", {"values": {"AB": 0.0}, "tau_ms": burst_tau, "mode": "smooth"})
             if not voiced:
                 vot = (VOT_ASP if (nxt is not None and nxt.stress > 0) else VOT_UNSTR) if nxt_is_vowel else 0.02
                 add(at(e) + period, "target", {"values": {"AH": 0.6 * c["asp"]}, "tau_ms": 3.0, "mode": "smooth"})
@@ -182,10 +192,10 @@ def score_events(plan, t0: int = 0, master_rate: int = MASTER_RATE, period: int 
                 voice_delay = VOT_VOICED if nxt_is_vowel else 0.0
         elif kind == "affr":
             fr = c["fric"]
-            mid = s + 0.35 * p.dur
+            mid = s + 0.25 * p.dur
             target(s, {"AV": 0.2 if voiced else 0.0, "AH": 0.0, "AF": 0.0, "AB": 0.0, "AN": 0.0,
                        "FF": fr[0], "FB": fr[1]}, TAU_SRC)
-            target(mid, {"AF": fr[2], "AB": 0.5, "AV": 0.35 if voiced else 0.0}, 3.0)
+            target(mid, {"AF": fr[2], "AB": 0.15, "AV": 0.35 if voiced else 0.0}, 2.0)
             target(mid + 0.01, {"AB": 0.0}, 4.0)
         elif kind == "fric":
             fr = c["fric"]
@@ -196,8 +206,10 @@ def score_events(plan, t0: int = 0, master_rate: int = MASTER_RATE, period: int 
             target(s, {"AV": 0.5, "AH": 0.0, "AF": 0.0, "AB": 0.0, "AN": 1.0}, TAU_SRC + 2.0)
         else:                                           # liquids and glides
             tau = 18.0 if kind == "glide" else 12.0
-            target(s, {k: tg[k] for k in ("F1", "F2", "F3", "B1", "B2", "B3")}, tau)
-            target(s, {"AV": 0.65, "AH": 0.0, "AF": 0.0, "AB": 0.0, "AN": 0.0}, TAU_SRC + 4.0)
+            target(s, {k: tg[k] for k in ("F1", "F2", "F3", "B1", "B2", "B3")},
+                   0.0 if from_silence else tau, "step" if from_silence else "smooth")
+            av = 0.55 if p.ph in ("R", "W") else 0.65
+            target(s, {"AV": av, "AH": 0.0, "AF": 0.0, "AB": 0.0, "AN": 0.0}, TAU_SRC + 4.0)
 
     end_t = t0 + dur_samples
     add(end_t, "end", {})

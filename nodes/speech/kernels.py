@@ -37,6 +37,7 @@ N_PRM = 12
 
 _TWO_PI = 2.0 * math.pi
 HPC_STEP = 10.0
+_FIXED_PHASE = True   # harmonic phases from a fixed neutral tract (see _harmonics)
 
 
 def _hpc_table(fmax: float = 12500.0, step: float = HPC_STEP) -> np.ndarray:
@@ -130,6 +131,26 @@ def _harmonics(row, fs, tilt_base, out_re, out_im):
             tr = hr * gr - hi * gi
             hi = hr * gi + hi * gr
             hr = tr
+        if _FIXED_PHASE:
+            # magnitude from the formants, phase from a fixed neutral tract: moving formants
+            # then do not bend the harmonics' phases (which would perturb the periodicity)
+            mag = math.sqrt(hr * hr + hi * hi)
+            pr_, pi_ = src, 0.0
+            for k in range(5):
+                sr = -math.pi * (80.0 + 20.0 * k)
+                si = _TWO_PI * (500.0 + 1000.0 * k)
+                mag2 = sr * sr + si * si
+                dr = mag2 - w * w
+                di = -2.0 * sr * w
+                den = dr * dr + di * di
+                qr = mag2 * dr / den
+                qi = -mag2 * di / den
+                tr = pr_ * qr - pi_ * qi
+                pi_ = pr_ * qi + pi_ * qr
+                pr_ = tr
+            pm = math.sqrt(pr_ * pr_ + pi_ * pi_)
+            hr = mag * pr_ / pm
+            hi = mag * pi_ / pm
         xi = f / HPC_STEP
         ii = int(xi)
         if ii >= _HPC.shape[0] - 1:

@@ -67,6 +67,13 @@ def test_ordinal_year_decimal():
     ("ψ-core θ ≥ 5 → go", "psi core theta at least five to go"),
     ("# Title", "Title"),
     ("<b>bold</b> at 20°C", "bold at twenty degrees celsius"),
+    ("2*3 and 3×4", "two times three and three times four"),
+    ("See [the docs](https://x.org/a) now.", "See the docs now"),
+    ("snake_case", "snake case"),
+    ("I live on Main St. Then I left.", "I live on Main street Then I left"),
+    ("We visited St. Louis.", "We visited saint Louis"),
+    ("I met Jan. She was nice.", "I met Jan She was nice"),
+    ("On Jan. 5 we left.", "On January fifth we left"),
 ])
 def test_normalize_words(text, expect):
     assert words(text).lower() == expect.lower()
@@ -113,3 +120,13 @@ def test_nasty_mix():
 def test_huge_number_read_as_digits():
     assert words("12345678901234567") == " ".join(
         "one two three four five six seven eight nine zero one two three four five six seven".split())
+
+
+def test_markdown_emphasis_and_lists():
+    n = normalize("I *really* mean it, **very much** so.")
+    assert [(t.text, t.emphasis) for t in n.words] == [
+        ("I", False), ("really", True), ("mean", False), ("it", False), ("very", True), ("much", True),
+        ("so", False)]
+    n = normalize("Items:\n- one thing\n- another thing\n1. third")
+    assert " ".join(t.text for t in n.words) == "Items one thing another thing third"
+    assert len(n.sentence_types) == 4

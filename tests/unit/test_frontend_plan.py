@@ -209,3 +209,46 @@ def test_long_phrase_split_into_breath_groups():
     assert p.phrases[-1].level == 2 and all(ph.level == 1 for ph in p.phrases[:-1])
     assert p.words[p.phrases[1].first_word].text == "and"
     check_invariants(p)
+
+
+def test_markdown_emphasis_gets_accent_and_the_before_vowel():
+    p = plan_utterance("I *really* mean it.")
+    really = next(k for k, w in enumerate(p.words) if w.text == "really")
+    assert p.words[really].emphasis
+    assert max(s.accent for s in p.syllables if s.word == really) > 1.0
+    p = plan_utterance("The apple and the pear.")
+    assert p.words[0].phones == ("DH", "IY0") and p.words[3].phones == ("DH", "AH0")
+
+
+@pytest.mark.parametrize("text, word, expect", [
+    ("Read verse out loud for pleasure.", "Read", "R IY1 D"),
+    ("I have read the book.", "read", "R EH1 D"),
+    ("A rod is used to catch pink salmon.", "used", "Y UW1 S T"),
+    ("The swan dive was far short of perfect.", "perfect", "P ER1 F IH2 K T"),
+    ("It is close to noon.", "close", "K L OW1 S"),
+    ("Please close it.", "close", "K L OW1 Z"),
+    ("Make use of it.", "use", "Y UW1 S"),
+    ("I want to record it.", "record", "R IH0 K AO1 R D"),
+    ("The record is old.", "record", "R EH1 K ER0 D"),
+])
+def test_heteronyms_in_context(text, word, expect):
+    p = plan_utterance(text)
+    assert " ".join(next(w for w in p.words if w.text == word).phones) == expect
+
+
+def test_iter_plans_streams_sentences_with_the_same_timing():
+    from psigraph.nodes.speech.frontend import iter_plans
+    text = "Hello there. " + " ".join(dev_sentences()[:6]) + " Is it raining?"
+    whole = plan_utterance(text)
+    chunks = list(iter_plans(text, max_words=20))
+    assert len(chunks) >= 3
+    assert [w.text for w in chunks[0].words] == ["Hello", "there"]
+    assert sum(c.duration for c in chunks) == pytest.approx(whole.duration, abs=1e-6)
+    assert [w.text for c in chunks for w in c.words] == [w.text for w in whole.words]
+    assert [t for c in chunks for t in c.sentence_types] == whole.sentence_types
+    assert all(c.emotion == whole.emotion for c in chunks)
+    assert chunks[-1].sentence_types[-1] == "yn-question" and chunks[-1].phones[-1].dur == pytest.approx(0.15)
+    for c in chunks:
+        assert all(b[0] > a[0] for a, b in zip(c.f0, c.f0[1:])) and c.f0[-1][0] == pytest.approx(c.duration)
+    with pytest.raises(UnspeakableTextError):
+        list(iter_plans("🙂"))

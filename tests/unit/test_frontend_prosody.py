@@ -73,11 +73,11 @@ def test_thinning_keeps_the_contour():
     """Thinned points reproduce the dense 10 ms contour within a few cents."""
     sylls = [AccentSyl(0.05 + k * 0.2, 0.2, 0.1 + k * 0.2, 0.1, 1, 1.0, 0) for k in range(6)]
     ph = [PhraseSpan(0.05, 1.25, 2, "statement", True)]
-    coarse = f0_contour(sylls, ph, 1.4, 150.0, 7.0, tol_cents=2.0)
+    coarse = f0_contour(sylls, ph, 1.4, 150.0, 7.0, tol_cents=3.0)
     dense = f0_contour(sylls, ph, 1.4, 150.0, 7.0, tol_cents=0.0)
     t, hz = zip(*dense)
     approx = np.interp(t, *zip(*coarse))
-    assert np.max(np.abs(1200 * np.log2(approx / np.array(hz)))) <= 2.0 + 1e-6
+    assert np.max(np.abs(1200 * np.log2(approx / np.array(hz)))) <= 3.0 + 1e-6
     assert len(coarse) < 0.7 * len(dense)
 
 

@@ -311,12 +311,24 @@ def test_block_size_invariance(block):
                             (5000, "emotion", {"vad": [-0.5, -0.2, 0.0]}),
                             (6001, "target", {"values": {"F2": 1800.0, "jaw": 0.6}, "tau_ms": 40,
                                               "mode": "smooth"}),
-                            (9000, "end", {})]:
+                            (9000, "end", {}),
+                            (34801, "target", {"values": {"F1": 650.0}, "tau_ms": 30, "mode": "ramp"})]:
             s.post("core.score", Event(t, kind, pl))
         s.schedule(0.04, "core.coupling", 4.0)
-        s.run(duration=0.1 if b == 1 else 0.3)
+        s.run(duration=0.1 if b == 1 else 1.6)          # 1.6 s: past a tract batch refill (256 ticks)
         results[b] = {p: s.tap(f"core.{p}") for p in taps}
     if block != 4800:
         a, ref = results[block], results[4800]
         for p in a:
             np.testing.assert_array_equal(a[p], ref[p][:len(a[p])])
+
+
+def test_tract_channels_equal_the_tract_module():
+    from psigraph.nodes.speech.tract import CHANNELS, Tract
+    node = instantiate(PsiCore, SMALL)
+    pls = [(10, {"values": {"F1": 700.0, "jaw": 0.5}, "tau_ms": 40, "mode": "smooth"}),
+           (300, {"values": {"f0": 180.0}, "tau_ms": 100, "mode": "ramp"}),
+           (301, {"values": {"viseme": 3}, "mode": "step"})]
+    out = run_node(node, 600, [(k, Event(k * P, "target", pl)) for k, pl in pls], chunk=7)
+    want = Tract(200.0).run(pls, 600)
+    np.testing.assert_array_equal(out["state"][:, -len(CHANNELS):], want)

@@ -23,6 +23,12 @@ def _ref_harmonics(row, fs, tilt):
     for fk, bk in fb:
         p = -np.pi * bk + 2j * np.pi * fk
         h *= (p * np.conj(p)) / ((w - p) * (w - np.conj(p)))
+    if K._FIXED_PHASE:
+        ph = (1 + (f / 120.0) ** 2) ** (-0.5 * tilt) + 0j
+        for k in range(5):
+            p = -np.pi * (80.0 + 20.0 * k) + 2j * np.pi * (500.0 + 1000.0 * k)
+            ph *= (p * np.conj(p)) / ((w - p) * (w - np.conj(p)))
+        h = np.abs(h) * ph / np.abs(ph)
     h *= np.interp(f, np.arange(len(K._HPC)) * K.HPC_STEP, K._HPC)
     edge = np.minimum((0.45 * fs - f) / (0.05 * fs), 1.0)
     return h * edge

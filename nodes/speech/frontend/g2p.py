@@ -17,7 +17,7 @@ import re
 from dataclasses import dataclass
 from functools import lru_cache
 
-__all__ = ["Pronunciation", "pronounce", "lexicon", "letters_to_sound", "spell_letters",
+__all__ = ["Pronunciation", "pronounce", "lexicon", "letters_to_sound", "spell_letters", "contextual_pronunciation",
            "FUNCTION_WORDS", "is_function_word", "VOWELS", "CONSONANTS", "strip_stress", "is_vowel"]
 
 VOWELS = frozenset("AA AE AH AO AW AY EH ER EY IH IY OW OY UH UW".split())
@@ -385,3 +385,63 @@ def pronounce(word: str, spell: bool = False) -> Pronunciation:
     if w.isupper() and len(letters) <= 4 and not re.search(r"[AEIOU][^AEIOU]", w):
         return Pronunciation(spell_letters(letters), "letters")
     return Pronunciation(letters_to_sound(plain), "lts")
+
+
+# ----------------------------------------------------------------------------- heteronyms in context
+_MODALS = {"to", "will", "would", "can", "could", "should", "shall", "must", "may", "might", "do", "does",
+           "did", "don't", "doesn't", "didn't", "won't", "can't", "please", "i", "we", "you", "they", "let's"}
+_DETERMINERS = {"the", "a", "an", "this", "that", "these", "those", "my", "your", "his", "her", "our",
+                "their", "its", "no", "any", "every", "each", "one", "new", "old", "of", "for", "in", "some"}
+_PERFECTIVE = {"have", "has", "had", "was", "were", "been", "is", "are", "be", "being", "i've", "we've",
+               "you've", "they've", "having", "get", "got"}
+# noun (first-syllable stress) / verb (second-syllable stress) pairs
+_NOUN_VERB = {
+    "record": ("R EH1 K ER0 D", "R IH0 K AO1 R D"), "present": ("P R EH1 Z AH0 N T", "P R IY0 Z EH1 N T"),
+    "object": ("AA1 B JH EH0 K T", "AH0 B JH EH1 K T"), "project": ("P R AA1 JH EH0 K T", "P R AH0 JH EH1 K T"),
+    "content": ("K AA1 N T EH0 N T", "K AH0 N T EH1 N T"), "desert": ("D EH1 Z ER0 T", "D IH0 Z ER1 T"),
+    "permit": ("P ER1 M IH2 T", "P ER0 M IH1 T"), "produce": ("P R OW1 D UW0 S", "P R AH0 D UW1 S"),
+    "conduct": ("K AA1 N D AH0 K T", "K AA0 N D AH1 K T"), "refuse": ("R EH1 F Y UW2 Z", "R IH0 F Y UW1 Z"),
+    "perfect": ("P ER1 F IH2 K T", "P ER0 F EH1 K T"), "increase": ("IH1 N K R IY2 S", "IH0 N K R IY1 S"),
+    "decrease": ("D IY1 K R IY2 S", "D IH0 K R IY1 S"), "progress": ("P R AA1 G R EH2 S", "P R AH0 G R EH1 S"),
+    "subject": ("S AH1 B JH IH0 K T", "S AH0 B JH EH1 K T"), "contract": ("K AA1 N T R AE2 K T", "K AH0 N T R AE1 K T"),
+    "survey": ("S ER1 V EY2", "S ER0 V EY1"), "upset": ("AH1 P S EH2 T", "AH0 P S EH1 T"),
+}
+
+
+def contextual_pronunciation(word: str, prev: str = "", nxt: str = "",
+                             sentence_initial: bool = False) -> tuple[str, ...] | None:
+    """Pronunciation of a heteronym chosen from its neighbours (lower-case words), or None.
+
+    Covers read, live, close, use, used (to), wind, tear and noun/verb stress pairs
+    (record, present, object, perfect...): the verb form after "to", modals and pronouns,
+    the noun/adjective form elsewhere.
+    """
+    w, p, n = word.lower(), prev.lower(), nxt.lower()
+    verbish = p in _MODALS or (sentence_initial and w in ("read", "close", "wind", "record", "present",
+                                                           "object", "produce", "refuse", "permit"))
+    if w == "read":
+        return tuple(("R EH1 D" if p in _PERFECTIVE else "R IY1 D").split())
+    if w == "live":
+        if n in {"music", "show", "stream", "broadcast", "concert", "event", "audio", "video", "wire",
+                 "performance", "television", "tv", "recording", "bait", "coverage"} or \
+                p in {"go", "goes", "went", "going", "is", "are", "was", "were", "be", "been", "a"}:
+            return tuple("L AY1 V".split())
+        return tuple("L IH1 V".split())
+    if w == "close":
+        if n in ("to", "by", "enough") or p in {"very", "so", "too", "a", "is", "are", "was", "were", "be",
+                                                "quite", "really", "get", "got", "come", "came", "stay", "how"}:
+            return tuple("K L OW1 S".split())
+        return tuple("K L OW1 Z".split())
+    if w == "used" and n == "to":
+        return tuple("Y UW1 S T".split())
+    if w == "use":
+        noun = p in _DETERMINERS or n == "of" or p in {"make", "makes", "made", "making", "good", "much", "little"}
+        return tuple(("Y UW1 S" if noun else "Y UW1 Z").split())
+    if w == "wind":
+        return tuple(("W AY1 N D" if verbish else "W IH1 N D").split())
+    if w == "tear":
+        return tuple(("T EH1 R" if verbish else "T IH1 R").split())
+    if w in _NOUN_VERB:
+        noun, verb = _NOUN_VERB[w]
+        return tuple((verb if verbish and p not in _DETERMINERS else noun).split())
+    return None

@@ -109,27 +109,34 @@ def _phrase_st(t: np.ndarray, ph: PhraseSpan, sylls: list[AccentSyl], R: float) 
     return s
 
 
+_LATER = {40: np.arange(40)[:, None] < np.arange(41)[None, :] - 1}   # mask[c-1, k] = k > c
+
+
 def _thin(t: np.ndarray, hz: np.ndarray, tol_cents: float, max_len: int = 40) -> list[tuple[float, float]]:
-    """Greedy: keep the fewest grid points whose linear interpolation stays within tol of the grid."""
+    """Greedy: from each kept point, jump to the farthest grid point (≤ ``max_len`` steps) such that
+    the straight line (in Hz) to it, and to every nearer candidate, stays within ``tol_cents``."""
+    if max_len not in _LATER:
+        _LATER[max_len] = np.arange(max_len)[:, None] < np.arange(max_len + 1)[None, :] - 1
     keep = [0]
     i, n = 0, len(t)
     while i < n - 1:
-        j = min(i + 2, n - 1)
-        best = i + 1
-        while j < n and j - i <= max_len:
-            seg_t, seg = t[i:j + 1], hz[i:j + 1]
-            lin = hz[i] + (hz[j] - hz[i]) * (seg_t - t[i]) / (t[j] - t[i])
-            if np.max(np.abs(1200.0 * np.log2(lin / seg))) > tol_cents:
-                break
-            best = j
-            j += 1
-        keep.append(best)
-        i = best
+        J = min(n - 1, i + max_len)
+        tk, hk = t[i:J + 1], hz[i:J + 1]                     # k = 0..m (relative to i)
+        m = J - i
+        slope = (hk[1:] - hk[0]) / (tk[1:] - tk[0])          # candidate end c = 1..m
+        lin = np.maximum(hk[0] + slope[:, None] * (tk[None, :] - tk[0]), 1e-9)  # [c-1, k]
+        err = np.abs(1200.0 * np.log2(lin / hk[None, :]))
+        err[_LATER[max_len][:m, :m + 1]] = 0.0                    # only k <= c counts
+        bad = np.nonzero(err.max(axis=1) > tol_cents)[0]
+        step = int(bad[0]) if len(bad) else m                 # first failing candidate c = bad+1
+        step = max(step, 1)
+        i += step
+        keep.append(i)
     return [(float(t[k]), float(hz[k])) for k in keep]
 
 
 def f0_contour(sylls: list[AccentSyl], phrases: list[PhraseSpan], total: float, base_hz: float,
-               range_st: float, *, step: float = 0.01, tol_cents: float = 2.0) -> list[tuple[float, float]]:
+               range_st: float, *, step: float = 0.01, tol_cents: float = 3.0) -> list[tuple[float, float]]:
     """f0 target points covering [0, ``total``] s (strictly increasing times).
 
     ``sylls`` carry their phrase index; ``base_hz`` is the (emotion-shifted) base pitch and

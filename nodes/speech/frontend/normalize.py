@@ -23,10 +23,11 @@ from psigraph.errors import PsigraphError
 from .numwords import cardinal, decimal, digits, ordinal, year
 
 __all__ = ["Token", "Normalized", "normalize", "UnspeakableTextError",
-           "STATEMENT", "YN_QUESTION", "WH_QUESTION", "EXCLAMATION", "SPELL"]
+           "STATEMENT", "YN_QUESTION", "WH_QUESTION", "EXCLAMATION", "SPELL", "EMPH"]
 
 STATEMENT, YN_QUESTION, WH_QUESTION, EXCLAMATION = "statement", "yn-question", "wh-question", "exclamation"
 SPELL = "\ue000"   # private-use marker: the next letter is spoken as a letter name
+EMPH = "\ue001"    # private-use marker: the next word is emphasized
 _WH = {"what", "who", "whom", "whose", "which", "when", "where", "why", "how"}
 
 
@@ -41,6 +42,7 @@ class Token:
     Words: ``text`` is the spelling (ASCII letters, ``'`` and ``-``; original case kept),
     ``spell`` means "say it letter by letter". Breaks: ``text`` is the punctuation,
     ``level`` 1 (minor) or 2 (major), ``sentence_type`` set on major breaks.
+    ``emphasis``: the word was marked with Markdown ``*...*`` / ``**...**``.
     """
 
     kind: str
@@ -48,6 +50,7 @@ class Token:
     spell: bool = False
     level: int = 0
     sentence_type: str = ""
+    emphasis: bool = False      # marked *like this* or **like this** in the source
 
     @property
     def is_break(self) -> bool:
@@ -260,14 +263,13 @@ _ABBREV = {  # case-sensitive, with the trailing period
     "Inc.": "incorporated", "Ltd.": "limited", "Corp.": "corporation", "Co.": "company",
     "Dept.": "department", "Gov.": "governor", "Sen.": "senator", "Rep.": "representative",
     "Gen.": "general", "Capt.": "captain", "Lt.": "lieutenant", "Sgt.": "sergeant",
-    "Jan.": "January", "Feb.": "February", "Aug.": "August", "Sept.": "September",
-    "Oct.": "October", "Nov.": "November", "Dec.": "December", "approx.": "approximately",
+    "approx.": "approximately",
     "etc.": "et cetera", "vs.": "versus", "Vs.": "versus", "e.g.": "for example",
     "i.e.": "that is", "E.g.": "for example", "I.e.": "that is", "cf.": "compare", "fig.": "figure",
     "Fig.": "figure", "min.": "minutes", "max.": "maximum", "est.": "established",
 }
 _TITLE_LIKE = {"Mr.", "Mrs.", "Ms.", "Prof.", "Mt.", "Gov.", "Sen.", "Rep.", "Gen.", "Capt.",
-               "Lt.", "Sgt.", "Jan.", "Feb.", "Aug.", "Sept.", "Oct.", "Nov.", "Dec.", "e.g.",
+               "Lt.", "Sgt.", "e.g.",
                "i.e.", "E.g.", "I.e.", "cf.", "fig.", "Fig.", "vs.", "Vs.", "approx."}
 
 
@@ -276,8 +278,10 @@ def _abbrev(m: re.Match, text: str) -> str:
     rest = text[m.end():]
     next_cap = re.match(r"\s+[A-Z]", rest) is not None
     at_end = rest.strip() == "" or re.match(r"\s*[\"')\]]*\s*$", rest) is not None
+    prev_cap = re.search(r"\b[A-Z][a-z]+\s+$", text[:m.start()]) is not None and \
+        re.search(r"(?:^|[.!?]\s+)[A-Z][a-z]+\s+$", text[:m.start()]) is None   # "Main St." (not sentence-initial)
     if ab in ("Dr.", "St."):
-        if next_cap:
+        if next_cap and not (ab == "St." and prev_cap):
             word = "doctor" if ab == "Dr." else "saint"
             return f" {word} "
         word = "drive" if ab == "Dr." else "street"
@@ -331,6 +335,10 @@ def _rules():
         R.append((re.compile(pat, flags), rep))
 
     add(r"</?[A-Za-z][^<>]*>", lambda m, t: " ")                     # HTML/XML tags
+    add(r"(?<=\d)\s*[*×]\s*(?=\d)", lambda m, t: " times ")
+    add(r"\[([^\]\n]+)\]\([^)\s]+\)", lambda m, t: m.group(1))          # Markdown link: its text
+    add(r"(\*\*?)(?=[^\s*])([^*\n]+?)(?<=[^\s*])\1",                       # Markdown *emphasis*
+        lambda m, t: re.sub(r"(?<![A-Za-z'])(?=[A-Za-z])", EMPH, m.group(2)))
     add(r"(?<=\d)\s*micro\s?s\b", lambda m, t: " microseconds ")
     add(r"(?<=\d)\.\.\.?(?=-?\d)", lambda m, t: " to ")
     add(r"\bdegrees\s+C\b", lambda m, t: "degrees celsius")
@@ -452,7 +460,7 @@ def _apply_rules(text: str) -> str:
 
 
 # ----------------------------------------------------------------------------- tokenizing
-_TOKEN_RE = re.compile(SPELL + r"[a-z]|[A-Za-z]+(?:'[A-Za-z]+)*(?:-[A-Za-z]+(?:'[A-Za-z]+)*)*"
+_TOKEN_RE = re.compile(SPELL + r"[a-z]|" + EMPH + r"?[A-Za-z]+(?:'[A-Za-z]+)*(?:-[A-Za-z]+(?:'[A-Za-z]+)*)*"
                        r"|[.!?]+|[,;:()\[\]{}|\n]|\S")
 _MAJOR = set(".!?")
 _MINOR = set(",;:()[]{}|")
@@ -478,6 +486,7 @@ def normalize(text: str, *, report: bool = True) -> Normalized:
     dropped: list[str] = []
     s = _fold_chars(text, dropped)
     s = re.sub(r"\n\s*\n+", " . ", s)          # blank line = paragraph = sentence end
+    s = re.sub(r"\n[ \t]*(?:[-*+]|\d{1,2}[.)])[ \t]+", " . ", s)   # list items start sentences
     s = s.replace("\n", " ")
     s = _apply_rules(" " + s + " ")
     tokens: list[Token] = []
@@ -485,10 +494,10 @@ def normalize(text: str, *, report: bool = True) -> Normalized:
     for raw in _TOKEN_RE.findall(s):
         if raw.startswith(SPELL):
             tokens.append(Token("word", raw[1:], spell=True))
-        elif raw[0].isalpha():
-            word = raw.strip("'-")
+        elif raw[0].isalpha() or raw[0] == EMPH:
+            word = raw.lstrip(EMPH).strip("'-")
             if word:
-                tokens.append(Token("word", word))
+                tokens.append(Token("word", word, emphasis=raw[0] == EMPH))
         elif raw[0] in _MAJOR:
             ellipsis = len(raw) >= 2 and set(raw) == {"."}
             tokens.append(Token("break", raw, level=1 if ellipsis else 2))

@@ -1,4 +1,5 @@
-"""The text front-end's public entry point: ``plan_utterance(text) → UtterancePlan``.
+"""The text front-end's public entry points: ``plan_utterance(text) → UtterancePlan`` and, for
+streaming, ``iter_plans(text)`` (one plan per sentence group; the first is the first sentence).
 
 Pipeline: :mod:`.normalize` → :mod:`.g2p` → :mod:`.syllables` → :mod:`.durations` (Klatt rules)
 → :mod:`.intonation` (f0 targets), with :mod:`.emotion` and :mod:`.persona` scaling pitch,
@@ -15,6 +16,7 @@ from __future__ import annotations
 
 import math
 from collections import Counter
+from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
 
 import numpy as np
@@ -23,13 +25,13 @@ from psigraph.errors import ParamError
 
 from .durations import Seg, pause_duration, segment_durations
 from .emotion import emotion_from_text, parse_emotion, prosody_modifiers
-from .g2p import is_function_word, is_vowel, pronounce, strip_stress
+from .g2p import contextual_pronunciation, is_function_word, is_vowel, pronounce, strip_stress
 from .intonation import AccentSyl, PhraseSpan, f0_contour
-from .normalize import WH_QUESTION, UnspeakableTextError, normalize
+from .normalize import WH_QUESTION, Normalized, UnspeakableTextError, normalize
 from .persona import Persona, load_persona
 from .syllables import syllabify
 
-__all__ = ["Phone", "Syllable", "Word", "Phrase", "UtterancePlan", "plan_utterance", "preload",
+__all__ = ["Phone", "Syllable", "Word", "Phrase", "UtterancePlan", "plan_utterance", "iter_plans", "preload",
            "LEAD_SILENCE_S", "TRAIL_SILENCE_S", "PAUSE"]
 
 LEAD_SILENCE_S = 0.05
@@ -181,14 +183,23 @@ class _W:
     accent: float
 
 
-def _word_entries(words, all_caps_text: bool, wh_sentence_first: set[int]):
+def _word_entries(words, all_caps_text: bool, wh_sentence_first: set[int], sentence_first: set[int]):
     out = []
+    prons = [pronounce(t.text.lower() if all_caps_text else t.text, t.spell) for t in words]
     for k, tok in enumerate(words):
-        pron = pronounce(tok.text.lower() if all_caps_text else tok.text, tok.spell)
+        pron = prons[k]
         phones = pron.phones or ("AH0",)
+        ctx = contextual_pronunciation(tok.text, words[k - 1].text if k > 0 and k not in sentence_first else "",
+                                       words[k + 1].text if k + 1 < len(words) else "",
+                                       sentence_initial=k in sentence_first) if not tok.spell else None
+        if ctx:
+            phones = ctx
+        if tok.text.lower() == "the" and k + 1 < len(words) and prons[k + 1].phones \
+                and is_vowel(prons[k + 1].phones[0]):
+            phones = ("DH", "IY0")          # "the apple": /ði/ before a vowel
         sylls = syllabify(phones)
         caps = tok.text.isupper() and len(tok.text) >= 2 and not all_caps_text
-        emphasis = caps and pron.source != "letters"
+        emphasis = (caps and pron.source != "letters") or tok.emphasis
         function = is_function_word(tok.text) and not emphasis
         stresses = [s.stress for s in sylls]
         best = max(stresses) if stresses else 0
@@ -248,16 +259,15 @@ def preload() -> None:
     normalize("Dr. Smith paid $1.50 at 5:30pm.")
 
 
-def plan_utterance(text: str, emotion=None, persona="default", rate: float = 1.0) -> UtterancePlan:
-    """Plan how to say ``text``.
-
-    ``emotion``: None (estimate from the text), a preset name, ``"V,A,D"`` or an :class:`Emotion`.
-    ``persona``: a shipped name, a YAML path or a :class:`Persona`. ``rate``: extra speaking-rate
-    factor (> 0; 1.5 = 50 % faster). Raises :class:`UnspeakableTextError` when nothing can be said,
-    :class:`psigraph.errors.ParamError` for a bad emotion or rate, ``PersonaError`` for a bad persona.
-    """
-    if not isinstance(rate, (int, float)) or not math.isfinite(rate) or not 0.1 <= rate <= 10:
+def _check_rate(rate) -> None:
+    if isinstance(rate, bool) or not isinstance(rate, (int, float)) or not math.isfinite(rate) \
+            or not 0.1 <= rate <= 10:
         raise ParamError("speaking rate out of range", where="rate", expected="0.1..10", got=repr(rate))
+
+
+def _normalized_or_raise(text) -> Normalized:
+    if text is None:
+        text = ""
     norm = normalize(text if isinstance(text, str) else str(text))
     if not norm.words:
         if isinstance(text, str) and text.strip():
@@ -266,15 +276,77 @@ def plan_utterance(text: str, emotion=None, persona="default", rate: float = 1.0
         else:
             what = "nothing to say: the text is empty"
         raise UnspeakableTextError(what, where="text", hint="give at least one word, number or letter")
+    return norm
+
+
+def plan_utterance(text: str, emotion=None, persona="default", rate: float = 1.0) -> UtterancePlan:
+    """Plan how to say ``text``.
+
+    ``emotion``: None (estimate from the text), a preset name, ``"V,A,D"`` or an :class:`Emotion`.
+    ``persona``: a shipped name, a YAML path or a :class:`Persona`. ``rate``: extra speaking-rate
+    factor (> 0; 1.5 = 50 % faster). Raises :class:`UnspeakableTextError` when nothing can be said,
+    :class:`psigraph.errors.ParamError` for a bad emotion or rate, ``PersonaError`` for a bad persona.
+    """
+    _check_rate(rate)
+    norm = _normalized_or_raise(text)
     pers = load_persona(persona)
     emo = parse_emotion(emotion) if emotion is not None else emotion_from_text(norm.tokens)
+    return _plan_tokens(norm.text, norm.tokens, list(norm.messages), emo, pers, float(rate),
+                        norm.sentence_types, TRAIL_SILENCE_S)
+
+
+def iter_plans(text: str, emotion=None, persona="default", rate: float = 1.0, *,
+               max_words: int = 40) -> Iterator[UtterancePlan]:
+    """Plan ``text`` in consecutive chunks of whole sentences, for streaming synthesis.
+
+    The first chunk is the first sentence alone (so audio can start after ~10 ms of planning);
+    later chunks group sentences up to ``max_words`` words. The emotion is estimated once from
+    the whole text. Every chunk starts with the 50 ms lead silence; a non-final chunk ends with
+    the rest of a major-break pause instead of the 150 ms trailing silence, so concatenating the
+    chunks' audio gives the same rhythm as one plan. Normalization messages go on the first chunk.
+    """
+    _check_rate(rate)
+    norm = _normalized_or_raise(text)
+    pers = load_persona(persona)
+    emo = parse_emotion(emotion) if emotion is not None else emotion_from_text(norm.tokens)
+    sentences, cur = [], []
+    for tok in norm.tokens:
+        cur.append(tok)
+        if tok.kind == "break" and tok.level >= 2:
+            sentences.append(cur)
+            cur = []
+    if cur:
+        sentences.append(cur)
+    chunks, cur, n_words = [], [], 0
+    for k, sent in enumerate(sentences):
+        w = sum(1 for t in sent if t.kind == "word")
+        if cur and (len(chunks) == 0 or n_words + w > max_words):
+            chunks.append(cur)
+            cur, n_words = [], 0
+        cur = cur + sent
+        n_words += w
+    if cur:
+        chunks.append(cur)
+    eff_rate = float(rate) * pers.rate * prosody_modifiers(emo)["rate"]
+    gap = max(pause_duration(2, eff_rate) - LEAD_SILENCE_S, 0.05)
+    for k, toks in enumerate(chunks):
+        last = k == len(chunks) - 1
+        text_k = " ".join(t.text for t in toks if t.kind == "word")
+        types = [t.sentence_type for t in toks if t.kind == "break" and t.level >= 2]
+        yield _plan_tokens(text_k if len(chunks) > 1 else norm.text, toks,
+                           list(norm.messages) if k == 0 else [], emo, pers, float(rate), types,
+                           TRAIL_SILENCE_S if last else gap)
+
+
+def _plan_tokens(text: str, tokens, messages: list[str], emo, pers: Persona, rate: float,
+                 sentence_types: list[str], trail: float) -> UtterancePlan:
     mods = prosody_modifiers(emo)
-    eff_rate = float(rate) * pers.rate * mods["rate"]
+    eff_rate = rate * pers.rate * mods["rate"]
 
     # --- phrases of word tokens
     phrases_tok: list[tuple[list, object]] = []
     cur: list = []
-    for tok in norm.tokens:
+    for tok in tokens:
         if tok.kind == "word":
             cur.append(tok)
         else:
@@ -290,6 +362,7 @@ def plan_utterance(text: str, emotion=None, persona="default", rate: float = 1.0
 
     # the first word of each wh-question gets an accent even though it is a function word
     wh_first: set[int] = set()
+    sentence_first: set[int] = {0}
     idx, sent_start = 0, 0
     for words, brk in phrases_tok:
         idx += len(words)
@@ -297,7 +370,8 @@ def plan_utterance(text: str, emotion=None, persona="default", rate: float = 1.0
             if brk.sentence_type == WH_QUESTION:
                 wh_first.add(sent_start)
             sent_start = idx
-    entries = _word_entries(all_words, all_caps_text, wh_first)
+            sentence_first.add(idx)
+    entries = _word_entries(all_words, all_caps_text, wh_first, sentence_first)
 
     # --- segment contexts and durations, phrase by phrase
     phones: list[Phone] = [Phone(PAUSE, -1, 0.0, LEAD_SILENCE_S, -1, -1, True, False, False, False)]
@@ -369,7 +443,7 @@ def plan_utterance(text: str, emotion=None, persona="default", rate: float = 1.0
         first_of_sentence = brk.level >= 2
         wi += len(pw)
         last = pi == len(phrases_tok) - 1
-        pdur = TRAIL_SILENCE_S if last else pause_duration(brk.level, eff_rate) * (0.5 if brk.text == "" else 1.0)
+        pdur = trail if last else pause_duration(brk.level, eff_rate) * (0.5 if brk.text == "" else 1.0)
         phones.append(Phone(PAUSE, -1, t, pdur, -1, -1, True, False, False, False))
         t += pdur
     total = t
@@ -377,14 +451,13 @@ def plan_utterance(text: str, emotion=None, persona="default", rate: float = 1.0
     base_hz = pers.base_f0 * 2.0 ** (mods["pitch_shift_st"] / 12.0)
     range_st = pers.f0_range * mods["pitch_range"]
     f0 = f0_contour(acc_sylls, spans, total, base_hz, range_st)
-    messages = list(norm.messages)
     lts = [w.text for w in words_out if w.source == "lts"]
     if lts:
         uniq = list(dict.fromkeys(lts))
         more = f" (+{len(uniq) - 12} more)" if len(uniq) > 12 else ""
         messages.append(f"pronounced by rule (not in the lexicon): {', '.join(uniq[:12])}{more}")
     return UtterancePlan(
-        text=norm.text, words=words_out, phones=phones, syllables=syllables, f0=f0,
+        text=text, words=words_out, phones=phones, syllables=syllables, f0=f0,
         emotion=emo.as_tuple(), modifiers=mods, persona=pers, duration=total,
-        sentence_types=norm.sentence_types, messages=messages, phrases=phr_out, rate=eff_rate,
+        sentence_types=list(sentence_types), messages=messages, phrases=phr_out, rate=eff_rate,
         base_f0=base_hz, f0_range=range_st)

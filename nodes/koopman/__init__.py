@@ -1,0 +1,1 @@
+"""Streaming Koopman / DMD monitor (koopman_monitor)."""

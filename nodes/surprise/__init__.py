@@ -1,0 +1,1 @@
+"""Surprise detector (surprise_detector)."""
