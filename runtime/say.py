@@ -67,11 +67,26 @@ def build_graph(args):
         g.connect("face.blendshapes", "render.blendshapes")
         g.connect("render.frames", "video.frames")
         g.connect("voice.audio", "video.audio")
+    _keep_only_what_feeds(g, [n for n in ("wav", "frames", "video") if n in g.nodes])
     return g
+
+
+def _keep_only_what_feeds(g, sinks) -> None:
+    """Remove nodes whose results reach none of ``sinks`` (e.g. the face when only a WAV is asked)."""
+    import networkx as nx
+    view = g.nx()
+    keep = set(sinks)
+    for sink in sinks:
+        keep |= nx.ancestors(view, sink)
+    for nid in [n for n in g.nodes if n not in keep]:
+        g.remove_node(nid)
 
 
 def run(args) -> int:
     from psigraph.runtime import Session
+    if not args.text.strip():
+        raise PsigraphError("nothing to say: the text is empty", where="text",
+                            hint="give at least one word, number or letter")
     for path in (args.output, args.frames, args.video):
         if path and os.path.dirname(os.path.abspath(path)) and not os.path.isdir(os.path.dirname(os.path.abspath(path))):
             raise PsigraphError(f"folder of {path!r} does not exist", hint="create it first")

@@ -41,7 +41,7 @@ class KoopmanParams(Params):
     forgetting: float = param(0.995, gt=0.5, le=1.0, doc="RLS forgetting factor λ per tick")
     ridge: float = param(1e-8, ge=0, doc="ridge regularisation kept in the information matrix")
     modes: int = param(4, ge=1, le=64, doc="eigenvalues reported")
-    eig_every: int = param(20, ge=1, doc="ticks between eigenvalue updates")
+    eig_every: int = param(50, ge=1, doc="ticks between eigenvalue updates (an m×m eigensolve each)")
     warmup_ms: float = param(250.0, ge=0, unit="ms", doc="errors read 0 until the model has seen this much")
     robust: float = param(4.0, ge=0, doc="clip model updates at this × the running innovation RMS (0: off)")
     correct: bool = param(False, doc="emit the stabilising correction (ablation switch)")

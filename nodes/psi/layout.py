@@ -42,10 +42,10 @@ import numpy as np
 from psigraph.errors import ParamError
 from psigraph.util import did_you_mean
 
-DEFAULT_BANDS = [
-    {"name": "micro", "count": 128, "period_ms": 25.0, "spread_hz": 0.5, "coupling": 15.0},
-    {"name": "meso", "count": 32, "period_ms": 250.0, "spread_hz": 0.1, "coupling": 4.0},
-    {"name": "macro", "count": 8, "period_ms": 2000.0, "spread_hz": 0.02, "coupling": 1.0},
+DEFAULT_BANDS = [            # the seed configuration, plus Lorentzian spreads
+    {"name": "micro", "count": 128, "period_ms": 25.0, "spread_hz": 0.3},
+    {"name": "meso", "count": 32, "period_ms": 250.0, "spread_hz": 0.1},
+    {"name": "macro", "count": 8, "period_ms": 2000.0, "spread_hz": 0.02},
 ]
 
 DEFAULT_ROLES = [

@@ -77,7 +77,8 @@ class CoreParams(Params):
     constraints: list = param(DEFAULT_CONSTRAINTS, doc="harmonic grammar: {lock: [a, b], weight, ratio, offset} "
                               "or {kind: sad_slows, band, weight}")
     grammar: bool = param(True, doc="apply the constraints (ablation switch)")
-    coupling: float = param(5.0, ge=0, unit="rad/s", doc="K of bands that give no coupling (K_ij = K/N)")
+    coupling: float = param(6.0, ge=0, unit="rad/s", doc="K of every band that sets no coupling of its own "
+                            "(K_ij = K/N; K_c = 4π·spread_hz)")
     coupling_matrix: Any = param(None, nullable=True,
                                  doc="optional N×N matrix K_ij (rad/s) over all oscillators in state order; "
                                      "replaces the all-to-all band coupling")

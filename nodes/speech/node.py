@@ -68,11 +68,17 @@ class ProsodyPlanner(Node[ProsodyPlannerParams]):
     type_id = "prosody_planner"
     category = "speech"
     HOT_PARAMS = frozenset({"persona", "emotion", "rate"})
+    FINITE = True                       # done once the last planned utterance has been spoken
     text = In(Events, doc="text events (payload str or {'text', 'emotion'?, 'persona'?})")
     score = Out(Events, doc="the gestural score")
 
     def reset(self):
+        from .frontend import preload
+        preload()                       # load the lexicon now, not when the first text arrives
         self.state = PlannerState()
+
+    def done(self) -> bool:
+        return self.state.busy_until > 0 and self.t1 >= self.state.busy_until
 
     def process(self, text=None):
         out = []

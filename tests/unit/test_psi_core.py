@@ -332,3 +332,17 @@ def test_tract_channels_equal_the_tract_module():
     out = run_node(node, 600, [(k, Event(k * P, "target", pl)) for k, pl in pls], chunk=7)
     want = Tract(200.0).run(pls, 600)
     np.testing.assert_array_equal(out["state"][:, -len(CHANNELS):], want)
+
+
+def test_seed_configuration_loads_as_it_is():
+    seed = {"bands": [{"name": "micro", "period_ms": 25, "count": 128},
+                      {"name": "meso", "period_ms": 250, "count": 32},
+                      {"name": "macro", "period_ms": 2000, "count": 8}],
+            "upward_gain": 0.15, "downward_gain": 0.07}
+    node = instantiate(PsiCore, seed)
+    assert list(node.layout.band_count) == [128, 32, 8]
+    assert list(node.layout.band_ratio[:2]) == [10, 8]
+    out = run_node(node, 40)
+    assert np.all(np.isfinite(out["state"]))
+    node.set_params(node.params.replace(coupling=9.0))            # hot: the global K drives every band
+    np.testing.assert_array_equal(node.band_k, [9.0, 9.0, 9.0])
