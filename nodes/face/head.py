@@ -424,7 +424,7 @@ def build_head(detail: float = 1.0) -> HeadModel:
     # mouth interior: teeth and tongue (behind the lips)
     lip_z = float(skin0[np.argmin(np.abs(x0) + np.abs(y0 - MOUTH_Y) + (side_m < 0) * 9), 2])
     r_t = 0.23
-    zc = lip_z - 0.055 - r_t
+    zc = lip_z - 0.085 - r_t
     v, f, c = _arc_strip(MOUTH_Y + 0.06, MOUTH_Y - 0.03, r_t, zc, 0.95, 60, 6)
     up_teeth = add(v, f, c, TEETH)
     v, f, c = _arc_strip(MOUTH_Y - 0.008, MOUTH_Y - 0.085, r_t - 0.012, zc - 0.005, 0.9, 60, 6)
@@ -482,9 +482,9 @@ def build_head(detail: float = 1.0) -> HeadModel:
     lo_lip = sk * (SM < 0) * lipx * _ss(MOUTH_Y - 0.14, MOUTH_Y, Y0)
     mouth_reg = sk * _g(X0, Y0, 0, MOUTH_Y, 0.26, 0.11)
     # mouthClose: lips meet although the jaw is open (cancels the jaw on the lower lip, drops the upper)
-    lo_close = lo_lip * _ss(MOUTH_Y - 0.09, MOUTH_Y - 0.01, Y0)
-    d = -deltas["jawOpen"] * lo_close[:, None] * 0.85
-    d[:, 1] -= 0.02 * up_lip * _ss(MOUTH_Y + 0.04, MOUTH_Y, Y0)
+    lo_close = sk * (SM < 0) * _ss(MOUTH_W * 1.6, MOUTH_W * 1.05, np.abs(X0)) * _ss(MOUTH_Y - 0.09, MOUTH_Y - 0.01, Y0)
+    d = -deltas["jawOpen"] * lo_close[:, None]
+    d[:, 1] -= 0.01 * up_lip * _ss(MOUTH_Y + 0.04, MOUTH_Y, Y0)
     deltas["mouthClose"] = d
     # funnel: lips forward + rounded opening; pucker: lips forward and narrow, closed
     narrow = -X0 * 0.30 * mouth_reg

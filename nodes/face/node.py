@@ -116,6 +116,10 @@ class FaceRender(Node[FaceRenderParams]):
                                           rate_hz=float(timebase.master_rate / p))}
 
     def reset(self):
+        bg = self.params.background
+        if len(bg) not in (3, 4) or not all(isinstance(c, (int, float)) and 0 <= c <= 1 for c in bg):
+            raise PsigraphError(f"face_render: background must be 3 or 4 numbers in [0, 1] (got {bg!r})",
+                                where="background")
         spec = self.in_specs["blendshapes"]
         labels = spec.labels or (BLENDSHAPE_LABELS if spec.channels == len(BLENDSHAPE_LABELS) else ())
         self._map = np.array([labels.index(n) if n in labels else -1 for n in BLENDSHAPE_LABELS])
@@ -136,6 +140,11 @@ class FaceRender(Node[FaceRenderParams]):
             full = np.where(self._map >= 0, row[np.maximum(self._map, 0)], 0.0)
             out[i] = self._r().render(full).reshape(-1)
         return out
+
+    def __getstate__(self):
+        d = dict(self.__dict__)
+        d["_renderer"] = None               # GL objects are not picklable; rebuilt on demand
+        return d
 
     def close(self):
         if getattr(self, "_renderer", None) is not None:
@@ -252,6 +261,11 @@ class VideoSink(Node[VideoSinkParams]):
                 self._early.append(a)
             else:
                 self._w.add_audio(a)
+
+    def __getstate__(self):
+        d = dict(self.__dict__)
+        d["_w"] = None                      # an open encoder is not picklable
+        return d
 
     def flush(self):
         if self._w is not None:

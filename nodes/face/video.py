@@ -130,14 +130,14 @@ class VideoWriter:
                 except BaseException as exc:  # reported in close()
                     self._err = exc
 
-    def add_frame(self, img: np.ndarray) -> None:
-        """Queue one (H, W, 3|4) uint8 image (or a flat H·W·4 row)."""
+    def add_frame(self, img: np.ndarray, copy: bool = True) -> None:
+        """Queue one (H, W, 3|4) uint8 image (or a flat H·W·4 row); ``copy=False`` hands it over."""
         if self._err is not None:
             raise PsigraphError(f"video encoding failed: {self._err}", where=self.path)
         if self._q is None:
             self._encode(np.asarray(img))
         else:
-            self._q.put(np.array(img, copy=True))
+            self._q.put(np.array(img, copy=True) if copy else np.asarray(img))
 
     def add_audio(self, samples: np.ndarray) -> None:
         """Append mono audio samples (float in [-1, 1])."""
@@ -227,7 +227,7 @@ def export_video(path: str, frames_iter: Iterable, audio=None, fps: int = 60, sa
                                 progress=progress, total_frames=total_frames)
                 if audio is not None:
                     w.add_audio(audio)
-            w.add_frame(img)
+            w.add_frame(img, copy=False)
             n += 1
         if w is None:
             raise PsigraphError("no frames to export", where=str(path))

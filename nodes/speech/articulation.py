@@ -32,6 +32,7 @@ TAU_SRC = 4.0           # ms, source amplitudes
 VOT_ASP = 0.055         # s, stressed voiceless-stop aspiration
 VOT_UNSTR = 0.03
 VOT_VOICED = 0.008
+ANTICIPATE = 0.035      # s, formants head for a post-vocalic consonant this early
 
 
 def _emotion_channels(plan) -> dict:
@@ -166,11 +167,17 @@ def score_events(plan, t0: int = 0, master_rate: int = MASTER_RATE, period: int 
                 vt = P.vowel_targets(nxt.ph)
                 target(s, {k: vt[k] for k in ("F1", "F2", "F3", "B1", "B2", "B3")},
                        0.0 if from_silence else TAU_CONS, "step" if from_silence else "smooth")
-            target(s, {"AV": 0.0, "AH": 0.55, "AF": 0.0, "AB": 0.0, "AN": 0.0}, TAU_SRC)
+            target(s, {"AV": 0.0, "AH": 0.8, "AF": 0.0, "AB": 0.0, "AN": 0.0}, TAU_SRC)
             target(s, {k: tg[k] for k in ("jaw", "lip_ap", "lip_round", "lip_spread", "tongue_tip")}, 20.0)
             continue
         if from_silence:
             target(s, {k: v for k, v in tg.items() if k[0] in "FB"}, 0.0, "step")
+        after_vowel = i > 0 and P.is_vowel(phones[i - 1].ph)
+        if after_vowel and kind in ("stop", "fric", "affr", "nasal"):
+            # anticipatory coarticulation: the VC transition happens inside the vowel
+            pv = phones[i - 1]
+            lead = min(ANTICIPATE, 0.5 * pv.dur)
+            target(s - lead, {k: v for k, v in tg.items() if k[0] in "FB"}, TAU_CONS)
         target(s, tg, TAU_CONS)
         if kind == "stop":
             fb = c["burst"]
@@ -180,7 +187,7 @@ def score_events(plan, t0: int = 0, master_rate: int = MASTER_RATE, period: int 
             if voiced:
                 target(s, {"F1": 200.0, "B1": 90.0}, TAU_CONS)
             add(at(e), "target", {"values": {"AB": float(fb[2]), "AV": 0.0}, "tau_ms": 0.0, "mode": "step"})
-            burst_tau = {"lab": 3.0, "alv": 4.0, "vel": 8.0}[P.PLACE[p.ph]]
+            burst_tau = {"lab": 3.0, "alv": 5.0, "vel": 12.0}[P.PLACE[p.ph]]
             add(at(e) + period, "target", {"values": {"AB": 0.0}, "tau_ms": burst_tau, "mode": "smooth"})
             if not voiced:
                 vot = (VOT_ASP if (nxt is not None and nxt.stress > 0) else VOT_UNSTR) if nxt_is_vowel else 0.02
@@ -203,7 +210,7 @@ def score_events(plan, t0: int = 0, master_rate: int = MASTER_RATE, period: int 
             target(s, {"AV": 0.45 if voiced else 0.0, "AH": 0.0, "AF": fr[2], "AB": 0.0, "AN": 0.0}, TAU_SRC + 2.0)
             target(s, {"B1": 200.0 if not voiced else 120.0}, TAU_CONS)
         elif kind == "nasal":
-            target(s, {"AV": 0.5, "AH": 0.0, "AF": 0.0, "AB": 0.0, "AN": 1.0}, TAU_SRC + 2.0)
+            target(s, {"AV": 0.35, "AH": 0.0, "AF": 0.0, "AB": 0.0, "AN": 1.0}, TAU_SRC + 2.0)
         else:                                           # liquids and glides
             tau = 18.0 if kind == "glide" else 12.0
             target(s, {k: tg[k] for k in ("F1", "F2", "F3", "B1", "B2", "B3")},

@@ -314,7 +314,7 @@ def _voice_render(ctrl, t0, period, fs, prm, seed, st, rows, amp, res, coef, out
         res[15] = y2
         res[14] = res[17]
         res[17] = y1
-        fric = y2 + 0.15 * prm[P_BURST] * ab * n1
+        fric = y2 + 0.05 * prm[P_BURST] * ab * n1
         trem = 1.0
         if tremd > 0.0:
             trem = 1.0 + tremd * math.sin(_TWO_PI * prm[P_TREMR] * t / fs)

@@ -49,7 +49,7 @@ class VoiceQuality:
         p[K.P_GAIN] = self.gain
         p[K.P_ASP] = 1.6
         p[K.P_FRIC] = 2.0
-        p[K.P_BURST] = 4.0
+        p[K.P_BURST] = 2.5
         return p
 
 

@@ -31,3 +31,27 @@ def test_animator_spans_of_one_sample_match_one_block():
         parts.append(b.process(state=rows[k0:k1]))
         t += step
     assert np.array_equal(np.concatenate(parts), ref)
+
+
+def test_clear_errors(tmp_path):
+    import pytest
+    from psigraph.errors import PsigraphError
+    from psigraph.ports import SignalSpec
+    with pytest.raises(PsigraphError, match="width/height"):
+        instantiate(fn.VideoSink, {"path": str(tmp_path / "v.mp4"), "width": 32, "height": 32},
+                    inputs={"frames": SignalSpec(400, 16 * 16 * 4, "uint8", rate_hz=60.0)})
+    with pytest.raises(PsigraphError, match="background"):
+        instantiate(fn.FaceRender, {"background": [2.0, 0.0, 0.0]})
+    from psigraph.nodes.face.video import VideoWriter
+    with pytest.raises(PsigraphError, match=".mp4"):
+        VideoWriter(str(tmp_path / "x.avi"), 16, 16)
+
+
+def test_render_node_pickles_after_rendering():
+    import pickle
+    node = instantiate(fn.FaceRender, {"width": 16, "height": 16})
+    node.t0, node.t1 = 0, 400
+    node.process(blendshapes=np.zeros((1, 58)))
+    clone = pickle.loads(pickle.dumps(node))
+    assert clone._renderer is None
+    node.close()
