@@ -143,6 +143,8 @@ class Session:
         for s in self.slots.values():
             s.node.t0 = s.node.t1 = 0
             s.node.reset()
+        for s in self.slots.values():
+            _preroll(s)
 
     # ---- public API ------------------------------------------------------------
     def tap(self, ref: str, *, capacity: int | None = None, every: int = 1):
@@ -453,6 +455,38 @@ class Session:
             for inp in s.consumers.get(port, ()):
                 for e in evs:
                     bisect.insort(inp.queue, e, key=lambda e: e.t)
+
+
+PREROLL = 480   # master samples
+
+
+def _preroll(s: _Slot) -> None:
+    """Run a throw-away copy of a node on silence, so kernels that numba compiles (or loads from
+    its cache) on first call are ready before the first real block. Best effort: a node that
+    cannot be copied or fails on silence is simply not pre-rolled; the real node is untouched."""
+    import pickle
+    import warnings
+    if not s.periods:
+        return
+    try:
+        clone = pickle.loads(pickle.dumps(s.node))
+    except Exception:
+        return
+    kwargs = {}
+    for inp in s.inputs:
+        if inp.kind is Signal:
+            spec = clone.in_specs.get(inp.port)
+            kwargs[inp.port] = None if spec is None else np.zeros((ticks_in(0, PREROLL, spec.period)[1], spec.channels),
+                                                                  dtype=spec.dtype)
+        else:
+            kwargs[inp.port] = [] if inp.kind is Events else inp.value
+    clone.t0, clone.t1 = 0, PREROLL
+    try:
+        with warnings.catch_warnings(), np.errstate(all="ignore"):
+            warnings.simplefilter("ignore")
+            clone.process(**kwargs)
+    except Exception:
+        pass
 
 
 def _redirect_paths(graph: Graph, out_dir: str) -> None:

@@ -506,10 +506,10 @@ def build_head(detail: float = 1.0) -> HeadModel:
         deltas[f"mouthStretch_{s}"] = d
         d = zero(); d[:, 0] = -sx * 0.01 * corner; d[:, 2] = -0.025 * corner
         deltas[f"mouthDimple_{s}"] = d
-        half = (sx * X0 > -0.03)
-        d = zero(); d[:, 2] = -0.02 * (up_lip + lo_lip) * half; d[:, 1] = (0.01 * lo_lip - 0.008 * up_lip) * half
+        half = _ss(-0.06, 0.06, sx * X0)
+        d = zero(); d[:, 2] = -0.02 * (up_lip + lo_lip) * half
         deltas[f"mouthPress_{s}"] = d
-        d[:, 1] = -0.045 * lo_lip * half * _ss(MOUTH_Y - 0.10, MOUTH_Y, Y0) * np.clip(1 - ((X0 - sx * 0.08) / 0.16) ** 2, 0, 1)
+        d = zero(); d[:, 1] = -0.045 * lo_lip * half * _ss(MOUTH_Y - 0.10, MOUTH_Y, Y0) * np.clip(1 - ((X0 - sx * 0.08) / 0.16) ** 2, 0, 1)
         deltas[f"mouthLowerDown_{s}"] = d
         d = zero(); d[:, 1] = 0.04 * up_lip * half * _ss(MOUTH_Y + 0.08, MOUTH_Y, Y0) * np.clip(1 - ((X0 - sx * 0.08) / 0.16) ** 2, 0, 1)
         deltas[f"mouthUpperUp_{s}"] = d
