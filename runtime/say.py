@@ -12,6 +12,8 @@ import sys
 import time
 from importlib import resources
 
+import numpy as np
+
 from psigraph.errors import PsigraphError
 
 EMOTIONS = ("neutral", "happy", "sad", "angry", "calm", "excited", "surprised")
@@ -62,12 +64,8 @@ def build_graph(args):
         ext = os.path.splitext(args.video)[1].lower()
         if ext not in (".mp4", ".webm"):
             raise PsigraphError(f"--video must end in .mp4 or .webm (got {args.video!r})")
-        g.add_node("render", "face_render", {"width": args.size, "height": args.size})
-        g.add_node("video", "video_sink", {"path": args.video})
-        g.connect("face.blendshapes", "render.blendshapes")
-        g.connect("render.frames", "video.frames")
-        g.connect("voice.audio", "video.audio")
-    _keep_only_what_feeds(g, [n for n in ("wav", "frames", "video") if n in g.nodes])
+    # the video is rendered after the run from the face's blendshapes (see export_video below)
+    _keep_only_what_feeds(g, [n for n in ("wav", "frames", "face" if args.video else "") if n in g.nodes])
     return g
 
 
@@ -82,6 +80,15 @@ def _keep_only_what_feeds(g, sinks) -> None:
         g.remove_node(nid)
 
 
+def export_video(path: str, blendshapes, audio, size: int = 640) -> dict:
+    """Render the head for every 60 Hz row of blendshapes (in a worker process) and mux with the audio."""
+    from psigraph.nodes.face.render_pool import render_frames_parallel
+    from psigraph.nodes.face.video import export_video as _export
+    frames = render_frames_parallel(blendshapes, (size, size), workers=1)
+    return _export(path, frames, audio, fps=60, sample_rate=24000, progress=sys.stderr.isatty(),
+                   total_frames=len(blendshapes))
+
+
 def run(args) -> int:
     from psigraph.runtime import Session
     if not args.text.strip():
@@ -93,8 +100,12 @@ def run(args) -> int:
     g = build_graph(args)
     t = time.perf_counter()
     with Session(g, block=4800, seed=args.seed) as s:
+        if args.video:
+            face, audio = s.tap("face.blendshapes"), s.tap("voice.audio")
         s.run_until_done(tail=0.0)
         seconds = s.now / s.master_rate
+    if args.video:
+        export_video(args.video, np.asarray(face), np.asarray(audio)[:, 0], args.size)
     wall = time.perf_counter() - t
     extra = "".join(f", {p}" for p in (args.frames, args.video) if p)
     print(f"{args.output}{extra}: {seconds:.2f} s of speech in {wall:.2f} s (real-time factor {wall / seconds:.3f})",

@@ -1,10 +1,12 @@
 """Numba kernels of the ``voice`` node: harmonic oscillator bank + shaped counter-based noise.
 
 Per control tick (every ``period`` master samples) the harmonic coefficients
-a_h + j·b_h = S(h·f0)·H(h·f0) are computed from the tract row of that tick
-(S: glottal source spectrum with tilt, H: cascade of 5 formant resonators and
-a nasal pole/zero pair, evaluated as complex analog responses so the harmonics
-carry a minimum-phase-like phase). Between ticks the coefficients are
+a_h + j·b_h are computed from the tract row of that tick: magnitude
+|S(h·f0)·H(h·f0)·HPC(h·f0)| (S: glottal source spectrum with tilt; H: cascade
+of 5 formant resonators and a nasal pole/zero pair, as analog responses; HPC:
+Fant's higher-pole correction), phase from a fixed neutral tract (so moving
+formants do not bend the harmonics' phases and the periodicity stays exactly
+that of the glottal oscillator). Between ticks the coefficients are
 interpolated linearly (the §3 rule of docs/SPEECH_CHAIN.md), and per sample
 
     x = AV · Σ_h a_h cos(hθ) − b_h sin(hθ)

@@ -11,7 +11,7 @@ from psigraph.ports import Event, Events, In, Out, Signal, SignalSpec
 
 from .articulation import score_events
 from .tract import CHANNELS
-from .voice import VoiceQuality, VoiceState, VoiceSynth
+from .voice import VoiceQuality, VoiceSynth
 
 __all__ = ["TextSource", "ProsodyPlanner", "Voice"]
 

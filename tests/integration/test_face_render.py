@@ -103,3 +103,12 @@ def test_video_sink_in_session(tmp_path):
     info = probe(str(path))
     assert info["video"]["count"] == 30
     assert abs(info["video"]["duration"] - info["audio"]["duration"]) <= 1 / 60
+
+
+def test_parallel_render_matches_in_process():
+    from psigraph.nodes.face.render import render_frames, row_from
+    from psigraph.nodes.face.render_pool import render_frames_parallel
+    rows = np.stack([row_from({"jawOpen": 0.1 * i, "eyeBlink_L": 0.2 * i}) for i in range(5)])
+    a = list(render_frames_parallel(rows, (32, 32), workers=2, slots=2))
+    b = list(render_frames(rows, (32, 32)))
+    assert len(a) == 5 and all(np.array_equal(x, y) for x, y in zip(a, b))

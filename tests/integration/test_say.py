@@ -49,3 +49,12 @@ def test_say_emotions_change_pitch(tmp_cwd):
         assert main(["say", "The birch canoe slid on the smooth planks.", "--emotion", emo, "-o", f"{emo}.wav"]) == 0
         f0[emo] = read_wav(tmp_cwd / f"{emo}.wav")
     assert len(f0["sad"]) > len(f0["happy"])     # sad is slower
+
+
+def test_say_video_streams_start_together(tmp_cwd):
+    from psigraph.nodes.face.video import probe
+    assert main(["say", "Hi there.", "-o", "hi.wav", "--video", "hi.webm", "--size", "96"]) == 0
+    info = probe(str(tmp_cwd / "hi.webm"))
+    v, a = info["video"], info["audio"]
+    assert abs(v["start"] - a["start"]) <= 1 / 60 and abs(v["duration"] - a["duration"]) <= 1 / 60
+    assert abs(v["duration"] - len(read_wav(tmp_cwd / "hi.wav")) / 24000) <= 1 / 60
