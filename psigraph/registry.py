@@ -17,6 +17,7 @@ GROUP = "psigraph.nodes"
 _types: dict[str, dict[int, type]] = {}
 _aliases: dict[str, str] = {}
 _loaded = False
+_from_packs: set = set()          # classes that came from entry points (shipped node packs)
 load_errors: list[str] = []
 
 
@@ -55,8 +56,11 @@ def load_entry_points(force: bool = False) -> None:
             continue
         if inspect.ismodule(obj):
             _register_module(obj)
+            _from_packs.update(c for c in vars(obj).values() if isinstance(c, type) and c.__dict__.get("type_id")
+                               and c.__module__ == obj.__name__)
         else:
             register(obj)
+            _from_packs.add(obj)
 
 
 def parse_type(ref: str) -> tuple[str, int | None]:
@@ -115,6 +119,12 @@ def all_types() -> list[type]:
     """Newest version of every registered type, sorted by id."""
     load_entry_points()
     return [v[max(v)] for _, v in sorted(_types.items())]
+
+
+def pack_types() -> list[type]:
+    """Every version of every type shipped by an installed node pack (not ad-hoc test registrations)."""
+    load_entry_points()
+    return sorted(_from_packs, key=lambda c: (c.type_id, c.version))
 
 
 def import_pack(module: str) -> None:

@@ -9,7 +9,7 @@ from psigraph import registry
 from psigraph.ports import Signal
 from psigraph.testing import empty_inputs, instantiate
 
-TYPES = registry.all_types()
+TYPES = registry.pack_types()
 IDS = [c.type_id for c in TYPES]
 
 
