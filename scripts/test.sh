@@ -8,8 +8,9 @@ python3 -m pytest "$@"
 rc=$?
 if [[ $rc -eq 5 ]]; then echo "error: pytest collected no tests" >&2; exit 1; fi
 [[ $rc -ne 0 ]] && exit $rc
-# Kernels must also agree with their references without numba (plain Python).
-NUMBA_DISABLE_JIT=1 python3 -m pytest -q -p no:cacheprovider tests/unit -k "kernel or reference" "$@"
+# The unit tests (kernels vs references) and the ψ-core chain must also pass without numba.
+echo "--- again with NUMBA_DISABLE_JIT=1 (unit tests and the psi chain)"
+NUMBA_DISABLE_JIT=1 python3 -m pytest -q -p no:cacheprovider tests/unit tests/integration/test_psi_chain.py "$@"
 rc=$?
-if [[ $rc -eq 5 ]]; then echo "note: no kernel tests selected for the NUMBA_DISABLE_JIT pass" >&2; exit 1; fi
+if [[ $rc -eq 5 ]]; then echo "error: no tests collected for the NUMBA_DISABLE_JIT pass" >&2; exit 1; fi
 exit $rc
