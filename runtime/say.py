@@ -64,6 +64,11 @@ def build_graph(args):
         ext = os.path.splitext(args.video)[1].lower()
         if ext not in (".mp4", ".webm"):
             raise PsigraphError(f"--video must end in .mp4 or .webm (got {args.video!r})")
+        import importlib.util
+        missing = [m for m in ("vispy", "av") if importlib.util.find_spec(m) is None]
+        if missing:
+            raise PsigraphError(f"--video needs {' and '.join(missing)}, which is not installed",
+                                hint="pip install 'psigraph[export]'")
     # the video is rendered after the run from the face's blendshapes (see export_video below)
     _keep_only_what_feeds(g, [n for n in ("wav", "frames", "face" if args.video else "") if n in g.nodes])
     return g

@@ -39,6 +39,7 @@ N_PRM = 12
 
 _TWO_PI = 2.0 * math.pi
 HPC_STEP = 10.0
+_KNEE = 0.7           # output soft-limiter knee
 _FIXED_PHASE = True   # harmonic phases from a fixed neutral tract (see _harmonics)
 
 
@@ -320,7 +321,12 @@ def _voice_render(ctrl, t0, period, fs, prm, seed, st, rows, amp, res, coef, out
         trem = 1.0
         if tremd > 0.0:
             trem = 1.0 + tremd * math.sin(_TWO_PI * prm[P_TREMR] * t / fs)
-        out[i] = prm[P_GAIN] * loud * trem * (voiced + asp + fric)
+        y = prm[P_GAIN] * loud * trem * (voiced + asp + fric)
+        # soft limiter: linear below the knee, smoothly saturating to +-1 above it
+        ay = abs(y)
+        if ay > _KNEE:
+            y = math.copysign(_KNEE + (1.0 - _KNEE) * math.tanh((ay - _KNEE) / (1.0 - _KNEE)), y)
+        out[i] = y
 
 
 def new_state():

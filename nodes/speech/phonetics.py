@@ -56,12 +56,12 @@ _LOCUS = {"lab": (0.75, 150.0, 2150.0), "labdent": (0.6, 450.0, 2300.0),
 # consonant manner table: kind and source/filter targets
 #   kind: stop, fric, affr, nasal, liquid, glide, aspirate
 CONSONANTS: dict[str, dict] = {
-    "P": dict(kind="stop", burst=(1200.0, 3000.0, 0.5), asp=0.9),
-    "B": dict(kind="stop", burst=(1200.0, 3000.0, 0.35), asp=0.0),
+    "P": dict(kind="stop", burst=(900.0, 4000.0, 0.4), asp=0.9),
+    "B": dict(kind="stop", burst=(900.0, 4000.0, 0.25), asp=0.0),
     "T": dict(kind="stop", burst=(4200.0, 2500.0, 0.9), asp=0.9),
     "D": dict(kind="stop", burst=(4000.0, 2500.0, 0.6), asp=0.0),
-    "K": dict(kind="stop", burst=(2000.0, 900.0, 0.9), asp=0.9),
-    "G": dict(kind="stop", burst=(2000.0, 900.0, 0.6), asp=0.0),
+    "K": dict(kind="stop", burst=(2000.0, 600.0, 1.0), asp=0.9),
+    "G": dict(kind="stop", burst=(2000.0, 600.0, 0.8), asp=0.0),
     "CH": dict(kind="affr", fric=(3300.0, 2200.0, 0.9)),
     "JH": dict(kind="affr", fric=(3300.0, 2200.0, 0.6)),
     "F": dict(kind="fric", fric=(5000.0, 7000.0, 0.14), formants=(340, 1100, 2200)),

@@ -28,7 +28,7 @@ class VoiceQuality:
     vibrato_hz: float = 5.0
     tremolo: float = 0.0
     tilt: float = 1.0            # source slope in units of -6 dB/octave
-    gain: float = 0.05
+    gain: float = 0.08
 
     @classmethod
     def from_persona(cls, persona, **kw) -> "VoiceQuality":

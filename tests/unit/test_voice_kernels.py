@@ -56,7 +56,7 @@ def test_envelope_peaks_at_formants():
 
 def test_steady_vowel_equals_direct_sum_of_cosines():
     """No noise, jitter or shimmer: the bank is Σ a_h cos(hθ) − b_h sin(hθ) with θ += 2π f0/fs."""
-    q = VoiceQuality(breathiness=0.0, jitter=0.0, shimmer=0.0, gain=1.0)
+    q = VoiceQuality(breathiness=0.0, jitter=0.0, shimmer=0.0, gain=0.01)
     v = VoiceSynth(K.VCH, q, 24000, 120, 0)
     v.prm[K.P_ASP] = v.prm[K.P_FRIC] = v.prm[K.P_BURST] = 0.0
     row = _row(f0=125.0, loud=1.0)
@@ -66,7 +66,17 @@ def test_steady_vowel_equals_direct_sum_of_cosines():
     theta = np.cumsum(np.full(600, 2 * np.pi * 125.0 / 24000.0)) % (2 * np.pi)
     h = np.arange(1, len(ref_h) + 1)
     ref = (ref_h.real[None] * np.cos(theta[:, None] * h) - ref_h.imag[None] * np.sin(theta[:, None] * h)).sum(1)
+    ref *= 0.01
+    assert np.abs(ref).max() < K._KNEE            # below the limiter: exactly linear
     np.testing.assert_allclose(out, ref, atol=1e-7 * np.abs(ref).max())
+
+
+def test_soft_limiter_bounds_output():
+    q = VoiceQuality(gain=50.0)
+    v = VoiceSynth(K.VCH, q, 24000, 120, 0)
+    row = _row(f0=125.0, loud=1.0)
+    out = v.render(0, np.repeat(row[None], 5, axis=0), 600)
+    assert np.abs(out).max() <= 1.0 and np.abs(out).max() > 0.95
 
 
 def test_hash_noise_is_uniform_and_counter_based():
