@@ -180,3 +180,19 @@ def test_stream_yields_blocks_as_made():
     s = Session(mixed_rate_graph(), block=480)
     blocks = list(s.stream("tone.y", duration=0.1))
     assert len(blocks) == 5 and sum(len(b) for b in blocks) == 2400
+
+
+def test_cli_run_of_mixed_rates_graph_is_block_size_invariant(tmp_path):
+    """The issue's acceptance check: identical npy files for --block 1, 60, 400, 4800 and on a rerun."""
+    from pathlib import Path
+
+    from psigraph.runtime.cli import main
+    graph = Path(__file__).resolve().parents[2] / "graphs" / "mixed_rates.yaml"
+    files = {}
+    for run, block in enumerate((4800, 1, 60, 400, 4800)):
+        out = tmp_path / f"{run}_{block}"
+        assert main(["run", str(graph), "--duration", "2.1", "--block", str(block), "--out", str(out)]) == 0
+        files[(run, block)] = {p.name: p.read_bytes() for p in sorted(out.iterdir())}
+    ref = files[(0, 4800)]
+    assert sorted(ref) == ["audio.npy", "control.npy", "macro.npy", "meso.npy", "video.npy"]
+    assert all(f == ref for f in files.values())
