@@ -342,19 +342,7 @@ class Session:
                 sig = self._sig
                 kwargs = {port: (sig[src] if src else None) for port, src in s.sig_inputs}
                 node.t0, node.t1 = t0, t1
-                c0 = time.perf_counter_ns()
-                try:
-                    out = node.process(**kwargs)
-                except PsigraphError:
-                    raise
-                except Exception as exc:
-                    raise PsigraphError(f"node {s.nid!r} ({type(node).type_id}) failed in span "
-                                        f"[{t0}, {t1}): {type(exc).__name__}: {exc}") from exc
-                dt = time.perf_counter_ns() - c0
-                s.calls += 1
-                s.total_ns += dt
-                if dt > s.max_ns:
-                    s.max_ns = dt
+                out = self._call(s, kwargs, t0, t1)
                 if len(s.outputs) == 1 and not isinstance(out, dict):
                     out = {s.outputs[0][0]: out}
                 self._store(s, out or {}, t0, t1)
