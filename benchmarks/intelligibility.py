@@ -151,6 +151,21 @@ def synth_piper(text: str):
     return a.astype(np.float32), chunks[0].sample_rate if chunks else 22050
 
 
+def synth_graph(text: str):
+    """The real `psigraph say` path: graphs/speak.yaml (ψ-core, voice, face, Koopman...) offline."""
+    import psigraph
+    from psigraph.runtime import Session
+    from psigraph.runtime.say import default_graph_path
+    g = psigraph.load(default_graph_path())
+    g.set_param("text", "text", text)
+    s = Session(g, block=480)
+    s.tap("voice.audio")
+    s.run_until_done()
+    audio = np.asarray(s.tap("voice.audio"), dtype=np.float32).ravel()
+    s.close()
+    return audio, 24000
+
+
 SYNTH = {"psigraph": synth_psigraph, "espeak": synth_espeak, "piper": synth_piper}
 
 
@@ -204,12 +219,16 @@ def main(argv=None) -> int:
     ap.add_argument("--out", type=Path, help="keep the WAVs here")
     ap.add_argument("--file", type=Path, default=DEV, help="sentence file (one per line)")
     ap.add_argument("--held-out", action="store_true", help="use the 10 built-in held-out sentences")
+    ap.add_argument("--via-graph", action="store_true",
+                    help="synthesize psigraph through graphs/speak.yaml (the `say` path) instead of the offline helper")
     ap.add_argument("--seed", type=int, default=0, help="psigraph noise/jitter seed")
     ap.add_argument("--no-dnsmos", action="store_true")
     ap.add_argument("-v", "--verbose", action="store_true", help="print each transcript")
     args = ap.parse_args(argv)
     global PSIGRAPH_SEED
     PSIGRAPH_SEED = args.seed
+    if args.via_graph:
+        SYNTH["psigraph"] = synth_graph
     if args.held_out:
         sentences, name = HELD_OUT[: args.n], "held-out sentences"
     else:

@@ -49,7 +49,8 @@ def build_graph(args):
     import psigraph
     g = psigraph.load(args.graph or default_graph_path())
     for nid, name, value in (("text", "text", args.text), ("planner", "emotion", args.emotion),
-                             ("planner", "persona", args.persona), ("planner", "rate", float(args.rate)),
+                             ("planner", "persona", args.persona), ("voice", "persona", args.persona),
+                             ("planner", "rate", float(args.rate)),
                              ("wav", "path", args.output)):
         if nid not in g.nodes:
             raise PsigraphError(f"the graph has no node {nid!r}", where=g.source_file,
