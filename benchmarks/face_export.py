@@ -33,7 +33,7 @@ def main(argv=None):
     ap.add_argument("--size", type=int, default=640)
     ap.add_argument("--ext", default="mp4", choices=("mp4", "webm"))
     ap.add_argument("--preset", default="ultrafast")
-    ap.add_argument("--workers", type=int, default=1,
+    ap.add_argument("--workers", type=int, default=2,
                     help="render processes (0: render in this process, overlapped with encoding by threads)")
     a = ap.parse_args(argv)
     bs, audio = blendshape_track(a.seconds)
