@@ -20,6 +20,17 @@ TWO_PI = 2.0 * np.pi
 RESYNC = 256        # ticks between exact re-evaluations of (cos θ, sin θ)
 
 
+
+@njit
+def _band_sum(x, y, s0, c):
+    """Σ cos θ and Σ sin θ over the c oscillators of one band starting at s0."""
+    sx = 0.0
+    sy = 0.0
+    for i in range(s0, s0 + c):
+        sx += x[i]
+        sy += y[i]
+    return sx, sy
+
 @njit
 def _hash(seed, counter):
     """splitmix64 of seed ^ counter·golden (uint64)."""
@@ -80,11 +91,7 @@ def _rhs(x, y, tau, g, xn, yn, bX, bY, pX, pY,
     n = x.shape[0]
     for b in range(nb):
         s0, c = band_start[b], band_count[b]
-        sx = 0.0
-        sy = 0.0
-        for i in range(s0, s0 + c):
-            sx += x[i]
-            sy += y[i]
+        sx, sy = _band_sum(x, y, s0, c)
         bX[b] = sx / c
         bY[b] = sy / c
         # mean of z^p for the slower band b (p = ratio to the band below), for n:1 coupling
@@ -176,11 +183,7 @@ def _measure(x, y, band_start, band_count, band_k, use_matrix, kmat,
     nb = band_start.shape[0]
     for b in range(nb):
         s0, c = band_start[b], band_count[b]
-        sx = 0.0
-        sy = 0.0
-        for i in range(s0, s0 + c):
-            sx += x[i]
-            sy += y[i]
+        sx, sy = _band_sum(x, y, s0, c)
         r2 = (sx * sx + sy * sy) / (c * c)
         r_out[b] = np.sqrt(r2)
         if use_matrix:

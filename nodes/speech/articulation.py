@@ -41,23 +41,16 @@ def _emotion_channels(plan) -> dict:
     return {"valence": v, "arousal": a, "dominance": d, "loud": 0.7 * 10.0 ** (loud_db / 20.0)}
 
 
-def _next_vowel(phones, i):
-    for j in range(i + 1, len(phones)):
+def _nearest_vowel(phones, i, step):
+    """The closest vowel after (step=+1) or before (step=-1) phone i, not crossing a pause."""
+    j = i + step
+    while 0 <= j < len(phones):
         p = phones[j]
         if p.is_pause:
             return None
         if P.is_vowel(p.ph):
             return p
-    return None
-
-
-def _prev_vowel(phones, i):
-    for j in range(i - 1, -1, -1):
-        p = phones[j]
-        if p.is_pause:
-            return None
-        if P.is_vowel(p.ph):
-            return p
+        j += step
     return None
 
 
@@ -131,8 +124,8 @@ def score_events(plan, t0: int = 0, master_rate: int = MASTER_RATE, period: int 
         kind = P.kind_of(p.ph)
         # after silence the articulators are already in place: formants jump, they do not glide
         from_silence = i == 0 or phones[i - 1].is_pause
-        nxt = _next_vowel(phones, i)
-        prv = _prev_vowel(phones, i)
+        nxt = _nearest_vowel(phones, i, +1)
+        prv = _nearest_vowel(phones, i, -1)
         nxt_is_vowel = i + 1 < len(phones) and P.is_vowel(phones[i + 1].ph)
         if kind == "vowel":
             stress = max(p.stress, 0)

@@ -58,6 +58,21 @@ def _hpc_table(fmax: float = 12500.0, step: float = HPC_STEP) -> np.ndarray:
 _HPC = _hpc_table()
 
 
+
+@njit
+def _pole_pair(hr, hi, f, bw, w):
+    """(hr + j·hi) times the unit-DC response of a resonance (pole pair at f Hz, bandwidth bw) at ω = w."""
+    sr = -math.pi * bw
+    si = _TWO_PI * f
+    mag2 = sr * sr + si * si
+    # (jw - p)(jw - p*) = (-sr)^2 + si^2 - w^2 + j(-2 sr w)
+    dr = mag2 - w * w
+    di = -2.0 * sr * w
+    den = dr * dr + di * di
+    qr = mag2 * dr / den
+    qi = -mag2 * di / den
+    return hr * qr - hi * qi, hr * qi + hi * qr
+
 @njit
 def _hash(seed, stream, idx):
     """Uniform [-1, 1) from (seed, stream, index) via splitmix64."""
@@ -103,19 +118,7 @@ def _harmonics(row, fs, tilt_base, out_re, out_im):
                 fk = 50.0
             if bk < 10.0:
                 bk = 10.0
-            sr = -math.pi * bk
-            si = _TWO_PI * fk
-            mag2 = sr * sr + si * si
-            # (jw - p)(jw - p*) = (-sr)^2 + si^2 - w^2 + j(-2 sr w)
-            dr = mag2 - w * w
-            di = -2.0 * sr * w
-            den = dr * dr + di * di
-            # multiply (hr + j hi) by mag2 / (dr + j di)
-            qr = mag2 * dr / den
-            qi = -mag2 * di / den
-            tr = hr * qr - hi * qi
-            hi = hr * qi + hi * qr
-            hr = tr
+            hr, hi = _pole_pair(hr, hi, fk, bk, w)
         if an > 0.0:
             # nasal pair: zero at fz / pole at 270 Hz (bandwidths 100 Hz)
             pr = -math.pi * 100.0
@@ -140,17 +143,7 @@ def _harmonics(row, fs, tilt_base, out_re, out_im):
             mag = math.sqrt(hr * hr + hi * hi)
             pr_, pi_ = src, 0.0
             for k in range(5):
-                sr = -math.pi * (80.0 + 20.0 * k)
-                si = _TWO_PI * (500.0 + 1000.0 * k)
-                mag2 = sr * sr + si * si
-                dr = mag2 - w * w
-                di = -2.0 * sr * w
-                den = dr * dr + di * di
-                qr = mag2 * dr / den
-                qi = -mag2 * di / den
-                tr = pr_ * qr - pi_ * qi
-                pi_ = pr_ * qi + pi_ * qr
-                pr_ = tr
+                pr_, pi_ = _pole_pair(pr_, pi_, 500.0 + 1000.0 * k, 80.0 + 20.0 * k, w)
             pm = math.sqrt(pr_ * pr_ + pi_ * pi_)
             hr = mag * pr_ / pm
             hi = mag * pi_ / pm
