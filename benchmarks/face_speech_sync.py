@@ -23,7 +23,7 @@ DEFAULT = os.path.join(os.path.dirname(__file__), "..", "..", "shared", "eval", 
 def one(text, seed=0):
     from psigraph.nodes.speech.articulation import CONTROL_PERIOD, MASTER_RATE, score_events
     from psigraph.nodes.speech.offline import plan, tract_track
-    from psigraph.nodes.speech.tract import CHANNELS
+    from psigraph.kernels.tract import CHANNELS
     from psigraph.nodes.speech.voice import VoiceQuality, VoiceSynth
     p = plan(text)
     events = score_events(p)

@@ -14,7 +14,7 @@ from __future__ import annotations
 import argparse
 import time
 
-from psigraph import Graph, registry
+from psigraph import Graph, chain, registry
 from psigraph.runtime import Session
 from psigraph.testing import instantiate
 
@@ -27,7 +27,7 @@ def session_rate(seconds: float, block: int, repeats: int) -> tuple[float, float
     best_node = float("inf")
     for _ in range(repeats):
         g = Graph(seed=1)
-        g.add_node("core", "psi_core", {})
+        g.add_node("core", "psi_core", chain.speak_core_params())
         s = Session(g, block=block)
         s.run(duration=0.05)
         s.slots["core"].total_ns = 0

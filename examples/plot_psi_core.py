@@ -20,6 +20,8 @@ import os
 
 import numpy as np
 
+from psigraph import chain
+
 from psigraph import Graph, registry
 from psigraph.ports import Event
 from psigraph.runtime import Session
@@ -32,8 +34,8 @@ def build() -> Graph:
         registry.import_pack(f"psigraph.nodes.{m}.node")
     registry.import_pack("psigraph.testing")
     g = Graph(name="plot_psi_core", seed=7)
-    g.add_node("core", "psi_core", {})
-    g.add_node("kp", "koopman_monitor", {})
+    g.add_node("core", "psi_core", chain.speak_core_params())
+    g.add_node("kp", "koopman_monitor", {"channels": chain.SPEAK_OBSERVABLES})
     g.add_node("sd", "surprise_detector", {})
     g.add_node("ev", "event_collector", {})
     g.connect("core.state", "kp.x")

@@ -14,7 +14,7 @@ import networkx as nx
 from . import registry
 from .errors import Issue, PsigraphError, RegistryError
 from .graph import Edge, Graph
-from .node import signal_spec
+from .node import DelayNode, signal_spec
 from .ports import Signal, SignalSpec
 from .timebase import Timebase, format_hz
 from .util import did_you_mean
@@ -36,7 +36,7 @@ class Resolved:
 def analyze(graph: Graph) -> tuple[Resolved | None, list[Issue]]:
     """Check a graph; returns (resolved or None, issues)."""
     issues: list[Issue] = []
-    add = lambda path, msg: issues.append(Issue(path, msg, file=graph.source_file))  # noqa: E731
+    add = lambda path, msg, code="": issues.append(Issue(path, msg, file=graph.source_file, code=code))  # noqa: E731
     try:
         tb = graph.timebase
         for name, hz in graph.rates.items():
@@ -60,7 +60,9 @@ def analyze(graph: Graph) -> tuple[Resolved | None, list[Issue]]:
         try:
             res.params[nid] = cls.Params.from_dict(spec.params)
         except PsigraphError as e:
-            add(f"nodes.{nid}.params.{e.where}" if e.where else f"nodes.{nid}.params", e.message)
+            for err in getattr(e, "errors", [e]):
+                text = err.message + (f"; {err.hint}" if err.hint and err.code != "param.unknown" else "")
+                add(f"nodes.{nid}.params.{err.where}" if err.where else f"nodes.{nid}.params", text, err.code)
 
     # edges: endpoints and kinds
     good_edges: list[tuple[int, Edge]] = []
@@ -112,7 +114,22 @@ def analyze(graph: Graph) -> tuple[Resolved | None, list[Issue]]:
 
     _resolve_rates(res, good_edges, add)
     _check_cycles(res, good_edges, add)
+    _check_nodes(res, add)
     return (res if not issues else None), issues
+
+
+def _check_nodes(res: Resolved, add) -> None:
+    """Each node's own check() against its params and resolved input specs."""
+    for nid, cls in res.classes.items():
+        if nid not in res.params:
+            continue
+        try:
+            found = cls.check(res.params[nid], dict(res.in_specs.get(nid, {})))
+        except PsigraphError as e:
+            found = [Issue(f"params.{e.where}" if e.where else "", e.message, code=e.code)]
+        for issue in found:
+            add(f"nodes.{nid}.{issue.path}" if issue.path else f"nodes.{nid}", issue.message,
+                issue.code or "node.check")
 
 
 def _resolve_rates(res: Resolved, edges, add) -> None:
@@ -185,11 +202,11 @@ def _rate_message(e: Edge, src: SignalSpec, want: SignalSpec, tb: Timebase) -> s
 
 
 def _check_cycles(res: Resolved, edges, add) -> None:
-    """A cycle is legal only through an edge delay or a delay node (IS_DELAY)."""
+    """A cycle is legal only through an edge delay or a delay node (a DelayNode)."""
     g = nx.DiGraph()
     g.add_nodes_from(res.classes)
     for i, e in edges:
-        if e.delay or getattr(res.classes.get(e.dst), "IS_DELAY", False):
+        if e.delay or _is_delay(res.classes.get(e.dst)):
             continue
         g.add_edge(e.src, e.dst, label=f"{e.src}.{e.src_port} -> {e.dst}.{e.dst_port}", index=i)
     for cyc in sorted(nx.simple_cycles(g)):
@@ -201,13 +218,17 @@ def _check_cycles(res: Resolved, edges, add) -> None:
             f"zero-delay cycle {text} (via {', '.join(h['label'] for h in hops)}); put a delay node (ticks >= 1) or 'delay: N' on one of its edges")
 
 
+def _is_delay(cls) -> bool:
+    return isinstance(cls, type) and issubclass(cls, DelayNode)
+
+
 def execution_order(res: Resolved) -> list[str]:
     """Deterministic topological order with delay nodes' inputs cut."""
     g = nx.DiGraph()
     g.add_nodes_from(res.classes)
     for (dst, _), edges in res.sources.items():
         for e in edges:
-            if e.delay or getattr(res.classes[dst], "IS_DELAY", False):
+            if e.delay or _is_delay(res.classes[dst]):
                 continue
             g.add_edge(e.src, e.dst)
     return list(nx.lexicographical_topological_sort(g))

@@ -7,8 +7,13 @@ from dataclasses import dataclass
 class PsigraphError(Exception):
     """Base class. ``where`` locates the problem, ``hint`` says how to fix it."""
 
-    def __init__(self, message: str, *, where: str = "", expected: str = "", got: str = "", hint: str = ""):
+    code: str = "error"
+
+    def __init__(self, message: str, *, where: str = "", expected: str = "", got: str = "", hint: str = "",
+                 code: str = ""):
         self.message, self.where, self.expected, self.got, self.hint = message, where, expected, got, hint
+        if code:
+            self.code = code
         super().__init__(self.line())
 
     def line(self) -> str:
@@ -24,9 +29,28 @@ class PsigraphError(Exception):
 class ParamError(PsigraphError):
     """A parameter value is missing, of the wrong type or out of range."""
 
+    code = "param.invalid"
+
+
+class ParamErrors(ParamError):
+    """Several bad params at once; ``errors`` holds one :class:`ParamError` per field."""
+
+    code = "param.invalid"
+
+    def __init__(self, errors: list):
+        self.errors = list(errors)
+        first = self.errors[0]
+        super().__init__(first.message, where=first.where, expected=first.expected, got=first.got,
+                         hint=first.hint, code=first.code)
+
+    def line(self) -> str:
+        return "; ".join(e.line() for e in getattr(self, "errors", [])) or super().line()
+
 
 class PortError(PsigraphError):
     """A port is unknown, or two ports cannot be connected."""
+
+    code = "port.invalid"
 
 
 class RateError(PortError):
@@ -58,6 +82,7 @@ class Issue:
     line: int | None = None
     file: str = ""
     severity: str = "error"
+    code: str = ""     # structured kind, e.g. "param.range", "input.unknown_channel", "edge.rate"
 
     def format(self) -> str:
         loc = self.file or "<graph>"

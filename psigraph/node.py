@@ -1,8 +1,19 @@
 """The Node base class: ports as class attributes, validated params, pure processing.
 
-A node is driven by the runtime through three calls:
+The runtime↔node protocol, in the order the runtime uses it:
 
-* ``reset()`` — (re)build state for a run; compile kernels here.
+* ``check(params, inputs)`` (classmethod) — problems that would stop this node
+  from running with these params and resolved input specs, as located
+  :class:`~psigraph.errors.Issue` s. Called by the one analysis pass
+  (``psigraph validate``) before any instance exists: whatever it accepts must
+  build and run.
+* ``bind(context)`` — the runtime hands the node its :class:`NodeContext`
+  (id, timebase, seed, resolved port specs). Readable as ``self.node_id``,
+  ``self.timebase``, ``self.master_rate``, ``self.seed``, ``self.in_specs``,
+  ``self.out_specs``.
+* ``reset()`` — (re)build state for a run. Cheap; no compilation.
+* ``warmup()`` — compile or load kernels (numba) on tiny inputs, so no kernel
+  compiles inside ``process()``. Must not change the state ``reset()`` built.
 * ``process(**inputs)`` — called for a span ``[self.t0, self.t1)`` of master
   time. Signal inputs arrive as arrays of shape (n, channels) holding every
   sample whose time lies in the span; Events inputs as lists of :class:`Event`
@@ -12,20 +23,35 @@ A node is driven by the runtime through three calls:
   output must hold exactly the samples of its rate in the span
   (``self.ticks(port)``), each computed only from inputs at or before its
   own time. Output events may be timed at or after ``self.t0``.
+* ``set_params(params)`` — a hot param change, between spans.
 * ``flush()`` — write pending results (sinks); ``close()`` — release resources.
 
-Zero-length spans must pass through and leave state intact.
+Zero-length spans must pass through and leave state intact. A node that
+breaks feedback loops derives from :class:`DelayNode` instead.
 """
 from __future__ import annotations
 
 import typing
+from dataclasses import dataclass, field
 from typing import Any, ClassVar, Generic, TypeVar
 
 import numpy as np
 
 from .params import NoParams, Params
 from .ports import PortDecl, SignalSpec, Signal
-from .timebase import ticks_in
+from .timebase import Timebase, seconds_to_index, ticks_in
+
+
+@dataclass(frozen=True)
+class NodeContext:
+    """What the runtime tells a node about its place in a graph."""
+
+    node_id: str = ""
+    timebase: Timebase = field(default_factory=Timebase)
+    seed: int = 0
+    in_specs: dict = field(default_factory=dict)      # input port -> SignalSpec
+    out_specs: dict = field(default_factory=dict)     # output port -> SignalSpec
+
 
 P = TypeVar("P", bound=Params)
 
@@ -37,23 +63,21 @@ class Node(Generic[P]):
     version: ClassVar[int] = 1
     aliases: ClassVar[tuple] = ()
     HOT_PARAMS: ClassVar[frozenset] = frozenset()
-    IS_DELAY: ClassVar[bool] = False       # emits from state before absorbing (breaks cycles)
-    FINITE: ClassVar[bool] = False         # has a natural end: Session.run_until_done waits for done()
+    FINITE: ClassVar[bool] = False         # has a natural end: the runtime waits for done()
+    ROLE: ClassVar[str] = ""               # what the node is in the speech/face chain (psigraph.chain parts)
+    HIDDEN: ClassVar[bool] = False         # test helpers: not listed by `psigraph nodes` unless asked
     Params: ClassVar[type] = NoParams
     category: ClassVar[str] = "basic"
 
-    # set by the runtime before reset()
-    t0: int = 0
+    context: NodeContext = NodeContext()
+    t0: int = 0                            # the span being processed (master indices)
     t1: int = 0
-    master_rate: int = 24000
-    seed: int = 0
-    in_specs: dict
-    out_specs: dict
 
     def __init_subclass__(cls, **kw):
         super().__init_subclass__(**kw)
         for base in getattr(cls, "__orig_bases__", ()):
-            if typing.get_origin(base) is Node:
+            origin = typing.get_origin(base)
+            if isinstance(origin, type) and issubclass(origin, Node):
                 (arg,) = typing.get_args(base)
                 if isinstance(arg, type) and issubclass(arg, Params):
                     cls.Params = arg
@@ -70,8 +94,40 @@ class Node(Generic[P]):
         elif kw:
             params = params.replace(**kw)
         self.params: P = params  # type: ignore[assignment]
-        self.in_specs, self.out_specs = {}, {}
         self.state = None
+
+    # ---- context (set by the runtime through bind) ---------------------------
+    def bind(self, context: NodeContext) -> None:
+        """Receive the node's context; called by the runtime before ``reset()``."""
+        self.context = context
+
+    @property
+    def node_id(self) -> str:
+        return self.context.node_id or self.type_id
+
+    @property
+    def timebase(self) -> Timebase:
+        return self.context.timebase
+
+    @property
+    def master_rate(self) -> int:
+        return self.context.timebase.master_rate
+
+    @property
+    def seed(self) -> int:
+        return self.context.seed
+
+    @property
+    def in_specs(self) -> dict:
+        return self.context.in_specs
+
+    @property
+    def out_specs(self) -> dict:
+        return self.context.out_specs
+
+    def index(self, seconds) -> int:
+        """Master samples in ``seconds`` (the one rounding rule, :func:`psigraph.timebase.seconds_to_index`)."""
+        return seconds_to_index(seconds, self.master_rate)
 
     # ---- introspection (class level) -----------------------------------
     @classmethod
@@ -112,9 +168,19 @@ class Node(Generic[P]):
             specs[name] = SignalSpec(period, int(ch), decl.dtype, (), float(timebase.master_rate / period))
         return specs
 
+    @classmethod
+    def check(cls, params: Params, inputs: dict) -> list:
+        """Problems with these params and resolved input specs (``{port: SignalSpec}``; unresolved
+        ports are absent), as :class:`~psigraph.errors.Issue` s with paths relative to the node
+        (``params.<name>`` or ``inputs.<port>``) and a structured ``code``. Override."""
+        return []
+
     # ---- lifecycle ---------------------------------------------------------
     def reset(self) -> None:
-        """Build state for a new run. Override; called after ports are resolved."""
+        """Build state for a new run. Override; called after ``bind()``."""
+
+    def warmup(self) -> None:
+        """Compile or load kernels on tiny inputs (called once after the first ``reset()``). Override."""
 
     def process(self, **inputs):  # pragma: no cover - abstract
         raise NotImplementedError(f"{type(self).__name__}.process")
@@ -148,11 +214,25 @@ class Node(Generic[P]):
         """A generator seeded from the graph seed, this node and a stream number."""
         return np.random.default_rng([self.seed, stream])
 
-    def __getstate__(self):
-        return dict(self.__dict__)
-
     def __repr__(self):
         return f"<{type(self).__name__} {self.params}>"
+
+
+class DelayNode(Node[P]):
+    """A node that breaks feedback loops: in a cycle the runtime calls ``emit()`` (output from state)
+    at the start of each chunk and ``absorb(x)`` (the input) at its end, instead of ``process()``."""
+
+    def max_span(self) -> int:
+        """Longest chunk (master samples) the loop can be advanced in."""
+        raise NotImplementedError
+
+    def emit(self):
+        """The output for span [t0, t1) computed from state alone."""
+        raise NotImplementedError
+
+    def absorb(self, x) -> None:
+        """Take the input for span [t0, t1) into state."""
+        raise NotImplementedError
 
 
 def signal_spec(decl: PortDecl, params: Params, timebase, inputs: dict[str, SignalSpec],

@@ -14,7 +14,7 @@ import math
 import typing
 from typing import Any
 
-from .errors import ParamError
+from .errors import ParamError, ParamErrors
 from .util import did_you_mean
 
 _MISSING = dataclasses.MISSING
@@ -46,11 +46,24 @@ class Params:
 
     def __post_init__(self):
         hints = _hints(type(self))
+        errors = []
         for f in dataclasses.fields(self):
             value = getattr(self, f.name)
-            checked = _check(f, hints.get(f.name, Any), value, type(self).__name__)
+            try:
+                checked = _check(f, hints.get(f.name, Any), value, type(self).__name__)
+            except ParamError as e:
+                errors.append(e)
+                continue
             if checked is not value:
                 object.__setattr__(self, f.name, checked)
+        if not errors:
+            errors = list(self.validate())
+        if errors:
+            raise errors[0] if len(errors) == 1 else ParamErrors(errors)
+
+    def validate(self) -> list:
+        """Cross-field checks after every field is valid; return ParamErrors (override)."""
+        return []
 
     # ---- API --------------------------------------------------------------
     @classmethod
@@ -60,20 +73,26 @@ class Params:
     @classmethod
     def from_dict(cls, values: dict | None, where: str = "") -> "Params":
         """Build from a plain mapping; unknown keys are an error with a suggestion."""
+        if values is not None and not isinstance(values, dict):
+            raise ParamError(f"params must be a mapping of name: value (got {type(values).__name__})",
+                             where=where, code="param.type")
         values = dict(values or {})
         names = [f.name for f in dataclasses.fields(cls)]
-        for k in values:
-            if k not in names:
-                raise ParamError(f"unknown param {k!r}" + did_you_mean(k, names),
-                                 where=f"{where}.{k}" if where else k,
-                                 hint=f"known params: {', '.join(names) or '(none)'}")
+        errors = [ParamError(f"unknown param {k!r}" + did_you_mean(k, names), where=str(k),
+                             hint=f"known params: {', '.join(names) or '(none)'}", code="param.unknown")
+                  for k in values if k not in names]
         try:
-            return cls(**values)
+            obj = cls(**{k: v for k, v in values.items() if k in names})
         except ParamError as e:
-            if where and not e.where.startswith(where):
+            errors += getattr(e, "errors", [e])
+            obj = None
+        if not errors:
+            return obj
+        if where:
+            for e in errors:
                 e.where = f"{where}.{e.where}" if e.where else where
                 e.args = (e.line(),)
-            raise
+        raise errors[0] if len(errors) == 1 else ParamErrors(errors)
 
     def to_dict(self) -> dict:
         return {f.name: getattr(self, f.name) for f in dataclasses.fields(self)}
@@ -138,28 +157,28 @@ def _accepts(t) -> tuple:
 def _check(f: dataclasses.Field, t, value, owner: str):
     meta, name = f.metadata, f.name
     if value is _MISSING:
-        raise ParamError("required param is missing", where=name)
+        raise ParamError("required param is missing", where=name, code="param.missing")
     if value is None and (meta.get("nullable") or type(None) in _accepts(t)):
         return value
     accepted = _accepts(t)
     if isinstance(value, bool) and bool not in accepted and object not in accepted:
-        raise ParamError(f"must be {_type_name(t)}", where=name, got=repr(value))
+        raise ParamError(f"must be {_type_name(t)}", where=name, got=repr(value), code="param.type")
     if not isinstance(value, accepted):
-        raise ParamError(f"must be {_type_name(t)} (got {value!r})", where=name)
+        raise ParamError(f"must be {_type_name(t)} (got {value!r})", where=name, code="param.type")
     if t is float and isinstance(value, int) and not isinstance(value, bool):
         value = float(value)
     if isinstance(value, (int, float)) and not isinstance(value, bool):
         if isinstance(value, float) and not math.isfinite(value):
-            raise ParamError(f"must be finite (got {value!r})", where=name)
+            raise ParamError(f"must be finite (got {value!r})", where=name, code="param.range")
         for key, ok, sym in (("ge", lambda a, b: a >= b, ">="), ("le", lambda a, b: a <= b, "<="),
                              ("gt", lambda a, b: a > b, ">"), ("lt", lambda a, b: a < b, "<")):
             lim = meta.get(key)
             if lim is not None and not ok(value, lim):
-                raise ParamError(f"must be {sym} {lim} (got {value!r})", where=name)
+                raise ParamError(f"must be {sym} {lim} (got {value!r})", where=name, code="param.range")
     choices = meta.get("choices")
     if choices and value not in choices:
         raise ParamError(f"must be one of {', '.join(map(repr, choices))} (got {value!r})"
-                         + did_you_mean(value, choices), where=name)
+                         + did_you_mean(value, choices), where=name, code="param.choice")
     return value
 
 

@@ -1,4 +1,7 @@
-"""Test helpers shipped for node packs: vector sources and sinks, and one-call offline runs.
+"""Test helpers shipped for node packs: vector sources and sinks, and a node outside a graph.
+
+One-call offline runs of a graph are in :func:`psigraph.runtime.testing.run_offline`
+(the core imports no runtime code):
 
     g = Graph()
     g.add_node("src", "vector_source", {"data": [[0.0], [1.0]], "rate": "control"})
@@ -38,6 +41,7 @@ class VectorSource(Node[VectorSourceParams]):
     """Plays back given samples (zeros after the end, or looped with repeat)."""
 
     type_id = "vector_source"
+    HIDDEN = True
     category = "testing"
     y = Out(Signal, rate="param:rate", channels=lambda p: max(1, _as_rows(p.data).shape[1]) if len(p.data) else 1)
 
@@ -66,6 +70,7 @@ class VectorSink(Node):
     """Collects every sample it receives; read it with ``.data``."""
 
     type_id = "vector_sink"
+    HIDDEN = True
     category = "testing"
     x = In(Signal)
 
@@ -86,6 +91,7 @@ class EventCollector(Node):
     """Collects every event it receives; read it with ``.events``."""
 
     type_id = "event_collector"
+    HIDDEN = True
     category = "testing"
     x = In(Events)
 
@@ -100,38 +106,22 @@ class EventCollector(Node):
         return list(self.state.chunks)
 
 
-def run_offline(graph, duration: float, block: int = 480, taps=(), **session_kw) -> dict:
-    """Run a graph headless; returns {sink id: data} for vector sinks/collectors plus {ref: data} for taps."""
-    from psigraph.runtime import Session
-    s = Session(graph, block=block, **session_kw)
-    handles = {ref: s.tap(ref) for ref in taps}
-    s.run(duration=duration)
-    out = {ref: np.asarray(t) if t.kind == "signal" else t.events for ref, t in handles.items()}
-    for nid, slot in s.slots.items():
-        if isinstance(slot.node, VectorSink):
-            out[nid] = slot.node.data
-        elif isinstance(slot.node, EventCollector):
-            out[nid] = slot.node.events
-    s.close()
-    return out
-
-
 def instantiate(cls, params=None, inputs: dict | None = None, master_rate: int = 24000, seed: int = 0):
     """A node ready to process outside a graph: specs resolved, ``reset()`` called, span at 0.
 
     ``inputs`` maps input ports to SignalSpecs (default: ``cls.example_input_specs``).
     """
-    from .node import signal_spec
+    from .node import NodeContext, signal_spec
     from .timebase import Timebase
     tb = Timebase(master_rate)
     node = cls(params)
-    node.master_rate, node.seed, node.timebase, node.node_id = master_rate, seed, tb, cls.type_id
-    node.in_specs = dict(inputs if inputs is not None else cls.example_input_specs(node.params, tb))
-    node.out_specs = {}
+    in_specs = dict(inputs if inputs is not None else cls.example_input_specs(node.params, tb))
+    out_specs = {}
     for name, decl in cls.outputs().items():
-        spec = signal_spec(decl, node.params, tb, node.in_specs)
+        spec = signal_spec(decl, node.params, tb, in_specs)
         if spec is not None:
-            node.out_specs[name] = spec
+            out_specs[name] = spec
+    node.bind(NodeContext(cls.type_id, tb, seed, in_specs, out_specs))
     node.t0 = node.t1 = 0
     node.reset()
     return node

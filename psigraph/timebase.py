@@ -46,6 +46,21 @@ def ticks_in(t0: int, t1: int, period: int) -> tuple[int, int]:
     return k0, k1 - k0
 
 
+def seconds_to_index(seconds, master_rate) -> int:
+    """Master index of a time in seconds: the nearest sample (ties to even), exact for decimal text.
+
+    The one rounding rule of psigraph: every seconds → samples/ticks conversion uses it.
+    Floats are read as their shortest decimal (0.1 s at 24 kHz is exactly 2400).
+    """
+    if isinstance(seconds, bool) or not isinstance(seconds, (int, float, Fraction, str)):
+        raise RateError(f"time must be a number of seconds (got {seconds!r})")
+    try:
+        f = Fraction(str(seconds)) if isinstance(seconds, (float, str)) else Fraction(seconds)
+    except (ValueError, ZeroDivisionError) as exc:
+        raise RateError(f"time {seconds!r} is not a finite number of seconds") from exc
+    return round(f * master_rate)
+
+
 def format_hz(hz) -> str:
     """Short text for a rate: 24000, 0.5, 200."""
     f = as_fraction(hz)
@@ -78,5 +93,9 @@ class Timebase:
         return period_of(self.hz(rate), self.master_rate, where)
 
     def seconds_to_index(self, t: float) -> int:
-        """Master index of a time in seconds (rounded to the nearest sample)."""
-        return int(round(Fraction(str(t)) * self.master_rate)) if isinstance(t, float) else int(t * self.master_rate)
+        """Master index of a time in seconds (see :func:`seconds_to_index`)."""
+        return seconds_to_index(t, self.master_rate)
+
+    def seconds_to_ticks(self, t: float, rate) -> int:
+        """Whole ticks of ``rate`` in ``t`` seconds (same rounding rule)."""
+        return seconds_to_index(t, self.hz(rate))

@@ -15,7 +15,6 @@ import os
 import time
 import zlib
 from dataclasses import dataclass, field
-from fractions import Fraction
 from typing import Any
 
 import numpy as np
@@ -24,8 +23,9 @@ from psigraph import registry
 from psigraph.compile import Resolved, analyze, execution_order
 from psigraph.errors import GraphFileError, PsigraphError, SchedulingError
 from psigraph.graph import Edge, Graph, NodeSpec
+from psigraph.node import DelayNode, NodeContext
 from psigraph.ports import Event, Events, Signal, SignalSpec, Value
-from psigraph.timebase import ticks_in
+from psigraph.timebase import seconds_to_index, ticks_in
 from psigraph.util import did_you_mean, split_ref
 
 from .taps import Tap
@@ -96,7 +96,9 @@ class Session:
         self._sig: dict[tuple, np.ndarray] = {}
         self._seq = 0
         self._wall_ns = 0
+        self._watches: dict[str, Tap] = {}
         self._build()
+        self._finite = [s.node for s in self.slots.values() if type(s.node).FINITE]
 
     # ---- construction ---------------------------------------------------------
     def _build(self) -> None:
@@ -107,12 +109,8 @@ class Session:
         for nid in self.order:
             cls, params = res.classes[nid], res.params[nid]
             node = cls(params)
-            node.master_rate = self.master_rate
-            node.seed = (self.graph.seed * 1_000_003 + zlib.crc32(nid.encode())) & 0x7FFFFFFF
-            node.node_id = nid
-            node.timebase = self.timebase
-            node.in_specs = dict(res.in_specs.get(nid, {}))
-            node.out_specs = dict(res.out_specs.get(nid, {}))
+            node.bind(NodeContext(nid, self.timebase, node_seed(self.graph.seed, nid),
+                                  dict(res.in_specs.get(nid, {})), dict(res.out_specs.get(nid, {}))))
             inputs = []
             for port, decl in cls.inputs().items():
                 srcs = res.sources.get((nid, port), [])
@@ -124,7 +122,7 @@ class Session:
             periods = tuple(i.period for i in inputs if i.kind is Signal and i.src) + \
                 tuple(s.period for _, k, s in outputs if k is Signal and s)
             self.slots[nid] = _Slot(nid, node, inputs, outputs, {}, periods, always=not periods,
-                                    loop_delay=bool(cls.IS_DELAY and nid in loop_nodes),
+                                    loop_delay=bool(issubclass(cls, DelayNode) and nid in loop_nodes),
                                     sig_inputs=[(i.port, i.src) for i in inputs if i.kind is Signal],
                                     queued=[i for i in inputs if i.kind is not Signal])
         # route events / values to consumer queues
@@ -142,9 +140,9 @@ class Session:
         self._plain = [self.slots[n] for n in self.order if not self.slots[n].loop_delay]
         for s in self.slots.values():
             s.node.t0 = s.node.t1 = 0
-            s.node.reset()
+            self._guard(s, "reset", s.node.reset)
         for s in self.slots.values():
-            _preroll(s)
+            self._guard(s, "warmup", s.node.warmup)
 
     # ---- public API ------------------------------------------------------------
     def tap(self, ref: str, *, capacity: int | None = None, every: int = 1):
@@ -191,7 +189,7 @@ class Session:
             raise SchedulingError(f"param {name!r} of {type(node).type_id} cannot change during a run",
                                   where=ref, hint=f"hot params: {', '.join(sorted(node.HOT_PARAMS)) or '(none)'}")
         node.params.replace(**{name: value})         # validate now, not at sample k
-        k = int(Fraction(str(t)) * self.master_rate) if not isinstance(t, int) else t * self.master_rate
+        k = seconds_to_index(t, self.master_rate)
         if k < self.now:
             raise SchedulingError(f"time {t} s is in the past (now {self.now / self.master_rate} s)", where=ref)
         self._seq += 1
@@ -212,28 +210,71 @@ class Session:
         if until is None:
             if duration is None:
                 raise PsigraphError("run() needs a duration in seconds (or until=master index)")
-            until = self.now + int(round(Fraction(str(duration)) * self.master_rate))
+            until = self.now + seconds_to_index(duration, self.master_rate)
         self.advance_to(until)
         self.flush()
         return self
 
-    def run_until_done(self, max_duration: float = 600.0, tail: float = 0.0) -> "Session":
+    @property
+    def done(self) -> bool:
+        """True once every FINITE node (e.g. a text source's planner) has produced all it will."""
+        return all(n.done() for n in self._finite)
+
+    def run_until_done(self, max_duration: float | None = 600.0, tail: float = 0.0) -> "Session":
         """Run until every FINITE node reports done() (then ``tail`` seconds more), then flush.
 
-        Raises if the graph has no finite node or it is not done after ``max_duration`` seconds.
+        Raises if the graph has no finite node, or it is not done after ``max_duration`` seconds
+        of graph time (None: no limit — the finite nodes promise an end).
         """
-        finite = [s.node for s in self.slots.values() if type(s.node).FINITE]
-        if not finite:
-            raise PsigraphError("this graph has no node with a natural end (e.g. text_source)",
-                                hint="give a --duration")
-        limit = self.now + int(max_duration * self.master_rate)
-        while not all(n.done() for n in finite):
-            if self.now >= limit:
-                raise PsigraphError(f"not done after {max_duration:g} s of graph time", hint="check the graph")
-            self.advance_to(min(limit, self.now + self.block))
-        self.advance_to(self.now + int(round(tail * self.master_rate)))
+        for _ in self.until_done(max_duration, tail):
+            pass
         self.flush()
         return self
+
+    def until_done(self, max_duration: float | None = 600.0, tail: float = 0.0):
+        """Advance block by block until done (then ``tail`` seconds); yields each block's
+        :meth:`advance` result, so callers stream what their watches collected."""
+        if not self._finite:
+            raise PsigraphError("this graph has no node with a natural end (e.g. text_source)",
+                                hint="give a --duration")
+        limit = None if max_duration is None else self.now + seconds_to_index(max_duration, self.master_rate)
+        while not self.done:
+            if limit is not None and self.now >= limit:
+                raise PsigraphError(f"not done after {max_duration:g} s of graph time", hint="check the graph")
+            yield self.advance(self.block if limit is None else min(self.block, limit - self.now))
+        end = self.now + seconds_to_index(tail, self.master_rate)
+        while self.now < end:
+            yield self.advance(min(self.block, end - self.now))
+
+    def watch(self, ref: str) -> str:
+        """Register output (or input) ``node.port`` for :meth:`advance`: each call returns what it
+        produced since the previous call (arrays for signals, event lists for events). Before a run."""
+        key = self._output_key(*split_ref(ref))
+        slot = self.slots[key[0]]
+        kind, spec = next((k, s) for p, k, s in slot.outputs if p == key[1])
+        tap = Tap(ref, kind.name, spec.channels if spec else 1)
+        self._taps.setdefault(key, []).append(tap)
+        self._watches[ref] = tap
+        return ref
+
+    def unwatch(self, ref: str) -> None:
+        tap = self._watches.pop(ref, None)
+        if tap is not None:
+            for taps in self._taps.values():
+                if tap in taps:
+                    taps.remove(tap)
+
+    def advance(self, n: int) -> dict:
+        """The pacing primitive: process the next ``n`` master samples (in chunks of at most the
+        session's block) and return ``{ref: new data}`` for every :meth:`watch` ed port.
+
+        ``run``, ``say``, streaming, the real-time runner, the server and the editor all pace
+        the graph through this one call."""
+        self.advance_to(self.now + int(n))
+        out = {}
+        for ref, tap in self._watches.items():
+            out[ref] = tap.take()
+        return out
 
     def advance_to(self, end: int, block: int | None = None) -> None:
         """Process master time up to ``end`` in chunks of at most ``block`` samples."""
@@ -247,23 +288,27 @@ class Session:
             self.now = t1
         self._wall_ns += time.perf_counter_ns() - start
 
-    def stream(self, ref: str, duration: float, block: int | None = None):
-        """Yield the samples of output ``ref`` block by block as they are computed."""
-        key = self._output_key(*split_ref(ref))
-        tap = Tap(ref, "signal", 1)
-        self._taps.setdefault(key, []).append(tap)
-        end = self.now + int(round(Fraction(str(duration)) * self.master_rate))
+    def stream(self, ref: str, duration: float | None = None, block: int | None = None):
+        """Yield the samples of ``ref`` block by block as they are computed, for ``duration``
+        seconds (None: until the graph is done)."""
+        self.watch(ref)
         step = int(block or self.block)
         try:
-            while self.now < end:
-                self.advance_to(min(end, self.now + step), block)
-                data = tap.data
-                tap.clear()
+            if duration is None:
+                blocks = self.until_done(None)
+            else:
+                blocks = self._blocks_until(self.now + seconds_to_index(duration, self.master_rate), step)
+            for got in blocks:
+                data = got[ref]
                 if len(data):
                     yield data
         finally:
-            self._taps[key].remove(tap)
+            self.unwatch(ref)
             self.flush()
+
+    def _blocks_until(self, end: int, step: int):
+        while self.now < end:
+            yield self.advance(min(step, end - self.now))
 
     def flush(self) -> None:
         for s in self.slots.values():
@@ -293,6 +338,16 @@ class Session:
     def node(self, nid: str):
         """The live node instance (for inspection in tests and the editor)."""
         return self.slots[nid].node
+
+    def _guard(self, s: _Slot, what: str, call) -> None:
+        """Run a lifecycle call; a non-psigraph exception becomes one located error line."""
+        try:
+            call()
+        except PsigraphError:
+            raise
+        except Exception as exc:
+            raise PsigraphError(f"node {s.nid!r} ({type(s.node).type_id}) failed in {what}(): "
+                                f"{type(exc).__name__}: {exc}", code="node.failed") from exc
 
     # ---- the scheduler ----------------------------------------------------------
     def _chunk(self, t0: int, t1: int) -> None:
@@ -355,9 +410,10 @@ class Session:
         parts: dict[str, list] = {}
         for a, b in zip(bounds, bounds[1:]):
             node.t0, node.t1 = a, b
-            while s.changes and s.changes[0][0] <= a:
-                _, _, name, value = s.changes.pop(0)
+            due = _count_due(s.changes, a + 1, key=lambda c: c[0])
+            for _, _, name, value in s.changes[:due]:
                 node.set_params(node.params.replace(**{name: value}))
+            del s.changes[:due]
             kwargs = {}
             for inp in s.inputs:
                 if inp.kind is Signal:
@@ -372,13 +428,14 @@ class Session:
                         n = ticks_in(a, b, inp.period)[1]
                         kwargs[inp.port] = arr[off:off + n]
                 elif inp.kind is Events:
-                    evs = []
-                    while inp.queue and inp.queue[0].t < b:
-                        evs.append(inp.queue.pop(0))
-                    kwargs[inp.port] = evs
+                    due = _count_due(inp.queue, b)
+                    kwargs[inp.port] = inp.queue[:due]
+                    del inp.queue[:due]
                 else:
-                    while inp.queue and inp.queue[0].t < b:
-                        inp.value = inp.queue.pop(0).payload
+                    due = _count_due(inp.queue, b)
+                    if due:
+                        inp.value = inp.queue[due - 1].payload
+                        del inp.queue[:due]
                     kwargs[inp.port] = inp.value
             out = self._call(s, kwargs, a, b)
             if len(s.outputs) == 1 and not isinstance(out, dict):
@@ -445,36 +502,14 @@ class Session:
                     bisect.insort(inp.queue, e, key=lambda e: e.t)
 
 
-PREROLL = 480   # master samples
+def _count_due(queue: list, before: int, key=lambda e: e.t) -> int:
+    """How many items at the head of a time-sorted queue are due before master index ``before``."""
+    return bisect.bisect_left(queue, before, key=key)
 
 
-def _preroll(s: _Slot) -> None:
-    """Run a throw-away copy of a node on silence, so kernels that numba compiles (or loads from
-    its cache) on first call are ready before the first real block. Best effort: a node that
-    cannot be copied or fails on silence is simply not pre-rolled; the real node is untouched."""
-    import pickle
-    import warnings
-    if not s.periods:
-        return
-    try:
-        clone = pickle.loads(pickle.dumps(s.node))
-    except Exception:
-        return
-    kwargs = {}
-    for inp in s.inputs:
-        if inp.kind is Signal:
-            spec = clone.in_specs.get(inp.port)
-            kwargs[inp.port] = None if spec is None else np.zeros((ticks_in(0, PREROLL, spec.period)[1], spec.channels),
-                                                                  dtype=spec.dtype)
-        else:
-            kwargs[inp.port] = [] if inp.kind is Events else inp.value
-    clone.t0, clone.t1 = 0, PREROLL
-    try:
-        with warnings.catch_warnings(), np.errstate(all="ignore"):
-            warnings.simplefilter("ignore")
-            clone.process(**kwargs)
-    except Exception:
-        pass
+def node_seed(graph_seed: int, node_id: str) -> int:
+    """The seed a node gets: the graph seed mixed with its id (stable across runs and block sizes)."""
+    return (int(graph_seed) * 1_000_003 + zlib.crc32(node_id.encode())) & 0x7FFFFFFF
 
 
 def _redirect_paths(graph: Graph, out_dir: str) -> None:

@@ -63,6 +63,18 @@ class Tap:
             self._compact()
             return self._chunks[0]
 
+    def take(self):
+        """Everything collected since the last take (signals: an array; events: a list), then clear."""
+        with self._lock:
+            if self.kind != "signal":
+                out, self.events = self.events, []
+                return out
+            if not self._chunks:
+                return np.zeros((0, self.channels))
+            out = self._chunks[0] if len(self._chunks) == 1 else np.concatenate(self._chunks)
+            self._chunks, self._count = [], 0
+            return out
+
     def clear(self) -> None:
         with self._lock:
             self._chunks, self._count, self.events = [], 0, []

@@ -10,7 +10,8 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from psigraph.errors import PsigraphError
-from psigraph.node import Node
+from psigraph import chain
+from psigraph.node import DelayNode, Node
 from psigraph.params import Params, param
 from psigraph.ports import Events, In, Out, Signal
 from psigraph.timebase import ticks_in
@@ -100,11 +101,10 @@ class DelayState:
     buf: np.ndarray = field(default_factory=lambda: np.zeros((0, 1)))
 
 
-class Delay(Node[DelayParams]):
+class Delay(DelayNode[DelayParams]):
     """Delay by a whole number of ticks; the only way to close a feedback loop."""
 
     type_id = "delay"
-    IS_DELAY = True
     x = In(Signal)
     y = Out(Signal, like="x")
 
@@ -191,7 +191,7 @@ class Decimate(Node[DecimateParams]):
         pi, po = self.in_specs["x"].period, self.out_specs["y"].period
         if po % pi:
             raise PsigraphError(f"decimate: output rate must divide the input rate (ratio {pi}/{po} is not an integer)",
-                                where=getattr(self, "node_id", "decimate"), hint="use a resample node instead")
+                                where=self.node_id, hint="use a resample node instead")
         m = po // pi
         taps = 8 * m + 1 if m > 1 else 1
         self.h = kernels.lowpass_fir(0.45 / m, taps) if m > 1 else np.ones(1)
@@ -309,6 +309,7 @@ class WavSink(NpySink):
     """Write 16-bit PCM WAV at the input's rate (clipped to [-1, 1])."""
 
     type_id = "wav_sink"
+    ROLE = chain.AUDIO_FILE
 
     def flush(self):
         hz = self.in_specs["x"].rate_hz
@@ -363,15 +364,20 @@ class AudioSink(Node[AudioSinkParams]):
     category = "sink"
     x = In(Signal, rate="audio", doc="samples in [-1, 1]")
 
+    ROLE = chain.AUDIO_DEVICE
+
+    def __init__(self, params=None, **kw):
+        super().__init__(params, **kw)
+        self.ring = None
+        self.written = 0
+
+    def attach(self, ring) -> None:
+        """Write every block into ``ring`` (a real-time runner's ring buffer; None = discard)."""
+        self.ring = ring
+
     def reset(self):
-        self.ring = getattr(self, "ring", None)
         self.written = 0
 
     def process(self, x):
         if self.ring is not None and len(x):
             self.written += self.ring.write(x)
-
-    def __getstate__(self):
-        d = dict(self.__dict__)
-        d["ring"] = None
-        return d

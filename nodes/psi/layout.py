@@ -20,7 +20,8 @@ then the members of every band (``micro0`` … ``micro127``, ``meso0`` …).
   expression). ``noise`` overrides the node's phase noise for this role.
   Instead of an extra oscillator, ``{name, member: "meso3"}`` gives a band
   member a role name (its labels then use the role name).
-  Default roles: ``syllable`` and ``jaw`` (250 ms, meso), ``breath`` (4 s,
+  The default is no roles; the speak graph's roles (``psigraph.chain.SPEAK_ROLES``):
+  ``syllable`` and ``jaw`` (250 ms, meso), ``breath`` (4 s,
   macro), ``blink`` (4 s, free, extra noise 0.8 rad/√s so blinks are
   irregular), ``smile`` (6 s) and ``brow`` (5 s) resting at amplitude 0,
   ``head_pitch``/``head_yaw``/``head_roll`` (3.1/4.7/5.9 s, weakly pulled by
@@ -39,31 +40,14 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from psigraph.chain import SEED_BANDS
 from psigraph.errors import ParamError
 from psigraph.util import did_you_mean
 
-DEFAULT_BANDS = [            # the seed configuration, plus Lorentzian spreads
-    {"name": "micro", "count": 128, "period_ms": 25.0, "spread_hz": 0.3},
-    {"name": "meso", "count": 32, "period_ms": 250.0, "spread_hz": 0.1},
-    {"name": "macro", "count": 8, "period_ms": 2000.0, "spread_hz": 0.02},
-]
-
-DEFAULT_ROLES = [
-    {"name": "syllable", "period_ms": 250.0, "band": "meso", "pull": 1.0, "amp": 0.0},
-    {"name": "jaw", "period_ms": 250.0, "band": "meso", "pull": 0.5, "amp": 0.0},
-    {"name": "breath", "period_ms": 4000.0, "band": "macro", "pull": 0.2, "amp": 1.0},
-    {"name": "blink", "period_ms": 4000.0, "amp": 1.0, "noise": 0.8},
-    {"name": "smile", "period_ms": 6000.0, "amp": 0.0},
-    {"name": "brow", "period_ms": 5000.0, "amp": 0.0},
-    {"name": "head_pitch", "period_ms": 3100.0, "band": "macro", "pull": 0.1, "amp": 1.0},
-    {"name": "head_yaw", "period_ms": 4700.0, "band": "macro", "pull": 0.1, "amp": 1.0},
-    {"name": "head_roll", "period_ms": 5900.0, "band": "macro", "pull": 0.1, "amp": 1.0},
-]
-
-DEFAULT_CONSTRAINTS = [
-    {"lock": ["jaw", "syllable"], "weight": 2.0},
-    {"kind": "sad_slows", "band": "meso", "weight": 0.25},
-]
+DEFAULT_BANDS = SEED_BANDS     # the seed configuration: micro 128 × 25 ms, meso 32 × 250 ms, macro 8 × 2 s
+DEFAULT_ROLES: list = []       # generic: no named oscillators (the speak graph declares its own)
+DEFAULT_CONSTRAINTS: list = []
+MAX_OSCILLATORS = 8192         # the coupling matrix is N×N
 
 _BAND_KEYS = ("name", "count", "period_ms", "spread_hz", "coupling")
 _ROLE_KEYS = ("name", "period_ms", "band", "pull", "amp", "noise", "member")
@@ -102,7 +86,7 @@ def _err(where, msg):
     return ParamError(msg, where=where)
 
 
-def _num(d, key, where, default=None, lo=None, integer=False):
+def _num(d, key, where, default=None, lo=None, integer=False, hi=None):
     v = d.get(key, default)
     if v is None:
         raise _err(f"{where}.{key}", "required")
@@ -112,6 +96,8 @@ def _num(d, key, where, default=None, lo=None, integer=False):
         raise _err(f"{where}.{key}", f"must be an integer (got {v!r})")
     if lo is not None and v < lo:
         raise _err(f"{where}.{key}", f"must be >= {lo} (got {v!r})")
+    if hi is not None and v > hi:
+        raise _err(f"{where}.{key}", f"must be <= {hi} (got {v!r})")
     return int(v) if integer else float(v)
 
 
@@ -130,7 +116,25 @@ def lorentz_quantiles(count: int, center: float, half_width: float) -> np.ndarra
 
 
 def build(bands, roles, constraints) -> Layout:
-    """Validate the band / role / constraint params and build a :class:`Layout`."""
+    """Validate the band / role / constraint params and build a :class:`Layout` (cached per value)."""
+    import json
+    try:
+        key = json.dumps([bands, roles, constraints], sort_keys=True, allow_nan=True)
+    except (TypeError, ValueError):
+        return _build(bands, roles, constraints)
+    layout = _CACHE.get(key)
+    if layout is None:
+        layout = _build(bands, roles, constraints)
+        if len(_CACHE) >= 64:
+            _CACHE.pop(next(iter(_CACHE)))
+        _CACHE[key] = layout
+    return layout
+
+
+_CACHE: dict = {}
+
+
+def _build(bands, roles, constraints) -> Layout:
     if not isinstance(bands, list):
         raise _err("bands", "must be a list of band mappings")
     parsed = []
@@ -140,10 +144,12 @@ def build(bands, roles, constraints) -> Layout:
         name = b.get("name")
         if not isinstance(name, str) or not name.isidentifier():
             raise _err(f"{w}.name", f"must be an identifier (got {name!r})")
-        parsed.append((name, _num(b, "count", w, lo=1, integer=True), _num(b, "period_ms", w, lo=1e-3),
+        parsed.append((name, _num(b, "count", w, lo=1, integer=True, hi=MAX_OSCILLATORS), _num(b, "period_ms", w, lo=1e-3),
                        _num(b, "spread_hz", w, 0.0, lo=0.0), b.get("coupling")))
         if b.get("coupling") is not None:
             _num(b, "coupling", w, lo=0.0)
+    if sum(p[1] for p in parsed) + len(roles if isinstance(roles, list) else []) > MAX_OSCILLATORS:
+        raise _err("bands", f"at most {MAX_OSCILLATORS} oscillators in all (the coupling matrix is N×N)")
     names_b = [p[0] for p in parsed]
     if len(set(names_b)) != len(names_b):
         raise _err("bands", f"band names must be unique (got {names_b})")

@@ -42,10 +42,10 @@ from psigraph.errors import ParamError, PsigraphError
 from psigraph.node import Node
 from psigraph.params import Params, param
 from psigraph.ports import Events, In, Out, Signal
-from psigraph.util import did_you_mean
 
-from psigraph.nodes.speech.tract import CHANNELS as TRACT_CHANNELS
-from psigraph.nodes.speech.tract import Tract
+from psigraph import chain
+from psigraph.chain import TRACT_CHANNELS
+from psigraph.kernels.tract import Tract
 
 from . import kernels
 from .layout import DEFAULT_BANDS, DEFAULT_CONSTRAINTS, DEFAULT_ROLES, Layout, build
@@ -93,9 +93,22 @@ class CoreParams(Params):
     syllable_reset: float = param(0.0, ge=0, le=1, doc="fraction of the phase error removed at once at a "
                                   "syllable onset (such jumps read as surprises)")
 
-    def __post_init__(self):
-        super().__post_init__()
-        build(self.bands, self.roles, self.constraints)     # raises a located ParamError
+    def validate(self) -> list:
+        try:
+            layout = build(self.bands, self.roles, self.constraints)
+        except ParamError as e:
+            return [e]
+        if self.coupling_matrix is not None:
+            n = layout.n
+            try:
+                k = np.asarray(self.coupling_matrix, dtype=np.float64)
+            except (TypeError, ValueError):
+                k = np.zeros(0)
+            if k.shape != (n, n) or not np.all(np.isfinite(k)):
+                return [ParamError(f"must be a finite {n}×{n} matrix (got shape {k.shape})",
+                                   where="coupling_matrix", hint="one row and column per oscillator, in state order",
+                                   code="param.shape")]
+        return []
 
 
 def _layout(p: CoreParams) -> Layout:
@@ -152,11 +165,8 @@ class PsiCore(Node[CoreParams]):
         self.band_k = np.where(np.isnan(L.band_coupling), p.coupling, L.band_coupling)
         self.sig = np.where(np.isnan(L.noise), p.noise, L.noise)
         self.sig_max = float(self.sig.max(initial=0.0))
-        if p.coupling_matrix is not None:
+        if p.coupling_matrix is not None:       # shape checked by CoreParams.validate
             k = np.asarray(p.coupling_matrix, dtype=np.float64)
-            if k.shape != (n, n) or not np.all(np.isfinite(k)):
-                raise ParamError(f"must be a finite {n}×{n} matrix (got shape {k.shape})", where="coupling_matrix",
-                                 hint="one row and column per oscillator, in state order")
             self.kmat, self.use_matrix = np.ascontiguousarray(k), True
         else:
             self.kmat, self.use_matrix = np.zeros((1, 1)), False
@@ -217,6 +227,7 @@ class PsiCore(Node[CoreParams]):
         self.work = np.zeros((18, n))
         self.force_idx = np.array(sorted(L.role_index.values()), dtype=np.int64)
         self.n_tract = len(TRACT_CHANNELS)
+        self.ignored_events = 0
 
     def set_params(self, params) -> None:
         self.params = params
@@ -225,13 +236,12 @@ class PsiCore(Node[CoreParams]):
         self.bound = self._bound()
 
     # ---- events -------------------------------------------------------------
-    def _role(self, name, kind):
+    def _role(self, name):
+        """Oscillator index of a role, or None: events for roles this layout lacks are ignored
+        (a generic core can sit behind any planner), and counted in ``ignored_events``."""
         i = self.layout.role_index.get(name)
         if i is None:
-            raise PsigraphError(f"{kind} event names unknown role {name!r}"
-                                + did_you_mean(str(name), list(self.layout.role_index)),
-                                where=getattr(self, "node_id", "psi_core"),
-                                hint=f"roles: {', '.join(self.layout.role_index)}")
+            self.ignored_events += 1
         return i
 
     def _end_tick(self, t_event, dur):
@@ -241,10 +251,12 @@ class PsiCore(Node[CoreParams]):
         st, p, kind, pl = self.state, self.params, ev.kind, ev.payload or {}
         t_k = st.tick * self.period
         late = (t_k - ev.t) / self.master_rate          # seconds from the event to the tick it acts on
-        if kind == "target":
+        if kind == chain.TARGET:
             self._tract_apply(pl)
-        elif kind == "force":
-            i = self._role(pl.get("role"), "force")
+        elif kind == chain.FORCE:
+            i = self._role(pl.get("role"))
+            if i is None:
+                return
             strength = float(pl.get("strength", 10.0))
             if pl.get("phase") is not None:
                 st.f_s[i], st.f_omega[i] = strength, self.omega[i]
@@ -254,8 +266,8 @@ class PsiCore(Node[CoreParams]):
             st.a_s[i], st.a_tgt[i] = (strength, float(pl["amp"])) if pl.get("amp") is not None else (0.0, 0.0)
             st.f_end[i] = self._end_tick(ev.t, pl["dur"]) if pl.get("dur") else -1
             self._amp_refresh(i)
-        elif kind == "syllable":
-            i = self.layout.role_index.get("syllable")
+        elif kind == chain.SYLLABLE_EVENT:
+            i = self.layout.role_index.get(chain.SYLLABLE)
             dur = int(pl.get("dur", 0))
             if i is None or dur <= 0:
                 return
@@ -266,17 +278,17 @@ class PsiCore(Node[CoreParams]):
             st.z[0, i], st.z[1, i] = np.cos(st.theta[i]), np.sin(st.theta[i])
             amp = {1: 1.0, 2: 0.85}.get(int(pl.get("stress", 0)), 0.7)
             end = self._end_tick(ev.t, dur)
-            for j in {i, self.layout.role_index.get("jaw", i)}:
+            for j in {i, self.layout.role_index.get(chain.JAW, i)}:
                 st.f_s[j], st.f_omega[j], st.f_phase[j] = p.entrain, w, ref
                 st.a_s[j], st.a_tgt[j], st.f_end[j] = p.entrain, amp, end
                 self._amp_refresh(j)
-        elif kind in ("emotion", "utterance"):
+        elif kind in (chain.EMOTION, chain.UTTERANCE):
             vad = pl.get("vad", pl.get("emotion"))
             if vad is None:
                 return
             v, a = float(vad[0]), float(vad[1]) if len(vad) > 1 else 0.0
-            targets = {"smile": min(max(v, 0.0), 1.0),
-                       "brow": min(0.6 * max(a, 0.0) + 0.4 * max(-v, 0.0), 1.0)}
+            targets = {chain.SMILE: min(max(v, 0.0), 1.0),
+                       chain.BROW: min(0.6 * max(a, 0.0) + 0.4 * max(-v, 0.0), 1.0)}
             for name, val in targets.items():
                 j = self.layout.role_index.get(name)
                 if j is not None:
@@ -284,12 +296,14 @@ class PsiCore(Node[CoreParams]):
                     self._amp_refresh(j)
             st.sad = min(max(-v, 0.0), 1.0) * (1.0 - min(max(a, 0.0), 1.0))
             self._update_omega()
-        elif kind == "kick":
-            i = self._role(pl.get("role"), "kick")
+        elif kind == chain.KICK:
+            i = self._role(pl.get("role"))
+            if i is None:
+                return
             st.theta[i] = (st.theta[i] + float(pl.get("dphase", 0.0))) % (2 * np.pi)
             st.z[0, i], st.z[1, i] = np.cos(st.theta[i]), np.sin(st.theta[i])
-        elif kind == "end":
-            for name in ("syllable", "jaw"):
+        elif kind == chain.END:
+            for name in (chain.SYLLABLE, chain.JAW):
                 j = self.layout.role_index.get(name)
                 if j is not None:
                     st.f_s[j] = st.a_s[j] = 0.0

@@ -10,7 +10,7 @@ from psigraph.params import Params, param
 from psigraph.ports import Event, Events, In, Out, Signal, SignalSpec
 
 from .articulation import score_events
-from .tract import CHANNELS
+from psigraph.kernels.tract import CHANNELS
 from .voice import VoiceQuality, VoiceSynth
 
 __all__ = ["TextSource", "ProsodyPlanner", "Voice"]

@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 
 from .articulation import CONTROL_PERIOD, MASTER_RATE, score_events
-from .tract import CHANNELS, Tract
+from psigraph.kernels.tract import CHANNELS, Tract
 from .voice import VoiceQuality, VoiceSynth
 
 __all__ = ["tract_track", "render_plan", "synthesize", "plan"]

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from . import kernels as K
-from .tract import REST
+from psigraph.kernels.tract import REST
 
 __all__ = ["VoiceSynth", "VoiceQuality", "VoiceState"]
 

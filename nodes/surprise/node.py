@@ -69,7 +69,7 @@ class SurpriseDetector(Node[SurpriseParams]):
         p = self.params
         self.decay = float(np.exp(-1.0 / (p.window_s * self.hz)))
         self.refractory = int(round(p.refractory_ms * 1e-3 * self.hz))
-        self.warmup = int(round(p.warmup_s * self.hz))
+        self.warmup_ticks = int(round(p.warmup_s * self.hz))
 
     def set_params(self, params) -> None:
         self.params = params
@@ -85,7 +85,7 @@ class SurpriseDetector(Node[SurpriseParams]):
         fired = np.zeros(n, dtype=np.int64)
         k0 = -(-self.t0 // self.period)
         st.total, st.last, st.seen = _detect(eps, k0, st.hist, st.total, st.last, st.seen, self.decay,
-                                             p.quantile, p.factor, p.floor, self.refractory, self.warmup,
+                                             p.quantile, p.factor, p.floor, self.refractory, self.warmup_ticks,
                                              thr[:, 0], fired)
         st.tick = k0 + n
         evs = [Event(int((k0 + t) * self.period), "surprise", {"eps": float(eps[t]), "threshold": float(thr[t, 0])})

@@ -4,7 +4,7 @@ import os
 import numpy as np
 import pytest
 
-from psigraph import Graph, registry
+from psigraph import Graph, chain as names, registry
 from psigraph.ports import Event
 from psigraph.runtime import Session
 
@@ -19,8 +19,9 @@ SR = 24000
 
 def chain(seed=5, core=None):
     g = Graph(seed=seed)
-    g.add_node("core", "psi_core", core or {})
-    g.add_node("kp", "koopman_monitor", {})
+    g.add_node("core", "psi_core", {"roles": names.SPEAK_ROLES, "constraints": names.SPEAK_CONSTRAINTS,
+                                    **(core or {})})
+    g.add_node("kp", "koopman_monitor", {"channels": names.SPEAK_OBSERVABLES})
     g.add_node("sd", "surprise_detector", {})
     g.add_node("ev", "event_collector", {})
     g.connect("core.state", "kp.x")

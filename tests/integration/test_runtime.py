@@ -5,7 +5,7 @@ import pytest
 from psigraph import Event, Graph
 from psigraph.errors import GraphFileError, PsigraphError, SchedulingError
 from psigraph.runtime import Session
-from psigraph.testing import run_offline
+from psigraph.runtime.testing import run_offline
 
 
 def mixed_rate_graph(tmp=None) -> Graph:

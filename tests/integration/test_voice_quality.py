@@ -9,7 +9,7 @@ parselmouth = pytest.importorskip("parselmouth")
 
 from psigraph.nodes.speech import phonetics as P
 from psigraph.nodes.speech.offline import plan, render_plan
-from psigraph.nodes.speech.tract import CHANNELS, Tract
+from psigraph.kernels.tract import CHANNELS, Tract
 from psigraph.nodes.speech.voice import VoiceQuality, VoiceSynth
 
 FS = 24000

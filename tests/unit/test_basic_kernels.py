@@ -2,7 +2,7 @@
 import numpy as np
 
 from psigraph import Graph
-from psigraph.testing import run_offline
+from psigraph.runtime.testing import run_offline
 from psigraph.nodes.basic import kernels
 
 

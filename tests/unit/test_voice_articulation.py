@@ -5,7 +5,7 @@ import pytest
 from psigraph.nodes.speech import phonetics as P
 from psigraph.nodes.speech.articulation import CONTROL_PERIOD, score_events
 from psigraph.nodes.speech.offline import plan, tract_track
-from psigraph.nodes.speech.tract import CHANNELS, INDEX
+from psigraph.kernels.tract import CHANNELS, INDEX
 
 TEXT = "The birch canoe slid on the smooth planks."
 

@@ -3,7 +3,7 @@ import numpy as np
 import pytest
 
 from psigraph.nodes.speech import kernels as K
-from psigraph.nodes.speech.tract import CHANNELS, REST, Tract
+from psigraph.kernels.tract import CHANNELS, REST, Tract
 from psigraph.nodes.speech.voice import VoiceQuality, VoiceSynth
 
 

@@ -4,7 +4,7 @@ import pickle
 import numpy as np
 import pytest
 
-from psigraph.nodes.speech.tract import CHANNELS, INDEX, REST, Tract
+from psigraph.kernels.tract import CHANNELS, INDEX, REST, Tract
 
 
 def test_channels_match_speech_chain_doc():

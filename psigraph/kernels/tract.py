@@ -1,4 +1,4 @@
-"""Tract channels (docs/SPEECH_CHAIN.md §2) and their exact control-rate dynamics.
+"""Tract channels (names in :mod:`psigraph.chain`) and their exact control-rate dynamics.
 
 A :class:`Tract` holds one value per channel and moves it toward the targets of
 ``target`` score events:
@@ -12,7 +12,7 @@ touched its channel (an *anchor*) and the whole number of ticks since then, so
 the track is bit-identical however the ticks are split into ``step()`` calls.
 ``step(out)`` writes the value *at* each tick, then advances one tick: an event
 applied just before tick k is visible at out[k] for ``step`` mode and starts
-moving from there for ``smooth``/``ramp``. This module needs numpy only.
+moving from there for ``smooth``/``ramp``. Shared by psi_core (which integrates it) and the speech family's offline renderer.
 """
 from __future__ import annotations
 
@@ -20,23 +20,13 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from psigraph.chain import TRACT_CHANNELS, TRACT_INDEX, TRACT_REST
+
 __all__ = ["CHANNELS", "REST", "INDEX", "Tract", "TractState", "SMOOTH", "RAMP", "STEP"]
 
-CHANNELS: tuple[str, ...] = (
-    "f0", "F1", "F2", "F3", "F4", "F5", "B1", "B2", "B3", "B4", "B5",
-    "AV", "AH", "AF", "FF", "FB", "AB", "AN",
-    "jaw", "lip_ap", "lip_round", "lip_spread", "tongue_tip", "viseme",
-    "valence", "arousal", "dominance", "loud",
-)
-INDEX: dict[str, int] = {name: i for i, name in enumerate(CHANNELS)}
-
-REST: dict[str, float] = {
-    "f0": 120.0, "F1": 500.0, "F2": 1500.0, "F3": 2500.0, "F4": 3450.0, "F5": 4500.0,
-    "B1": 80.0, "B2": 90.0, "B3": 150.0, "B4": 250.0, "B5": 300.0,
-    "AV": 0.0, "AH": 0.0, "AF": 0.0, "FF": 4000.0, "FB": 2000.0, "AB": 0.0, "AN": 0.0,
-    "jaw": 0.05, "lip_ap": 0.1, "lip_round": 0.0, "lip_spread": 0.0, "tongue_tip": 0.0,
-    "viseme": 0.0, "valence": 0.0, "arousal": 0.0, "dominance": 0.0, "loud": 0.7,
-}
+CHANNELS = TRACT_CHANNELS
+INDEX = TRACT_INDEX
+REST = TRACT_REST
 
 SMOOTH, RAMP, STEP = 0, 1, 2
 _MODES = {"smooth": SMOOTH, "ramp": RAMP, "step": STEP}
