@@ -77,8 +77,10 @@ class Timebase:
         self.rates = dict(DEFAULT_RATES if rates is None else rates)
 
     def hz(self, rate) -> Fraction:
-        """A rate name or number as exact Hz."""
+        """A rate name or number as exact Hz (the name ``master`` is the master rate itself)."""
         if isinstance(rate, str):
+            if rate == "master":
+                return Fraction(self.master_rate)
             if rate in self.rates:
                 return as_fraction(self.rates[rate])
             try:

@@ -5,12 +5,14 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from psigraph import chain
+from psigraph.chain import TRACT_CHANNELS as CHANNELS
+from psigraph.errors import Issue, PsigraphError
 from psigraph.node import Node
 from psigraph.params import Params, param
 from psigraph.ports import Event, Events, In, Out, Signal, SignalSpec
 
 from .articulation import score_events
-from psigraph.kernels.tract import CHANNELS
 from .voice import VoiceQuality, VoiceSynth
 
 __all__ = ["TextSource", "ProsodyPlanner", "Voice"]
@@ -31,6 +33,7 @@ class TextSource(Node[TextSourceParams]):
 
     type_id = "text_source"
     category = "speech"
+    ROLE = chain.TEXT_INPUT
     text_in = In(Events, optional=True, doc="more text to say (payload: str or {'text': str})")
     text = Out(Events, doc="text events (payload {'text': str})")
 
@@ -67,15 +70,22 @@ class ProsodyPlanner(Node[ProsodyPlannerParams]):
 
     type_id = "prosody_planner"
     category = "speech"
+    ROLE = chain.PROSODY
     HOT_PARAMS = frozenset({"persona", "emotion", "rate"})
     FINITE = True                       # done once the last planned utterance has been spoken
     text = In(Events, doc="text events (payload str or {'text', 'emotion'?, 'persona'?})")
     score = Out(Events, doc="the gestural score")
 
+    @classmethod
+    def check(cls, params, inputs) -> list:
+        return _persona_issues(params.persona) + _emotion_issues(params.emotion)
+
     def reset(self):
+        self.state = PlannerState()
+
+    def warmup(self):
         from .frontend import preload
         preload()                       # load the lexicon now, not when the first text arrives
-        self.state = PlannerState()
 
     def done(self) -> bool:
         return self.state.busy_until > 0 and self.t1 >= self.state.busy_until
@@ -89,11 +99,11 @@ class ProsodyPlanner(Node[ProsodyPlannerParams]):
             plan = plan_utterance(p.get("text", ""), emotion=None if emo in (None, "auto") else emo,
                                   persona=p.get("persona", self.params.persona),
                                   rate=float(p.get("rate", self.params.rate)))
-            period = self.timebase.period("control") if hasattr(self, "timebase") else 120
+            period = self.timebase.period(chain.CONTROL)
             t0 = max(ev.t, self.t0, self.state.busy_until)
             t0 = -(-t0 // period) * period
             evs = score_events(plan, t0=t0, master_rate=self.master_rate, period=period)
-            self.state.busy_until = t0 + int(round(plan.duration * self.master_rate))
+            self.state.busy_until = t0 + self.index(plan.duration)
             out.extend(evs)
         return out
 
@@ -110,8 +120,20 @@ class Voice(Node[VoiceParams]):
 
     type_id = "voice"
     category = "speech"
+    ROLE = chain.VOICE
     state = In(Signal, rate="control", doc="ψ-state with labelled tract channels (F1, AV, f0, ...)")
-    audio = Out(Signal, rate="audio", channels=1, doc="speech")
+    audio = Out(Signal, rate="master", channels=1, doc="speech, one sample per master tick")
+
+    @classmethod
+    def check(cls, params, inputs) -> list:
+        issues = _persona_issues(params.persona)
+        spec = inputs.get("state")
+        if spec is not None and not {"f0", "AV", "F1"} <= set(spec.labels):
+            issues.append(Issue("inputs.state", "the voice needs the tract channels (f0, AV, F1, ...) of a "
+                                "psi_core state or a speech score; the connected signal has "
+                                + (f"labels {', '.join(spec.labels[:4])}..." if spec.labels else "no channel labels"),
+                                code="input.missing_channel"))
+        return issues
 
     @classmethod
     def example_input_specs(cls, params, timebase):
@@ -126,11 +148,13 @@ class Voice(Node[VoiceParams]):
 
     def reset(self):
         spec = self.in_specs["state"]
-        period = self.out_specs["audio"].period
-        if period != 1:
-            raise ValueError("voice: the audio rate must equal the master rate")
         self.synth = VoiceSynth(spec.labels, self._quality(), self.master_rate, spec.period, self.seed)
         self.state = self.synth.state
+
+    def warmup(self):
+        spec = self.in_specs["state"]
+        VoiceSynth(spec.labels, self._quality(), self.master_rate, spec.period, self.seed).render(
+            0, np.zeros((2, spec.channels)), spec.period + 1)
 
     def process(self, state):
         n = self.t1 - self.t0
@@ -139,3 +163,24 @@ class Voice(Node[VoiceParams]):
             self.synth.state = self.state
             self.synth.render(self.t0, state, n, out[:, 0])
         return out
+
+
+def _persona_issues(persona: str) -> list:
+    from .frontend.persona import load_persona
+    try:
+        load_persona(persona)
+    except PsigraphError as e:
+        return [Issue("params.persona", e.message + (f"; {e.hint}" if e.hint else ""), code="param.persona")]
+    return []
+
+
+def _emotion_issues(emotion: str) -> list:
+    if emotion in (None, "auto"):
+        return []
+    from .frontend.emotion import parse_emotion
+    try:
+        parse_emotion(emotion)
+    except PsigraphError as e:
+        got = f" (got {e.got})" if e.got else ""
+        return [Issue("params.emotion", f"{e.message}{got}" + (f"; {e.hint}" if e.hint else ""), code="param.choice")]
+    return []
