@@ -36,7 +36,9 @@ class Resolved:
 def analyze(graph: Graph) -> tuple[Resolved | None, list[Issue]]:
     """Check a graph; returns (resolved or None, issues)."""
     issues: list[Issue] = []
-    add = lambda path, msg, code="": issues.append(Issue(path, msg, file=graph.source_file, code=code))  # noqa: E731
+    def add(path, msg, code=""):
+        issues.append(Issue(path, msg, file=graph.source_file, code=code))
+    add.issues = issues
     try:
         tb = graph.timebase
         for name, hz in graph.rates.items():
@@ -109,13 +111,14 @@ def analyze(graph: Graph) -> tuple[Resolved | None, list[Issue]]:
     for nid, cls in res.classes.items():
         for port, decl in cls.inputs().items():
             if not decl.optional and (nid, port) not in res.sources and decl.kind is Signal:
-                add(f"nodes.{nid}", f"input port {port!r} is not connected"
-                    f" (add an edge '<node>.<port> -> {nid}.{port}')")
+                add(f"nodes.{nid}.inputs.{port}", f"input port {port!r} is not connected"
+                    f" (add an edge '<node>.<port> -> {nid}.{port}')", "input.unconnected")
 
     _resolve_rates(res, good_edges, add)
     _check_cycles(res, good_edges, add)
     _check_nodes(res, add)
-    return (res if not issues else None), issues
+    errors = [i for i in issues if i.severity == "error"]
+    return (res if not errors else None), issues
 
 
 def _check_nodes(res: Resolved, add) -> None:
@@ -128,8 +131,9 @@ def _check_nodes(res: Resolved, add) -> None:
         except PsigraphError as e:
             found = [Issue(f"params.{e.where}" if e.where else "", e.message, code=e.code)]
         for issue in found:
-            add(f"nodes.{nid}.{issue.path}" if issue.path else f"nodes.{nid}", issue.message,
-                issue.code or "node.check")
+            res_issue = Issue(f"nodes.{nid}.{issue.path}" if issue.path else f"nodes.{nid}", issue.message,
+                              file=res.graph.source_file, severity=issue.severity, code=issue.code or "node.check")
+            add.issues.append(res_issue)
 
 
 def _resolve_rates(res: Resolved, edges, add) -> None:

@@ -132,7 +132,7 @@ class _Loader:
     def add(self, path: str, message: str, severity: str = "error", line: int | None = None, lossy=False):
         if line is None:
             line = self.line_of(path) if path else None
-        self.issues.append(Issue(path, message, line, self.name, severity))
+        self.issues.append(Issue(path, message, line, self.name, severity, code="file." + severity))
         if severity == "error":
             self.reported.add(path)
         self.lossy = self.lossy or lossy
@@ -354,8 +354,7 @@ class _Loader:
         g.source_file = self.name
         _, issues = analyze(g)
         seen = {(i.path, i.message) for i in self.issues}
-        found = list(issues) + self._param_issues(g)
-        for issue in found:
+        for issue in issues:
             path = _remap_edge(issue.path, self.edge_paths)
             if any(path == p or path.startswith(p + ".") for p in self.reported if p):
                 continue                           # already reported by the structure check
@@ -366,31 +365,10 @@ class _Loader:
 
     def _cascade(self, issue: Issue) -> bool:
         """An input reported unconnected although the file connects it (from a bad edge or a placeholder)."""
-        m = re.match(r"^input port '(\w+)' is not connected", issue.message)
-        if not m or not issue.path.startswith("nodes."):
+        if issue.code != "input.unconnected":
             return False
-        nid, port = issue.path[len("nodes."):], m.group(1)
+        _, nid, _, port = issue.path.split(".", 3)
         return (nid, port) in self.targets
-
-    @staticmethod
-    def _param_issues(g: Graph) -> list[Issue]:
-        """One issue per bad param (analyze stops at the first bad param of a node)."""
-        from .errors import PsigraphError
-        out = []
-        for nid, spec in g.nodes.items():
-            if spec.placeholder:
-                continue
-            try:
-                cls = registry.get(spec.type)
-            except PsigraphError:
-                continue
-            for k, v in spec.params.items():
-                try:
-                    cls.Params.from_dict({k: v})
-                except PsigraphError as e:
-                    if e.where == k:
-                        out.append(Issue(f"nodes.{nid}.params.{k}", e.message))
-        return out
 
 
 def _remap_edge(path: str, edge_paths: list[str]) -> str:

@@ -24,13 +24,16 @@ The runtime↔node protocol, in the order the runtime uses it:
   (``self.ticks(port)``), each computed only from inputs at or before its
   own time. Output events may be timed at or after ``self.t0``.
 * ``set_params(params)`` — a hot param change, between spans.
-* ``flush()`` — write pending results (sinks); ``close()`` — release resources.
+* ``flush()`` — finish pending results (sinks, under temporary names);
+  ``commit()`` — publish them (only after every node flushed without error);
+  ``close()`` — release resources, discard anything uncommitted.
 
 Zero-length spans must pass through and leave state intact. A node that
 breaks feedback loops derives from :class:`DelayNode` instead.
 """
 from __future__ import annotations
 
+import inspect
 import typing
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, Generic, TypeVar
@@ -186,10 +189,14 @@ class Node(Generic[P]):
         raise NotImplementedError(f"{type(self).__name__}.process")
 
     def flush(self) -> None:
-        """Write anything pending (sinks). Called at the end of every run."""
+        """Finish writing what is pending (sinks), still under temporary names. End of every run."""
+
+    def commit(self) -> None:
+        """Publish finished outputs (move temporary files into place). Called only after every node
+        of the session flushed successfully, so a failed run publishes nothing."""
 
     def close(self) -> None:
-        """Release resources. Called once when the session closes."""
+        """Release resources and discard anything uncommitted. Called once when the session closes."""
 
     def done(self) -> bool:
         """For FINITE nodes: True once everything this node will produce has been produced."""
@@ -260,16 +267,23 @@ def signal_spec(decl: PortDecl, params: Params, timebase, inputs: dict[str, Sign
         if channels is None:
             return None
     else:
-        channels = _from_param(channels, params)
-    labels = decl.labels(params) if callable(decl.labels) else (decl.labels or ())
+        channels = _from_param(channels, params, inputs)
+    labels = _from_param(decl.labels, params, inputs) if callable(decl.labels) else (decl.labels or ())
     if not labels and base is not None and decl.channels is None:
         labels = base.labels
     return SignalSpec(period=period, channels=int(channels), dtype=decl.dtype, labels=tuple(labels), rate_hz=hz)
 
 
-def _from_param(rule, params):
-    if callable(rule):
-        return rule(params)
+def _takes_inputs(rule) -> bool:
+    try:
+        return len(inspect.signature(rule).parameters) >= 2
+    except (TypeError, ValueError):
+        return False
+
+
+def _from_param(rule, params, inputs=None):
+    if callable(rule):     # rule(params), or rule(params, inputs) when it takes the resolved input specs
+        return rule(params, inputs or {}) if _takes_inputs(rule) else rule(params)
     if isinstance(rule, str) and rule.startswith("param:"):
         return getattr(params, rule[6:])
     return rule

@@ -86,8 +86,9 @@ class Session:
         self.graph = graph
         _insert_edge_delays(graph)
         res, issues = analyze(graph)
-        if issues:
-            raise GraphFileError(issues)
+        if res is None:
+            raise GraphFileError([i for i in issues if i.severity == "error"])
+        self.warnings = [i for i in issues if i.severity != "error"]
         self.resolved: Resolved = res
         self.timebase = res.timebase
         self.master_rate = res.timebase.master_rate
@@ -212,7 +213,7 @@ class Session:
                 raise PsigraphError("run() needs a duration in seconds (or until=master index)")
             until = self.now + seconds_to_index(duration, self.master_rate)
         self.advance_to(until)
-        self.flush()
+        self.finish()
         return self
 
     @property
@@ -228,7 +229,7 @@ class Session:
         """
         for _ in self.until_done(max_duration, tail):
             pass
-        self.flush()
+        self.finish()
         return self
 
     def until_done(self, max_duration: float | None = 600.0, tail: float = 0.0):
@@ -304,27 +305,50 @@ class Session:
                     yield data
         finally:
             self.unwatch(ref)
-            self.flush()
+        self.finish()
 
     def _blocks_until(self, end: int, step: int):
         while self.now < end:
             yield self.advance(min(step, end - self.now))
 
     def flush(self) -> None:
+        """Every node finishes what is pending (files stay under temporary names)."""
         for s in self.slots.values():
-            s.node.flush()
+            self._guard(s, "flush", s.node.flush)
+
+    def commit(self) -> None:
+        """Publish every sink's output (after a successful flush of all of them)."""
+        for s in self.slots.values():
+            self._guard(s, "commit", s.node.commit)
+
+    def finish(self) -> None:
+        """Flush then commit: the outputs so far become visible, all or nothing."""
+        self.flush()
+        self.commit()
 
     def close(self) -> None:
-        """Flush and release every node (files, devices)."""
-        self.flush()
+        """Finish (flush + commit) and release every node (files, devices)."""
+        try:
+            self.finish()
+        finally:
+            self.abort()
+
+    def abort(self) -> None:
+        """Release every node without publishing anything not yet committed (after an error)."""
         for s in self.slots.values():
-            s.node.close()
+            try:
+                s.node.close()
+            except Exception:       # closing after a failure must not hide the failure
+                pass
 
     def __enter__(self):
         return self
 
-    def __exit__(self, *exc):
-        self.close()
+    def __exit__(self, exc_type, *exc):
+        if exc_type is None:
+            self.close()
+        else:
+            self.abort()
 
     def profile(self) -> dict:
         """Per node: calls, mean and max µs per call, share of real time."""

@@ -4,14 +4,14 @@ from __future__ import annotations
 import json
 import math
 import os
-import wave
 from dataclasses import dataclass, field
 
 import numpy as np
 
-from psigraph.errors import PsigraphError
+from psigraph.errors import Issue, PsigraphError
 from psigraph import chain
 from psigraph.node import DelayNode, Node
+from psigraph.outputs import PendingFile, path_issues
 from psigraph.params import Params, param
 from psigraph.ports import Events, In, Out, Signal
 from psigraph.timebase import ticks_in
@@ -273,24 +273,36 @@ class SinkState:
     chunks: list = field(default_factory=list)
 
 
-def _atomic_write(path: str, write) -> None:
-    """Write through a temporary file and rename, so an existing file is never left half-written."""
-    d = os.path.dirname(os.path.abspath(path))
-    os.makedirs(d, exist_ok=True)
-    tmp = path + ".part"
-    with open(tmp, "wb") as f:
-        write(f)
-    os.replace(tmp, path)
+class _FileSink(Node[PathParams]):
+    """A sink that writes one file through a PendingFile: committed on success, discarded otherwise."""
+
+    category = "sink"
+    EXTENSIONS: tuple = ()
+
+    @classmethod
+    def check(cls, params, inputs) -> list:
+        return path_issues(params.path, extensions=cls.EXTENSIONS)
+
+    def reset(self):
+        if getattr(self, "out", None) is not None:
+            self.out.discard()
+        self.out = PendingFile(self.params.path)
+
+    def commit(self):
+        self.out.commit()
+
+    def close(self):
+        self.out.discard()
 
 
-class NpySink(Node[PathParams]):
+class NpySink(_FileSink):
     """Write every received sample as a float64 .npy array of shape (n, channels)."""
 
     type_id = "npy_sink"
-    category = "sink"
     x = In(Signal)
 
     def reset(self):
+        super().reset()
         self.state = SinkState()
 
     def process(self, x):
@@ -302,28 +314,61 @@ class NpySink(Node[PathParams]):
         return np.concatenate(self.state.chunks) if self.state.chunks else np.zeros((0, ch))
 
     def flush(self):
-        _atomic_write(self.params.path, lambda f: np.save(f, self.data()))
+        f = self.out.handle
+        f.seek(0)
+        f.truncate()
+        np.save(f, self.data())
+        f.flush()
 
 
-class WavSink(NpySink):
-    """Write 16-bit PCM WAV at the input's rate (clipped to [-1, 1])."""
+class WavSink(_FileSink):
+    """Write 16-bit PCM WAV at the input's rate (clipped to [-1, 1]), streamed to disk block by block."""
 
     type_id = "wav_sink"
     ROLE = chain.AUDIO_FILE
+    EXTENSIONS = (".wav",)
+    x = In(Signal)
+
+    @classmethod
+    def check(cls, params, inputs) -> list:
+        issues = super().check(params, inputs)
+        spec = inputs.get("x")
+        if spec is not None and spec.rate_hz != int(spec.rate_hz):
+            issues.append(Issue("inputs.x", f"a WAV file needs an integer sample rate (got {spec.rate_hz} Hz); "
+                                "resample the signal first", code="input.rate"))
+        return issues
+
+    def reset(self):
+        super().reset()
+        self.frames = 0
+
+    def process(self, x):
+        if len(x):
+            f = self.out.handle
+            if f.tell() == 0:
+                f.write(_wav_header(0, x.shape[1], int(self.in_specs["x"].rate_hz)))
+            f.write((np.clip(x, -1.0, 1.0) * 32767.0).round().astype("<i2").tobytes())
+            self.frames += len(x)
 
     def flush(self):
-        hz = self.in_specs["x"].rate_hz
-        if hz != int(hz):
-            raise PsigraphError(f"wav_sink needs an integer sample rate (got {hz} Hz)", where=self.params.path)
-        pcm = (np.clip(self.data(), -1.0, 1.0) * 32767.0).round().astype("<i2")
+        f = self.out.handle
+        ch = self.in_specs["x"].channels
+        if f.tell() == 0:
+            f.write(_wav_header(0, ch, int(self.in_specs["x"].rate_hz)))
+        end = f.tell()
+        f.seek(0)
+        f.write(_wav_header(self.frames, ch, int(self.in_specs["x"].rate_hz)))
+        f.seek(end)
+        f.flush()
 
-        def write(f):
-            with wave.open(f, "wb") as w:
-                w.setnchannels(pcm.shape[1])
-                w.setsampwidth(2)
-                w.setframerate(int(hz))
-                w.writeframes(pcm.tobytes())
-        _atomic_write(self.params.path, write)
+
+def _wav_header(frames: int, channels: int, rate: int) -> bytes:
+    """RIFF/WAVE header of 16-bit PCM with ``frames`` frames."""
+    import struct
+    data = frames * channels * 2
+    return (b"RIFF" + struct.pack("<I", 36 + data) + b"WAVE" + b"fmt " +
+            struct.pack("<IHHIIHH", 16, 1, channels, rate, rate * channels * 2, channels * 2, 16) +
+            b"data" + struct.pack("<I", data))
 
 
 def _jsonable(v):
@@ -334,23 +379,20 @@ def _jsonable(v):
     return str(v)
 
 
-class EventsSink(Node[PathParams]):
+class EventsSink(_FileSink):
     """Write received events as JSON Lines: {"t": master index, "time": s, "kind": ..., "payload": ...}."""
 
     type_id = "events_sink"
-    category = "sink"
     x = In(Events)
 
-    def reset(self):
-        self.state = SinkState()
-
     def process(self, x):
-        self.state.chunks.extend(x)
+        if x:
+            self.out.handle.write("".join(
+                json.dumps({"t": int(e.t), "time": e.t / self.master_rate, "kind": e.kind, "payload": e.payload},
+                           default=_jsonable, sort_keys=True) + "\n" for e in x).encode())
 
     def flush(self):
-        lines = [json.dumps({"t": int(e.t), "time": e.t / self.master_rate, "kind": e.kind, "payload": e.payload},
-                            default=_jsonable, sort_keys=True) for e in self.state.chunks]
-        _atomic_write(self.params.path, lambda f: f.write(("\n".join(lines) + ("\n" if lines else "")).encode()))
+        self.out.handle.flush()
 
 
 class AudioSinkParams(Params):

@@ -1,5 +1,7 @@
 """The runtime contract (DESIGN §3) through the real scheduler."""
 import numpy as np
+
+import psigraph
 import pytest
 
 from psigraph import Event, Graph
@@ -154,14 +156,39 @@ def test_profile_counts_calls_and_time():
     assert prof["tone"]["calls"] == 10  # chunks capped at the 240-sample loop delay and prof["tone"]["mean_us"] > 0 and 0 < prof["tone"]["share"] < 1
 
 
-def test_node_failure_is_reported_with_node_and_span():
+def test_unwritable_sink_path_is_a_validation_issue(tmp_path):
+    (tmp_path / "afile").write_text("not a folder")
     g = Graph()
     g.add_node("src", "vector_source", {"data": [[1.0, 2.0]]})
-    g.add_node("out", "wav_sink", {"path": "/proc/forbidden/x.wav"})
+    g.add_node("out", "wav_sink", {"path": str(tmp_path / "afile" / "x.wav")})
     g.connect("src.y", "out.x")
-    s = Session(g)
-    with pytest.raises((PsigraphError, OSError)):
-        s.run(duration=0.01)
+    issues = psigraph.check(g)
+    assert [(i.path, i.code) for i in issues] == [("nodes.out.params.path", "path.no_folder")]
+    with pytest.raises(PsigraphError, match="is a file, so folder"):
+        Session(g)
+
+
+def test_node_failure_is_reported_with_node_and_span():
+    from psigraph import registry
+    from psigraph.node import Node
+    from psigraph.ports import In, Signal
+
+    @registry.register
+    class Fails(Node):
+        type_id = "_test_fails_at_run"
+        x = In(Signal)
+
+        def process(self, x):
+            if self.t0 >= 480:
+                raise ZeroDivisionError("boom")
+
+    g = Graph()
+    g.add_node("src", "vector_source", {"data": [[1.0]]})
+    g.add_node("bad", "_test_fails_at_run")
+    g.connect("src.y", "bad.x")
+    s = Session(g, block=480)
+    with pytest.raises(PsigraphError, match=r"node 'bad' \(_test_fails_at_run\) failed in span \[480, 960\)"):
+        s.run(duration=0.1)
 
 
 def test_npy_sinks_write_identical_files_across_blocks(tmp_path):
