@@ -1,7 +1,7 @@
 """Speech nodes: ``text_source``, ``prosody_planner`` and the oscillator ``voice``."""
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -62,17 +62,23 @@ class ProsodyPlannerParams(Params):
 
 @dataclass
 class PlannerState:
-    busy_until: int = 0          # master index where the last utterance ends
+    busy_until: int = 0          # master index where the last planned chunk ends
+    pending: list = field(default_factory=list)   # chunk-plan iterators of texts not fully planned yet
 
 
 class ProsodyPlanner(Node[ProsodyPlannerParams]):
-    """Text → gestural score (front-end plan + articulation gestures, docs/SPEECH_CHAIN.md §1)."""
+    """Text → gestural score (front-end plan + articulation gestures, docs/SPEECH_CHAIN.md §1).
+
+    Long text is planned a chunk of sentences at a time, ``LOOKAHEAD_S`` ahead of the
+    playhead, so memory follows the chunk, not the text; the score does not depend on
+    when a chunk is planned (every chunk starts where the previous one ends)."""
 
     type_id = "prosody_planner"
     category = "speech"
     ROLE = chain.PROSODY
     HOT_PARAMS = frozenset({"persona", "emotion", "rate"})
     FINITE = True                       # done once the last planned utterance has been spoken
+    LOOKAHEAD_S = 1.0
     text = In(Events, doc="text events (payload str or {'text', 'emotion'?, 'persona'?})")
     score = Out(Events, doc="the gestural score")
 
@@ -88,23 +94,41 @@ class ProsodyPlanner(Node[ProsodyPlannerParams]):
         preload()                       # load the lexicon now, not when the first text arrives
 
     def done(self) -> bool:
-        return self.state.busy_until > 0 and self.t1 >= self.state.busy_until
+        st = self.state
+        return not st.pending and st.busy_until > 0 and self.t1 >= st.busy_until
+
+    def progress(self) -> float:
+        """Fraction of the received text planned so far (1.0 when nothing is pending)."""
+        st = self.state
+        total = sum(p[1] for p in st.pending) + 1e-9
+        left = sum(p[2] for p in st.pending)
+        return 1.0 if not st.pending else 1.0 - left / total
 
     def process(self, text=None):
-        out = []
+        from .frontend.plan import iter_plans
+        st = self.state
         for ev in text or ():
-            from .frontend.plan import plan_utterance
             p = ev.payload if isinstance(ev.payload, dict) else {"text": str(ev.payload)}
             emo = p.get("emotion", self.params.emotion)
-            plan = plan_utterance(p.get("text", ""), emotion=None if emo in (None, "auto") else emo,
-                                  persona=p.get("persona", self.params.persona),
-                                  rate=float(p.get("rate", self.params.rate)))
-            period = self.timebase.period(chain.CONTROL)
-            t0 = max(ev.t, self.t0, self.state.busy_until)
+            words = p.get("text", "")
+            plans = iter_plans(words, emotion=None if emo in (None, "auto") else emo,
+                               persona=p.get("persona", self.params.persona),
+                               rate=float(p.get("rate", self.params.rate)))
+            st.pending.append([plans, len(words), len(words), ev.t])
+        period = self.timebase.period(chain.CONTROL)
+        horizon = self.t1 + self.index(self.LOOKAHEAD_S)
+        out = []
+        while st.pending and st.busy_until <= horizon:
+            item = st.pending[0]
+            plan = next(item[0], None)
+            if plan is None:
+                st.pending.pop(0)
+                continue
+            item[2] = max(0, item[2] - len(plan.text) - 1)
+            t0 = max(item[3], self.t0, st.busy_until)
             t0 = -(-t0 // period) * period
-            evs = score_events(plan, t0=t0, master_rate=self.master_rate, period=period)
-            self.state.busy_until = t0 + self.index(plan.duration)
-            out.extend(evs)
+            out.extend(score_events(plan, t0=t0, master_rate=self.master_rate, period=period))
+            st.busy_until = t0 + self.index(plan.duration)
         return out
 
 
