@@ -85,6 +85,8 @@ class Issue:
     code: str = ""     # structured kind, e.g. "param.range", "input.unknown_channel", "edge.rate"
 
     def format(self) -> str:
+        if not self.file and not self.path and self.line is None:
+            return f"{self.severity}: {self.message}"
         loc = self.file or "<graph>"
         if self.line is not None:
             loc += f":{self.line}"

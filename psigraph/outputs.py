@@ -90,10 +90,10 @@ def path_issues(path, param: str = "path", extensions: tuple = ()) -> list:
     full = os.path.abspath(path)
     folder = os.path.dirname(full)
     ext = os.path.splitext(path)[1].lower()
-    if extensions and ext not in extensions:
-        return [Issue(where, f"{path!r} must end in {' or '.join(extensions)}", code="path.extension")]
     if os.path.isdir(full):
         return [Issue(where, f"{path!r} is a folder; give a file name inside it", code="path.is_folder")]
+    if extensions and ext not in extensions:
+        return [Issue(where, f"{path!r} must end in {' or '.join(extensions)}", code="path.extension")]
     existing = folder
     while not os.path.isdir(existing):                 # missing folders are created at run time
         parent = os.path.dirname(existing)

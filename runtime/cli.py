@@ -16,9 +16,9 @@ Adding a subcommand: write a module with
 
     def run(args) -> int: ...            # heavy imports inside
 
-and add its import path to :data:`SUBCOMMAND_MODULES`. A listed module that
-does not exist (yet) is skipped; one that fails to import shows up as a
-subcommand that reports the import error.
+and declare it in the entry-point group ``psigraph.commands`` of your package
+(``say = "psigraph.runtime.say"`` in pyproject.toml). A command whose module
+fails to import shows up as a subcommand that reports the import error.
 """
 from __future__ import annotations
 
@@ -30,13 +30,7 @@ import sys
 import time
 from pathlib import Path
 
-#: modules providing further subcommands via ``register(subparsers)`` (imported in this order)
-SUBCOMMAND_MODULES = [
-    "psigraph.runtime.say",
-    "psigraph.runtime.live",
-    "psigraph.editor.cli",
-    "psigraph.memory.cli",
-]
+COMMAND_GROUP = "psigraph.commands"
 
 DEFAULT_DURATION = 1.0
 
@@ -369,33 +363,33 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for register in BUILTIN:
         register(sub)
-    for modname in SUBCOMMAND_MODULES:
-        _register_module(sub, modname)
+    for name, modname in command_modules():
+        _register_module(sub, name, modname)
     return parser
 
 
-def _register_module(sub, modname: str) -> None:
-    try:
-        mod = importlib.import_module(modname)
-    except ModuleNotFoundError as e:
-        if e.name and (modname == e.name or modname.startswith(e.name + ".")):
-            return                     # not written yet / not installed: no such subcommand
-        _broken(sub, modname, e)
-        return
-    except Exception as e:  # noqa: BLE001 - a broken plug-in must not break the other commands
-        _broken(sub, modname, e)
-        return
-    if hasattr(mod, "register"):
-        mod.register(sub)
+def command_modules() -> list[tuple[str, str]]:
+    """(command name, module) pairs declared in the ``psigraph.commands`` entry-point group."""
+    from importlib.metadata import entry_points
+    found = sorted({(ep.name, ep.value) for ep in entry_points(group=COMMAND_GROUP)})
+    if not any(name == "say" for name, _ in found):     # running from a source tree that is not installed
+        found += [("say", "psigraph.runtime.say"), ("live", "psigraph.runtime.live")]
+    return found
 
 
-def _broken(sub, modname: str, exc: Exception) -> None:
-    name = modname.rsplit(".", 1)[-1]
-    if name == "cli":
-        name = modname.rsplit(".", 2)[-2]
+def _register_module(sub, name: str, modname: str) -> None:
     if name in sub.choices:
         return
+    try:
+        mod = importlib.import_module(modname)
+        register = mod.register
+    except Exception as e:  # noqa: BLE001 - a broken plug-in must not break the other commands
+        _broken(sub, name, modname, e)
+        return
+    register(sub)
 
+
+def _broken(sub, name: str, modname: str, exc: Exception) -> None:
     def run(args):
         _err(f"error: 'psigraph {name}' is unavailable: {modname} failed to import: {type(exc).__name__}: {exc}")
         return 1

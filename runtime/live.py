@@ -1,14 +1,27 @@
-"""`psigraph live G.yaml`: run a graph in real time on the sound card (its audio_sink)."""
+"""`psigraph live [G.yaml]`: run a graph in real time on the sound card (its audio_sink).
+
+Without a graph it plays graphs/live.yaml: the speak chain into an audio_sink.
+"""
 from __future__ import annotations
 
+import os
 import sys
+from importlib import resources
+
+
+def default_live_graph() -> str:
+    local = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "graphs", "live.yaml")
+    return local if os.path.exists(local) else str(resources.files("psigraph.graphs") / "live.yaml")
 
 
 def register(sub) -> None:
     p = sub.add_parser("live", help="run a graph in real time on the sound card",
-                       description="Run G.yaml in real time; its audio_sink plays on the default device.")
-    p.add_argument("graph", help="graph file with an audio_sink node")
-    p.add_argument("--duration", type=float, default=10.0, help="seconds to play (default 10)")
+                       description="Run G.yaml (default: graphs/live.yaml, the speak chain) in real time; "
+                       "its audio_sink plays on the default device.")
+    p.add_argument("graph", nargs="?", help="graph file with an audio_sink node (default graphs/live.yaml)")
+    p.add_argument("--text", help="what to say (graphs with a text input)")
+    p.add_argument("--duration", type=float, default=None,
+                   help="seconds to play (default: until the text is spoken, or 10 s)")
     p.add_argument("--block", type=int, default=480, help="block size in master samples (default 480 = 20 ms)")
     p.add_argument("--ahead", type=float, default=0.1, help="seconds computed ahead of the device (default 0.1)")
     p.add_argument("--device", default=None, help="sound device name or index")
@@ -16,11 +29,26 @@ def register(sub) -> None:
 
 
 def run(args) -> int:
+    import psigraph
+    from psigraph import chain
+    from psigraph.errors import PsigraphError
     from psigraph.runtime import Session
-    from psigraph.runtime.realtime import RealtimeRunner
-    s = Session(args.graph, block=args.block)
-    stats = RealtimeRunner(s, ahead_s=args.ahead).play(args.duration, device=args.device)
+    from psigraph.runtime.realtime import RealtimeRunner, open_output_stream
+    from psigraph.runtime.say import parts
+    g = psigraph.load(args.graph or default_live_graph())
+    if args.text is not None:
+        ids = parts(g).get(chain.TEXT_INPUT, [])
+        if not ids:
+            raise PsigraphError("--text needs a graph with a text_source", where=g.source_file)
+        g.set_param(ids[0], "text", args.text)
+    if args.duration is not None and not 0 < args.duration <= 24 * 3600:
+        raise PsigraphError(f"--duration must be > 0 and at most a day (got {args.duration})")
+    stream = open_output_stream()            # fails with one line before any work when there is no sound
+    with Session(g, block=args.block) as s:
+        runner = RealtimeRunner(s, ahead_s=args.ahead)
+        until_done = args.duration is None and s.has_end
+        stats = runner.play(args.duration if args.duration is not None else 10.0, device=args.device,
+                            until_done=until_done, stream=stream)
     print(f"played {stats['graph_time_s']:.2f} s; under-runs: {stats['underruns']} "
           f"({stats['missing_frames']} frames of silence)", file=sys.stderr)
-    s.close()
     return 0

@@ -61,16 +61,17 @@ class RealtimeRunner:
     """Drive a Session in real time, feeding the ring of every ``audio_sink`` node."""
 
     def __init__(self, session, ahead_s: float = 0.1, block: int | None = None):
+        from psigraph import chain
         self.session = session
         self.block = int(block or session.block)
-        sinks = [s.node for s in session.slots.values() if type(s.node).type_id == "audio_sink"]
+        sinks = [s.node for s in session.slots.values() if type(s.node).ROLE == chain.AUDIO_DEVICE]
         if not sinks:
             raise PsigraphError("the graph has no audio_sink node to play", hint="connect your audio to an audio_sink")
         self.sink = sinks[0]
-        self.rate = int(self.sink.in_specs["x"].rate_hz)
-        self.ring = RingBuffer(max(2 * self.block, int(ahead_s * self.rate) + self.block),
-                               self.sink.in_specs["x"].channels)
-        self.sink.ring = self.ring
+        spec = next(iter(self.sink.in_specs.values()))
+        self.rate = int(spec.rate_hz)
+        self.ring = RingBuffer(max(2 * self.block, int(ahead_s * self.rate) + self.block), spec.channels)
+        self.sink.attach(self.ring)
         self._stop = threading.Event()
         self._worker: threading.Thread | None = None
         self.error: BaseException | None = None
@@ -79,7 +80,7 @@ class RealtimeRunner:
         try:
             while not self._stop.is_set():
                 if self.ring.space() >= self.block:
-                    self.session.advance_to(self.session.now + self.block)
+                    self.session.advance(self.block)
                 else:
                     time.sleep(self.block / self.session.master_rate / 4)
         except BaseException as exc:   # surfaced by stop()
@@ -92,7 +93,7 @@ class RealtimeRunner:
     def start(self) -> None:
         """Pre-fill the ring (so the device starts with audio), then keep it full in a thread."""
         while self.ring.space() >= self.block:
-            self.session.advance_to(self.session.now + self.block)
+            self.session.advance(self.block)
         self._worker = threading.Thread(target=self._work, name="psigraph-worker", daemon=True)
         self._worker.start()
 
@@ -100,26 +101,30 @@ class RealtimeRunner:
         self._stop.set()
         if self._worker:
             self._worker.join(timeout=5)
-        self.session.flush()
         if self.error:
             raise self.error
+        self.session.finish()
 
-    def play(self, duration: float, device=None) -> dict:
-        """Play ``duration`` seconds on the sound card; returns stats (under-runs, frames)."""
-        try:
-            import sounddevice as sd
-        except (ImportError, OSError) as exc:
-            raise PsigraphError(f"no sound output available ({exc})",
-                                hint="install PortAudio (apt libportaudio2) or use `psigraph run` with a wav_sink") from None
+    def play(self, duration: float, device=None, *, until_done: bool = False, stream=None) -> dict:
+        """Play ``duration`` seconds (or, with ``until_done``, until the graph's finite nodes are done)
+        on the sound card; returns stats (under-runs, frames). ``stream`` is :func:`open_output_stream`."""
+        sd = stream or open_output_stream()
         self.start()
         try:
             with sd.OutputStream(samplerate=self.rate, channels=self.ring.buf.shape[1], dtype="float32",
                                  blocksize=self.block, device=device, callback=self.callback):
-                time.sleep(duration)
+                if until_done:
+                    while not self.session.done and self.error is None:
+                        time.sleep(0.05)
+                    time.sleep(self.ring.capacity / self.rate)       # let the ring drain
+                else:
+                    time.sleep(duration)
+        except PsigraphError:
+            raise
         except Exception as exc:
             self._stop.set()
             raise PsigraphError(f"cannot open the sound device: {exc}",
-                                hint="check `python -m sounddevice`, or use `psigraph run` with a wav_sink") from None
+                                hint="check `python -m sounddevice`, or use `psigraph say -o out.wav`") from None
         finally:
             self.stop()
         return self.stats()
@@ -127,6 +132,27 @@ class RealtimeRunner:
     def stats(self) -> dict:
         return {"underruns": self.ring.underruns, "missing_frames": self.ring.missing,
                 "graph_time_s": self.session.now / self.session.master_rate}
+
+
+def open_output_stream():
+    """The sounddevice module once a sound output is known to exist; else one clear error naming
+    exactly what is missing (the Python package, the PortAudio library, or a device)."""
+    try:
+        import sounddevice as sd
+    except ImportError:
+        raise PsigraphError("live playback needs the Python package sounddevice, which is not installed",
+                            hint="pip install 'psigraph[audio]' (scripts/install.sh installs it)") from None
+    except OSError:
+        raise PsigraphError("live playback needs the PortAudio library, which is not installed",
+                            hint="apt-get install libportaudio2") from None
+    try:
+        outputs = [d for d in sd.query_devices() if d.get("max_output_channels", 0) > 0]
+    except Exception:   # noqa: BLE001 - PortAudio errors vary by host
+        outputs = []
+    if not outputs:
+        raise PsigraphError("no sound output device found on this machine",
+                            hint="write a file instead: psigraph say TEXT -o out.wav")
+    return sd
 
 
 class SimulatedClock:

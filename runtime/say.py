@@ -1,22 +1,31 @@
 """`psigraph say`: text → speech WAV (+ face frames JSONL, + MP4/WebM) on the default graph.
 
-The command loads graphs/speak.yaml (or --graph), sets the text, emotion and
-persona, adds the sinks the flags ask for through ordinary graph commands, and
-runs the graph offline until the utterance has ended.
+The command loads graphs/speak.yaml (or --graph), finds the nodes it drives by
+what they are in the chain (``Node.ROLE``, see :mod:`psigraph.chain`), sets the
+text, emotion and persona, adds the sinks the flags ask for through ordinary
+graph commands, validates everything before any output is opened, and runs the
+graph until the text has been spoken. Outputs are written progressively under
+temporary names and published together only when the whole command succeeded.
 """
 from __future__ import annotations
 
-import argparse
 import os
 import sys
 import time
 from importlib import resources
 
-import numpy as np
-
-from psigraph.errors import PsigraphError
+from psigraph import chain
+from psigraph.errors import GraphFileError, Issue, PsigraphError
 
 EMOTIONS = ("neutral", "happy", "sad", "angry", "calm", "excited", "surprised")
+MIN_SIZE, MAX_SIZE = 16, 4096
+MAX_TEXT_BYTES = 16 * 1024 * 1024
+
+#: which say flag sets which (node part, param): used to name flags in error lines
+FLAGS = {(chain.PROSODY, "emotion"): "--emotion", (chain.PROSODY, "persona"): "--persona",
+         (chain.VOICE, "persona"): "--persona", (chain.PROSODY, "rate"): "--rate",
+         (chain.TEXT_INPUT, "text"): "TEXT", (chain.AUDIO_FILE, "path"): "-o",
+         (chain.FRAMES_FILE, "path"): "--frames", (chain.VIDEO_FILE, "path"): "--video"}
 
 
 def default_graph_path() -> str:
@@ -28,9 +37,12 @@ def default_graph_path() -> str:
 
 
 def register(sub) -> None:
-    p = sub.add_parser("say", help="speak text to a WAV file (and face frames / video)",
-                       description="Synthesize TEXT with the default graph (graphs/speak.yaml).")
-    p.add_argument("text", help="what to say (use quotes)")
+    p = sub.add_parser("say", help="speak English text to a WAV file (and face frames / video)",
+                       description="Synthesize English TEXT with the default graph (graphs/speak.yaml). "
+                       "psigraph speaks English: it warns once about text it cannot read. Outputs are "
+                       "written to temporary files and replace earlier files only when everything succeeded.")
+    p.add_argument("text", nargs="?", help="what to say (use quotes); '-' reads standard input")
+    p.add_argument("--text-file", metavar="PATH", help="read the text from a UTF-8 file ('-' = standard input)")
     p.add_argument("-o", "--output", required=True, metavar="OUT.wav", help="mono 16-bit WAV to write")
     p.add_argument("--emotion", default="auto",
                    help=f"{'|'.join(EMOTIONS)}, 'auto' (from the text) or a V,A,D triple such as 0.6,0.4,0.1")
@@ -38,41 +50,144 @@ def register(sub) -> None:
     p.add_argument("--rate", type=float, default=1.0, help="speaking-rate factor (default 1.0)")
     p.add_argument("--frames", metavar="F.jsonl", help="also write one JSON line per 60 Hz video frame")
     p.add_argument("--video", metavar="V.mp4|V.webm", help="also render the face and mux it with the audio")
-    p.add_argument("--size", type=int, default=640, help="video width and height in pixels (default 640)")
+    p.add_argument("--size", type=int, default=640,
+                   help=f"video width and height in pixels, {MIN_SIZE}-{MAX_SIZE} (default 640)")
     p.add_argument("--graph", default=None, help="graph file to use instead of graphs/speak.yaml")
     p.add_argument("--seed", type=int, default=None, help="random seed (default: the graph's)")
+    p.add_argument("-q", "--quiet", action="store_true", help="no progress bar, no summary line")
     p.set_defaults(run=run)
 
 
-def build_graph(args):
-    """The speak graph configured for one `say` invocation."""
-    import psigraph
-    g = psigraph.load(args.graph or default_graph_path())
-    for nid, name, value in (("text", "text", args.text), ("planner", "emotion", args.emotion),
-                             ("planner", "persona", args.persona), ("voice", "persona", args.persona),
-                             ("planner", "rate", float(args.rate)),
-                             ("wav", "path", args.output)):
-        if nid not in g.nodes:
-            raise PsigraphError(f"the graph has no node {nid!r}", where=g.source_file,
-                                hint="say needs nodes text, planner, voice, face and wav")
-        g.set_param(nid, name, value)
-    if args.frames:
-        g.add_node("frames", "frames_sink", {"path": args.frames})
-        g.connect("face.blendshapes", "frames.blendshapes")
-        if "surprise" in g.nodes:
-            g.connect("surprise.events", "frames.events")
+# ---------------------------------------------------------------- preparing
+def read_text(args) -> str:
+    """The text to say, from the argument, --text-file or standard input."""
+    sources = [s for s in (args.text, args.text_file) if s is not None]
+    if len(sources) != 1:
+        raise PsigraphError("give the text either as an argument or with --text-file, not both"
+                            if sources else "nothing to say: give TEXT, '-' for standard input, or --text-file")
+    src = sources[0]
+    if args.text_file is not None or src == "-":
+        path = args.text_file if args.text_file is not None else "-"
+        try:
+            if path == "-":
+                data = sys.stdin.buffer.read(MAX_TEXT_BYTES + 1)
+            else:
+                with open(path, "rb") as f:
+                    data = f.read(MAX_TEXT_BYTES + 1)
+        except OSError as e:
+            raise PsigraphError(f"cannot read {path!r}: {e.strerror or e}", where="--text-file") from None
+        if len(data) > MAX_TEXT_BYTES:
+            raise PsigraphError(f"the text is larger than {MAX_TEXT_BYTES // 2**20} MiB", where="--text-file",
+                                hint="split it into several files")
+        try:
+            src = data.decode("utf-8-sig")
+        except UnicodeDecodeError as e:
+            raise PsigraphError(f"the text is not UTF-8 (byte {e.start})", where="--text-file",
+                                hint="convert it, e.g. iconv -t UTF-8") from None
+    if not src.strip():
+        raise PsigraphError("nothing to say: the text is empty", where="text",
+                            hint="give at least one word, number or letter")
+    return src
+
+
+def check_args(args) -> None:
+    """Argument checks that need no graph: sizes and output names, before anything is opened."""
+    if args.video and not MIN_SIZE <= args.size <= MAX_SIZE:
+        raise PsigraphError(f"--size must be {MIN_SIZE}..{MAX_SIZE} pixels (got {args.size})")
+    outs = [p for p in (args.output, args.frames, args.video) if p]
+    if len({os.path.abspath(p) for p in outs}) != len(outs):
+        raise PsigraphError("-o, --frames and --video must be different files")
     if args.video:
-        ext = os.path.splitext(args.video)[1].lower()
-        if ext not in (".mp4", ".webm"):
-            raise PsigraphError(f"--video must end in .mp4 or .webm (got {args.video!r})")
         import importlib.util
         missing = [m for m in ("vispy", "av") if importlib.util.find_spec(m) is None]
         if missing:
             raise PsigraphError(f"--video needs {' and '.join(missing)}, which is not installed",
                                 hint="pip install 'psigraph[export]'")
-    # the video is rendered after the run from the face's blendshapes (see export_video below)
-    _keep_only_what_feeds(g, [n for n in ("wav", "frames", "face" if args.video else "") if n in g.nodes])
+
+
+def parts(graph) -> dict:
+    """{part: [node ids]} of a graph, from each node class's ROLE."""
+    from psigraph import registry
+    out: dict = {}
+    for nid, spec in graph.nodes.items():
+        if registry.has(spec.type):
+            out.setdefault(registry.get(spec.type).ROLE, []).append(nid)
+    return out
+
+
+def _one(found: dict, part: str, graph, what: str) -> str:
+    ids = found.get(part, [])
+    if len(ids) != 1:
+        raise PsigraphError(f"the graph needs exactly one {what} node (found {len(ids)})",
+                            where=graph.source_file or "graph", hint="say drives graphs like graphs/speak.yaml")
+    return ids[0]
+
+
+def _output_of(graph, nid: str, kind_test) -> str:
+    """'node.port' of the first output of ``nid`` whose declaration passes ``kind_test``."""
+    from psigraph import registry
+    cls = registry.get(graph.nodes[nid].type)
+    for port, decl in cls.outputs().items():
+        if kind_test(port, decl):
+            return f"{nid}.{port}"
+    raise PsigraphError(f"node {nid!r} has no suitable output", where=graph.source_file or "graph")
+
+
+def build_graph(args, text: str):
+    """The speak graph configured for one `say` invocation (not validated yet)."""
+    import psigraph
+    from psigraph.ports import Events, Signal
+    g = psigraph.load(args.graph or default_graph_path())
+    found = parts(g)
+    text_id = _one(found, chain.TEXT_INPUT, g, "text input")
+    prosody = _one(found, chain.PROSODY, g, "prosody planner")
+    voice = _one(found, chain.VOICE, g, "voice")
+    g.set_param(text_id, "text", text)
+    g.set_param(prosody, "emotion", args.emotion)
+    g.set_param(prosody, "persona", args.persona)
+    g.set_param(prosody, "rate", float(args.rate))
+    g.set_param(voice, "persona", args.persona)
+    audio = _output_of(g, voice, lambda p, d: d.kind is Signal)
+    sinks = []
+    wavs = found.get(chain.AUDIO_FILE, [])
+    if wavs:
+        g.set_param(wavs[0], "path", args.output)
+    else:
+        g.add_node("wav", "wav_sink", {"path": args.output})
+        g.connect(audio, "wav.x")
+        wavs = ["wav"]
+    sinks.append(wavs[0])
+    face = found.get(chain.FACE, [None])[0]
+    events = found.get(chain.EVENTS, [None])[0]
+    if (args.frames or args.video) and face is None:
+        raise PsigraphError("--frames and --video need a face_animator in the graph", where=g.source_file or "graph")
+    if face:
+        blend = _output_of(g, face, lambda p, d: d.kind is Signal)
+    if args.frames:
+        nid = _fresh(g, "frames")
+        g.add_node(nid, "frames_sink", {"path": args.frames})
+        g.connect(blend, f"{nid}.blendshapes")
+        if events:
+            g.connect(_output_of(g, events, lambda p, d: d.kind is Events), f"{nid}.events")
+        sinks.append(nid)
+    if args.video:
+        render, video = _fresh(g, "render"), _fresh(g, "video")
+        g.add_node(render, "face_render", {"width": args.size, "height": args.size})
+        g.add_node(video, "video_sink", {"path": args.video, "width": args.size, "height": args.size})
+        g.connect(blend, f"{render}.blendshapes")
+        g.connect(f"{render}.frames", f"{video}.frames")
+        g.connect(audio, f"{video}.audio")
+        sinks.append(video)
+    _keep_only_what_feeds(g, sinks)
     return g
+
+
+def _fresh(g, base: str) -> str:
+    nid, k = base, 1
+    while nid in g.nodes:
+        k += 1
+        nid = f"{base}{k}"
+    return nid
 
 
 def _keep_only_what_feeds(g, sinks) -> None:
@@ -86,67 +201,99 @@ def _keep_only_what_feeds(g, sinks) -> None:
         g.remove_node(nid)
 
 
-def export_video(path: str, blendshapes, audio, size: int = 640) -> dict:
-    """Render the head for every 60 Hz row of blendshapes (in a worker process) and mux with the audio."""
-    from psigraph.nodes.face.render_pool import render_frames_parallel
-    from psigraph.nodes.face.video import export_video as _export
-    frames = render_frames_parallel(blendshapes, (size, size), workers=2)   # 2 render processes: 0.85x clip length
-    return _export(path, frames, audio, fps=60, sample_rate=24000, progress=sys.stderr.isatty(),
-                   total_frames=len(blendshapes))
+def validate(g) -> list:
+    """Errors → one line each naming the say flag where there is one; returns the warnings."""
+    import psigraph
+    issues = psigraph.check(g)
+    errors = [i for i in issues if i.severity == "error"]
+    if errors:
+        raise GraphFileError(_unique(_as_flag(g, i) for i in errors))
+    return _unique(_as_flag(g, i) for i in issues if i.severity != "error")
+
+
+def _unique(issues) -> list:
+    out, seen = [], set()
+    for i in issues:
+        if i.format() not in seen:
+            seen.add(i.format())
+            out.append(i)
+    return out
+
+
+def _as_flag(g, issue: Issue) -> Issue:
+    from psigraph import registry
+    bits = issue.path.split(".")
+    if len(bits) >= 4 and bits[0] == "nodes" and bits[2] == "params" and bits[1] in g.nodes:
+        part = registry.get(g.nodes[bits[1]].type).ROLE
+        flag = FLAGS.get((part, bits[3]))
+        if flag:
+            return Issue("", f"{flag}: {issue.message}", severity=issue.severity, code=issue.code)
+    return issue
+
+
+# ---------------------------------------------------------------- running
+class Progress:
+    """A one-line progress bar on stderr for work longer than a few seconds (TTY only)."""
+
+    def __init__(self, enabled: bool, delay_s: float = 2.0):
+        self.enabled, self.delay, self.start, self.shown = enabled, delay_s, time.perf_counter(), False
+
+    def update(self, fraction: float, spoken_s: float) -> None:
+        if not self.enabled:
+            return
+        wall = time.perf_counter() - self.start
+        if wall < self.delay:
+            return
+        self.shown = True
+        n = int(30 * min(max(fraction, 0.0), 1.0))
+        sys.stderr.write(f"\r[{'#' * n}{'.' * (30 - n)}] {100 * fraction:5.1f} %  {spoken_s:7.1f} s spoken ")
+        sys.stderr.flush()
+
+    def done(self) -> None:
+        if self.shown:
+            sys.stderr.write("\r" + " " * 60 + "\r")
+            sys.stderr.flush()
 
 
 def run(args) -> int:
     from psigraph.runtime import Session
-    if not args.text.strip():
-        raise PsigraphError("nothing to say: the text is empty", where="text",
-                            hint="give at least one word, number or letter")
-    for path in (args.output, args.frames, args.video):
-        if path and os.path.dirname(os.path.abspath(path)) and not os.path.isdir(os.path.dirname(os.path.abspath(path))):
-            raise PsigraphError(f"folder of {path!r} does not exist", hint="create it first")
-    g = build_graph(args)
-    t = time.perf_counter()
+    text = read_text(args)
+    check_args(args)
+    t_start = time.perf_counter()
+    g = build_graph(args, text)
+    warnings = validate(g)
+    for w in warnings:
+        print(f"warning: {w.message}", file=sys.stderr)
     with Session(g, block=4800, seed=args.seed) as s:
-        if args.video:
-            face, audio = s.tap("face.blendshapes"), s.tap("voice.audio")
-        s.run_until_done(tail=0.0)
+        t_ready = time.perf_counter()
+        planner = next(x.node for x in s.slots.values() if type(x.node).ROLE == chain.PROSODY)
+        bar = Progress(sys.stderr.isatty() and not args.quiet)
+        try:
+            for _ in s.until_done(max_duration=None):
+                bar.update(planner.progress(), s.now / s.master_rate)
+        finally:
+            bar.done()
         seconds = s.now / s.master_rate
-    if args.video:
-        export_video(args.video, np.asarray(face), np.asarray(audio)[:, 0], args.size)
-    wall = time.perf_counter() - t
-    extra = "".join(f", {p}" for p in (args.frames, args.video) if p)
-    print(f"{args.output}{extra}: {seconds:.2f} s of speech in {wall:.2f} s (real-time factor {wall / seconds:.3f})",
-          file=sys.stderr)
+    wall = time.perf_counter() - t_ready
+    if not args.quiet:
+        outs = ", ".join(p for p in (args.output, args.frames, args.video) if p)
+        print(f"{outs}: {seconds:.2f} s of speech in {wall:.2f} s (real-time factor {wall / seconds:.3f}; "
+              f"start-up {t_ready - t_start:.2f} s)", file=sys.stderr)
     return 0
 
 
 def stream(text: str, emotion: str = "auto", persona: str = "default", block: int = 480, graph: str | None = None):
-    """Yield mono 24 kHz audio blocks (float arrays) as the default graph makes them."""
-    import psigraph
+    """Yield mono audio blocks (float arrays at the master rate) as the default graph makes them."""
+    import argparse
+
     from psigraph.runtime import Session
-    g = psigraph.load(graph or default_graph_path())
-    g.set_param("text", "text", text)
-    g.set_param("planner", "emotion", emotion)
-    g.set_param("planner", "persona", persona)
-    if "wav" in g.nodes:
-        g.remove_node("wav")
-    s = Session(g, block=block)
-    tap = s.tap("voice.audio")
-    finite = [x.node for x in s.slots.values() if type(x.node).FINITE]
-    try:
-        while True:
-            s.advance_to(s.now + block)
-            data = tap.data
-            tap.clear()
-            if len(data):
-                yield data[:, 0]
-            if all(n.done() for n in finite):
-                break
-    finally:
-        s.close()
-
-
-if __name__ == "__main__":  # pragma: no cover
-    ap = argparse.ArgumentParser()
-    register(ap.add_subparsers())
-    a = ap.parse_args()
-    sys.exit(a.run(a))
+    args = argparse.Namespace(text=text, text_file=None, output="unused.wav", emotion=emotion, persona=persona,
+                              rate=1.0, frames=None, video=None, size=640, graph=graph, seed=None)
+    g = build_graph(args, text)
+    voice = parts(g)[chain.VOICE][0]
+    for nid in parts(g).get(chain.AUDIO_FILE, []):
+        g.remove_node(nid)
+    validate(g)
+    with Session(g, block=block) as s:
+        for block_data in s.stream(f"{voice}.audio", duration=None):
+            yield block_data[:, 0]

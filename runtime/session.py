@@ -212,9 +212,14 @@ class Session:
             if duration is None:
                 raise PsigraphError("run() needs a duration in seconds (or until=master index)")
             until = self.now + seconds_to_index(duration, self.master_rate)
-        self.advance_to(until)
+        self.advance(until - self.now)
         self.finish()
         return self
+
+    @property
+    def has_end(self) -> bool:
+        """True when the graph has a node with a natural end (e.g. a text source's planner)."""
+        return bool(self._finite)
 
     @property
     def done(self) -> bool:
@@ -271,15 +276,15 @@ class Session:
 
         ``run``, ``say``, streaming, the real-time runner, the server and the editor all pace
         the graph through this one call."""
-        self.advance_to(self.now + int(n))
+        self._process_to(self.now + int(n))
         out = {}
         for ref, tap in self._watches.items():
             out[ref] = tap.take()
         return out
 
-    def advance_to(self, end: int, block: int | None = None) -> None:
-        """Process master time up to ``end`` in chunks of at most ``block`` samples."""
-        step = int(block or self.block)
+    def _process_to(self, end: int) -> None:
+        """Process master time up to ``end`` in chunks of at most the block size."""
+        step = self.block
         if self.loop_limit:
             step = min(step, self.loop_limit)
         start = time.perf_counter_ns()

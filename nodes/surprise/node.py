@@ -19,6 +19,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from psigraph import chain
 from psigraph.node import Node
 from psigraph.params import Params, param
 from psigraph.ports import Event, Events, In, Out, Signal
@@ -52,6 +53,7 @@ class SurpriseDetector(Node[SurpriseParams]):
     """Fires ``surprise`` events when the prediction error jumps above its adaptive threshold."""
 
     type_id = "surprise_detector"
+    ROLE = chain.EVENTS
     category = "psi"
     HOT_PARAMS = frozenset({"factor", "floor", "refractory_ms"})
     error = In(Signal, doc="prediction error ε (e.g. koopman_monitor.error1)")
