@@ -13,7 +13,7 @@ from psigraph import chain
 from psigraph.node import DelayNode, Node
 from psigraph.outputs import PendingFile, path_issues
 from psigraph.params import Params, param
-from psigraph.ports import Events, In, Out, Signal
+from psigraph.ports import Event, Events, In, Out, Signal
 from psigraph.timebase import ticks_in
 
 from . import kernels
@@ -60,6 +60,50 @@ class Sine(Node[SineParams]):
         k0, n = self.ticks("y")
         k = np.arange(k0, k0 + n, dtype=np.float64)
         return (self.params.amp * np.sin(2 * np.pi * self._cycles(k)))[:, None]
+
+
+class EventSourceParams(Params):
+    events: list = param([{"t": 0.0, "kind": "tick"}],
+                         doc="events to emit: [{t: seconds, kind: name, payload: anything}], any order")
+
+
+class EventSource(Node[EventSourceParams]):
+    """Emits the listed events at their times (a generic events source for tests and demos)."""
+
+    type_id = "event_source"
+    category = "source"
+    FINITE = True
+    y = Out(Events, doc="the listed events")
+
+    @classmethod
+    def check(cls, params, inputs) -> list:
+        issues = []
+        for i, e in enumerate(params.events):
+            where = f"params.events[{i}]"
+            if not isinstance(e, dict) or not isinstance(e.get("kind"), str) or not e.get("kind"):
+                issues.append(Issue(where, "must be a mapping with a 'kind' name, e.g. {t: 0.5, kind: tick}",
+                                    code="param.type"))
+                continue
+            t = e.get("t", 0.0)
+            if isinstance(t, bool) or not isinstance(t, (int, float)) or not math.isfinite(t) or t < 0:
+                issues.append(Issue(where + ".t", f"must be a time >= 0 in seconds (got {t!r})", code="param.range"))
+        return issues
+
+    def reset(self):
+        evs = sorted(((self.index(e.get("t", 0.0)), i) for i, e in enumerate(self.params.events)))
+        self.state = [(t, self.params.events[i]) for t, i in evs]
+        self.next = 0
+
+    def done(self) -> bool:
+        return self.next >= len(self.state)
+
+    def process(self):
+        out = []
+        while self.next < len(self.state) and self.state[self.next][0] < self.t1:
+            t, e = self.state[self.next]
+            out.append(Event(max(t, self.t0), e["kind"], e.get("payload")))
+            self.next += 1
+        return out
 
 
 class GainParams(Params):
