@@ -227,14 +227,22 @@ def _is_delay(cls) -> bool:
 
 
 def execution_order(res: Resolved) -> list[str]:
-    """Deterministic topological order with delay nodes' inputs cut."""
-    g = nx.DiGraph()
-    g.add_nodes_from(res.classes)
+    """Deterministic topological order; inputs of delay nodes are cut only where they close a loop."""
+    full = nx.DiGraph()
+    full.add_nodes_from(res.classes)
     for (dst, _), edges in res.sources.items():
         for e in edges:
-            if e.delay or _is_delay(res.classes[dst]):
-                continue
-            g.add_edge(e.src, e.dst)
+            full.add_edge(e.src, e.dst, delayed=bool(e.delay))
+    looped = set()
+    for comp in nx.strongly_connected_components(full):
+        if len(comp) > 1:
+            looped |= comp
+    g = nx.DiGraph()
+    g.add_nodes_from(res.classes)
+    for a, b, data in full.edges(data=True):
+        if data["delayed"] or (_is_delay(res.classes[b]) and b in looped):
+            continue
+        g.add_edge(a, b)
     return list(nx.lexicographical_topological_sort(g))
 
 

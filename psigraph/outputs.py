@@ -16,6 +16,9 @@ from .errors import Issue
 
 __all__ = ["PendingFile", "atomic_write", "path_issues"]
 
+_NAME_MAX = 255          # bytes in one path component on common file systems
+_TEMP_EXTRA = 24         # what the temporary name adds: "." + ".<pid>.part"
+
 
 class PendingFile:
     """A file being written under a temporary name next to ``path``.
@@ -89,6 +92,10 @@ def path_issues(path, param: str = "path", extensions: tuple = ()) -> list:
         return [Issue(where, f"file name {path!r} contains a NUL character", code="path.invalid")]
     full = os.path.abspath(path)
     folder = os.path.dirname(full)
+    longest = max(len(part.encode()) for part in full.split(os.sep)) if full != os.sep else 0
+    if longest > _NAME_MAX - _TEMP_EXTRA or len(full.encode()) > 4000:
+        return [Issue(where, f"file name too long ({longest} bytes in one part; at most "
+                      f"{_NAME_MAX - _TEMP_EXTRA})", code="path.too_long")]
     ext = os.path.splitext(path)[1].lower()
     if os.path.isdir(full):
         return [Issue(where, f"{path!r} is a folder; give a file name inside it", code="path.is_folder")]

@@ -124,10 +124,16 @@ def load_persona(spec: "str | Path | Persona | dict | None" = "default") -> Pers
     if isinstance(spec, dict):
         return _from_doc(spec, "<persona>")
     s = str(spec)
+    if "\x00" in s or len(s.encode()) > 1024:
+        raise PersonaError("unreadable persona name", where="persona", got=repr(s[:40]))
     if s.endswith((".yaml", ".yml")) or "/" in s or "\\" in s:
         return _load_path(str(Path(s).expanduser().resolve()))
     candidate = PERSONA_DIR / f"{s}.yaml"
-    if not candidate.is_file():
+    try:
+        found = candidate.is_file()
+    except OSError:                  # e.g. a name too long for the file system
+        found = False
+    if not found:
         raise PersonaError(f"unknown persona {s!r}", where="persona",
                            hint=f"use one of {', '.join(list_personas())} or a path to a .yaml file")
     return _load_path(str(candidate))
