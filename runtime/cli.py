@@ -26,6 +26,7 @@ import argparse
 import importlib
 import json
 import os
+import shutil
 import sys
 import time
 from pathlib import Path
@@ -219,16 +220,18 @@ def _register_nodes(sub) -> None:
     p = sub.add_parser("nodes", help="list node types with ports, rates, channels and params")
     p.add_argument("types", nargs="*", metavar="TYPE", help="only these types (default: all)")
     p.add_argument("--json", action="store_true", help="machine-readable list (one object per type)")
+    p.add_argument("--all", action="store_true", help="also list test helpers (vector_source, ...)")
     p.set_defaults(run=run_nodes)
 
 
-def describe_all(types: list[str] | None = None) -> list[dict]:
-    """``Node.describe()`` of every registered type (or of the named ones), sorted by id."""
+def describe_all(types: list[str] | None = None, hidden: bool = False) -> list[dict]:
+    """``Node.describe()`` of every registered type (or of the named ones), sorted by id.
+    Test helpers (``HIDDEN``) are left out unless named or ``hidden``."""
     from psigraph import registry
     if types:
         classes = [registry.get(t) for t in types]
     else:
-        classes = registry.all_types()
+        classes = [c for c in registry.all_types() if hidden or not c.HIDDEN]
     return [_plain(cls.describe()) for cls in classes]
 
 
@@ -246,23 +249,59 @@ def _plain(v):
 
 def run_nodes(args) -> int:
     from psigraph import registry
-    info = describe_all(args.types)
+    info = describe_all(args.types, hidden=args.all)
     for msg in registry.load_errors:
         _err(f"warning: {msg}")
     if args.json:
         print(json.dumps(info, indent=2, ensure_ascii=False))
         return 0
-    print(format_nodes(info))
+    print(format_nodes(info, width=_terminal_width(), full=bool(args.types)), end="")
     return 0
 
 
-def format_nodes(info: list[dict]) -> str:
-    """A readable listing: one block per type, one line per port and param."""
+def _terminal_width() -> int:
+    """COLUMNS when set, else the terminal's width, else 100 (pipes and files)."""
+    env = os.environ.get("COLUMNS", "")
+    if env.isdigit() and int(env) >= 40:
+        return int(env)
+    if sys.stdout.isatty():
+        return max(40, shutil.get_terminal_size((100, 24)).columns)
+    return 100
+
+
+def _bytes(text: str) -> int:
+    return len(text.encode("utf-8"))
+
+
+def _short(text: str, limit: int) -> str:
+    """``text`` cut to at most ``limit`` UTF-8 bytes (terminal tools like awk count bytes), with '...'."""
+    if _bytes(text) <= limit:
+        return text
+    while _bytes(text) > limit - 3:
+        text = text[:-1]
+    return text + "..."
+
+
+def _wrap(text: str, width: int, indent: str = "") -> list:
+    """``text`` wrapped so that every line (after ``indent``) fits in ``width`` UTF-8 bytes."""
+    import textwrap
+    w = width
+    while True:
+        lines = textwrap.wrap(text, w, subsequent_indent=indent) or [""]
+        if all(_bytes(line) <= width for line in lines) or w <= 20:
+            return lines
+        w -= 2
+
+
+def format_nodes(info: list[dict], width: int = 100, full: bool = False) -> str:
+    """A readable listing, one block per type, one line per port and param, fitted to ``width``
+    columns: long defaults and docs are elided, or wrapped in ``full`` mode (one type in full)."""
     out = []
     for d in info:
         head = d["type"] + (f"@{d['version']}" if d.get("version", 1) != 1 else "")
         alias = f"  (alias {', '.join(d['aliases'])})" if d.get("aliases") else ""
-        out.append(f"{head}  [{d.get('category', '')}]{alias}  {d.get('doc', '')}".rstrip())
+        title = f"{head}  [{d.get('category', '')}]{alias}  {d.get('doc', '')}".rstrip()
+        out.extend(_wrap(title, width, "    ") if full else [_short(title, width)])
         rows = []
         for p in d.get("inputs", []) + d.get("outputs", []):
             kind = p["kind"]
@@ -281,15 +320,23 @@ def format_nodes(info: list[dict]) -> str:
             if "choices" in p:
                 lim.append("one of " + "|".join(map(str, p["choices"])))
             default = f" = {p['default']!r}" if "default" in p else " (required)"
+            if not full:
+                default = _short(default, 28)
             extra = ", ".join(lim + ([p["unit"]] if p.get("unit") else []) + (["hot"] if p["name"] in hot else []))
             rows.append(("param", p["name"], p.get("type", ""), default.strip() + (f"  ({extra})" if extra else ""),
                          p.get("doc", "")))
         if not rows:
             rows.append(("", "(no ports, no params)", "", "", ""))
-        widths = [max(len(r[i]) for r in rows) for i in range(4)]
+        widths = [max(len(r[i]) for r in rows) for i in range(3)]
         for r in rows:
-            out.append("  " + "  ".join(r[i].ljust(widths[i]) for i in range(4)) + ("  " + r[4] if r[4] else ""))
-        out[-len(rows):] = [line.rstrip() for line in out[-len(rows):]]
+            head = "  " + "  ".join(r[i].ljust(widths[i]) for i in range(3))
+            text = "  ".join(x for x in (r[3], r[4]) if x)
+            if full:
+                lines = _wrap(text, max(20, width - _bytes(head) - 2))
+                out.append((head + "  " + lines[0]).rstrip())
+                out.extend(" " * (len(head) + 2) + line for line in lines[1:])
+            else:
+                out.append(_short((head + "  " + text).rstrip(), width))
         out.append("")
     return "\n".join(out).rstrip() + "\n" if out else "(no node types registered)\n"
 

@@ -160,7 +160,7 @@ def test_nodes_json_lists_every_type(capsys):
     assert code == 0
     info = json.loads(out)
     by_id = {d["type"]: d for d in info}
-    assert set(by_id) == {cls.type_id for cls in registry.all_types()}
+    assert set(by_id) == {cls.type_id for cls in registry.all_types() if not cls.HIDDEN}
     for tid in ("sine", "gain", "add", "delay", "hold", "decimate", "resample", "npy_sink", "wav_sink",
                 "events_sink"):
         assert tid in by_id
@@ -176,7 +176,7 @@ def test_nodes_json_lists_every_type(capsys):
 def test_nodes_text_and_filter(capsys):
     code, out, _ = _run(capsys, "nodes")
     assert code == 0
-    for cls in registry.all_types():
+    for cls in [c for c in registry.all_types() if not c.HIDDEN]:
         assert any(line.startswith(cls.type_id + "  ") or line.startswith(cls.type_id + "@")
                    for line in out.splitlines())
     code, out, _ = _run(capsys, "nodes", "delay")
@@ -215,3 +215,41 @@ def test_console_script_subprocess(tmp_path):
     assert r.returncode == 1
     assert "Traceback" not in r.stderr
     assert [ln.split(":")[1] for ln in r.stderr.splitlines()] == ["13", "14", "15", "19", "22", "24"]
+
+
+def test_commands_come_from_the_entry_point_group(tmp_path):
+    """A package that declares a command in `psigraph.commands` adds a subcommand; a broken one
+    shows up as a command that explains its import error instead of breaking the CLI."""
+    import subprocess
+    import sys
+    (tmp_path / "hello_cmd.py").write_text(
+        "def register(sub):\n"
+        "    p = sub.add_parser('hello', help='say hello')\n"
+        "    p.add_argument('name')\n"
+        "    p.set_defaults(run=lambda a: print('hello ' + a.name) or 0)\n")
+    info = tmp_path / "hello_cmd-1.0.dist-info"
+    info.mkdir()
+    (info / "METADATA").write_text("Metadata-Version: 2.1\nName: hello-cmd\nVersion: 1.0\n")
+    (info / "entry_points.txt").write_text("[psigraph.commands]\nhello = hello_cmd\nbroken = no_such_module_xyz\n")
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(tmp_path), os.environ.get("PYTHONPATH", "")])}
+    run = lambda *a: subprocess.run([sys.executable, "-m", "psigraph.runtime.cli", *a], env=env,  # noqa: E731
+                                    capture_output=True, text=True, timeout=120)
+    got = run("hello", "Tori")
+    assert got.returncode == 0 and got.stdout.strip() == "hello Tori", got.stderr
+    got = run("broken")
+    assert got.returncode == 1 and "no_such_module_xyz" in got.stderr and len(got.stderr.strip().splitlines()) == 1
+    assert "say" in run("--help").stdout
+
+
+@pytest.mark.parametrize("columns", ["100", "72"])
+def test_nodes_listing_fits_the_terminal(columns, capsys, monkeypatch):
+    monkeypatch.setenv("COLUMNS", columns)
+    assert main(["nodes"]) == 0
+    out = capsys.readouterr().out
+    assert max(len(line.encode()) for line in out.splitlines()) <= int(columns)     # awk counts bytes
+    assert "vector_source" not in out and "event_collector" not in out and "psi_core" in out
+    assert main(["nodes", "--all"]) == 0 and "vector_source" in capsys.readouterr().out
+    assert main(["nodes", "psi_core"]) == 0
+    full = capsys.readouterr().out
+    assert max(len(line.encode()) for line in full.splitlines()) <= int(columns)
+    assert "'period_ms': 2000.0" in full.replace("\n", " ").replace("  ", " ") or "2000.0" in full
