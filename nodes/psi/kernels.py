@@ -15,6 +15,7 @@ from __future__ import annotations
 import numpy as np
 
 from psigraph.kernels import njit
+from psigraph.kernels.hash import _splitmix64
 
 TWO_PI = 2.0 * np.pi
 RESYNC = 256        # ticks between exact re-evaluations of (cos θ, sin θ)
@@ -34,11 +35,7 @@ def _band_sum(x, y, s0, c):
 @njit
 def _hash(seed, counter):
     """splitmix64 of seed ^ counter·golden (uint64)."""
-    z = seed ^ (np.uint64(counter) * np.uint64(0x9E3779B97F4A7C15))
-    z = z + np.uint64(0x9E3779B97F4A7C15)
-    z = (z ^ (z >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
-    z = (z ^ (z >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
-    return z ^ (z >> np.uint64(31))
+    return _splitmix64(seed ^ (np.uint64(counter) * np.uint64(0x9E3779B97F4A7C15)))
 
 
 @njit

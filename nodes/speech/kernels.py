@@ -24,6 +24,7 @@ import math
 import numpy as np
 
 from psigraph.kernels import njit
+from psigraph.kernels.hash import _splitmix64
 
 # voice channel order (the node maps state labels to this order)
 VCH = ("f0", "F1", "F2", "F3", "F4", "F5", "B1", "B2", "B3", "B4", "B5",
@@ -78,10 +79,7 @@ def _hash(seed, stream, idx):
     """Uniform [-1, 1) from (seed, stream, index) via splitmix64."""
     z = np.uint64(seed) * np.uint64(0x9E3779B97F4A7C15) + np.uint64(stream) * np.uint64(0xD1B54A32D192ED03) \
         + np.uint64(idx) * np.uint64(0x94D049BB133111EB)
-    z = z + np.uint64(0x9E3779B97F4A7C15)
-    z = (z ^ (z >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
-    z = (z ^ (z >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
-    z = z ^ (z >> np.uint64(31))
+    z = _splitmix64(z)
     return (z >> np.uint64(11)) * (1.0 / 9007199254740992.0) * 2.0 - 1.0
 
 
