@@ -2,7 +2,7 @@
 
 Public facade. The core imports no Qt, vispy, sounddevice or sqlite.
 """
-from .errors import (CycleError, GraphError, GraphFileError, Issue, ParamError, PortError,  # noqa: F401
+from .errors import (GraphError, GraphFileError, Issue, ParamError, PortError,  # noqa: F401
                      PsigraphError, RateError, RegistryError, SchedulingError)
 from .graph import Edge, Graph  # noqa: F401
 from .node import Node  # noqa: F401

@@ -57,10 +57,6 @@ class RateError(PortError):
     """Two connected ports run at different rates, or a rate is not a divisor of the master rate."""
 
 
-class CycleError(PsigraphError):
-    """A feedback loop has no explicit delay."""
-
-
 class RegistryError(PsigraphError):
     """A node type id is unknown or registered twice."""
 
