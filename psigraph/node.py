@@ -202,6 +202,11 @@ class Node(Generic[P]):
         """For FINITE nodes: True once everything this node will produce has been produced."""
         return True
 
+    def end(self) -> int | None:
+        """For FINITE nodes: the master index where the node will be done, once it knows (else None).
+        The runtime stops exactly there, so the length of every output is block-size invariant."""
+        return None
+
     def set_params(self, params: Params) -> None:
         """Apply a hot parameter change (default: just swap the frozen params)."""
         self.params = params

@@ -247,7 +247,11 @@ class Session:
         while not self.done:
             if limit is not None and self.now >= limit:
                 raise PsigraphError(f"not done after {max_duration:g} s of graph time", hint="check the graph")
-            yield self.advance(self.block if limit is None else min(self.block, limit - self.now))
+            step = self.block if limit is None else min(self.block, limit - self.now)
+            ends = [e for e in (n.end() for n in self._finite) if e is not None and e > self.now]
+            if len(ends) == len(self._finite):            # every end is known: stop exactly at the last
+                step = min(step, max(ends) - self.now)
+            yield self.advance(step)
         end = self.now + seconds_to_index(tail, self.master_rate)
         while self.now < end:
             yield self.advance(min(self.block, end - self.now))

@@ -97,6 +97,9 @@ class EventSource(Node[EventSourceParams]):
     def done(self) -> bool:
         return self.next >= len(self.state)
 
+    def end(self) -> int | None:
+        return self.state[-1][0] + 1 if self.state else 0
+
     def process(self):
         out = []
         while self.next < len(self.state) and self.state[self.next][0] < self.t1:

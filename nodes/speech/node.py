@@ -64,6 +64,7 @@ class ProsodyPlannerParams(Params):
 class PlannerState:
     busy_until: int = 0          # master index where the last planned chunk ends
     pending: list = field(default_factory=list)   # chunk-plan iterators of texts not fully planned yet
+    warnings: list = field(default_factory=list)  # for the user, each once: text it could not read
 
 
 class ProsodyPlanner(Node[ProsodyPlannerParams]):
@@ -71,7 +72,11 @@ class ProsodyPlanner(Node[ProsodyPlannerParams]):
 
     Long text is planned a chunk of sentences at a time, ``LOOKAHEAD_S`` ahead of the
     playhead, so memory follows the chunk, not the text; the score does not depend on
-    when a chunk is planned (every chunk starts where the previous one ends)."""
+    when a chunk is planned (every chunk starts where the previous one ends).
+
+    Text it cannot read (other scripts, other languages: psigraph speaks English) is not printed
+    here: a text's one-line warnings ride on its first ``utterance`` event (payload ``warnings``)
+    and collect, each once, in ``state.warnings`` for the caller to show."""
 
     type_id = "prosody_planner"
     category = "speech"
@@ -96,6 +101,10 @@ class ProsodyPlanner(Node[ProsodyPlannerParams]):
     def done(self) -> bool:
         st = self.state
         return not st.pending and st.busy_until > 0 and self.t1 >= st.busy_until
+
+    def end(self) -> int | None:
+        st = self.state
+        return st.busy_until if not st.pending and st.busy_until > 0 else None
 
     def progress(self) -> float:
         """Fraction of the received text planned so far (1.0 when nothing is pending)."""
@@ -127,7 +136,14 @@ class ProsodyPlanner(Node[ProsodyPlannerParams]):
             item[2] = max(0, item[2] - len(plan.text) - 1)
             t0 = max(item[3], self.t0, st.busy_until)
             t0 = -(-t0 // period) * period
-            out.extend(score_events(plan, t0=t0, master_rate=self.master_rate, period=period))
+            evs = score_events(plan, t0=t0, master_rate=self.master_rate, period=period)
+            if plan.warnings:                   # only on a text's first chunk
+                for e in evs:
+                    if e.kind == "utterance":
+                        e.payload["warnings"] = list(plan.warnings)
+                        break
+                st.warnings.extend(w for w in plan.warnings if w not in st.warnings)
+            out.extend(evs)
             st.busy_until = t0 + self.index(plan.duration)
         return out
 
