@@ -11,9 +11,7 @@ import os
 import tempfile
 import time
 
-import numpy as np
-
-from psigraph.nodes.face.animator import AnimatorCore, interp_control
+from psigraph.nodes.face.animator import animate
 from psigraph.nodes.face.render import FaceRenderer, gl_backend
 from psigraph.nodes.face.render_pool import render_frames_parallel
 from psigraph.nodes.face.synthetic import synthetic_audio, synthetic_state
@@ -22,9 +20,8 @@ from psigraph.nodes.face.video import export_video, probe
 
 def blendshape_track(seconds: float, seed: int = 3):
     rows, labels, _ = synthetic_state(seconds, seed, (0.3, 0.3, 0.1))
-    n_frames = int(round(seconds * 60))
-    vals = interp_control(rows, 0, np.arange(n_frames, dtype=np.int64) * 400, 120)
-    return AnimatorCore(labels, seed=seed).frames(vals, 0), synthetic_audio(rows, labels)
+    bs = animate(rows, labels, period=120, frame_period=400, fps=60.0, n_frames=int(round(seconds * 60)), seed=seed)
+    return bs, synthetic_audio(rows, labels)
 
 
 def main(argv=None):

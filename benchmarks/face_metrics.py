@@ -2,7 +2,8 @@
 
 Until the speech chain drives the face, the ψ-state is synthetic (nodes/face/synthetic.py)
 and the audio is a buzz whose amplitude follows AV and jaw read exactly as the voice
-reads control channels (SPEECH_CHAIN §3). Run: python benchmarks/face_metrics.py
+reads control channels (SPEECH_CHAIN §3, one control tick behind; the face reads the
+same rows at each frame's own time). benchmarks/face_speech_sync.py measures the real chain. Run: python benchmarks/face_metrics.py
 """
 from __future__ import annotations
 
@@ -78,7 +79,7 @@ def main():
     r.close()
     for ext in ("mp4", "webm"):
         path = os.path.join(tempfile.mkdtemp(), f"m.{ext}")
-        export_video(path, iter(imgs), audio)
+        export_video(path, iter(imgs), audio, fps=60, sample_rate=24000)
         info = probe(path)
         v, a = info["video"], info["audio"]
         print(f"{ext}: video {v['codec']} start {v['start']:.4f} s dur {v['duration']:.4f} s | audio {a['codec']} "

@@ -1,12 +1,32 @@
 """ψ-state (control rate) → ARKit blendshape weights, head pose, gaze and viseme at video rate.
 
 :class:`AnimatorCore` is the pure, runtime-free processor (tested on its own);
-the ``face_animator`` node in :mod:`.node` wraps it. Control channels are read at
-video times exactly as the voice reads them (docs/SPEECH_CHAIN.md §3): value(t) =
-c[k−1] + (c[k] − c[k−1])·(t − k·P)/P with k = ⌊t/P⌋, which keeps lips and sound
-together by construction. Random-looking motion (blinks, saccades, head drift)
-comes from a counter-based hash of (seed, stream, counter), so the output never
-depends on how time is split into blocks.
+the ``face_animator`` node in :mod:`.node` wraps it, and :func:`animate` runs
+it over a whole track exactly as the node does (for benchmarks and tests).
+
+**Which control rows a frame reads.** A frame at master time t uses the control
+rows *strictly before* t — the rows the voice has used by then (the voice gives
+row k the weight (t − kP)/P, which is 0 at t = kP) — and shows the state *at* t,
+extrapolating from the newest of them with a minmod-limited slope
+(:func:`read_control`). The voice interpolates one tick behind
+(value(t) = c[k−1] + (c[k] − c[k−1])·(t − kP)/P, docs/SPEECH_CHAIN.md §3) because
+click-free audio needs a value between ticks; a 60 Hz frame is a single sample and
+need not, and copying that tick of latency made every frame 5 ms (0.3 frame) later
+than the state it shows. The face therefore shows the shared rows up to one tick
+*before* the voice sounds them: the direction of natural speech (the mouth moves
+before the sound), and less than the half frame (8.3 ms) a frame stays on screen.
+The limiter (the smaller of the last two slopes, 0 when they disagree in sign)
+keeps steps, and turning points once they show in the rows, from overshooting.
+
+Before the first row the state is the **rest pose** (:func:`rest_row`: the tract's
+rest values, oscillator amplitudes 0), and the smoothing filters start there too —
+not at a copy of the first row, which the planner may already have moved to the
+first vowel while the audio is still silent: the face starts at rest, and frame 0
+shows it.
+
+Random-looking motion (blinks, saccades, head drift) comes from a
+counter-based hash of (seed, stream, counter), so the output never depends on
+how time is split into blocks.
 """
 from __future__ import annotations
 
@@ -15,13 +35,22 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from psigraph import chain
+from psigraph.timebase import DEFAULT_RATES
+
 from .arkit import BLENDSHAPE_LABELS, INDEX, VISEME_INDEX, tract_viseme
 
+#: values used when the state lacks a tract channel (different from the rest pose on purpose:
+#: lips apart, no viseme label, so a state without a tract still shows a plausible mouth)
 TRACT_DEFAULTS = {"jaw": 0.0, "lip_ap": 0.6, "lip_round": 0.0, "lip_spread": 0.0, "tongue_tip": 0.0,
                   "viseme": -1.0, "AV": 0.0, "valence": 0.0, "arousal": 0.0, "dominance": 0.0,
                   "loud": 0.0}
-ROLES = ("syllable", "breath", "blink", "smile", "brow", "head_pitch", "head_yaw", "head_roll")
+assert set(TRACT_DEFAULTS) <= set(chain.TRACT_CHANNELS)
+ROLES = chain.FACE_ROLES
+#: state labels that move the mouth: the tract's jaw, or (no tract) the syllable oscillator
+MOUTH_LABELS = ("jaw", chain.phase_label(chain.SYLLABLE))
 _MASK = (1 << 64) - 1
+_MINUTE = 60.0                     # seconds (blink rates are per minute)
 
 
 def hash01(seed: int, stream: int, i: int) -> float:
@@ -42,13 +71,31 @@ def _clip(x, lo=0.0, hi=1.0):
     return lo if x < lo else hi if x > hi else x
 
 
+def rest_row(labels) -> np.ndarray:
+    """The state at rest for these channel labels: tract rest values (:data:`psigraph.chain.TRACT_REST`),
+    oscillator amplitudes and phases 0, anything else 0."""
+    return np.array([float(chain.TRACT_REST.get(lab, 0.0)) for lab in labels], dtype=np.float64)
+
+
+def step_columns(labels) -> tuple:
+    """Columns read as labels (held, never extrapolated): the viseme index."""
+    return tuple(i for i, lab in enumerate(labels) if lab == "viseme")
+
+
+def phase_columns(labels) -> tuple:
+    """Columns holding phases in [0, 2π) (extrapolated along the circle)."""
+    return tuple(i for i, lab in enumerate(labels) if str(lab).startswith(chain.PHASE))
+
+
 def interp_control(rows: np.ndarray, k_first: int, times: np.ndarray, period: int,
                    step_cols=(), phase_cols=()) -> np.ndarray:
-    """Control rows (k_first, k_first+1, …) read at master ``times`` by SPEECH_CHAIN §3.
+    """Control rows (k_first, k_first+1, …) read at master ``times`` as the voice reads them (SPEECH_CHAIN §3):
+    value(t) = c[k−1] + (c[k] − c[k−1])·(t − kP)/P, k = ⌊t/P⌋, one tick behind.
 
     Row k−1 below the first available row is replaced by the first row. Columns in
     ``step_cols`` (labels such as ``viseme``) take the nearer of rows k−1 and k instead;
     ``phase_cols`` (``phase:*``) interpolate along the shorter arc and wrap to [0, 2π).
+    Used to render test audio; the face itself reads with :func:`read_control`.
     """
     k = times // period
     frac = (times - k * period) / period
@@ -62,6 +109,54 @@ def interp_control(rows: np.ndarray, k_first: int, times: np.ndarray, period: in
     for c in phase_cols:
         d = np.mod(rows[i1, c] - rows[i0, c] + np.pi, 2 * np.pi) - np.pi
         out[:, c] = np.mod(rows[i0, c] + d * frac, 2 * np.pi)
+    return out
+
+
+def _minmod(a, b):
+    """The smaller-magnitude of two slopes when they agree in sign, else 0 (no new extrema)."""
+    return np.where(a * b > 0.0, np.sign(a) * np.minimum(np.abs(a), np.abs(b)), 0.0)
+
+
+def read_control(rows: np.ndarray, k_first: int, times: np.ndarray, period: int, prior=None,
+                 step_cols=(), phase_cols=()) -> np.ndarray:
+    """The control state at master ``times``, from the rows strictly before each time (see the module docstring).
+
+    ``rows`` are ticks k_first, k_first+1, …; a time t uses tick k = ⌈t/P⌉ − 1 and the two before it:
+    value = c[k] + minmod(c[k] − c[k−1], c[k−1] − c[k−2])·(t − kP)/P. Ticks below 0 are ``prior``
+    (the rest pose; by default the first row); ticks in [0, k_first) must not be needed.
+    ``step_cols`` hold c[k]; ``phase_cols`` extrapolate along the circle and wrap to [0, 2π).
+    """
+    rows = np.asarray(rows, dtype=np.float64)
+    times = np.asarray(times, dtype=np.int64)
+    if len(times) == 0:
+        return np.zeros((0, rows.shape[1] if rows.ndim == 2 else 0))
+    k = -(-times // period) - 1
+    frac = ((times - k * period) / period)[:, None]
+    if prior is None:
+        prior = rows[0]
+    prior = np.asarray(prior, dtype=np.float64)
+    width = len(prior)
+
+    def at(kk):
+        i = kk - k_first
+        before = kk < 0
+        if np.any(~before & ((i < 0) | (i >= len(rows)))):
+            raise ValueError("control rows do not cover the requested times")
+        out = np.empty((len(kk), width))
+        out[before] = prior
+        out[~before] = rows[i[~before]]
+        return out
+
+    a, b, c = at(k), at(k - 1), at(k - 2)
+    d1, d0 = a - b, b - c
+    for col in phase_cols:
+        d1[:, col] = np.mod(d1[:, col] + np.pi, 2 * np.pi) - np.pi
+        d0[:, col] = np.mod(d0[:, col] + np.pi, 2 * np.pi) - np.pi
+    out = a + _minmod(d1, d0) * frac
+    for col in phase_cols:
+        out[:, col] = np.mod(out[:, col], 2 * np.pi)
+    for col in step_cols:
+        out[:, col] = a[:, col]
     return out
 
 
@@ -88,7 +183,7 @@ class AnimState:
 class AnimatorCore:
     """Pure per-frame face animation from interpolated ψ-state channels."""
 
-    def __init__(self, labels, *, fps: float = 60.0, seed: int = 0, blink_rate: float = 15.0,
+    def __init__(self, labels, *, fps: float = DEFAULT_RATES[chain.VIDEO], seed: int = 0, blink_rate: float = 15.0,
                  blink_ms: float = 150.0, expressivity: float = 1.0, head_motion: float = 1.0,
                  jaw_gain: float = 1.0, surprise_ms: float = 120.0, blink_source: str = "auto"):
         self.labels = tuple(labels)
@@ -98,10 +193,18 @@ class AnimatorCore:
         self.surprise_frames = max(1, int(round(surprise_ms * fps / 1000.0)))
         pos = {n: i for i, n in enumerate(self.labels)}
         self.ch = {n: pos.get(n, -1) for n in TRACT_DEFAULTS}
-        self.phase = {r: pos.get(f"phase:{r}", -1) for r in ROLES}
-        self.amp = {r: pos.get(f"amp:{r}", -1) for r in ROLES}
-        self.use_osc_blink = blink_source == "oscillator" or (blink_source == "auto" and self.phase["blink"] >= 0)
-        self.state = AnimState()
+        self.phase = {r: pos.get(chain.phase_label(r), -1) for r in ROLES}
+        self.amp = {r: pos.get(chain.amp_label(r), -1) for r in ROLES}
+        self.use_osc_blink = blink_source == "oscillator" or (blink_source == "auto" and self.phase[chain.BLINK] >= 0)
+        self.rest = rest_row(self.labels)
+        self.state = AnimState(smooth=self._rest_filters())
+
+    def _rest_filters(self) -> dict:
+        """The smoothing filters' state at the rest pose (not at the first input: the face starts at rest)."""
+        r, g = self.rest, self._get
+        vis = self._viseme(r, self._jaw(r))
+        return {"v": g(r, "valence"), "a": g(r, "arousal"), "d": g(r, "dominance"),
+                "pp": 1.0 if vis == VISEME_INDEX["PP"] else 0.0, "loud": g(r, "loud")}
 
     # ------------------------------------------------------------------ helpers
     def _get(self, row, name):
@@ -118,14 +221,14 @@ class AnimatorCore:
     def _smooth(self, key, x, tau_s):
         s = self.state.smooth
         a = 1.0 - math.exp(-1.0 / (self.fps * tau_s))
-        y = s.get(key, x)
+        y = s[key]
         y = y + a * (x - y)
         s[key] = y
         return y
 
     def _draw_blink(self, after: int) -> int:
         st = self.state
-        mean = 60.0 / max(self.blink_rate, 1e-3)
+        mean = _MINUTE / max(self.blink_rate, 1e-3)
         u1, u2 = hash01(self.seed, 11, st.blink_no), hash01(self.seed, 12, st.blink_no)
         g = math.sqrt(-2.0 * math.log(max(u1, 1e-12))) * math.cos(2 * math.pi * u2)
         interval = mean * math.exp(0.35 * g - 0.35 ** 2 / 2)
@@ -149,21 +252,21 @@ class AnimatorCore:
             st.next_blink = self._draw_blink(f - int(self.fps * 1.0))
         fired = False
         if self.use_osc_blink:
-            ph = self._role(row, "blink")
+            ph = self._role(row, chain.BLINK)
             if ph is not None:
                 p = ph[0] % (2 * math.pi)
                 prev = st.prev_blink_phase
                 st.prev_blink_phase = p
-                refractory = f - st.blink_start > 0.4 * 60.0 / max(self.blink_rate, 1e-3) * self.fps
+                refractory = f - st.blink_start > 0.4 * _MINUTE / max(self.blink_rate, 1e-3) * self.fps
                 if prev == prev and p < prev - math.pi and refractory and ph[1] > 0.05:
                     fired = True
         if not fired and f >= st.next_blink:
             fired = True
         if fired and f - st.blink_start >= st.blink_len:
             self._start_blink(f)
-            if self.use_osc_blink and self._role(row, "blink") is not None:
+            if self.use_osc_blink and self._role(row, chain.BLINK) is not None:
                 # the oscillator times the blinks; the hashed schedule only fills long gaps
-                st.next_blink = f + int(2.5 * 60.0 / max(self.blink_rate, 1e-3) * self.fps)
+                st.next_blink = f + int(2.5 * _MINUTE / max(self.blink_rate, 1e-3) * self.fps)
             else:
                 st.next_blink = self._draw_blink(f)
         tau = f - st.blink_start
@@ -206,22 +309,34 @@ class AnimatorCore:
         self.state.frame = first_frame + len(values)
         return out
 
+    def _jaw(self, row) -> float:
+        """The tract's jaw, or (no tract) the syllable oscillator's opening."""
+        if self.ch["jaw"] >= 0:
+            return float(row[self.ch["jaw"]])
+        syl = self._role(row, chain.SYLLABLE)
+        return 0.0 if syl is None else 0.5 * syl[1] * (1 - math.cos(syl[0]))
+
+    def _viseme(self, row, jaw) -> int:
+        """OVR viseme index: the planner's label when the state has one, else guessed from the tract."""
+        g = self._get
+        vis = g(row, "viseme")
+        if self.ch["viseme"] >= 0 and 0 <= vis < 15:
+            return int(round(vis))
+        return VISEME_INDEX[tract_viseme(jaw, g(row, "lip_ap"), g(row, "lip_round"), g(row, "lip_spread"),
+                                         g(row, "tongue_tip"), g(row, "AV"))]
+
     def _frame(self, row, f, o):
         I, g, E = INDEX, self._get, self.expr
-        jaw, lip_ap, rnd, spr = g(row, "jaw"), g(row, "lip_ap"), g(row, "lip_round"), g(row, "lip_spread")
-        tip, av, loud = g(row, "tongue_tip"), g(row, "AV"), g(row, "loud")
-        if self.ch["jaw"] < 0:                      # no tract: syllable oscillator opens the jaw
-            syl = self._role(row, "syllable")
-            jaw = 0.0 if syl is None else 0.5 * syl[1] * (1 - math.cos(syl[0]))
+        lip_ap, rnd, spr = g(row, "lip_ap"), g(row, "lip_round"), g(row, "lip_spread")
+        loud = g(row, "loud")
+        jaw = self._jaw(row)
         v = self._smooth("v", g(row, "valence"), 0.15)
         a = self._smooth("a", g(row, "arousal"), 0.15)
         d = self._smooth("d", g(row, "dominance"), 0.15)
 
         # --- mouth from the tract ---
         jaw_open = _clip(self.jaw_gain * jaw)
-        vis = g(row, "viseme")
-        vis_i = int(round(vis)) if self.ch["viseme"] >= 0 and 0 <= vis < 15 else \
-            VISEME_INDEX[tract_viseme(jaw, lip_ap, rnd, spr, tip, av)]
+        vis_i = self._viseme(row, jaw)
         # 1 when the lips are sealed (/p b m/): from the aperture, or the planner's PP label
         pp = self._smooth("pp", 1.0 if vis_i == VISEME_INDEX["PP"] else 0.0, 0.012)
         closure = max(_ss(0.22, 0.03, lip_ap), 0.9 * pp)
@@ -244,7 +359,7 @@ class AnimatorCore:
         # --- emotion and expression roles ---
         pos_v, neg_v = _clip(v), _clip(-v)
         smile = 0.75 * pos_v
-        r = self._role(row, "smile")
+        r = self._role(row, chain.SMILE)
         if r is not None:
             smile += 0.35 * _clip(r[1]) * (0.6 + 0.4 * math.cos(r[0]))
         smile = E * smile + 0.2 * spr
@@ -252,7 +367,7 @@ class AnimatorCore:
         anger = neg_v * _clip(1.5 * d) * (0.6 + 0.4 * _clip(a))
         surpr = _clip((a - 0.3) / 0.7) * _clip(2 * (0.5 - d)) * (1 - neg_v)
         brow_raise = 0.0
-        r = self._role(row, "brow")
+        r = self._role(row, chain.BROW)
         if r is not None:
             brow_raise = 0.35 * _clip(r[1]) * (0.5 + 0.5 * math.cos(r[0]))
         # surprise events: 120 ms brow raise + eyes wide
@@ -288,12 +403,12 @@ class AnimatorCore:
         gx, gy = self._gaze(f)
         o[I["gazeX"]], o[I["gazeY"]] = gx, gy
         h = self.head
-        if self.phase["head_yaw"] >= 0:            # the core's head roles lead; drift only adds texture
+        if self.phase[chain.HEAD_YAW] >= 0:            # the core's head roles lead; drift only adds texture
             h = 0.5 * h
         pitch = 0.035 * self._drift(f, 0) * h
         yaw = 0.05 * self._drift(f, 1) * h
         roll = 0.025 * self._drift(f, 2) * h
-        for role, k in (("head_pitch", 0), ("head_yaw", 1), ("head_roll", 2)):
+        for role, k in ((chain.HEAD_PITCH, 0), (chain.HEAD_YAW, 1), (chain.HEAD_ROLL, 2)):
             r = self._role(row, role)
             if r is not None:
                 delta = 0.06 * self.head * r[1] * math.sin(r[0])
@@ -303,8 +418,22 @@ class AnimatorCore:
                     yaw += delta
                 else:
                     roll += delta
-        br = self._role(row, "breath")
+        br = self._role(row, chain.BREATH)
         breath = math.sin(br[0]) * _clip(br[1]) if br is not None else math.sin(2 * math.pi * 0.25 * f / self.fps)
         pitch += 0.012 * h * breath - 0.03 * h * self._smooth("loud", loud, 0.25)
         o[I["headPitch"]], o[I["headYaw"]], o[I["headRoll"]] = pitch, yaw, roll
         o[I["viseme"]] = vis_i
+
+
+def animate(rows, labels, *, period: int, frame_period: int, fps: float, n_frames: int | None = None,
+            seed: int = 0, **kw) -> np.ndarray:
+    """Blendshape rows of video frames 0…n−1 from control rows 0, 1, … — what the ``face_animator`` node
+    computes (any block size), in one call. ``period``/``frame_period``: master samples per control tick /
+    per video frame; by default every frame whose time lies before the end of the rows."""
+    rows = np.asarray(rows, dtype=np.float64)
+    if n_frames is None:
+        n_frames = -(-len(rows) * period // frame_period)
+    core = AnimatorCore(labels, fps=fps, seed=seed, **kw)
+    times = np.arange(n_frames, dtype=np.int64) * frame_period
+    vals = read_control(rows, 0, times, period, core.rest, step_columns(labels), phase_columns(labels))
+    return core.frames(vals, 0)

@@ -2,7 +2,8 @@
 from __future__ import annotations
 
 import json
-import os
+
+from psigraph.outputs import atomic_write
 
 from .arkit import ARKIT_NAMES, BLENDSHAPE_LABELS, viseme_name
 
@@ -10,30 +11,30 @@ from .arkit import ARKIT_NAMES, BLENDSHAPE_LABELS, viseme_name
 def frame_record(frame: int, fps: float, row, labels=BLENDSHAPE_LABELS, events=(), digits: int = 4) -> dict:
     """One record; weights rounded to ``digits`` decimals, the viseme as its OVR id."""
     pos = {n: i for i, n in enumerate(labels)}
-    bs = {n: round(float(row[pos[n]]), digits) if n in pos else 0.0 for n in ARKIT_NAMES}
+    bs = {n: round(float(row[pos[n]]), digits) + 0.0 if n in pos else 0.0 for n in ARKIT_NAMES}   # + 0.0: no "-0.0"
     vis = viseme_name(row[pos["viseme"]]) if "viseme" in pos else "sil"
     return {"frame": int(frame), "t": round(frame / fps, 6), "blendshapes": bs, "viseme": vis, "events": list(events)}
 
 
-def write_frames_jsonl(path: str, rows, labels=BLENDSHAPE_LABELS, fps: float = 60.0, events=None,
+def write_frames_jsonl(path: str, rows, labels=BLENDSHAPE_LABELS, *, fps: float, events=None,
                        digits: int = 4, first_frame: int = 0) -> int:
-    """Write blendshape rows as JSON Lines; ``events`` maps frame index → [kinds]. Returns the frame count."""
+    """Write blendshape rows as JSON Lines (atomically); ``events`` maps frame index → [kinds].
+    Returns the frame count."""
     events = events or {}
-    d = os.path.dirname(os.path.abspath(path))
-    os.makedirs(d, exist_ok=True)
-    tmp = path + ".part"
-    n = 0
-    with open(tmp, "w", encoding="utf-8") as f:
+    count = [0]
+
+    def write(f):
         for i, row in enumerate(rows):
             fr = first_frame + i
-            f.write(json.dumps(frame_record(fr, fps, row, labels, events.get(fr, ()), digits),
-                               separators=(",", ":")) + "\n")
-            n += 1
-    os.replace(tmp, path)
-    return n
+            f.write((json.dumps(frame_record(fr, fps, row, labels, events.get(fr, ()), digits),
+                                separators=(",", ":")) + "\n").encode("utf-8"))
+            count[0] += 1
+
+    atomic_write(path, write)
+    return count[0]
 
 
-def event_frames(events, fps: float = 60.0, master_rate: int = 24000) -> dict:
+def event_frames(events, *, fps: float, master_rate: int) -> dict:
     """Events (with master-sample ``t``) → {first video frame at or after t: [kinds]}."""
     period = int(round(master_rate / fps))
     out: dict = {}

@@ -14,6 +14,8 @@ from typing import Iterable, Iterator
 
 import numpy as np
 
+from psigraph.errors import PsigraphError
+
 from .arkit import BLENDSHAPE_LABELS
 from .head import HeadModel, build_head
 
@@ -21,8 +23,10 @@ OSMESA_LIB = "/usr/lib/x86_64-linux-gnu/libOSMesa.so.8"
 _backend: str | None = None
 
 
-class RenderError(RuntimeError):
-    """No off-screen GL backend could be started."""
+class RenderError(PsigraphError):
+    """No off-screen GL backend could be started, or a render worker failed."""
+
+    code = "render.failed"
 
 
 def gl_backend() -> str:
@@ -221,6 +225,7 @@ class FaceRenderer:
         """GL part of a frame: upload, draw and read back an (H, W, 4) uint8 image."""
         gloo = self._gloo
         v, n, M, faces = prepared
+        self._canvas.set_current()          # this renderer's GL context (several may live in one process)
         self._vpos.set_data(v)
         self._vnrm.set_data(n)
         if faces is not None:

@@ -9,7 +9,14 @@ from __future__ import annotations
 
 import numpy as np
 
+from psigraph import chain
+from psigraph.timebase import DEFAULT_MASTER_RATE, DEFAULT_RATES
+
 from .animator import hash01
+
+#: the default timebase's control rate and master rate (the synthetic track is made without a graph)
+CONTROL_HZ = DEFAULT_RATES[chain.CONTROL]
+MASTER_RATE = DEFAULT_MASTER_RATE
 
 LABELS = ("jaw", "lip_ap", "lip_round", "lip_spread", "tongue_tip", "viseme", "AV", "valence",
           "arousal", "dominance", "loud")
@@ -26,7 +33,7 @@ PHONES = {
 CONS, VOWELS = ("p", "b", "m", "f", "t", "s", "k", "n"), ("aa", "E", "ih", "oh", "ou")
 
 
-def synthetic_state(duration: float, seed: int = 0, emotion=(0.0, 0.0, 0.0), rate: int = 200,
+def synthetic_state(duration: float, seed: int = 0, emotion=(0.0, 0.0, 0.0), rate: float = CONTROL_HZ,
                     tau_ms: float = 22.0):
     """Control rows (n, len(LABELS)), LABELS and the phone list [(start_s, end_s, phone)].
 
@@ -68,15 +75,17 @@ def synthetic_state(duration: float, seed: int = 0, emotion=(0.0, 0.0, 0.0), rat
     return out, LABELS, phones
 
 
-def read_at(rows: np.ndarray, times: np.ndarray, period: int = 120) -> np.ndarray:
-    """SPEECH_CHAIN §3: control rows read at master times (linear between ticks k−1 and k)."""
+def read_at(rows: np.ndarray, times: np.ndarray, period: int) -> np.ndarray:
+    """SPEECH_CHAIN §3: control rows read at master times as the voice reads them (linear between ticks k−1 and k)."""
     from .animator import interp_control
     return interp_control(rows, 0, times, period)
 
 
-def synthetic_audio(rows: np.ndarray, labels=LABELS, sr: int = 24000, master: int = 24000, seed: int = 0):
-    """A buzz whose amplitude is AV·(0.3 + jaw) read at audio times; mono float in [-1, 1]."""
-    period = master // 200
+def synthetic_audio(rows: np.ndarray, labels=LABELS, sr: int = MASTER_RATE, master: int = MASTER_RATE,
+                    rate: float = CONTROL_HZ, seed: int = 0):
+    """A buzz whose amplitude is AV·(0.3 + jaw), read at audio times as the voice reads the control rows
+    (one tick behind, SPEECH_CHAIN §3); mono float in [-1, 1]. ``rate``: the rows' control rate (Hz)."""
+    period = int(round(master / rate))
     n = len(rows) * period
     t = np.arange(n, dtype=np.int64) * (master // sr)
     v = read_at(rows, t, period)
@@ -102,11 +111,11 @@ def _source_cls():
 
         type_id = "face_synthetic_state"
         category = "testing"
-        state = Out(Signal, rate="control", channels=len(LABELS), labels=LABELS)
+        state = Out(Signal, rate=chain.CONTROL, channels=len(LABELS), labels=LABELS)
 
         def reset(self):
             p = self.params
-            self.rows = synthetic_state(p.duration, p.seed, tuple(p.emotion))[0]
+            self.rows = synthetic_state(p.duration, p.seed, tuple(p.emotion), rate=self.out_specs["state"].rate_hz)[0]
 
         def process(self):
             k0, n = self.ticks("state")

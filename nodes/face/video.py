@@ -2,7 +2,10 @@
 
 The container is chosen by the file extension. Audio is padded or trimmed to the
 video's exact duration (frames / fps), and both streams start at time 0, so the
-decoded durations differ by less than one frame (codec priming aside).
+decoded durations differ by less than one frame (codec priming aside). The file is
+written under a temporary name beside the target (:class:`psigraph.outputs.PendingFile`)
+and moved into place by ``commit()``; a failed or aborted export leaves any earlier
+file untouched.
 """
 from __future__ import annotations
 
@@ -16,13 +19,19 @@ from typing import Iterable
 import numpy as np
 
 from psigraph.errors import PsigraphError
+from psigraph.outputs import PendingFile
 
+#: extension → (video codec, audio codec, audio sample format, container format)
 FORMATS = {
-    ".mp4": ("libx264", "aac", "fltp"),
-    ".m4v": ("libx264", "aac", "fltp"),
-    ".mov": ("libx264", "aac", "fltp"),
-    ".webm": ("libvpx-vp9", "libopus", "flt"),
+    ".mp4": ("libx264", "aac", "fltp", "mp4"),
+    ".m4v": ("libx264", "aac", "fltp", "mp4"),
+    ".mov": ("libx264", "aac", "fltp", "mov"),
+    ".webm": ("libvpx-vp9", "libopus", "flt", "webm"),
 }
+#: highest crf of each video codec (8-bit)
+MAX_CRF = {"libx264": 51, "libvpx-vp9": 63}
+#: audio codec → (encoding sample rate, samples per codec frame): AAC 1024 at 48 kHz (21.3 ms), Opus 20 ms
+AUDIO_FRAMING = {"aac": (48000, 1024), "libopus": (24000, 480)}
 
 
 class Progress:
@@ -61,7 +70,7 @@ class Progress:
 class VideoWriter:
     """Stream RGBA/RGB frames (and mono audio) into an MP4 or WebM file."""
 
-    def __init__(self, path: str, width: int, height: int, *, fps: int = 60, sample_rate: int = 24000,
+    def __init__(self, path: str, width: int, height: int, *, fps: int, sample_rate: int,
                  crf: int | None = None, preset: str = "ultrafast", progress: bool = False,
                  total_frames: int | None = None, threaded: bool = True):
         import av
@@ -71,31 +80,35 @@ class VideoWriter:
                                 hint="use .mp4 (H.264/AAC) or .webm (VP9/Opus)")
         if width % 2 or height % 2:
             raise PsigraphError(f"video size must be even (got {width}x{height})", where=str(path))
-        vcodec, self._acodec, self._afmt = FORMATS[ext]
+        vcodec, self._acodec, self._afmt, container = FORMATS[ext]
+        if crf is not None and not 0 <= crf <= MAX_CRF[vcodec]:
+            raise PsigraphError(f"crf {crf} is out of range for {ext} (0–{MAX_CRF[vcodec]})", where=str(path))
         self.path, self.fps, self.sr = str(path), int(fps), int(sample_rate)
         self.width, self.height = int(width), int(height)
-        d = os.path.dirname(os.path.abspath(self.path))
-        os.makedirs(d, exist_ok=True)
-        self._tmp = os.path.join(d, f".{os.path.basename(self.path)}.part{ext}")
-        self._c = av.open(self._tmp, "w")
-        from fractions import Fraction
-        vs = self._c.add_stream(vcodec, rate=self.fps)
-        vs.width, vs.height, vs.pix_fmt = self.width, self.height, "yuv420p"
-        vs.time_base = Fraction(1, self.fps)
-        if vcodec == "libx264":
-            vs.options = {"crf": str(23 if crf is None else crf), "preset": preset}
-        else:
-            vs.options = {"crf": str(34 if crf is None else crf), "b": "0", "deadline": "realtime",
-                          "cpu-used": "8", "row-mt": "1"}
-        self._vs = vs
-        # AAC runs at 48 kHz (1024-sample frames = 21.3 ms), Opus at 24 kHz (20 ms frames); the
-        # audio length is rounded to whole codec frames so the decoded length is exact (≤ ½ frame off).
-        self._enc_sr = 48000 if self._acodec == "aac" else 24000
-        self._aframe = 1024 if self._acodec == "aac" else self._enc_sr // 50
-        self._as = self._c.add_stream(self._acodec, rate=self._enc_sr)
-        self._as.layout = "mono"
-        self._as.format = self._afmt
-        self._as.time_base = Fraction(1, self._enc_sr)
+        self._out = PendingFile(self.path)
+        self._finished = False
+        try:
+            self._c = av.open(self._out.handle, "w", format=container)
+            from fractions import Fraction
+            vs = self._c.add_stream(vcodec, rate=self.fps)
+            vs.width, vs.height, vs.pix_fmt = self.width, self.height, "yuv420p"
+            vs.time_base = Fraction(1, self.fps)
+            if vcodec == "libx264":
+                vs.options = {"crf": str(23 if crf is None else crf), "preset": preset}
+            else:
+                vs.options = {"crf": str(34 if crf is None else crf), "b": "0", "deadline": "realtime",
+                              "cpu-used": "8", "row-mt": "1"}
+            self._vs = vs
+            # AAC runs at 48 kHz (1024-sample frames = 21.3 ms), Opus at 24 kHz (20 ms frames); the
+            # audio length is rounded to whole codec frames so the decoded length is exact (≤ ½ frame off).
+            self._enc_sr, self._aframe = AUDIO_FRAMING[self._acodec]
+            self._as = self._c.add_stream(self._acodec, rate=self._enc_sr)
+            self._as.layout = "mono"
+            self._as.format = self._afmt
+            self._as.time_base = Fraction(1, self._enc_sr)
+        except BaseException:                  # no temporary file left behind by a failed start
+            self._out.discard()
+            raise
         self._audio: list = []
         self._n = 0
         self._err: BaseException | None = None
@@ -170,11 +183,12 @@ class VideoWriter:
         for pkt in st.encode(None):
             self._c.mux(pkt)
 
-    def close(self) -> str:
-        """Finish both streams and move the file into place; returns the path."""
-        if self._th is not None:
-            self._q.put(None)
-            self._th.join()
+    def finish(self) -> None:
+        """Finish both streams (the file stays under its temporary name until :meth:`commit`)."""
+        if self._finished:
+            return
+        self._finished = True
+        self._stop()
         try:
             if self._err is not None:
                 raise PsigraphError(f"video encoding failed: {self._err}", where=self.path)
@@ -184,22 +198,38 @@ class VideoWriter:
         finally:
             self._c.close()
             self._progress.close(self._n)
-        os.replace(self._tmp, self.path)
+        self._out.handle.flush()
+
+    def commit(self) -> str:
+        """Move the finished file into place; returns the path."""
+        self.finish()
+        self._out.commit()
         return self.path
 
+    def close(self) -> str:
+        """Finish and publish (``finish()`` then ``commit()``); returns the path."""
+        return self.commit()
+
     def abort(self) -> None:
-        """Stop and remove the partial file."""
+        """Stop and delete the partial file (an earlier file at ``path`` is left as it was)."""
+        self._stop()
+        try:
+            if not self._finished:
+                self._finished = True
+                self._c.close()
+        except Exception:  # the container may be half-written; it is discarded anyway
+            pass
+        finally:
+            self._out.discard()
+
+    def _stop(self) -> None:
         if self._th is not None:
             self._q.put(None)
             self._th.join()
-        try:
-            self._c.close()
-        finally:
-            if os.path.exists(self._tmp):
-                os.remove(self._tmp)
+            self._th = None
 
 
-def export_video(path: str, frames_iter: Iterable, audio=None, fps: int = 60, sample_rate: int = 24000, *,
+def export_video(path: str, frames_iter: Iterable, audio=None, *, fps: int, sample_rate: int,
                  crf: int | None = None, preset: str = "ultrafast", progress: bool = False,
                  total_frames: int | None = None) -> dict:
     """Encode frames (an iterable of (H, W, 3|4) uint8 images) and mono audio into MP4/WebM.

@@ -1,17 +1,28 @@
-"""face_animator and frames_sink through the real runtime: block-size invariance, JSONL, lip-sync lag."""
+"""face_animator and frames_sink through the real runtime: block-size invariance, JSONL, lip-sync on the
+speak graph (no systematic face delay, rest pose at frame 0), validation of face graphs."""
 import json
+from pathlib import Path
 
 import numpy as np
 import pytest
 
-from psigraph import registry
+import psigraph
+from psigraph import chain, registry
 from psigraph.graph import Graph
 from psigraph.nodes.face import node as face_node
 from psigraph.nodes.face.arkit import ARKIT_NAMES, INDEX, VISEMES
-from psigraph.nodes.face.metrics import closure_hits, lipsync_lag_frames
+from psigraph.nodes.face.metrics import closure_hits, lag_histogram, lipsync_lag_frames
 from psigraph.nodes.face.synthetic import source_node, synthetic_audio, synthetic_state
 from psigraph.ports import Event
 from psigraph.runtime import Session
+
+ROOT = Path(__file__).resolve().parents[2]
+SPEAK = ROOT / "graphs" / "speak.yaml"
+DEV = ROOT.parent / "shared" / "eval" / "harvard_dev.txt"
+#: the first Harvard sentences (the dev set starts with them); used when the eval folder is absent
+FALLBACK = ["The birch canoe slid on the smooth planks.", "Glue the sheet to the dark blue background.",
+            "It's easy to tell the depth of a well.", "These days a chicken leg is a rare dish.",
+            "Rice is often served in round bowls.", "The juice of lemons makes fine punch."]
 
 for cls in (face_node.FaceAnimator, face_node.FaceRender, face_node.FramesSink, face_node.VideoSink, source_node()):
     registry.register(cls)
@@ -81,3 +92,96 @@ def test_lipsync_lag_and_closures():
     assert abs(lag) <= 1
     hits, total = closure_hits(out[:, INDEX["mouthClose"]], phones)
     assert total >= 5 and hits / total >= 0.95
+
+
+# ---------------------------------------------------------------- the speak graph: lip-sync and rest at frame 0
+def dev_sentences():
+    if DEV.is_file():
+        return [s.strip() for s in DEV.read_text(encoding="utf-8").splitlines() if s.strip()]
+    return FALLBACK
+
+
+def speak(text, block=4800):
+    """(jawOpen per frame, audio, fps, sample rate) of graphs/speak.yaml saying ``text``."""
+    g = psigraph.load(str(SPEAK))
+    g.set_param("text", "text", text)
+    g.remove_node("wav")
+    with Session(g, block=block) as s:
+        face, audio = s.tap("face.blendshapes"), s.tap("voice.audio")
+        s.run_until_done(tail=0.0)
+        fps = s.node("face").out_specs["blendshapes"].rate_hz
+        sr = s.node("voice").out_specs["audio"].rate_hz
+        return np.asarray(face)[:, INDEX["jawOpen"]], np.asarray(audio)[:, 0], fps, sr
+
+
+def assert_lipsync(texts):
+    """Median lag 0, every sentence within ±1 frame (RMS windows centred on frame times), rest at frame 0."""
+    lags = []
+    for text in texts:
+        jaw, audio, fps, sr = speak(text)
+        lags.append(lipsync_lag_frames(jaw, audio, fps, sr))
+        silent = np.sqrt(np.mean(audio[:int(0.05 * sr)] ** 2)) < 1e-3
+        assert not silent or jaw[0] <= 0.1, (text, jaw[0])
+    hist = lag_histogram(lags)
+    assert np.median(lags) == 0, hist
+    assert all(abs(k) <= 1 for k in hist), hist
+    return hist
+
+
+def test_speak_lipsync_and_rest_pose_on_a_few_sentences():
+    assert_lipsync(dev_sentences()[:5])
+
+
+@pytest.mark.slow
+def test_speak_lipsync_on_the_dev_set():
+    texts = dev_sentences()
+    assert_lipsync(texts)
+
+
+def test_speak_face_is_block_size_invariant():
+    ref = speak(FALLBACK[2], block=4800)[0]
+    for block in (333, 1000):
+        got = speak(FALLBACK[2], block=block)[0]            # the run ends on a block boundary: compare the common part
+        n = min(len(got), len(ref))
+        assert n > 100 and np.array_equal(got[:n], ref[:n]), block
+
+
+# ---------------------------------------------------------------- validation
+def _issues(g):
+    return [(i.path, i.code) for i in psigraph.check(g) if i.severity == "error"]
+
+
+def test_animator_without_a_mouth_driver_is_refused_at_validation():
+    g = Graph()
+    g.add_node("tone", "sine", {"freq": 3.0})
+    g.add_node("face", "face_animator")
+    g.connect("tone.y", "face.state")
+    assert _issues(g) == [("nodes.face.inputs.state", "input.missing_channel")]
+
+
+@pytest.mark.parametrize("core_params", [{}, chain.speak_core_params()], ids=["generic", "speak"])
+def test_a_core_drives_the_face_and_runs(core_params):
+    """A generic psi_core (tract channels, no roles) or the speak layout: validates, builds, runs, starts at rest."""
+    g = Graph()
+    g.add_node("core", "psi_core", core_params)
+    g.add_node("face", "face_animator")
+    g.add_node("snk", "vector_sink")
+    g.connect("core.state", "face.state")
+    g.connect("face.blendshapes", "snk.x")
+    assert _issues(g) == []
+    with Session(g, block=480) as s:
+        s.run(duration=0.1)
+        out = s.node("snk").data
+    assert out.shape == (6, len(face_node.BLENDSHAPE_LABELS)) and np.isfinite(out).all()
+    assert out[0, INDEX["jawOpen"]] == pytest.approx(chain.TRACT_REST["jaw"])
+
+
+def test_frames_file_is_published_only_when_the_run_finishes(tmp_path):
+    path = tmp_path / "f.jsonl"
+    path.write_text("old\n")
+    s = Session(graph(1.0, jsonl=path), block=480)
+    s.advance(12000)
+    s.abort()                                                        # a failed run publishes nothing
+    assert path.read_text() == "old\n" and [p.name for p in tmp_path.iterdir()] == ["f.jsonl"]
+    run(graph(1.0, jsonl=path), 1.0, 480)
+    assert len(path.read_text().splitlines()) == 60

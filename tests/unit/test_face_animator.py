@@ -1,10 +1,11 @@
-"""face_animator maths without the runtime: interpolation, closures, expressions, blinks, surprise."""
+"""face_animator maths without the runtime: reading the state, rest at frame 0, closures, expressions, blinks."""
 import pickle
 
 import numpy as np
 import pytest
 
-from psigraph.nodes.face.animator import AnimatorCore, hash01, interp_control
+from psigraph import chain
+from psigraph.nodes.face.animator import AnimatorCore, animate, hash01, interp_control, read_control, rest_row
 from psigraph.nodes.face.arkit import INDEX
 from psigraph.nodes.face.metrics import blinks, closure_hits
 from psigraph.nodes.face.synthetic import LABELS, synthetic_state
@@ -13,9 +14,7 @@ FPS, VP, CP = 60, 400, 120
 
 
 def track(rows, labels=LABELS, seed=0, **kw):
-    n = len(rows) * CP // VP
-    vals = interp_control(rows, 0, np.arange(n, dtype=np.int64) * VP, CP)
-    return AnimatorCore(labels, seed=seed, **kw).frames(vals, 0)
+    return animate(rows, labels, period=CP, frame_period=VP, fps=FPS, n_frames=len(rows) * CP // VP, seed=seed, **kw)
 
 
 def test_interp_matches_speech_chain_formula():
@@ -29,6 +28,45 @@ def test_interp_matches_speech_chain_formula():
         interp_control(rows, 0, np.array([1200]), 120)
 
 
+def test_read_control_shows_the_state_at_each_time_from_earlier_rows():
+    rows = 0.01 * np.arange(1.0, 11.0)[:, None]                  # a ramp: 0.01 per tick from tick 0
+    prior = np.array([0.0])
+    t = np.array([0, 40, 280, 360, 400, 1079])
+    got = read_control(rows, 0, t, CP, prior)[:, 0]
+    assert got[0] == 0.0                                           # nothing before t = 0: the prior (rest)
+    assert np.allclose(got[2:], 0.01 * (1 + t[2:] / CP))           # the ramp at t itself, not one tick late
+    # only rows strictly before t matter (the rows the voice has used by then)
+    changed = rows.copy()
+    changed[3:] = 5.0
+    assert np.allclose(read_control(changed, 0, np.array([0, 200, 360]), CP, prior),
+                       read_control(rows, 0, np.array([0, 200, 360]), CP, prior))
+    # a step is held, never overshot; once a turning point shows in the rows it is held, not extrapolated past
+    step = np.array([[0.0], [0.0], [0.0], [1.0], [1.0], [1.0]])
+    assert read_control(step, 0, np.arange(0, 720, 40), CP, prior).max() == 1.0
+    peak = np.array([[0.0], [1.0], [2.0], [1.0], [0.0]])
+    assert np.all(read_control(peak, 0, np.arange(3 * CP + 1, 4 * CP + 1, 40), CP, prior) == 1.0)
+    with pytest.raises(ValueError):
+        read_control(rows, 3, np.array([400]), CP, prior)          # ticks 1-2 are not kept
+
+
+def test_read_control_steps_and_phases():
+    rows = np.array([[6.1, 3.0], [6.2, 4.0], [0.02, 5.0], [0.12, 5.0]])   # phase wraps; col 1 a label
+    got = read_control(rows, 0, np.array([300, 360, 400]), CP, np.zeros(2), step_cols=(1,), phase_cols=(0,))
+    assert np.allclose(got[:, 1], [5.0, 5.0, 5.0])
+    assert np.all((0 <= got[:, 0]) & (got[:, 0] < 2 * np.pi))
+    assert np.allclose(got[1, 0], np.mod(0.02 + 0.1, 2 * np.pi), atol=0.03)
+
+
+def test_face_starts_at_rest():
+    labels = ("jaw", "lip_ap", "valence", chain.phase_label(chain.SYLLABLE), chain.amp_label(chain.SYLLABLE))
+    row = np.array([0.7, 0.6, 1.0, 1.0, 1.0])                      # open, smiling, from the very first tick
+    out = track(np.tile(row, (60, 1)), labels)
+    assert out[0, INDEX["jawOpen"]] == pytest.approx(chain.TRACT_REST["jaw"])
+    assert out[0, INDEX["mouthSmile_L"]] < 0.05                    # filters start at rest, not at the first row
+    assert out[-1, INDEX["jawOpen"]] == pytest.approx(0.7) and out[-1, INDEX["mouthSmile_L"]] > 0.5
+    assert np.allclose(rest_row(labels), [chain.TRACT_REST["jaw"], chain.TRACT_REST["lip_ap"], 0, 0, 0])
+
+
 def test_hash_is_counter_based():
     assert hash01(1, 2, 3) == hash01(1, 2, 3)
     u = np.array([hash01(5, 0, i) for i in range(2000)])
@@ -37,8 +75,8 @@ def test_hash_is_counter_based():
 
 def test_output_shape_range_and_pickle():
     rows, _, _ = synthetic_state(3.0, seed=2)
-    core = AnimatorCore(LABELS)
-    vals = interp_control(rows, 0, np.arange(180, dtype=np.int64) * VP, CP)
+    core = AnimatorCore(LABELS, fps=FPS)
+    vals = read_control(rows, 0, np.arange(180, dtype=np.int64) * VP, CP, core.rest)
     out = core.frames(vals, 0)
     assert out.shape == (180, 58)
     assert out[:, :52].min() >= 0 and out[:, :52].max() <= 1
@@ -96,9 +134,9 @@ def test_missing_roles_fall_back():
 
 
 def test_surprise_event_raises_brows_for_120ms():
-    core = AnimatorCore(LABELS, head_motion=0.0)
+    core = AnimatorCore(LABELS, fps=FPS, head_motion=0.0)
     core.add_surprise(30)
-    vals = np.zeros((60, len(LABELS)))
+    vals = np.tile(core.rest, (60, 1))
     out = core.frames(vals, 0)
     brow = out[:, INDEX["browInnerUp"]]
     assert brow[:30].max() == 0 and brow[30:37].max() > 0.8 and brow[37:].max() == 0
@@ -115,9 +153,7 @@ def test_blink_oscillator_times_the_blinks():
     labels = ("phase:blink", "amp:blink")
     t = np.arange(200 * 60) / 200.0
     rows = np.stack([np.mod(2 * np.pi * t / 4.0, 2 * np.pi), np.ones_like(t)], 1)   # one wrap per 4 s
-    n = len(rows) * CP // VP
-    vals = interp_control(rows, 0, np.arange(n, dtype=np.int64) * VP, CP, phase_cols=(0,))
-    out = AnimatorCore(labels).frames(vals, 0)
+    out = track(rows, labels)
     onsets = [s for s, _ in blinks(out[:, INDEX["eyeBlink_L"]])]
     assert 13 <= len(onsets) <= 15
     assert all(abs((s % 4.0) - 0.0) < 0.05 or abs((s % 4.0) - 4.0) < 0.05 for s in onsets[1:])
