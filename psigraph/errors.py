@@ -1,7 +1,15 @@
 """The psigraph error hierarchy: every user-facing failure names where, what and how to fix."""
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
+
+_LONG_QUOTED = re.compile(r"""(['"])([^'"\n]{72,})\1""")
+
+
+def elide(text: str) -> str:
+    """Shorten quoted values longer than 72 characters inside a message, so a line stays readable."""
+    return _LONG_QUOTED.sub(lambda m: f"{m.group(1)}{m.group(2)[:40]}...{m.group(1)} ({len(m.group(2))} chars)", text)
 
 
 class PsigraphError(Exception):
@@ -23,7 +31,7 @@ class PsigraphError(Exception):
             text += f" (expected {self.expected or '?'}, got {self.got or '?'})"
         if self.hint:
             text += f"; {self.hint}"
-        return f"{self.where}: error: {text}" if self.where else f"error: {text}"
+        return elide(f"{self.where}: error: {text}" if self.where else f"error: {text}")
 
 
 class ParamError(PsigraphError):
@@ -82,12 +90,12 @@ class Issue:
 
     def format(self) -> str:
         if not self.file and not self.path and self.line is None:
-            return f"{self.severity}: {self.message}"
+            return elide(f"{self.severity}: {self.message}")
         loc = self.file or "<graph>"
         if self.line is not None:
             loc += f":{self.line}"
         where = f" {self.path}:" if self.path else ""
-        return f"{loc}:{where} {self.severity}: {self.message}"
+        return elide(f"{loc}:{where} {self.severity}: {self.message}")
 
 
 class GraphFileError(PsigraphError):

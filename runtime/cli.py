@@ -34,6 +34,7 @@ from pathlib import Path
 COMMAND_GROUP = "psigraph.commands"
 
 DEFAULT_DURATION = 1.0
+MAX_DURATION = 86400.0
 
 
 class UsageError(Exception):
@@ -106,6 +107,8 @@ def _positive_float(text: str) -> float:
         raise argparse.ArgumentTypeError(f"expected seconds, got {text!r}") from None
     if not v > 0 or v != v or v == float("inf"):
         raise argparse.ArgumentTypeError(f"must be > 0 (got {text})")
+    if v > MAX_DURATION:
+        raise argparse.ArgumentTypeError(f"must be at most {MAX_DURATION:g} s, one day (got {text})")
     return v
 
 
@@ -401,10 +404,19 @@ def run_fmt(args) -> int:
 BUILTIN = [_register_validate, _register_run, _register_nodes, _register_schema, _register_fmt]
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse with usage errors kept to readable lines (long values are elided)."""
+
+    def error(self, message):
+        from psigraph.errors import elide
+        self.print_usage(sys.stderr)
+        self.exit(2, f"{self.prog}: error: {elide(message)}\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser with every built-in and plug-in subcommand."""
     from psigraph import __version__
-    parser = argparse.ArgumentParser(prog="psigraph", description="psigraph: node-graph dataflow for speech "
+    parser = _Parser(prog="psigraph", description="psigraph: node-graph dataflow for speech "
                                      "and a talking face. Run 'psigraph COMMAND -h' for help on a command.")
     parser.add_argument("--version", action="version", version=f"psigraph {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
@@ -447,7 +459,7 @@ def _broken(sub, name: str, modname: str, exc: Exception) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``psigraph`` console script; returns the exit code."""
-    from psigraph.errors import GraphFileError, PsigraphError
+    from psigraph.errors import GraphFileError, PsigraphError, elide
     debug = os.environ.get("PSIGRAPH_DEBUG", "") not in ("", "0")
     parser = build_parser()
     try:
@@ -463,7 +475,7 @@ def main(argv: list[str] | None = None) -> int:
     except UsageError as e:
         if debug:
             raise
-        _err(f"psigraph {args.command}: error: {e}")
+        _err(elide(f"psigraph {args.command}: error: {e}"))
         return 2
     except GraphFileError as e:
         if debug:
@@ -483,7 +495,7 @@ def main(argv: list[str] | None = None) -> int:
         if debug:
             raise
         where = f"{e.filename}: " if getattr(e, "filename", None) else ""
-        _err(f"error: {where}{e.strerror or e}")
+        _err(elide(f"error: {where}{e.strerror or e}"))
         return 1
     except KeyboardInterrupt:
         _err("interrupted")

@@ -550,6 +550,9 @@ def _redirect_paths(graph: Graph, out_dir: str) -> None:
     os.makedirs(out_dir, exist_ok=True)
     for spec in graph.nodes.values():
         p = spec.params.get("path")
+        if p is None and registry.has(spec.type):            # a sink left at its default path
+            fields = {f.name: f for f in registry.get(spec.type).Params.fields()}
+            p = fields["path"].default if "path" in fields else None
         if isinstance(p, str) and p and not os.path.isabs(p):
             spec.params["path"] = os.path.join(out_dir, p)
 
