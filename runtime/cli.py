@@ -35,6 +35,7 @@ COMMAND_GROUP = "psigraph.commands"
 
 DEFAULT_DURATION = 1.0
 MAX_DURATION = 86400.0
+MAX_BLOCK = 1 << 20
 
 
 class UsageError(Exception):
@@ -117,8 +118,8 @@ def _positive_int(text: str) -> int:
         v = int(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"expected an integer, got {text!r}") from None
-    if v < 1:
-        raise argparse.ArgumentTypeError(f"must be >= 1 (got {v})")
+    if not 1 <= v <= MAX_BLOCK:
+        raise argparse.ArgumentTypeError(f"must be 1..{MAX_BLOCK} master samples (got {v})")
     return v
 
 

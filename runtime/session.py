@@ -31,6 +31,7 @@ from psigraph.util import did_you_mean, split_ref
 from .taps import Tap
 
 DEFAULT_BLOCK = 480
+MAX_BLOCK = 1 << 20          # master samples per chunk (44 s at 24 kHz): bounds the memory of one chunk
 
 
 @dataclass
@@ -80,8 +81,8 @@ class Session:
             graph.nodes[nid].params[name] = value
         if out_dir:
             _redirect_paths(graph, out_dir)
-        if int(block) < 1:
-            raise PsigraphError(f"block must be >= 1 master samples (got {block})")
+        if not 1 <= int(block) <= MAX_BLOCK:
+            raise PsigraphError(f"block must be 1..{MAX_BLOCK} master samples (got {block})")
         self.block = int(block)
         self.graph = graph
         _insert_edge_delays(graph)
