@@ -151,26 +151,38 @@ def f0_contour(sylls: list[AccentSyl], phrases: list[PhraseSpan], total: float, 
     by_phrase: dict[int, list[AccentSyl]] = {}
     for sy in sylls:
         by_phrase.setdefault(sy.phrase, []).append(sy)
+    # each phrase touches only its own grid slice (t is sorted): linear in the utterance length
+    # (a mask over the whole grid per phrase was quadratic for texts with thousands of phrases)
     for k, ph in enumerate(phrases):
-        m = (t >= ph.start) & (t <= ph.end)
-        if m.any():
-            st[m] = _phrase_st(t[m], ph, by_phrase.get(k, []), range_st)
+        a, b = np.searchsorted(t, ph.start, "left"), np.searchsorted(t, ph.end, "right")
+        if b > a:
+            st[a:b] = _phrase_st(t[a:b], ph, by_phrase.get(k, []), range_st)
     # fill silences: hold, then glide into the next phrase during its last 50 ms
-    starts = [_value_at(t, st, ph.start, after=True) for ph in phrases]
+    valid = np.nonzero(~np.isnan(st))[0]
+    tv = t[valid]
+    starts = [_value_at(tv, st, valid, ph.start, after=True) for ph in phrases]
+    last_fill = -1                                     # last grid index filled by an earlier gap
     for k, ph in enumerate(phrases):
         g0 = ph.end
         g1 = phrases[k + 1].start if k + 1 < len(phrases) else total + step
-        m = (t > g0) & (t < g1) & np.isnan(st)
+        a, b = np.searchsorted(t, g0, "right"), np.searchsorted(t, g1, "left")
+        if b <= a:
+            continue
+        seg = st[a:b]                                  # a view: assignments below write into st
+        m = np.isnan(seg)
         if not m.any():
             continue
-        hold = _value_at(t, st, g0, after=False)
+        j = int(np.searchsorted(valid, a, "left")) - 1    # last phrase point before this gap
+        hold = float(st[last_fill]) if last_fill > (valid[j] if j >= 0 else -1) else \
+            _value_at(tv, st, valid, g0, after=False)
         if k + 1 < len(phrases):
             nxt = starts[k + 1]
             glide0 = max(g0, g1 - 0.05)
-            frac = np.clip((t[m] - glide0) / max(g1 - glide0, 1e-6), 0.0, 1.0)
-            st[m] = hold + (nxt - hold) * frac
+            frac = np.clip((t[a:b][m] - glide0) / max(g1 - glide0, 1e-6), 0.0, 1.0)
+            seg[m] = hold + (nxt - hold) * frac
         else:
-            st[m] = hold
+            seg[m] = hold
+        last_fill = a + int(np.nonzero(m)[0][-1])
     first = starts[0]
     st[np.isnan(st) & (t < phrases[0].start)] = first
     st = np.where(np.isnan(st), first, st)
@@ -178,11 +190,14 @@ def f0_contour(sylls: list[AccentSyl], phrases: list[PhraseSpan], total: float, 
     return _thin(t, hz, tol_cents)
 
 
-def _value_at(t: np.ndarray, st: np.ndarray, at: float, *, after: bool) -> float:
-    ok = ~np.isnan(st)
-    idx = np.nonzero(ok & ((t >= at) if after else (t <= at)))[0]
-    if len(idx) == 0:
-        idx = np.nonzero(ok)[0]
-        if len(idx) == 0:
-            return 0.0
-    return float(st[idx[0] if after else idx[-1]])
+def _value_at(tv: np.ndarray, st: np.ndarray, valid: np.ndarray, at: float, *, after: bool) -> float:
+    """``st`` at the first valid grid point at/after ``at`` (``after``) or the last one at/before it;
+    ``valid``: sorted indices of the non-NaN points, ``tv`` their times. Falls back to the
+    nearest valid end."""
+    if len(valid) == 0:
+        return 0.0
+    if after:
+        j = int(np.searchsorted(tv, at, "left"))
+        return float(st[valid[j]] if j < len(valid) else st[valid[0]])
+    j = int(np.searchsorted(tv, at, "right")) - 1
+    return float(st[valid[j]] if j >= 0 else st[valid[-1]])

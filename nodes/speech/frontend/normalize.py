@@ -20,9 +20,10 @@ from dataclasses import dataclass, field
 
 from psigraph.errors import PsigraphError
 
-from .numwords import cardinal, decimal, digits, ordinal, year
+from .language import language_warning, skipped_warning
+from .numwords import cardinal, cardinal_str, decimal, digits, ordinal, ordinal_str, year
 
-__all__ = ["Token", "Normalized", "normalize", "UnspeakableTextError",
+__all__ = ["Token", "Normalized", "normalize", "text_warnings", "UnspeakableTextError",
            "STATEMENT", "YN_QUESTION", "WH_QUESTION", "EXCLAMATION", "SPELL", "EMPH"]
 
 STATEMENT, YN_QUESTION, WH_QUESTION, EXCLAMATION = "statement", "yn-question", "wh-question", "exclamation"
@@ -59,12 +60,21 @@ class Token:
 
 @dataclass
 class Normalized:
-    """Result of :func:`normalize`: tokens, per-sentence types, dropped characters and messages."""
+    """Result of :func:`normalize`: tokens, per-sentence types, dropped characters, messages and
+    warnings.
+
+    ``skipped``: stretches of text in other scripts that were dropped (``['世界']``).
+    ``warnings``: one-line messages for the user (psigraph speaks English): skipped text in other
+    scripts, Latin-script text that looks like another language (see :mod:`.language`).
+    ``messages``: informational notes (every dropped character, words read by rule, ...).
+    """
 
     text: str
     tokens: list[Token] = field(default_factory=list)
     dropped: list[str] = field(default_factory=list)
     messages: list[str] = field(default_factory=list)
+    skipped: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
 
     @property
     def words(self) -> list[Token]:
@@ -102,28 +112,84 @@ _KEEP_ASCII = set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ012345678
 _SILENT = {"\u200d", "\u200c", "\u200b", "\ufeff", "\u00ad"}   # joiners, soft hyphen
 
 
-def _fold_chars(text: str, dropped: list[str]) -> str:
-    """Map every character to ASCII (or the money signs €£¥), dropping what cannot be said."""
-    out = []
-    for ch in unicodedata.normalize("NFC", text):
-        if ch in _KEEP_ASCII or ch in "€£¥":
+_GREEK_WORD = re.compile(r"[\u0370-\u03ff\u1f00-\u1fff][\u0370-\u03ff\u1f00-\u1fff\u0300-\u036f]*"
+                         r"[\u0370-\u03ff\u1f00-\u1fff]")
+
+
+def _is_script_char(ch: str) -> bool:
+    """A letter or number of a writing system (not an emoji, symbol or control character)."""
+    return unicodedata.category(ch)[0] in "LN"
+
+
+def _fold_chars(text: str, dropped: list[str], skipped: list[str] | None = None) -> str:
+    """Map every character to ASCII (or the money signs €£¥), dropping what cannot be said.
+
+    ``dropped`` collects every dropped character; ``skipped`` (if given) the dropped stretches of
+    text in other scripts (``'世界'``, ``'Привет'``), neighbours separated by blanks merged.
+    Single Greek letters are read by name (α → alpha); Greek words (two or more letters) are
+    text in another script and skipped.
+    """
+    text = unicodedata.normalize("NFC", text)
+    greek = bytearray(len(text)) if re.search("[\u0370-\u03ff\u1f00-\u1fff]", text) else None
+    if greek is not None:
+        for m in _GREEK_WORD.finditer(text):
+            greek[m.start():m.end()] = b"\x01" * (m.end() - m.start())
+    out: list[str] = []
+    run: list[str] = []            # the current stretch of skipped script text
+    gap = False                    # blanks seen after it (merged if more skipped text follows)
+
+    def close():
+        nonlocal gap
+        if run and skipped is not None:
+            skipped.append("".join(run))
+        run.clear()
+        gap = False
+
+    for i, ch in enumerate(text):
+        if greek is not None and greek[i]:
+            dropped.append(ch)
+            out.append(" ")
+            if gap and run:
+                run.append(" ")
+            run.append(ch)
+            gap = False
+        elif ch in _KEEP_ASCII or ch in "€£¥":
+            if ch == " " and run:
+                gap = True
+            else:
+                close()
             out.append(ch)
         elif ch in _CHAR_MAP:
+            close()
             out.append(_CHAR_MAP[ch])
         elif ch in "\n\r\t\v\f" or unicodedata.category(ch).startswith("Z"):
+            if run:
+                gap = True
             out.append("\n" if ch == "\n" else " ")
         elif ch in _SILENT or unicodedata.category(ch) in ("Mn", "Me", "Cf") \
                 or 0xFE00 <= ord(ch) <= 0xFE0F or 0x1F3FB <= ord(ch) <= 0x1F3FF:
+            if run and not gap and unicodedata.category(ch) in ("Mn", "Me"):
+                run.append(ch)     # a vowel sign or accent of the skipped text: show it with it
             continue   # combining marks, variation selectors, skin tones: part of a dropped glyph
         else:
             base = "".join(c for c in unicodedata.normalize("NFKD", ch) if not unicodedata.combining(c))
             if base and all(c in _KEEP_ASCII for c in base):
+                close()
                 out.append(base)
             elif unicodedata.category(ch) == "Nd":
+                close()
                 out.append(str(unicodedata.digit(ch)))
             else:
                 dropped.append(ch)
                 out.append(" ")
+                if _is_script_char(ch) or (run and not gap and unicodedata.category(ch) == "Mc"):
+                    if gap and run:
+                        run.append(" ")
+                    run.append(ch)
+                    gap = False
+                else:
+                    close()
+    close()
     return "".join(out)
 
 
@@ -234,10 +300,11 @@ def _money(m: re.Match) -> str:
     if scale:
         return f" {decimal(amount)} {_SCALE_WORDS[scale.lower()]} {many} "
     whole, _, frac = amount.partition(".")
-    w = int(whole or 0)
+    whole = whole or "0"
+    w_one, w_zero = whole.lstrip("0") == "1", whole.strip("0") == ""
     parts = []
-    if w or not frac:
-        parts.append(f"{cardinal(w)} {one if w == 1 else many}")
+    if not w_zero or not frac:
+        parts.append(f"{cardinal_str(whole)} {one if w_one else many}")
     if frac and cent1:
         c = int((frac + "0")[:2])
         if c:
@@ -273,20 +340,33 @@ _TITLE_LIKE = {"Mr.", "Mrs.", "Ms.", "Prof.", "Mt.", "Gov.", "Sen.", "Rep.", "Ge
                "i.e.", "E.g.", "I.e.", "cf.", "fig.", "Fig.", "vs.", "Vs.", "approx."}
 
 
+# Context tests look at a bounded window next to a match (``pattern.match(text, pos)`` /
+# ``search(text, pos, endpos)``), never at a slice of the rest of the text: slicing per match made
+# normalisation quadratic in the text length (found by fuzzing: 12,000 × "Dr. " took minutes).
+_CTX = 80
+_NEXT_CAP = re.compile(r"\s+[A-Z]")
+_AT_END = re.compile(r"\s*[\"')\]]*\s*$")
+_END_OR_CAP = re.compile(r"\s*$|\s+[A-Z]")
+_PREV_CAP_WORD = re.compile(r"\b[A-Z][a-z]+\s+$")
+_PREV_SENTENCE_START = re.compile(r"(?:^|[.!?]\s+)[A-Z][a-z]+\s+$")
+_NUM_TAIL = re.compile(r"[\d.,]+$")
+_NUM_NEXT = re.compile(r"\s*\d")
+
+
 def _abbrev(m: re.Match, text: str) -> str:
     ab = m.group(0)
-    rest = text[m.end():]
-    next_cap = re.match(r"\s+[A-Z]", rest) is not None
-    at_end = rest.strip() == "" or re.match(r"\s*[\"')\]]*\s*$", rest) is not None
-    prev_cap = re.search(r"\b[A-Z][a-z]+\s+$", text[:m.start()]) is not None and \
-        re.search(r"(?:^|[.!?]\s+)[A-Z][a-z]+\s+$", text[:m.start()]) is None   # "Main St." (not sentence-initial)
+    w0 = max(0, m.start() - _CTX)
+    next_cap = _NEXT_CAP.match(text, m.end()) is not None
+    at_end = _AT_END.match(text, m.end()) is not None
+    prev_cap = _PREV_CAP_WORD.search(text, w0, m.start()) is not None and \
+        _PREV_SENTENCE_START.search(text, w0, m.start()) is None   # "Main St." (not sentence-initial)
     if ab in ("Dr.", "St."):
         if next_cap and not (ab == "St." and prev_cap):
             word = "doctor" if ab == "Dr." else "saint"
             return f" {word} "
         word = "drive" if ab == "Dr." else "street"
     elif ab == "No." or ab == "no.":
-        if re.match(r"\s*\d", rest):
+        if _NUM_NEXT.match(text, m.end()):
             return " number "
         return m.group(0)   # the word "no" ending a sentence
     else:
@@ -300,7 +380,7 @@ def _abbrev(m: re.Match, text: str) -> str:
 def _number(m: re.Match) -> str:
     sign, whole, frac, suffix = m.group(1) or "", m.group(2), m.group(3) or "", m.group(4) or ""
     plain = whole.replace(",", "")
-    if not frac and not sign and "," not in whole:
+    if not frac and not sign and "," not in whole and len(plain) <= 15:
         if len(plain) > 1 and plain.startswith("0"):
             return f" {digits(plain)} "
         n = int(plain)
@@ -336,7 +416,7 @@ def _rules():
 
     add(r"</?[A-Za-z][^<>]*>", lambda m, t: " ")                     # HTML/XML tags
     add(r"(?<=\d)\s*[*×]\s*(?=\d)", lambda m, t: " times ")
-    add(r"\[([^\]\n]+)\]\([^)\s]+\)", lambda m, t: m.group(1))          # Markdown link: its text
+    add(r"\[([^\]\n]{1,300})\]\([^)\s]{1,2000}\)", lambda m, t: m.group(1))   # Markdown link: its text
     add(r"(\*\*?)(?=[^\s*])([^*\n]+?)(?<=[^\s*])\1",                       # Markdown *emphasis*
         lambda m, t: re.sub(r"(?<![A-Za-z'])(?=[A-Za-z])", EMPH, m.group(2)))
     add(r"(?<=\d)\s*micro\s?s\b", lambda m, t: " microseconds ")
@@ -344,7 +424,7 @@ def _rules():
     add(r"\bdegrees\s+C\b", lambda m, t: "degrees celsius")
     add(r"\bdegrees\s+F\b", lambda m, t: "degrees fahrenheit")
     add(r"\b(?:https?://|www\.)[^\s\"'<>]+[^\s\"'<>.,;:!?)\]]", lambda m, t: _url(m), re.I)
-    add(r"\b[\w.+-]+@[\w-]+(?:\.[\w-]+)+\b", lambda m, t: _say_address(m.group(0)))
+    add(r"(?<![\w.+-])[\w.+-]{1,64}@[\w-]+(?:\.[\w-]+)+\b", lambda m, t: _say_address(m.group(0)))
     add(r"(?<![\d-])\(?(\d{3})\)?[-. ](\d{3})-(\d{4})\b",
         lambda m, t: f" {digits(m.group(1))} , {digits(m.group(2))} , {digits(m.group(3))} ")
     add(r"(?<![\d-])\b(\d{3})-(\d{4})\b", lambda m, t: f" {digits(m.group(1))} , {digits(m.group(2))} ")
@@ -362,27 +442,29 @@ def _rules():
         lambda m, t: _date(_MONTHS.index(_month(m.group(1))) + 1, int(m.group(2)), m.group(3)) or m.group(0))
     add(r"\b(\d+)\s?[-]\s?(\d+)\b(?!\.\d)", lambda m, t: f" {m.group(1)} to {m.group(2)} ")
     add(r"#(?=\s*\d)", lambda m, t: " number ")
+    add(r"(?<![\w.])No\.(?=\s*\d)", lambda m, t: " number ")     # before the digits become words
     add(r"~(?=\s*\d)", lambda m, t: " about ")
     add(r"\b(\d{4}|\d{1,3}0)s\b", lambda m, t: _number(re.match(r"()(\d+)()(s)", m.group(0))))
     add(r"([$€£¥])\s?(\d[\d,]*(?:\.\d+)?)(?:\s?(thousand|million|billion|trillion|bn|mn|[kmbt])\b)?",
         lambda m, t: _money(m), re.I)
-    add(r"(\d[\d,]*(?:\.\d+)?)\s?%", lambda m, t: f" {decimal(m.group(1))} percent ")
-    add(r"\b(\d[\d,]*)(?:st|nd|rd|th)\b", lambda m, t: f" {ordinal(int(m.group(1).replace(',', '')))} ", re.I)
+    add(r"(?<![\d,.])((?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?)\s?%", lambda m, t: f" {decimal(m.group(1))} percent ")
+    add(r"\b(\d{1,3}(?:,\d{3})+|\d+)(?:st|nd|rd|th)\b", lambda m, t: f" {ordinal_str(m.group(1).replace(',', ''))} ",
+        re.I)
     add(r"\b[vV](\d+(?:\.\d+)*)\b",
-        lambda m, t: " version " + " point ".join(cardinal(int(p)) if len(p) < 2 or not p.startswith("0")
+        lambda m, t: " version " + " point ".join(cardinal_str(p) if len(p) < 2 or not p.startswith("0")
                                                   else digits(p) for p in m.group(1).split(".")) + " ")
     add(r"\b(\d+(?:\.\d+){2,})\b",
-        lambda m, t: " " + " point ".join(cardinal(int(p)) for p in m.group(1).split(".")) + " ")
+        lambda m, t: " " + " point ".join(cardinal_str(p) for p in m.group(1).split(".")) + " ")
     add(r"'(\d\d)s\b", lambda m, t: " " + _plural_number(cardinal(int(m.group(1)))) + " ")
     add(r"\b(\d{1,3})/(\d{1,3})\b", lambda m, t: _fraction(int(m.group(1)), int(m.group(2))))
     add(r"(\d)\s?(km|kg|cm|mm|ms|mph|kph|[kKMG]?Hz|[kKMGT]B|lbs?|oz|ft|dB|kW)\b",
         lambda m, t: m.group(1) + " " + _unit(m, t))
     add(r"([A-Za-z])(\d)", lambda m, t: f"{m.group(1)} {m.group(2)}")
     add(r"(\d)([A-Za-z])", lambda m, t: f"{m.group(1)} {m.group(2)}")
-    add(r"(?<![\w.])(-)?(\d[\d,]*\d|\d)(\.\d+)?(s)?\b(?!\.\d)", lambda m, t: _number(m))
+    add(r"(?<![\w.])(-)?(\d{1,3}(?:,\d{3})+|\d+)(\.\d+)?(s)?\b(?!\.\d)", lambda m, t: _number(m))
     add(r"\b(?:e\.g|i\.e|E\.g|I\.e)\.", lambda m, t: f" , {_ABBREV[m.group(0)]} , ")
-    add(r"\d+", lambda m, t: f" {cardinal(int(m.group(0))) if len(m.group(0)) <= 15 else digits(m.group(0))} ")
-    add(r"(?:\b[A-Za-z]\.){2,}(?![A-Za-z])", lambda m, t: _dotted(m, t))
+    add(r"\d+", lambda m, t: f" {cardinal_str(m.group(0))} ")
+    add(r"(?:\b[A-Za-z]\.){2,12}(?![A-Za-z])", lambda m, t: _dotted(m, t))
     add(r"(?<![\w.])(?:Dr|St|No|no|" + "|".join(re.escape(a[:-1]) for a in _ABBREV if a not in
                                               ("e.g.", "i.e.", "E.g.", "I.e.")) + r")\.",
         lambda m, t: _abbrev(m, t))
@@ -409,8 +491,7 @@ def _rules():
 
 def _keep_period(m: re.Match, t: str, spoken: str) -> str:
     """If the match swallowed a sentence-final period ("5 p.m."), give it back."""
-    rest = t[m.end():]
-    if m.group(0).endswith(".") and (rest.strip() == "" or re.match(r"\s+[A-Z]", rest)):
+    if m.group(0).endswith(".") and _END_OR_CAP.match(t, m.end()):
         return spoken + " . "
     return spoken
 
@@ -431,18 +512,16 @@ def _unit(m: re.Match, t: str) -> str:
     u = m.group(2)
     one, many = _UNITS.get(u.lower(), (u, u))
     start = m.start(1)
-    num = re.search(r"[\d.,]+$", t[:start + 1])
-    singular = num is not None and num.group(0) == "1" and (start - len(num.group(0)) + 1 == 0
-                                                            or not t[start - len(num.group(0))].isdigit())
+    num = _NUM_TAIL.search(t, max(0, start - _CTX), start + 1)
+    singular = num is not None and num.group(0) == "1" and (num.start() == 0 or not t[num.start() - 1].isdigit())
     return (one if singular else many) + " "
 
 
 def _dotted(m: re.Match, t: str) -> str:
     """U.S. / a.m. / U.K. → spelled letters; keep a sentence-final period."""
     s = m.group(0)
-    rest = t[m.end():]
     letters = _spell(s.replace(".", ""))
-    if rest.strip() == "" or re.match(r"\s+[A-Z]", rest):
+    if _END_OR_CAP.match(t, m.end()):
         return f" {letters}. "
     return f" {letters} "
 
@@ -477,14 +556,16 @@ def _sentence_type(punct: str, first_word: str) -> str:
 def normalize(text: str, *, report: bool = True) -> Normalized:
     """Normalize ``text`` into word and break tokens (see the module docstring).
 
-    ``report``: add a message listing dropped characters (emoji, unknown scripts, stray symbols).
+    ``report``: add a message listing dropped characters (emoji, unknown scripts, stray symbols)
+    and the warnings about text psigraph cannot read (other scripts, other languages).
     Never raises for any string; empty/unspeakable input gives no word tokens and a message.
     """
     if not isinstance(text, str):
         raise TypeError(f"normalize: expected str, got {type(text).__name__}")
     res = Normalized(text=text)
     dropped: list[str] = []
-    s = _fold_chars(text, dropped)
+    s = _fold_chars(text, dropped, res.skipped)
+    s = re.sub(r"[^\S\n]+", " ", s)               # runs of blanks → one space (keeps newlines)
     s = re.sub(r"\n\s*\n+", " . ", s)          # blank line = paragraph = sentence end
     s = re.sub(r"\n[ \t]*(?:[-*+]|\d{1,2}[.)])[ \t]+", " . ", s)   # list items start sentences
     s = s.replace("\n", " ")
@@ -537,6 +618,19 @@ def normalize(text: str, *, report: bool = True) -> Normalized:
         shown = "".join(dict.fromkeys(dropped))[:20]
         res.messages.append(f"dropped {len(dropped)} unspeakable character{'s' if len(dropped) > 1 else ''}: "
                             f"{shown!r}")
+    if report:
+        res.warnings = [w for w in (skipped_warning(res.skipped), language_warning(text)) if w]
     if not res.words:
         res.messages.append("no speakable words in the text" + (f" {text[:40]!r}" if text.strip() else " (empty)"))
     return res
+
+
+def text_warnings(text: str) -> list[str]:
+    """The warnings a user should see before ``text`` is spoken, one line each (empty for plain
+    English): text in other scripts that will be skipped, Latin-script text that looks like
+    another language (read with English rules). Never raises for a string; see :mod:`.language`.
+
+    >>> text_warnings("Hello 世界")
+    ["skipped 2 Chinese characters it cannot read: '世界' (psigraph speaks English)"]
+    """
+    return normalize(text).warnings

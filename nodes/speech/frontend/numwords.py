@@ -1,7 +1,7 @@
 """Numbers as English words: cardinals (to trillions), ordinals, years, decimals and digit strings."""
 from __future__ import annotations
 
-__all__ = ["cardinal", "ordinal", "year", "decimal", "digits", "ordinal_word"]
+__all__ = ["cardinal", "cardinal_str", "ordinal", "ordinal_str", "year", "decimal", "digits", "ordinal_word"]
 
 _ONES = ["zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten",
          "eleven", "twelve", "thirteen", "fourteen", "fifteen", "sixteen", "seventeen",
@@ -32,7 +32,21 @@ def _below_1000(n: int) -> str:
 
 def digits(s: str) -> str:
     """Read a digit string one digit at a time: ``"555"`` → ``"five five five"``."""
-    return " ".join(_ONES[int(c)] for c in s if c.isdigit())
+    return " ".join(_ONES[ord(c) - 48] for c in s if "0" <= c <= "9")
+
+
+def cardinal_str(s: str) -> str:
+    """:func:`cardinal` of a digit string; more than 15 digits are read one by one (never
+    converts a huge string to ``int``: Python refuses more than 4300 digits)."""
+    s = s.strip()
+    if not s or len(s) > 15 or not s.isascii() or not s.isdigit():
+        return digits(s) or "zero"
+    return cardinal(int(s))
+
+
+def ordinal_str(s: str) -> str:
+    """:func:`ordinal` of a digit string (long strings: digit by digit, the last one ordinal)."""
+    return ordinal_word(cardinal_str(s))
 
 
 def cardinal(n: int) -> str:
@@ -100,7 +114,7 @@ def decimal(s: str) -> str:
         s = s[1:]
     whole, _, frac = s.partition(".")
     whole = whole.replace(",", "")
-    out = cardinal(int(whole)) if whole else "zero"
+    out = cardinal_str(whole) if whole else "zero"
     if frac:
         out += " point " + digits(frac)
     return ("minus " + out) if neg else out

@@ -10,7 +10,8 @@ trailing silence. Pauses (and the edge silences) are ``Phone(ph="pau", is_pause=
 
 Empty or unspeakable text (``""``, ``"!!!"``, only emoji) raises :class:`UnspeakableTextError`
 (a :class:`psigraph.errors.PsigraphError`) with a one-line message; dropped characters in
-otherwise speakable text are reported in ``plan.messages``.
+otherwise speakable text are reported in ``plan.messages``; text psigraph cannot read (other scripts,
+other languages) in ``plan.warnings`` (one line each, for the user; see :func:`.normalize.text_warnings`).
 """
 from __future__ import annotations
 
@@ -27,6 +28,7 @@ from .durations import Seg, pause_duration, segment_durations
 from .emotion import emotion_from_text, parse_emotion, prosody_modifiers
 from .g2p import contextual_pronunciation, is_function_word, is_vowel, pronounce, strip_stress
 from .intonation import AccentSyl, PhraseSpan, f0_contour
+from .language import ENGLISH_ONLY, describe_skipped
 from .normalize import WH_QUESTION, Normalized, UnspeakableTextError, normalize
 from .persona import Persona, load_persona
 from .syllables import syllabify
@@ -126,6 +128,7 @@ class UtterancePlan:
     rate: float = 1.0            # effective rate factor (user × persona × emotion)
     base_f0: float = 0.0         # effective base pitch (Hz) after the emotion shift
     f0_range: float = 0.0        # effective range (semitones)
+    warnings: list[str] = field(default_factory=list)   # for the user: text it could not read (one line each)
 
     def f0_at(self, t) -> np.ndarray:
         """The commanded f0 (Hz) at time(s) ``t``: linear interpolation of ``f0``."""
@@ -265,17 +268,34 @@ def _check_rate(rate) -> None:
         raise ParamError("speaking rate out of range", where="rate", expected="0.1..10", got=repr(rate))
 
 
+def _nothing_to_say(text: str, norm: Normalized) -> str:
+    """The one-line reason there is nothing to say, naming what was skipped."""
+    if not text.strip():
+        return "nothing to say: the text is empty"
+    parts = []
+    what = describe_skipped(norm.skipped)
+    if what:
+        parts.append(what)
+    script = {c for run in norm.skipped for c in run} if what else set()
+    other = [c for c in norm.dropped if c not in script]
+    if other:
+        uniq = "".join(dict.fromkeys(other))
+        shown = uniq if len(uniq) <= 24 else uniq[:24] + "…"
+        parts.append(f"{len(other)} emoji or symbol{'s' if len(other) != 1 else ''} it cannot say: {shown!r}")
+    if parts:
+        return f"nothing to say: skipped {'; '.join(parts)} ({ENGLISH_ONLY})"
+    shown = text.strip() if len(text.strip()) <= 40 else text.strip()[:40] + "…"
+    return f"nothing to say: {shown!r} has no words, only punctuation or markup ({ENGLISH_ONLY})"
+
+
 def _normalized_or_raise(text) -> Normalized:
     if text is None:
         text = ""
-    norm = normalize(text if isinstance(text, str) else str(text))
+    text = text if isinstance(text, str) else str(text)
+    norm = normalize(text)
     if not norm.words:
-        if isinstance(text, str) and text.strip():
-            why = f" ({len(norm.dropped)} unspeakable characters dropped)" if norm.dropped else ""
-            what = f"nothing to say: {text[:40]!r} has no speakable words{why}"
-        else:
-            what = "nothing to say: the text is empty"
-        raise UnspeakableTextError(what, where="text", hint="give at least one word, number or letter")
+        raise UnspeakableTextError(_nothing_to_say(text, norm), where="text",
+                                   hint="give at least one word, number or letter")
     return norm
 
 
@@ -291,8 +311,10 @@ def plan_utterance(text: str, emotion=None, persona="default", rate: float = 1.0
     norm = _normalized_or_raise(text)
     pers = load_persona(persona)
     emo = parse_emotion(emotion) if emotion is not None else emotion_from_text(norm.tokens)
-    return _plan_tokens(norm.text, norm.tokens, list(norm.messages), emo, pers, float(rate),
+    plan = _plan_tokens(norm.text, norm.tokens, list(norm.messages), emo, pers, float(rate),
                         norm.sentence_types, TRAIL_SILENCE_S)
+    plan.warnings = list(norm.warnings)
+    return plan
 
 
 def iter_plans(text: str, emotion=None, persona="default", rate: float = 1.0, *,
@@ -303,7 +325,8 @@ def iter_plans(text: str, emotion=None, persona="default", rate: float = 1.0, *,
     later chunks group sentences up to ``max_words`` words. The emotion is estimated once from
     the whole text. Every chunk starts with the 50 ms lead silence; a non-final chunk ends with
     the rest of a major-break pause instead of the 150 ms trailing silence, so concatenating the
-    chunks' audio gives the same rhythm as one plan. Normalization messages go on the first chunk.
+    chunks' audio gives the same rhythm as one plan. Normalization messages and warnings go on the
+    first chunk.
     """
     _check_rate(rate)
     norm = _normalized_or_raise(text)
@@ -328,18 +351,27 @@ def iter_plans(text: str, emotion=None, persona="default", rate: float = 1.0, *,
     if cur:
         chunks.append(cur)
     eff_rate = float(rate) * pers.rate * prosody_modifiers(emo)["rate"]
+    all_caps = _all_caps(norm.tokens)    # decided on the whole text, as plan_utterance does
     gap = max(pause_duration(2, eff_rate) - LEAD_SILENCE_S, 0.05)
     for k, toks in enumerate(chunks):
         last = k == len(chunks) - 1
         text_k = " ".join(t.text for t in toks if t.kind == "word")
         types = [t.sentence_type for t in toks if t.kind == "break" and t.level >= 2]
-        yield _plan_tokens(text_k if len(chunks) > 1 else norm.text, toks,
-                           list(norm.messages) if k == 0 else [], emo, pers, float(rate), types,
-                           TRAIL_SILENCE_S if last else gap)
+        plan = _plan_tokens(text_k if len(chunks) > 1 else norm.text, toks,
+                            list(norm.messages) if k == 0 else [], emo, pers, float(rate), types,
+                            TRAIL_SILENCE_S if last else gap, all_caps)
+        plan.warnings = list(norm.warnings) if k == 0 else []
+        yield plan
+
+
+def _all_caps(words) -> bool:
+    """True when the whole text is written in capitals (then capitals are words, not acronyms)."""
+    letters_words = [w for w in words if w.kind == "word" and not w.spell and any(c.isalpha() for c in w.text)]
+    return bool(letters_words) and all(w.text.isupper() for w in letters_words) and len(letters_words) > 1
 
 
 def _plan_tokens(text: str, tokens, messages: list[str], emo, pers: Persona, rate: float,
-                 sentence_types: list[str], trail: float) -> UtterancePlan:
+                 sentence_types: list[str], trail: float, all_caps: bool | None = None) -> UtterancePlan:
     mods = prosody_modifiers(emo)
     eff_rate = rate * pers.rate * mods["rate"]
 
@@ -357,8 +389,7 @@ def _plan_tokens(text: str, tokens, messages: list[str], emo, pers: Persona, rat
             cur = []
     phrases_tok = [piece for words, brk in phrases_tok for piece in _split_long(words, brk)]
     all_words = [w for ph, _ in phrases_tok for w in ph]
-    letters_words = [w for w in all_words if not w.spell and any(c.isalpha() for c in w.text)]
-    all_caps_text = bool(letters_words) and all(w.text.isupper() for w in letters_words) and len(letters_words) > 1
+    all_caps_text = _all_caps(all_words) if all_caps is None else all_caps
 
     # the first word of each wh-question gets an accent even though it is a function word
     wh_first: set[int] = set()
@@ -455,7 +486,8 @@ def _plan_tokens(text: str, tokens, messages: list[str], emo, pers: Persona, rat
     if lts:
         uniq = list(dict.fromkeys(lts))
         more = f" (+{len(uniq) - 12} more)" if len(uniq) > 12 else ""
-        messages.append(f"pronounced by rule (not in the lexicon): {', '.join(uniq[:12])}{more}")
+        shown = [w if len(w) <= 24 else w[:24] + "…" for w in uniq[:12]]   # one short line, whatever the words
+        messages.append(f"pronounced by rule (not in the lexicon): {', '.join(shown)}{more}")
     return UtterancePlan(
         text=text, words=words_out, phones=phones, syllables=syllables, f0=f0,
         emotion=emo.as_tuple(), modifiers=mods, persona=pers, duration=total,
