@@ -39,7 +39,7 @@ def session_rate(seconds: float, block: int, repeats: int) -> tuple[float, float
 
 
 def process_rate(seconds: float, ticks_per_call: int, repeats: int, clock=time.perf_counter) -> float:
-    node = instantiate(PsiCore)
+    node = instantiate(PsiCore, chain.speak_core_params())
     span = ticks_per_call * 120
     node.t0, node.t1 = 0, span
     node.process(score=[])
@@ -61,7 +61,7 @@ def main(argv=None) -> None:
     ap.add_argument("--seconds", type=float, default=20.0)
     ap.add_argument("--repeats", type=int, default=5)
     a = ap.parse_args(argv)
-    n = instantiate(PsiCore).layout.n
+    n = instantiate(PsiCore, chain.speak_core_params()).layout.n
     print(f"psi_core seed configuration: {n} oscillators, substeps 1, control rate 200 Hz")
     for ticks in (4, 40, 400):
         x = process_rate(a.seconds, ticks, a.repeats)
