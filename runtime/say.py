@@ -24,7 +24,7 @@ MAX_TEXT_BYTES = 16 * 1024 * 1024
 #: which say flag sets which (node part, param): used to name flags in error lines
 FLAGS = {(chain.PROSODY, "emotion"): "--emotion", (chain.PROSODY, "persona"): "--persona",
          (chain.VOICE, "persona"): "--persona", (chain.PROSODY, "rate"): "--rate",
-         (chain.TEXT_INPUT, "text"): "TEXT", (chain.AUDIO_FILE, "path"): "-o",
+         (chain.TEXT_INPUT, "text"): "", (chain.AUDIO_FILE, "path"): "-o",
          (chain.FRAMES_FILE, "path"): "--frames", (chain.VIDEO_FILE, "path"): "--video"}
 
 
@@ -226,8 +226,9 @@ def _as_flag(g, issue: Issue) -> Issue:
     if len(bits) >= 4 and bits[0] == "nodes" and bits[2] == "params" and bits[1] in g.nodes:
         part = registry.get(g.nodes[bits[1]].type).ROLE
         flag = FLAGS.get((part, bits[3]))
-        if flag:
-            return Issue("", f"{flag}: {issue.message}", severity=issue.severity, code=issue.code)
+        if flag is not None:
+            text = f"{flag}: {issue.message}" if flag else issue.message
+            return Issue("", text, severity=issue.severity, code=issue.code)
     return issue
 
 

@@ -37,6 +37,18 @@ class TextSource(Node[TextSourceParams]):
     text_in = In(Events, optional=True, doc="more text to say (payload: str or {'text': str})")
     text = Out(Events, doc="text events (payload {'text': str})")
 
+    @classmethod
+    def check(cls, params, inputs) -> list:
+        """Text that cannot be said is an error; text psigraph cannot fully read gets warnings."""
+        if not params.text.strip():
+            return []
+        from .frontend.normalize import normalize
+        from .frontend.plan import _nothing_to_say
+        norm = normalize(params.text)
+        if not norm.words:
+            return [Issue("params.text", _nothing_to_say(params.text, norm), code="text.unspeakable")]
+        return [Issue("params.text", w, severity="warning", code="text.language") for w in norm.warnings]
+
     def reset(self):
         self.state = TextSourceState()
 

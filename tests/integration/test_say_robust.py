@@ -162,3 +162,15 @@ def test_live_names_what_is_missing(tmp_cwd, capsys, monkeypatch):
     monkeypatch.setitem(sys.modules, "sounddevice", fake)                      # no output device
     assert main(["live", "--text", "Hi."]) == 1
     assert "no sound output device" in one_error_line(capsys)
+
+
+def test_non_english_text_is_named_once_and_still_spoken(tmp_cwd, capsys):
+    assert main(["say", "Hello 世界", "-o", "a.wav", "-q"]) == 0
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err == ["warning: skipped 2 Chinese characters it cannot read: '世界' (psigraph speaks English)"]
+    assert main(["say", "Bonjour, je m'appelle Marie et je suis très contente de vous voir.", "-o", "b.wav",
+                 "-q"]) == 0
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "French" in err[0] and "English" in err[0]
+    assert main(["say", "Hello, how are you today?", "-o", "c.wav", "-q"]) == 0
+    assert capsys.readouterr().err == ""
