@@ -1,6 +1,6 @@
 """Graph files (format 1): the one load pipeline and the canonical writer.
 
-Load pipeline (DESIGN §4), used by the CLI, the editor and the tests alike::
+Load pipeline, used by the CLI, the editor and the tests alike::
 
     safe YAML (line of every key/item, syntax errors recovered) → migrate
     → structure check → Graph → semantic check (psigraph.compile.analyze)

@@ -1,4 +1,4 @@
-"""The ``psigraph`` command line (DESIGN §5).
+"""The ``psigraph`` command line.
 
 Subcommands here: ``validate``, ``run``, ``nodes``, ``schema``, ``fmt``.
 

@@ -1,4 +1,4 @@
-"""Per-frame JSON Lines (DESIGN §5): {"frame", "t", "blendshapes": {52 ARKit names}, "viseme", "events"}."""
+"""Per-frame JSON Lines (the frames format of `psigraph say --frames`): {"frame", "t", "blendshapes": {52 ARKit names}, "viseme", "events"}."""
 from __future__ import annotations
 
 import json

@@ -253,3 +253,9 @@ def test_nodes_listing_fits_the_terminal(columns, capsys, monkeypatch):
     full = capsys.readouterr().out
     assert max(len(line.encode()) for line in full.splitlines()) <= int(columns)
     assert "'period_ms': 2000.0" in full.replace("\n", " ").replace("  ", " ") or "2000.0" in full
+
+
+def test_node_docs_cite_nothing_that_is_not_shipped(capsys):
+    assert main(["nodes", "--all"]) == 0
+    out = capsys.readouterr().out
+    assert "DESIGN" not in out and "§" not in out
