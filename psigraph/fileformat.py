@@ -386,12 +386,9 @@ def _kind(v) -> str:
 # =============================================================== saving
 def save(graph: Graph, path: str | os.PathLike) -> None:
     """Write ``graph`` in canonical form (atomically: a temporary file is renamed over ``path``)."""
-    text = dumps(graph)
-    path = os.fspath(path)
-    tmp = f"{path}.tmp{os.getpid()}"
-    with open(tmp, "w", encoding="utf-8", newline="\n") as f:
-        f.write(text)
-    os.replace(tmp, path)
+    from .outputs import atomic_write
+    data = dumps(graph).encode("utf-8")
+    atomic_write(os.fspath(path), lambda f: f.write(data))
 
 
 def dumps(graph: Graph) -> str:
