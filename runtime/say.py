@@ -17,6 +17,8 @@ from importlib import resources
 from psigraph import chain
 from psigraph.errors import GraphFileError, Issue, PsigraphError
 
+#: the ψ-memory recorder (psigraph.memory.nodes), found by type id and part: runtime imports no memory code
+RECORDER = "recorder"
 EMOTIONS = ("neutral", "happy", "sad", "angry", "calm", "excited", "surprised")
 MIN_SIZE, MAX_SIZE = 16, 4096
 MAX_TEXT_BYTES = 16 * 1024 * 1024
@@ -25,7 +27,8 @@ MAX_TEXT_BYTES = 16 * 1024 * 1024
 FLAGS = {(chain.PROSODY, "emotion"): "--emotion", (chain.PROSODY, "persona"): "--persona",
          (chain.VOICE, "persona"): "--persona", (chain.PROSODY, "rate"): "--rate",
          (chain.TEXT_INPUT, "text"): "", (chain.AUDIO_FILE, "path"): "-o",
-         (chain.FRAMES_FILE, "path"): "--frames", (chain.VIDEO_FILE, "path"): "--video"}
+         (chain.FRAMES_FILE, "path"): "--frames", (chain.VIDEO_FILE, "path"): "--video",
+         (RECORDER, "path"): "--db", (RECORDER, "key_file"): "--key-file"}
 
 
 def default_graph_path() -> str:
@@ -54,6 +57,11 @@ def register(sub) -> None:
                    help=f"video width and height in pixels, {MIN_SIZE}-{MAX_SIZE} (default 640)")
     p.add_argument("--graph", default=None, help="graph file to use instead of graphs/speak.yaml")
     p.add_argument("--seed", type=int, default=None, help="random seed (default: the graph's)")
+    p.add_argument("--db", metavar="STORE", help="also record the utterance into this ψ-memory store "
+                   "(psigraph replay STORE ID reproduces it exactly)")
+    p.add_argument("--key-file", metavar="F", help="encrypt the --db store with the key in this file "
+                   "(SQLCipher, psigraph[secure]; default: $PSIGRAPH_DB_KEY)")
+    p.add_argument("--keep-text", action="store_true", help="store the text itself in --db (default: only a keyed hash)")
     p.add_argument("-q", "--quiet", action="store_true", help="no progress bar, no summary line")
     p.set_defaults(run=run)
 
@@ -97,6 +105,12 @@ def check_args(args) -> None:
     outs = [p for p in (args.output, args.frames, args.video) if p]
     if len({os.path.abspath(p) for p in outs}) != len(outs):
         raise PsigraphError("-o, --frames and --video must be different files")
+    if getattr(args, "db", None) and os.path.abspath(args.db) in {os.path.abspath(p) for p in outs}:
+        raise PsigraphError("--db must be a different file from -o, --frames and --video")
+    if getattr(args, "key_file", None) and not getattr(args, "db", None):
+        raise PsigraphError("--key-file needs --db STORE")
+    if getattr(args, "keep_text", False) and not getattr(args, "db", None):
+        raise PsigraphError("--keep-text needs --db STORE")
     if args.video:
         import importlib.util
         missing = [m for m in ("vispy", "av") if importlib.util.find_spec(m) is None]
@@ -178,8 +192,30 @@ def build_graph(args, text: str):
         g.connect(f"{render}.frames", f"{video}.frames")
         g.connect(audio, f"{video}.audio")
         sinks.append(video)
+    if getattr(args, "db", None):
+        _add_recorder(g, args, text_id, prosody, voice)
     _keep_only_what_feeds(g, sinks)
     return g
+
+
+def _add_recorder(g, args, text_id: str, prosody: str, voice: str) -> None:
+    """Put a recorder between the ψ-state that feeds the voice and everything that reads it (voice, face,
+    Koopman monitor): what they consume is exactly what the store keeps."""
+    from psigraph.ports import Events
+    feeds = g.edges_into(voice, "state") if "state" in g.node_class(voice).inputs() else []
+    if not feeds:
+        raise PsigraphError("--db needs a graph whose voice reads a ψ-state (psi_core.state)",
+                            where=g.source_file or "graph")
+    src = f"{feeds[0].src}.{feeds[0].src_port}"
+    rec = _fresh(g, RECORDER)
+    g.add_node(rec, RECORDER, {"path": args.db, "key_file": args.key_file or "",
+                               "keep_text": bool(args.keep_text), "persona": args.persona})
+    for e in list(g.edges_from(feeds[0].src, feeds[0].src_port)):
+        g.disconnect(src, f"{e.dst}.{e.dst_port}")
+        g.connect(f"{rec}.y", f"{e.dst}.{e.dst_port}")
+    g.connect(src, f"{rec}.x")
+    g.connect(_output_of(g, text_id, lambda p, d: d.kind is Events), f"{rec}.events")
+    g.connect(_output_of(g, prosody, lambda p, d: d.kind is Events), f"{rec}.events")
 
 
 def _fresh(g, base: str) -> str:
@@ -278,6 +314,10 @@ def run(args) -> int:
     wall = time.perf_counter() - t_ready
     if not args.quiet:
         outs = ", ".join(p for p in (args.output, args.frames, args.video) if p)
+        ids = [i for x in s.slots.values() if type(x.node).ROLE == RECORDER
+               for i in getattr(x.node.state, "committed", [])]
+        if ids:
+            outs += f", {args.db} (utterance {', '.join(map(str, ids))})"
         print(f"{outs}: {seconds:.2f} s of speech in {wall:.2f} s (real-time factor {wall / seconds:.3f}; "
               f"start-up {t_ready - t_start:.2f} s)", file=sys.stderr)
     return 0
