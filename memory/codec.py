@@ -61,6 +61,7 @@ _RESET = 8                              # halve the running mean every _RESET sa
 _A0 = 8                                 # initial running sum (k starts at 3)
 _START = 0x80                           # first byte: bit 7 = stream header follows
 _MODE_CONST = 3
+_MAX_VALUES = 1 << 26                   # a frame larger than this is corrupt (never allocated)
 
 
 class CodecError(PsigraphError):
@@ -298,7 +299,7 @@ def _get(buf, pos, nbits, total):
         return 0, -1
     v = 0
     for _ in range(nbits):
-        v = (v << 1) | ((buf[pos >> 3] >> (7 - (pos & 7))) & 1)
+        v = (v << 1) | ((np.int64(buf[pos >> 3]) >> (7 - (pos & 7))) & 1)
         pos += 1
     return v, pos
 
@@ -497,6 +498,8 @@ class Decoder:
             pos = self._read_header(blob, pos)
         elif not self.header:
             raise CodecError("this frame continues a stream whose first frame was not decoded")
+        if n * max(self.channels, 1) > _MAX_VALUES:
+            raise CodecError(f"implausible frame size ({n} ticks x {self.channels} channels)")
         out = np.zeros((n, self.channels), dtype=np.int16)
         payload = np.frombuffer(blob, dtype=np.uint8, offset=pos)
         used = _rice_decode_frame(payload, n, self._order, self._xc, self._flag, self._const, self._cval,
