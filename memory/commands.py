@@ -10,6 +10,7 @@ into an ``audio_sink`` with ``--live``; ``export`` renders WAV + frames + MP4/We
 """
 from __future__ import annotations
 
+import contextlib
 import os
 import sys
 import time
@@ -80,7 +81,7 @@ def _load_store_info(store_path: str, ids, key_file):
     issues = _key_issues(key_file or "")
     if issues:
         raise PsigraphError(issues[0].message, where="--key-file")
-    store = open_store(store_path, key_file or "", create=False)
+    store = open_store(store_path, key_file or "", create=False, notice=True)
     try:
         us, sigs = [], []
         for uid in ids:
@@ -277,7 +278,9 @@ def export(store: str, ids: list, output: str, *, fmt: str = "mp4", size: int = 
     bar = Progress(progress)
     done_ms = 0
     written = []
-    try:
+    with contextlib.ExitStack() as stack:
+        stack.enter_context(_bitexact_muxing())
+        stack.callback(bar.done)
         for job, dur in zip(jobs, durations):
             u, sig = first[job[0][0]]
             rep = sig.get("replay", {}) if isinstance(sig, dict) else {}
@@ -289,9 +292,33 @@ def export(store: str, ids: list, output: str, *, fmt: str = "mp4", size: int = 
                                                                       (base + f * dur) / 1000.0))
             done_ms += dur
             written += [p for p in job[1:] if p]
-    finally:
-        bar.done()
     return written
+
+
+@contextlib.contextmanager
+def _bitexact_muxing():
+    """Containers opened for writing get ``fflags=+bitexact`` (no random Matroska track UIDs, no
+    wall-clock dates), so an export is byte-for-byte repeatable also as WebM. The video writer
+    (nodes/face/video.py) opens the container itself, so the option is added around it here."""
+    try:
+        import av
+    except ImportError:
+        yield
+        return
+    orig = av.open
+
+    def open_bitexact(file, mode="r", *a, **kw):
+        if mode == "w":
+            opts = dict(kw.get("options") or {})
+            opts.setdefault("fflags", "+bitexact")
+            kw["options"] = opts
+        return orig(file, mode, *a, **kw)
+
+    av.open = open_bitexact
+    try:
+        yield
+    finally:
+        av.open = orig
 
 
 def run_export(args) -> int:

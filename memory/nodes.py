@@ -72,18 +72,11 @@ def _secure_missing() -> bool:
     return importlib.util.find_spec("sqlcipher3") is None
 
 
-def resolve_key(key_file: str):
-    """The store key: the contents of ``key_file``, else $PSIGRAPH_DB_KEY, else None (plain SQLite)."""
+def open_store(path: str, key_file: str = "", *, create: bool = False, notice: bool = False):
+    """A Store for ``path`` with the key from ``key_file`` / $PSIGRAPH_DB_KEY (PsigraphError on failure);
+    ``notice``: one line on stderr when the store is not encrypted."""
     from . import keys
-    return keys.resolve_key(key_file or None)
-
-
-def open_store(path: str, key_file: str = "", *, create: bool = True):
-    """A Store for ``path`` with the key from ``key_file`` / the environment (PsigraphError on failure)."""
-    from .store import Store
-    if not create and not os.path.exists(path):
-        raise PsigraphError(f"no store at {path!r}", where=path, code="path.missing")
-    return Store(path, key=resolve_key(key_file))
+    return keys.open_store(path, key_file or None, create=create, notice=notice)
 
 
 def _key_issues(key_file: str) -> list:
@@ -163,15 +156,14 @@ def _info(path: str, key_file: str, uid: int) -> _Info:
 def _read_info(full: str, path: str, key_file: str, uid: int) -> _Info:
     def bad(msg, code, where="params.path"):
         return _Info(SPEAK_LABELS, 200.0, None, None, 0, Issue(where, msg, code=code))
+    issues = _key_issues(key_file)
+    if issues:
+        return _Info(SPEAK_LABELS, 200.0, None, None, 0, issues[0])
     if not os.path.exists(full):
         return bad(f"no store at {path!r}; record one with `psigraph say TEXT -o out.wav --db {path}`",
                    "path.missing")
     if os.path.isdir(full):
         return bad(f"{path!r} is a folder, not a store", "path.is_folder")
-    issues = _key_issues(key_file)
-    if issues:
-        i = issues[0]
-        return _Info(SPEAK_LABELS, 200.0, None, None, 0, i)
     try:
         store = open_store(full, key_file, create=False)
     except PsigraphError as e:
@@ -499,7 +491,7 @@ class Recorder(Node[RecorderParams]):
     # ---- writing -------------------------------------------------------------------
     def _open_store(self):
         if self._store is None:
-            self._store = open_store(self.params.path, self.params.key_file)
+            self._store = open_store(self.params.path, self.params.key_file, create=True, notice=True)
         return self._store
 
     def _write(self, take: _Take, keep: int, end: int) -> int:
