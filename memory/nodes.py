@@ -315,8 +315,7 @@ class Recorder(Node[RecorderParams]):
         self.av = pos.get("AV")
         self.idle_ticks = int(round(IDLE_S * self.control_hz))
         self.state = _RecState()
-        if self._store is not None:
-            self._pending = None
+        self._pending = None
 
     def warmup(self):
         if self.labels:
