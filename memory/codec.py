@@ -28,9 +28,11 @@ one-bit "all zero" flag per frame. Residuals wrap modulo 2^16 (bit-exact, phases
 are zigzag-mapped and written with adaptive Golomb–Rice codes (per-channel parameter from a running
 mean, as in LOCO-I/JPEG-LS; no side information). Frame 0 of a stream carries the header (channel
 count, modes, constants); later frames are decoded with the state the earlier ones left (a
-:class:`Decoder`). Per-frame zstd, the seed's stage, measured 116 B per 20 ms frame on the speech
-stream against 93 B for this coder (benchmarks/memory_store.py), so zstd compresses the float
-payloads of the meso and macro bands (:func:`pack_floats`) only.
+:class:`Decoder`). On the speech stream (benchmarks/memory_store.py) the seed's per-frame
+Δ + zstd costs 260 B per 20 ms frame and the best zstd variant found (one zstd stream of Δ² residuals
+across frames, zigzag byte planes, flushed per frame) 120 B, against 94 B for this coder; with the
+seed DDL's row and index overhead only the latter fits the 10 KB per second of speech budget. zstd
+compresses the float payloads of the meso and macro bands (:func:`pack_floats`).
 
 Every stored blob also gets an integrity CRC-32 (:func:`crc`) over the row it belongs to.
 """
