@@ -216,6 +216,88 @@ def graph_seed_of(node_seed: int, node_id: str) -> int:
     return ((int(node_seed) - zlib.crc32(node_id.encode())) * inv) & 0x7FFFFFFF
 
 
+class _LoopCodec:
+    """``codec.quantize`` / ``codec.dequantize`` for one channel layout, vectorised over the channels of
+    a kind (the codec loops over channels; the recorder runs every span, often a few ticks long).
+
+    Dequantisation reads tables that ``codec.dequantize`` itself filled for all 65536 codes, so what
+    the voice and face get is what replay decodes; the quantiser applies codec's formulas per kind
+    group. Both are checked against the codec on probe data when built; on any difference the codec's
+    own functions are used (slower, same results)."""
+
+    def __init__(self, kinds):
+        c = _codec()
+        self.kinds = list(kinds)
+        self.names = list(dict.fromkeys(self.kinds))
+        codes = np.arange(-32768, 32768, dtype=np.int64).astype(np.int16)[:, None]
+        self.lut = np.stack([c.dequantize(codes, [k])[:, 0] for k in self.names]) if self.names else np.zeros((0, 65536))
+        self.kidx = np.array([self.names.index(k) for k in self.kinds], dtype=np.int64)
+        self.cols = {k: np.array([j for j, kk in enumerate(self.kinds) if kk == k], dtype=np.int64) for k in self.names}
+        self.fast_q = self.fast_dq = False
+        try:
+            self.fast_q, self.fast_dq = self._agrees()
+        except Exception:  # noqa: BLE001 - any surprise: use the codec itself
+            pass
+
+    def _agrees(self):
+        c = _codec()
+        rng = np.random.default_rng(12345)
+        n = 257
+        probe = np.empty((n, len(self.kinds)))
+        scale = {"phase": 7.0, "logamp": 2.0, "logfreq": 6000.0, "index": 20.0, "linear": 2.5}
+        for j, k in enumerate(self.kinds):
+            probe[:, j] = rng.uniform(-0.1 if k in ("logamp", "logfreq") else -scale[k], scale[k], n)
+            probe[:4, j] = (0.0, 1e-7, scale[k] * 0.5, -0.0)
+        fast_q = np.array_equal(self._quantize(probe), c.quantize(probe, self.kinds))
+        q = c.quantize(probe, self.kinds)
+        fast_dq = all(np.array_equal(self._dequantize(q[a:a + m]), c.dequantize(q[a:a + m], self.kinds))
+                      for a, m in ((0, 1), (1, 2), (3, 3), (6, 4), (10, 5), (15, 7), (22, 9), (31, 40), (0, n)))
+        return fast_q, fast_dq
+
+    def _quantize(self, x):
+        c = _codec()
+        q = np.zeros(x.shape, dtype=np.int64)
+        with np.errstate(invalid="ignore", over="ignore", divide="ignore"):
+            for kind, cols in self.cols.items():
+                v = x[:, cols]
+                nan = np.isnan(v)
+                if kind == "phase":
+                    k = np.round(np.where(np.isfinite(v), v, 0.0) / c.TWO_PI * 65536)
+                    k = np.mod(k, 65536.0)
+                    k = np.where(np.isfinite(k) & (k < 65536.0), k, 0.0).astype(np.int64)
+                    q[:, cols] = np.where(k >= 32768, k - 65536, k)
+                elif kind == "logamp":
+                    r = np.clip(np.round(np.log(np.maximum(v, c.AMP_FLOOR)) * 2048), -32767, 32767)
+                    q[:, cols] = np.where((v > 0) & ~nan, r, c.ZERO_CODE)
+                elif kind == "logfreq":
+                    r = np.clip(np.round(np.log2(np.maximum(v, 1.0)) * 4096 - 32767), -32767, 32767)
+                    q[:, cols] = np.where((v > 0) & ~nan, r, c.ZERO_CODE)
+                elif kind == "index":
+                    q[:, cols] = np.where(nan, 0, np.clip(np.round(v), -32768, 32767))
+                else:
+                    q[:, cols] = np.where(nan, 0, np.clip(np.round(v * 16384), -32768, 32767))
+        return q.astype(np.int16)
+
+    def _dequantize(self, q):
+        return self.lut[self.kidx, q.astype(np.int64) + 32768]
+
+    def quantize(self, x):
+        return self._quantize(x) if self.fast_q else _codec().quantize(x, self.kinds)
+
+    def dequantize(self, q):
+        return self._dequantize(q) if self.fast_dq else _codec().dequantize(q, self.kinds)
+
+
+_LOOP_CODECS: dict = {}
+
+
+def _loop_codec(kinds) -> _LoopCodec:
+    key = tuple(kinds)
+    if key not in _LOOP_CODECS:
+        _LOOP_CODECS[key] = _LoopCodec(key)
+    return _LOOP_CODECS[key]
+
+
 def _frame_ticks(ms: float, control_hz: float) -> int:
     return max(1, int(round(ms * control_hz / 1000.0)))
 
@@ -306,6 +388,7 @@ class Recorder(Node[RecorderParams]):
         self.period = spec.period
         self.control_hz = float(self.master_rate / spec.period)
         self.kinds = _codec().kinds_for(self.labels) if self.labels else []
+        self.loop_codec = _loop_codec(self.kinds) if self.labels else None
         # per-band oscillator columns of the full input (for the meso band)
         self.band_cols = []
         for b in BAND_NAMES:
@@ -319,8 +402,7 @@ class Recorder(Node[RecorderParams]):
 
     def warmup(self):
         if self.labels:
-            c = _codec()
-            c.roundtrip(np.zeros((2, len(self.labels))), self.kinds)
+            _codec().roundtrip(np.zeros((2, len(self.labels))), self.kinds)
 
     # ---- processing -----------------------------------------------------------------
     def process(self, x, events=None):
@@ -332,9 +414,9 @@ class Recorder(Node[RecorderParams]):
             return np.zeros((n, 0))
         if n == 0:
             return np.zeros((0, len(self.labels)))
-        c = _codec()
-        q = c.quantize(x[:, self.take_idx], self.kinds)
-        y = c.dequantize(q, self.kinds)
+        c = self.loop_codec
+        q = c.quantize(x[:, self.take_idx])
+        y = c.dequantize(q)
         k0 = st.tick
         st.tick += n
         st.t_now = self.t1
@@ -450,12 +532,19 @@ class Recorder(Node[RecorderParams]):
         take.bands.append(self._band_stats(x))
 
     def _band_stats(self, x) -> np.ndarray:
-        out = np.zeros((len(x), 2 * len(self.band_cols)), dtype=np.float32)
-        for b, cols in enumerate(self.band_cols):
-            if cols.size:
-                z = np.exp(1j * x[:, cols]).mean(axis=1)
-                out[:, b] = np.abs(z)
-                out[:, len(self.band_cols) + b] = np.angle(z) % (2 * np.pi)
+        """Per tick: Kuramoto order parameter r and mean phase ψ of each band (0 for bands not present)."""
+        nb = len(self.band_cols)
+        out = np.zeros((len(x), 2 * nb), dtype=np.float32)
+        present = [b for b, cols in enumerate(self.band_cols) if cols.size]
+        if present and len(x):
+            cols = np.concatenate([self.band_cols[b] for b in present])
+            starts = np.cumsum([0] + [self.band_cols[b].size for b in present[:-1]])
+            counts = np.array([self.band_cols[b].size for b in present], dtype=np.float64)
+            th = x[:, cols]
+            c = np.add.reduceat(np.cos(th), starts, axis=1) / counts
+            s_ = np.add.reduceat(np.sin(th), starts, axis=1) / counts
+            out[:, present] = np.hypot(c, s_)
+            out[:, [nb + b for b in present]] = np.arctan2(s_, c) % (2 * np.pi)
         return out
 
     # ---- flush / commit / close ------------------------------------------------------
@@ -495,10 +584,9 @@ class Recorder(Node[RecorderParams]):
 
     def _write(self, take: _Take, keep: int, end: int) -> int:
         """One utterance in one transaction: micro, meso and macro frames, then the signature."""
-        c = _codec()
         q = np.concatenate(take.rows)[:keep]
         bands = np.concatenate(take.bands)[:keep]
-        y = c.dequantize(q, self.kinds)
+        y = self.loop_codec.dequantize(q)
         text = " ".join(take.texts) if take.texts else " ".join(take.chunks)
         emotion = take.emotion if take.emotion is not None else self._mean_emotion(y)
         store = self._open_store()
