@@ -172,6 +172,13 @@ def connect(path: str, key: bytes | None, *, create: bool):
     return conn, created
 
 
+def db_errors() -> tuple:
+    """The exception classes of sqlite3 and (when installed) SQLCipher."""
+    import sqlite3
+    mod = _sqlcipher()
+    return (sqlite3.Error,) + ((mod.Error,) if mod is not None else ())
+
+
 def remove_files(path: str) -> None:
     """Remove a store file and its WAL companions (a store created by a failed open)."""
     for suffix in ("", "-wal", "-shm", "-journal"):

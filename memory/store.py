@@ -29,6 +29,7 @@ import struct
 import threading
 import time
 import unicodedata
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Iterator
 
@@ -90,6 +91,7 @@ SCHEMA = {("table", "psi_frames"): PSI_FRAMES_DDL, ("index", "idx_hash_ts"): PSI
           ("table", "store_meta"): META_DDL, ("table", "persona_mood"): MOOD_DDL}
 
 NEAREST_MIN_RATIO = 0.5
+_DAMAGED = "the file may be damaged: psigraph memory verify STORE names what cannot be read"
 _WS = re.compile(r"\s+")
 
 
@@ -350,10 +352,16 @@ class Store:
         self.path = os.fspath(path)
         key = keys.key_bytes(key)
         self.encrypted = key is not None
+        self._key = key
         self._lock = threading.RLock()
+        self._dberrors = keys.db_errors()
+        self._poisoned = False
         self._conn, created = keys.connect(self.path, key, create=create)
         try:
-            self._prepare(create)
+            try:
+                self._prepare(create)
+            except self._dberrors as e:
+                raise keys.StoreOpenError(f"cannot open: {e}", where=self.path, hint=_DAMAGED) from None
         except BaseException:
             self._conn.close()
             self._conn = None
@@ -425,7 +433,28 @@ class Store:
     def _db(self):
         if self._conn is None:
             raise self._error("the store is closed")
+        if self._poisoned:                      # after a read error SQLCipher keeps failing: reconnect
+            self._conn.close()
+            self._conn, _ = keys.connect(self.path, self._key, create=False)
+            self._conn.execute("PRAGMA synchronous=NORMAL")
+            self._poisoned = False
         return self._conn
+
+    @contextmanager
+    def _sql(self, what: str = "read the store"):
+        """Hold the lock; an SQLite/SQLCipher error becomes one PsigraphError line."""
+        with self._lock:
+            try:
+                yield self._db()
+            except self._dberrors as e:
+                self._poisoned = True
+                raise self._error(f"cannot {what}: {e}", hint=_DAMAGED) from None
+
+    def _rollback(self, c) -> None:
+        try:
+            c.execute("ROLLBACK")
+        except self._dberrors:
+            self._poisoned = True
 
     # ---- identity
     @property
@@ -445,8 +474,7 @@ class Store:
         return Recording(self, text, persona, emotion, keep_text, _now_ms() if started_ms is None else started_ms)
 
     def _write_utterance(self, rec: Recording, rows: list, fields: dict) -> int:
-        with self._lock:
-            c = self._db()
+        with self._sql("write the utterance") as c:
             c.execute("BEGIN IMMEDIATE")
             try:
                 first = last = None
@@ -465,7 +493,7 @@ class Store:
                 uid = cur.lastrowid
                 c.execute("COMMIT")
             except BaseException:
-                c.execute("ROLLBACK")
+                self._rollback(c)
                 raise
         return uid
 
@@ -484,29 +512,57 @@ class Store:
 
     def utterances(self) -> list[Utterance]:
         """Every committed utterance, oldest first."""
-        with self._lock:
-            rows = self._db().execute(f"SELECT {self._UTT_COLS} FROM utterances ORDER BY id").fetchall()
+        with self._sql() as c:
+            rows = c.execute(f"SELECT {self._UTT_COLS} FROM utterances ORDER BY id").fetchall()
         return [self._utterance(r) for r in rows]
 
     def utterance(self, uid: int) -> Utterance:
         """One utterance; an error naming the id if there is none."""
-        with self._lock:
-            row = self._db().execute(f"SELECT {self._UTT_COLS} FROM utterances WHERE id = ?", (int(uid),)).fetchone()
+        with self._sql() as c:
+            row = c.execute(f"SELECT {self._UTT_COLS} FROM utterances WHERE id = ?", (int(uid),)).fetchone()
         if row is None:
             raise self._error(f"no utterance {uid} in this store", hint="psigraph memory list STORE shows the ids")
         return self._utterance(row)
 
+    _FRAME_COLS = "id, uttr_hash, ts_epoch_ms, band, duration_ms, psi_blob, emo_vec, integrity_crc"
+
     def _rows(self, u: Utterance, band: int | None):
+        """The psi_frames rows of an utterance (one band or all); an unreadable page raises an
+        error naming the first frame that cannot be read."""
+        rows, bad = self._read_rows(u, band, max_bad=1)
+        if bad:
+            fid, msg = bad[0]
+            raise self._bad_frame(fid, u.id, f"unreadable: {msg}")
+        return rows
+
+    def _read_rows(self, u: Utterance, band: int | None, max_bad: int = 32):
+        """(rows, [(frame id, error)]): one query, or frame by frame when a page cannot be read."""
         if u.first_frame is None:
-            return []
-        sql = ("SELECT id, uttr_hash, ts_epoch_ms, band, duration_ms, psi_blob, emo_vec, integrity_crc FROM psi_frames "
-               "WHERE id BETWEEN ? AND ?")
+            return [], []
+        sql = f"SELECT {self._FRAME_COLS} FROM psi_frames WHERE id BETWEEN ? AND ?"
         args = [u.first_frame, u.last_frame]
         if band is not None:
             sql += " AND band = ?"
             args.append(int(band))
         with self._lock:
-            return self._db().execute(sql + " ORDER BY id", args).fetchall()
+            try:
+                return self._db().execute(sql + " ORDER BY id", args).fetchall(), []
+            except self._dberrors:
+                self._poisoned = True
+            rows, bad = [], []
+            for fid in range(u.first_frame, u.last_frame + 1):
+                try:
+                    row = self._db().execute(f"SELECT {self._FRAME_COLS} FROM psi_frames WHERE id = ?",
+                                             (fid,)).fetchone()
+                except self._dberrors as e:
+                    self._poisoned = True
+                    bad.append((fid, str(e)))
+                    if len(bad) >= max_bad:
+                        break
+                    continue
+                if row is not None and (band is None or row[3] == band):
+                    rows.append(row)
+            return rows, bad
 
     def _bad_frame(self, fid: int, uid: int, what: str) -> PsigraphError:
         return self._error(f"frame {fid} of utterance {uid}: {what}",
@@ -560,20 +616,19 @@ class Store:
     def signature(self, uid: int) -> dict:
         """How the utterance was said (the dict the recorder gave to commit)."""
         self.utterance(uid)
-        with self._lock:
-            row = self._db().execute("SELECT signature FROM utterances WHERE id = ?", (int(uid),)).fetchone()
+        with self._sql() as c:
+            row = c.execute("SELECT signature FROM utterances WHERE id = ?", (int(uid),)).fetchone()
         return json.loads(row[0])
 
     def find(self, text: str) -> int | None:
         """The newest utterance of ``text`` (same canonical hash), else the one whose kept text is
         nearest (difflib ratio ≥ 0.5 on canonical forms), else None."""
         h = self.hash_text(text)
-        with self._lock:
-            row = self._db().execute("SELECT id FROM utterances WHERE uttr_hash = ? ORDER BY id DESC LIMIT 1",
-                                     (h,)).fetchone()
+        with self._sql() as c:
+            row = c.execute("SELECT id FROM utterances WHERE uttr_hash = ? ORDER BY id DESC LIMIT 1", (h,)).fetchone()
             if row is not None:
                 return row[0]
-            kept = self._db().execute("SELECT id, text FROM utterances WHERE text IS NOT NULL ORDER BY id").fetchall()
+            kept = c.execute("SELECT id, text FROM utterances WHERE text IS NOT NULL ORDER BY id").fetchall()
         want = canonical(text)
         best, best_id = 0.0, None
         for uid, t in kept:
@@ -585,80 +640,108 @@ class Store:
     # ---- mood
     def mood(self, persona: str) -> dict | None:
         """The persona's last stored macro state, or None."""
-        with self._lock:
-            row = self._db().execute("SELECT mood FROM persona_mood WHERE persona = ?", (str(persona),)).fetchone()
+        with self._sql() as c:
+            row = c.execute("SELECT mood FROM persona_mood WHERE persona = ?", (str(persona),)).fetchone()
         return None if row is None else json.loads(row[0])
 
     def set_mood(self, persona: str, mood: dict) -> None:
         """Store the persona's macro state (replaces the previous one)."""
         text = _json(mood)
-        with self._lock:
-            self._db().execute("INSERT OR REPLACE INTO persona_mood (persona, mood, updated_ms) VALUES (?, ?, ?)",
-                               (str(persona), text, _now_ms()))
+        with self._sql("store the mood") as c:
+            c.execute("INSERT OR REPLACE INTO persona_mood (persona, mood, updated_ms) VALUES (?, ?, ?)",
+                      (str(persona), text, _now_ms()))
 
     # ---- checking and erasing
     def verify(self) -> list[str]:
         """One line per problem: schema, SQLite integrity, every frame's CRC and decoding, orphans."""
         problems: list[str] = []
-        with self._lock:
-            c = self._db()
-            found = {(t, n): s for t, n, s in c.execute("SELECT type, name, sql FROM sqlite_master")}
-            for (kind, name), sql in SCHEMA.items():
-                if (kind, name) not in found:
-                    problems.append(f"schema: {kind} {name} is missing")
-                elif found[(kind, name)] != sql:
-                    problems.append(f"schema: {kind} {name} differs from the psigraph schema"
-                                    + (" (DESIGN §7 seed DDL)" if name in ("psi_frames", "idx_hash_ts") else ""))
-            if any(p.startswith("schema: table") for p in problems):
-                return problems
-            check = [r[0] for r in c.execute("PRAGMA integrity_check")]
-            if check != ["ok"]:
-                problems += [f"sqlite integrity_check: {m}" for m in check]
-            utts = [self._utterance(r) for r in c.execute(f"SELECT {self._UTT_COLS} FROM utterances ORDER BY id")]
+        try:
+            with self._sql("check the store") as c:
+                found = {(t, n): s for t, n, s in c.execute("SELECT type, name, sql FROM sqlite_master")}
+        except PsigraphError as e:
+            return [f"sqlite: {e.message}"]
+        for (kind, name), sql in SCHEMA.items():
+            if (kind, name) not in found:
+                problems.append(f"schema: {kind} {name} is missing")
+            elif found[(kind, name)] != sql:
+                problems.append(f"schema: {kind} {name} differs from the psigraph schema"
+                                + (" (DESIGN §7 seed DDL)" if name in ("psi_frames", "idx_hash_ts") else ""))
+        if any(p.startswith("schema: table") for p in problems):
+            return problems
+        checks = (["PRAGMA cipher_integrity_check"] if self.encrypted else []) + ["PRAGMA integrity_check"]
+        for pragma in checks:
+            try:
+                with self._sql("check the store") as c:
+                    lines = [str(r[0]) for r in c.execute(pragma)]
+            except PsigraphError as e:
+                problems.append(f"sqlite: {pragma[7:]} failed: {e.message.split(': ', 1)[-1]}")
+                continue
+            if pragma.endswith("cipher_integrity_check"):
+                problems += [f"sqlcipher: {m} (that page of the file is damaged)" for m in lines]
+            elif lines != ["ok"]:
+                problems += [f"sqlite integrity_check: {m}" for m in lines]
+        try:
+            with self._sql("check the store") as c:
+                utts = [self._utterance(r) for r in c.execute(f"SELECT {self._UTT_COLS} FROM utterances ORDER BY id")]
+        except PsigraphError as e:
+            return problems + [f"utterances: {e.message.split(': ', 1)[-1]}"]
         covered = 0
         for u in utts:
-            rows = self._rows(u, None)
-            covered += len(rows)
-            counts = [0, 0, 0]
-            decoder = codec.Decoder(len(u.labels))
-            chain_ok = True
-            for row in rows:
-                fid, h, ts, band, dur, blob, emo, stored = row
-                if band not in BANDS:
-                    problems.append(f"frame {fid} of utterance {u.id}: band {band} is not 0, 1 or 2")
-                    continue
-                counts[band] += 1
-                computed = self._row_crc(row)
-                if computed != stored:
-                    problems.append(f"frame {fid} of utterance {u.id}: integrity CRC mismatch (band "
-                                    f"{BAND_NAMES[band]}, {ts - u.started_ms} ms; stored {stored & 0xFFFFFFFF:#010x}, "
-                                    f"computed {computed:#010x})")
-                    chain_ok = chain_ok and band != MICRO
-                    continue
-                if bytes(h) != u.uttr_hash:
-                    problems.append(f"frame {fid} of utterance {u.id}: its uttr_hash is not the utterance's")
-                try:
-                    if band == MICRO:
-                        if chain_ok:
-                            decoder.decode(bytes(blob))
-                    else:
-                        codec.unpack_floats(bytes(blob))
-                except codec.CodecError as e:
-                    problems.append(f"frame {fid} of utterance {u.id}: cannot decode: {e.message}")
-                    chain_ok = chain_ok and band != MICRO
-            if tuple(counts) != tuple(u.frame_counts):
-                problems.append(f"utterance {u.id}: has {counts} frames (micro, meso, macro), "
-                                f"its record says {list(u.frame_counts)}")
-        with self._lock:
-            total = self._db().execute("SELECT count(*) FROM psi_frames").fetchone()[0]
-            if total != covered:
-                ranges = [(u.first_frame, u.last_frame) for u in utts if u.first_frame is not None]
-                orphans = [fid for (fid,) in self._db().execute("SELECT id FROM psi_frames ORDER BY id")
-                           if not any(a <= fid <= b for a, b in ranges)]
-                for fid in orphans[:20]:
-                    problems.append(f"frame {fid}: belongs to no utterance")
-                if len(orphans) > 20:
-                    problems.append(f"... and {len(orphans) - 20} more frames that belong to no utterance")
+            rows, unreadable = self._read_rows(u, None)
+            for fid, msg in unreadable:
+                problems.append(f"frame {fid} of utterance {u.id}: unreadable ({msg})")
+            if len(unreadable) >= 32:
+                problems.append(f"utterance {u.id}: more unreadable frames not listed")
+            covered += len(rows) + len(unreadable)
+            problems += self._verify_rows(u, rows, complete=not unreadable)
+        try:
+            with self._sql("check the store") as c:
+                total = c.execute("SELECT count(*) FROM psi_frames").fetchone()[0]
+                orphans = []
+                if total != covered:
+                    ranges = [(u.first_frame, u.last_frame) for u in utts if u.first_frame is not None]
+                    orphans = [fid for (fid,) in c.execute("SELECT id FROM psi_frames ORDER BY id")
+                               if not any(a <= fid <= b for a, b in ranges)]
+        except PsigraphError as e:
+            return problems + [f"psi_frames: {e.message.split(': ', 1)[-1]}"]
+        for fid in orphans[:20]:
+            problems.append(f"frame {fid}: belongs to no utterance")
+        if len(orphans) > 20:
+            problems.append(f"... and {len(orphans) - 20} more frames that belong to no utterance")
+        return problems
+
+    def _verify_rows(self, u: Utterance, rows, complete: bool) -> list[str]:
+        problems = []
+        counts = [0, 0, 0]
+        decoder = codec.Decoder(len(u.labels))
+        chain_ok = complete
+        for row in rows:
+            fid, h, ts, band, dur, blob, emo, stored = row
+            if band not in BANDS:
+                problems.append(f"frame {fid} of utterance {u.id}: band {band} is not 0, 1 or 2")
+                continue
+            counts[band] += 1
+            computed = self._row_crc(row)
+            if computed != stored:
+                problems.append(f"frame {fid} of utterance {u.id}: integrity CRC mismatch (band "
+                                f"{BAND_NAMES[band]}, {ts - u.started_ms} ms; stored {stored & 0xFFFFFFFF:#010x}, "
+                                f"computed {computed:#010x})")
+                chain_ok = chain_ok and band != MICRO
+                continue
+            if bytes(h) != u.uttr_hash:
+                problems.append(f"frame {fid} of utterance {u.id}: its uttr_hash is not the utterance's")
+            try:
+                if band == MICRO:
+                    if chain_ok:
+                        decoder.decode(bytes(blob))
+                else:
+                    codec.unpack_floats(bytes(blob))
+            except codec.CodecError as e:
+                problems.append(f"frame {fid} of utterance {u.id}: cannot decode: {e.message}")
+                chain_ok = chain_ok and band != MICRO
+        if complete and tuple(counts) != tuple(u.frame_counts):
+            problems.append(f"utterance {u.id}: has {counts} frames (micro, meso, macro), "
+                            f"its record says {list(u.frame_counts)}")
         return problems
 
     def forget(self, ids) -> int:
@@ -667,8 +750,7 @@ class Store:
         utts = [self.utterance(i) for i in ids]          # every id is checked before anything is deleted
         if not utts:
             return 0
-        with self._lock:
-            c = self._db()
+        with self._sql("delete the utterances") as c:
             c.execute("BEGIN IMMEDIATE")
             try:
                 for u in utts:
@@ -677,22 +759,21 @@ class Store:
                     c.execute("DELETE FROM utterances WHERE id = ?", (u.id,))
                 c.execute("COMMIT")
             except BaseException:
-                c.execute("ROLLBACK")
+                self._rollback(c)
                 raise
-            self.compact()
+        self.compact()
         return len(utts)
 
     def compact(self) -> None:
         """VACUUM and truncate the WAL: freed pages leave the file."""
-        with self._lock:
-            c = self._db()
+        with self._sql("reclaim space (VACUUM)") as c:
             c.execute("VACUUM")
             c.execute("PRAGMA wal_checkpoint(TRUNCATE)")
 
     def checkpoint(self) -> None:
         """Move the WAL into the main file (e.g. before measuring its size)."""
-        with self._lock:
-            self._db().execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        with self._sql("checkpoint the WAL") as c:
+            c.execute("PRAGMA wal_checkpoint(TRUNCATE)")
 
 
 def _key_id(key: bytes) -> str:

@@ -197,7 +197,7 @@ def test_abort_and_a_failed_commit_leave_nothing(tmp_path):
             rec.add(0, 20, 20, gen(0)[4:8])
         # a failure inside the transaction, after the frames were inserted: rolled back
         store._conn.execute("CREATE TRIGGER fail BEFORE INSERT ON utterances BEGIN SELECT RAISE(ABORT, 'boom'); END")
-        with pytest.raises(sqlite3.DatabaseError, match="boom"):
+        with pytest.raises(PsigraphError, match="cannot write the utterance: boom"):
             record(store, "half", gen(1))
         store._conn.execute("DROP TRIGGER fail")
         assert store.utterances() == []
@@ -270,6 +270,30 @@ def test_a_flipped_byte_names_the_frame_and_the_utterance(tmp_path, capfd, monke
     code, out, err = run_cli(argv, capfd)
     assert code == 1 and "Traceback" not in err
     assert f"error: frame {victim} of utterance {bad}: integrity CRC mismatch" in err
+
+
+def test_a_damaged_page_of_an_encrypted_file_is_named_not_a_traceback(tmp_path, key_file, capfd, monkeypatch):
+    """A flipped byte in the file itself: SQLCipher's page HMAC fails; verify names the page and
+    the frames it cannot read, replay names the first one, the other utterances still read."""
+    monkeypatch.delenv(keys.ENV_VAR, raising=False)
+    path = tmp_path / "s.db"
+    with Store(path, KEY) as store:
+        ids = [record(store, f"utterance {i}", gen(i, long=True), meso=False) for i in range(3)]
+    data = bytearray(path.read_bytes())
+    data[len(data) // 2] ^= 0x01
+    path.write_bytes(bytes(data))
+    code, out, err = run_cli(["memory", "verify", str(path), "--key-file", str(key_file)], capfd)
+    assert code == 1 and "Traceback" not in err and "ERROR CORE" not in err
+    assert "HMAC verification failed for page" in err
+    hit = [line for line in err.splitlines() if ": unreadable (" in line]
+    assert hit and all(" of utterance " in line for line in hit)
+    bad_uid = int(hit[0].split(" of utterance ")[1].split(":")[0])
+    with Store(path, KEY, create=False) as store:
+        with pytest.raises(PsigraphError, match=rf"frame \d+ of utterance {bad_uid}: unreadable"):
+            store.replay(bad_uid)
+        good = [i for i in ids if i != bad_uid][0]
+        assert np.array_equal(store.replay(good), codec.dequantize(gen(ids.index(good), long=True), KINDS))
+    assert capfd.readouterr().err == ""
 
 
 def test_verify_reports_schema_changes_and_orphan_frames(tmp_path):
