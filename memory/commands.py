@@ -38,6 +38,7 @@ def register(sub) -> None:
     p.add_argument("--size", type=int, default=640, help=f"video size in pixels, {MIN_SIZE}-{MAX_SIZE} (default 640)")
     p.add_argument("--live", action="store_true", help="play it on the sound card at 1x (audio_sink)")
     p.add_argument("--device", default=None, help="sound device for --live")
+    p.add_argument("--ahead", type=float, default=0.1, help="--live: seconds computed ahead of the device (default 0.1)")
     p.add_argument("--key-file", metavar="F", help="key of an encrypted store (default: $PSIGRAPH_DB_KEY)")
     p.add_argument("-q", "--quiet", action="store_true", help="no progress bar, no summary line")
     p.set_defaults(run=run_replay)
@@ -198,6 +199,8 @@ def _run_graph(g, progress=None) -> float:
 def run_replay(args) -> int:
     from psigraph.errors import PsigraphError
     from psigraph.runtime.say import Progress, validate
+    if not 0 < args.ahead <= 10:
+        raise PsigraphError(f"--ahead must be > 0 and at most 10 s (got {args.ahead})")
     if not args.output and not args.live:
         raise PsigraphError("give -o OUT.wav (and/or --frames, --video), or --live to play it")
     if (args.frames or args.video) and not args.output and not args.live:
@@ -237,7 +240,7 @@ def _play_live(g, args) -> int:
             if spec.type == "audio_sink":
                 g.set_param(nid, "device", str(args.device))
     with Session(g, block=480) as s:
-        runner = RealtimeRunner(s, ahead_s=0.1)
+        runner = RealtimeRunner(s, ahead_s=args.ahead)
         stats = runner.play(0.0, device=args.device, until_done=True, stream=stream)
     if not args.quiet:
         print(f"played utterance {args.id}: {stats['graph_time_s']:.2f} s; under-runs: {stats['underruns']}",

@@ -480,7 +480,7 @@ def test_replay_live_plays_at_real_time(tmp_cwd, monkeypatch, capsys):
     dev = _FakeDevice()
     monkeypatch.setattr(realtime, "open_output_stream", lambda: dev)
     t0 = time.perf_counter()
-    assert main(["replay", "m.db", "1", "--live"]) == 0
+    assert main(["replay", "m.db", "1", "--live", "--ahead", "0.5"]) == 0
     wall = time.perf_counter() - t0
     ref = read_wav("a.wav")
     played = np.concatenate(dev.blocks)[:, 0]
