@@ -63,6 +63,7 @@ def test_say_db_then_replay_is_byte_identical(tmp_cwd, capsys):
     store = tmp_cwd / "m.db"
     for k, (text, emotion) in enumerate(SENTENCES):
         seed = ["--seed", str(11 * k)] if k % 3 == 2 else []
+        seed += ["--persona", "low"] if k % 4 == 1 else []
         assert main(["say", text, f"--emotion={emotion}", "-o", f"s{k}.wav", "--frames", f"s{k}.jsonl",
                      "--db", str(store), "-q", *seed]) == 0, capsys.readouterr().err
         uid = utterance_ids(store)[-1]
