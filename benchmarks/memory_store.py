@@ -1,6 +1,6 @@
 """ψ-memory store size per second of speech, per band and all together (issue 10: ≤ 10 KB/s).
 
-    .venv/bin/python benchmarks/memory_store.py [--sentences 10] [--no-say-db]
+    .venv/bin/python benchmarks/memory_store.py [--sentences 10] [--repeat 20] [--no-say-db]
 
 The stream is the recorder's: 46 channels at 200 Hz — phase:/amp: of the 9 speak roles
 (psigraph.chain.SPEAK_ROLES) and the 28 tract channels (psigraph.chain.TRACT_CHANNELS) — taken from
@@ -209,6 +209,7 @@ def say_db(sentences, folder: Path) -> dict | None:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--sentences", type=int, default=len(SENTENCES))
+    ap.add_argument("--repeat", type=int, default=20, help="also store the sentences this many times over")
     ap.add_argument("--no-say-db", action="store_true", help="skip the end-to-end `say --db` measurement")
     a = ap.parse_args()
     from psigraph.memory import codec
@@ -228,17 +229,26 @@ def main() -> None:
         d = Path(d)
         both = write_store(d / "all.db", utts, {0, 1, 2})
         enc = write_store(d / "enc.db", utts, {0, 1, 2}, key="benchmark key")
-        print(f"{'band':<24}{'frames/s':>9}{'payload':>12}{'file growth (band removed → added)':>38}")
+        many = [(f"{k}: {u[0]}",) + u[1:] for k in range(a.repeat) for u in utts]   # x repeat: pages settle
+        long_s = seconds * a.repeat
+        full = write_store(d / "many.db", many, {0, 1, 2}) if a.repeat > 1 else both
+        print(f"{'band':<22}{'frames/s':>9}{'payload':>12}   file growth when the band is added "
+              f"({len(many)} utterances, {long_s:.0f} s)")
         for band, name in enumerate(("micro (20 ms)", "meso (250 ms)", "macro (2 s)")):
-            without = write_store(d / f"no{band}.db", utts, {0, 1, 2} - {band})
+            without = write_store(d / f"no{band}.db", many, {0, 1, 2} - {band})
             n = sum(1 for u in utts for f in u[4] if f[0] == band)
-            print(f"{name:<24}{n / seconds:>9.1f}{both['payload'][band] / seconds:>8.0f} B/s"
-                  f"{(both['growth'] - without['growth']) / seconds:>30.0f} B/s")
+            print(f"{name:<22}{n / seconds:>9.1f}{both['payload'][band] / seconds:>8.0f} B/s"
+                  f"{(full['growth'] - without['growth']) / long_s:>12.0f} B/s")
         total_payload = sum(both["payload"].values()) / seconds
-        growth = both["growth"] / seconds
-        print(f"{'all bands, plain':<24}{'':>9}{total_payload:>8.0f} B/s{growth:>30.0f} B/s   "
-              f"(target <= 10000 B/s: {'ok' if growth <= 10000 else 'OVER'})")
-        print(f"{'all bands, SQLCipher':<24}{'':>9}{'':>12}{enc['growth'] / seconds:>30.0f} B/s")
+        print("all bands together (file growth per second of speech; target <= 10000 B/s):")
+        rows = [("plain", both["growth"] / seconds, len(utts)), ("SQLCipher", enc["growth"] / seconds, len(utts))]
+        if a.repeat > 1:
+            rows.append(("plain", full["growth"] / long_s, len(many)))
+            rows.append(("SQLCipher", write_store(d / "many-enc.db", many, {0, 1, 2}, key="k")["growth"] / long_s,
+                         len(many)))
+        for label, growth, n in rows:
+            print(f"  {label:<10}{n:>4} utterances {growth:>7.0f} B/s   {'ok' if growth <= 10000 else 'OVER'}"
+                  f"   (payload {total_payload:.0f} B/s)")
         print("where the plain file's bytes are (dbstat):")
         import sqlite3
         conn = sqlite3.connect(d / "all.db")

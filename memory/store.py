@@ -3,8 +3,9 @@
 Tables: ``psi_frames`` and its index exactly as the seed's DDL (:data:`PSI_FRAMES_DDL`,
 :data:`PSI_FRAMES_INDEX`), and beside them ``utterances`` (one row per committed utterance, written
 in the same transaction as its frames, holding the id range ``first_frame..last_frame`` of its
-``psi_frames`` rows), ``store_meta`` (schema version, creation time, the store's random SipHash-2-4
-key) and ``persona_mood`` (the macro state restored in the next session).
+``psi_frames`` rows), ``layouts`` (the channel labels and kinds, shared by the utterances recorded
+with them), ``store_meta`` (schema version, creation time, the store's random SipHash-2-4 key) and
+``persona_mood`` (the macro state restored in the next session).
 
 * ``uttr_hash`` = SipHash-2-4 (64-bit, the standard output, stored as 8 little-endian bytes in the
   ``BLOB(16)`` column) of the UTF-8 canonical text (:func:`canonical`) under the store's key.
@@ -66,8 +67,7 @@ UTTERANCES_DDL = """CREATE TABLE utterances (
   persona TEXT NOT NULL,
   emotion TEXT NOT NULL,            -- JSON: [valence, arousal, dominance] (or a name)
   text TEXT,                        -- only when the user asked to keep it
-  labels TEXT NOT NULL,             -- JSON: one label per micro channel
-  kinds TEXT NOT NULL,              -- JSON: one codec kind per micro channel
+  layout INTEGER NOT NULL REFERENCES layouts (id),   -- channel labels and kinds
   control_hz REAL NOT NULL,
   first_frame INTEGER,              -- its psi_frames rows are ids first_frame..last_frame
   last_frame INTEGER,
@@ -77,6 +77,12 @@ UTTERANCES_DDL = """CREATE TABLE utterances (
   committed_ms INTEGER NOT NULL
 )"""
 UTTERANCES_INDEX = "CREATE INDEX idx_utterances_hash ON utterances (uttr_hash)"
+LAYOUTS_DDL = """CREATE TABLE layouts (
+  id INTEGER PRIMARY KEY,
+  labels TEXT NOT NULL,             -- JSON: one label per micro channel
+  kinds TEXT NOT NULL,              -- JSON: one codec kind per micro channel
+  UNIQUE (labels, kinds)
+)"""
 META_DDL = """CREATE TABLE store_meta (
   key TEXT PRIMARY KEY,
   value TEXT NOT NULL
@@ -87,7 +93,7 @@ MOOD_DDL = """CREATE TABLE persona_mood (
   updated_ms INTEGER NOT NULL
 )"""
 SCHEMA = {("table", "psi_frames"): PSI_FRAMES_DDL, ("index", "idx_hash_ts"): PSI_FRAMES_INDEX,
-          ("table", "utterances"): UTTERANCES_DDL, ("index", "idx_utterances_hash"): UTTERANCES_INDEX,
+          ("table", "layouts"): LAYOUTS_DDL, ("table", "utterances"): UTTERANCES_DDL, ("index", "idx_utterances_hash"): UTTERANCES_INDEX,
           ("table", "store_meta"): META_DDL, ("table", "persona_mood"): MOOD_DDL}
 
 NEAREST_MIN_RATIO = 0.5
@@ -483,13 +489,16 @@ class Store:
                                   "emo_vec, integrity_crc) VALUES (?, ?, ?, ?, ?, ?, ?)", rows)
                     last = c.execute("SELECT last_insert_rowid()").fetchone()[0]
                     first = last - len(rows) + 1
+                layout = (fields["labels"], fields["kinds"])
+                row = c.execute("SELECT id FROM layouts WHERE labels = ? AND kinds = ?", layout).fetchone()
+                lid = row[0] if row else c.execute("INSERT INTO layouts (labels, kinds) VALUES (?, ?)", layout).lastrowid
                 cur = c.execute(
-                    "INSERT INTO utterances (uttr_hash, started_ms, duration_ms, persona, emotion, text, labels, "
-                    "kinds, control_hz, first_frame, last_frame, frame_counts, size_bytes, signature, committed_ms) "
-                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    "INSERT INTO utterances (uttr_hash, started_ms, duration_ms, persona, emotion, text, layout, "
+                    "control_hz, first_frame, last_frame, frame_counts, size_bytes, signature, committed_ms) "
+                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                     (rec.uttr_hash, rec.started_ms, fields["duration_ms"], rec.persona, _json(rec.emotion), rec.text,
-                     fields["labels"], fields["kinds"], fields["control_hz"], first, last, fields["frame_counts"],
-                     fields["size_bytes"], fields["signature"], _now_ms()))
+                     lid, fields["control_hz"], first, last, fields["frame_counts"], fields["size_bytes"],
+                     fields["signature"], _now_ms()))
                 uid = cur.lastrowid
                 c.execute("COMMIT")
             except BaseException:
@@ -498,8 +507,9 @@ class Store:
         return uid
 
     # ---- reading
-    _UTT_COLS = ("id, started_ms, duration_ms, persona, emotion, size_bytes, text, labels, kinds, control_hz, "
-                 "uttr_hash, frame_counts, first_frame, last_frame")
+    _UTT_COLS = ("u.id, u.started_ms, u.duration_ms, u.persona, u.emotion, u.size_bytes, u.text, l.labels, l.kinds, "
+                 "u.control_hz, u.uttr_hash, u.frame_counts, u.first_frame, u.last_frame")
+    _UTT_FROM = "utterances u JOIN layouts l ON l.id = u.layout"
 
     @staticmethod
     def _utterance(row) -> Utterance:
@@ -513,13 +523,13 @@ class Store:
     def utterances(self) -> list[Utterance]:
         """Every committed utterance, oldest first."""
         with self._sql() as c:
-            rows = c.execute(f"SELECT {self._UTT_COLS} FROM utterances ORDER BY id").fetchall()
+            rows = c.execute(f"SELECT {self._UTT_COLS} FROM {self._UTT_FROM} ORDER BY u.id").fetchall()
         return [self._utterance(r) for r in rows]
 
     def utterance(self, uid: int) -> Utterance:
         """One utterance; an error naming the id if there is none."""
         with self._sql() as c:
-            row = c.execute(f"SELECT {self._UTT_COLS} FROM utterances WHERE id = ?", (int(uid),)).fetchone()
+            row = c.execute(f"SELECT {self._UTT_COLS} FROM {self._UTT_FROM} WHERE u.id = ?", (int(uid),)).fetchone()
         if row is None:
             raise self._error(f"no utterance {uid} in this store", hint="psigraph memory list STORE shows the ids")
         return self._utterance(row)
@@ -682,7 +692,11 @@ class Store:
                 problems += [f"sqlite integrity_check: {m}" for m in lines]
         try:
             with self._sql("check the store") as c:
-                utts = [self._utterance(r) for r in c.execute(f"SELECT {self._UTT_COLS} FROM utterances ORDER BY id")]
+                utts = [self._utterance(r) for r in c.execute(
+                    f"SELECT {self._UTT_COLS} FROM {self._UTT_FROM} ORDER BY u.id")]
+                n_all = c.execute("SELECT count(*) FROM utterances").fetchone()[0]
+            if n_all != len(utts):
+                problems.append(f"utterances: {n_all - len(utts)} refer to a missing layout (labels, kinds)")
         except PsigraphError as e:
             return problems + [f"utterances: {e.message.split(': ', 1)[-1]}"]
         covered = 0
@@ -757,6 +771,7 @@ class Store:
                     if u.first_frame is not None:
                         c.execute("DELETE FROM psi_frames WHERE id BETWEEN ? AND ?", (u.first_frame, u.last_frame))
                     c.execute("DELETE FROM utterances WHERE id = ?", (u.id,))
+                c.execute("DELETE FROM layouts WHERE id NOT IN (SELECT layout FROM utterances)")
                 c.execute("COMMIT")
             except BaseException:
                 self._rollback(c)

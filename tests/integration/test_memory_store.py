@@ -329,6 +329,7 @@ def test_forget_deletes_and_reclaims_space(tmp_path, capfd, no_env_key):
     assert b"aardvarks3" not in data and b"aardvarks2" in data
     with Store(path, create=False) as store:
         assert [u.id for u in store.utterances()] == ids[:3] + ids[6:]
+        assert store._conn.execute("SELECT count(*) FROM layouts").fetchone()[0] == 1     # labels stored once
         assert store.verify() == []
         assert np.array_equal(store.replay(ids[6]), codec.dequantize(gen(6), KINDS))
         with pytest.raises(PsigraphError, match="no utterance 999"):
