@@ -267,7 +267,8 @@ def main() -> None:
             if r is None or "error" in r:
                 print(f"say --db: skipped ({r['error'] if r else 'unavailable'})")
             else:
-                print(f"say --db (recorder node, {r['channels']} channels): {r['seconds']:.1f} s of speech, file growth "
+                print(f"say --db (recorder node, {r['channels']} channels): {r['seconds']:.1f} s of speech, "
+                      f"file growth "
                       f"{r['growth'] / r['seconds']:.0f} B/s; payload micro {r['payload'][0] / r['seconds']:.0f}, "
                       f"meso {r['payload'][1] / r['seconds']:.0f}, macro {r['payload'][2] / r['seconds']:.0f} B/s")
 

@@ -93,7 +93,8 @@ MOOD_DDL = """CREATE TABLE persona_mood (
   updated_ms INTEGER NOT NULL
 )"""
 SCHEMA = {("table", "psi_frames"): PSI_FRAMES_DDL, ("index", "idx_hash_ts"): PSI_FRAMES_INDEX,
-          ("table", "layouts"): LAYOUTS_DDL, ("table", "utterances"): UTTERANCES_DDL, ("index", "idx_utterances_hash"): UTTERANCES_INDEX,
+          ("table", "layouts"): LAYOUTS_DDL, ("table", "utterances"): UTTERANCES_DDL,
+          ("index", "idx_utterances_hash"): UTTERANCES_INDEX,
           ("table", "store_meta"): META_DDL, ("table", "persona_mood"): MOOD_DDL}
 
 NEAREST_MIN_RATIO = 0.5
@@ -491,7 +492,9 @@ class Store:
                     first = last - len(rows) + 1
                 layout = (fields["labels"], fields["kinds"])
                 row = c.execute("SELECT id FROM layouts WHERE labels = ? AND kinds = ?", layout).fetchone()
-                lid = row[0] if row else c.execute("INSERT INTO layouts (labels, kinds) VALUES (?, ?)", layout).lastrowid
+                if row is None:
+                    row = (c.execute("INSERT INTO layouts (labels, kinds) VALUES (?, ?)", layout).lastrowid,)
+                lid = row[0]
                 cur = c.execute(
                     "INSERT INTO utterances (uttr_hash, started_ms, duration_ms, persona, emotion, text, layout, "
                     "control_hz, first_frame, last_frame, frame_counts, size_bytes, signature, committed_ms) "
