@@ -28,6 +28,7 @@ import numpy as np
 
 from psigraph import chain
 from psigraph.errors import Issue, PsigraphError
+from psigraph.kernels.prosody import PAUSE_S, voiced_prosody
 from psigraph.node import Node
 from psigraph.outputs import path_issues
 from psigraph.params import Params, param
@@ -40,7 +41,6 @@ ROLE = "recorder"
 MICRO_MS, MESO_MS, MACRO_MS = 20, 250, 2000
 MICRO, MESO, MACRO = 0, 1, 2
 IDLE_S = 2.0                 # speech idle this long → the utterance is committed (long runs)
-PAUSE_S = 0.15               # unvoiced gaps at least this long count as pauses in the signature
 SPEAK_ROLE_NAMES = tuple(r["name"] for r in chain.SPEAK_ROLES)
 ROLE_PERIOD_S = {r["name"]: r["period_ms"] / 1000.0 for r in chain.SPEAK_ROLES}
 BAND_NAMES = tuple(b["name"] for b in chain.SEED_BANDS)
@@ -375,6 +375,10 @@ class Recorder(Node[RecorderParams]):
             issues.append(Issue("inputs.x", f"nothing to record ({got}): the recorder keeps the tract channels "
                                             "and the phase:/amp: channels of the speak roles; connect psi_core.state",
                                 code="input.missing_channel"))
+        if not issues and not params.key_file and not os.environ.get("PSIGRAPH_DB_KEY"):
+            from .keys import ENV_VAR
+            issues.append(Issue("params.path", f"{params.path} is not encrypted; give --key-file or {ENV_VAR}",
+                                severity="notice", code="store.plain"))
         return issues
 
     # ---- lifecycle ---------------------------------------------------------------
@@ -579,7 +583,7 @@ class Recorder(Node[RecorderParams]):
     # ---- writing -------------------------------------------------------------------
     def _open_store(self):
         if self._store is None:
-            self._store = open_store(self.params.path, self.params.key_file, create=True, notice=True)
+            self._store = open_store(self.params.path, self.params.key_file, create=True)
         return self._store
 
     def _write(self, take: _Take, keep: int, end: int) -> int:
@@ -654,36 +658,13 @@ class Recorder(Node[RecorderParams]):
         sig: dict = {"version": 1}
         emo = take.emotion if take.emotion is not None else self._mean_emotion(y)
         sig["emotion"] = [float(v) for v in emo]
-        f0i = col.get("f0")
-        if f0i is not None and voiced.any():
-            f0 = y[voiced, f0i]
-            f0 = f0[f0 > 0]
-        else:
-            f0 = np.zeros(0)
-        if f0.size:
-            lo, hi = np.percentile(f0, [5, 95])
-            sig["f0_level_hz"] = float(np.median(f0))
-            sig["f0_range_st"] = float(12.0 * math.log2(max(hi, 1e-9) / max(lo, 1e-9)))
-        else:
-            sig["f0_level_hz"], sig["f0_range_st"] = 0.0, 0.0
-        on = np.flatnonzero(voiced)
-        pauses = []
-        if on.size:
-            gaps = np.diff(on) - 1
-            min_gap = int(round(PAUSE_S * hz))
-            pauses = [int(g) for g in gaps if g >= min_gap]
-            span = (on[-1] - on[0] + 1) / hz
-        else:
-            span = 0.0
-        pause_s = sum(pauses) / hz
-        speaking = max(span - pause_s, 0.0)
         syl = take.syllables
         if syl == 0:
-            syl_rate = self._tempo(y) * len(y) / hz
-            syl = int(round(syl_rate))
-        sig["rate_sps"] = float(syl / speaking) if speaking > 0 else 0.0
-        sig["pauses"] = {"count": len(pauses), "mean_s": float(pause_s / len(pauses)) if pauses else 0.0,
-                         "ratio": float(pause_s / span) if span > 0 else 0.0}
+            syl = int(round(self._tempo(y) * len(y) / hz))
+        f0i = col.get("f0")
+        f0 = y[:, f0i] if f0i is not None else np.zeros(len(y))
+        stats = voiced_prosody(f0, voiced, syl, hz, PAUSE_S)     # the planner predicts the same numbers
+        sig.update(stats)
         t = (take.k_start + np.arange(len(y))) / hz
         offs, expr = {}, {}
         for role in chain.EXPRESSION_ROLES:

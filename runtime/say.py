@@ -299,8 +299,9 @@ def run(args) -> int:
     t_start = time.perf_counter()
     g = build_graph(args, text)
     warnings = validate(g)
-    for w in warnings:
-        print(f"warning: {w.message}", file=sys.stderr)
+    for w in warnings:                          # notices (e.g. an unencrypted store) are quiet with -q
+        if w.severity == "warning" or not args.quiet:
+            print(f"{w.severity}: {w.message}", file=sys.stderr)
     with Session(g, block=4800, seed=args.seed) as s:
         t_ready = time.perf_counter()
         planner = next(x.node for x in s.slots.values() if type(x.node).ROLE == chain.PROSODY)

@@ -119,7 +119,7 @@ check_out=$(cd / && "$VPY" -c 'import psigraph, psigraph.runtime.cli, psigraph.n
 # The first `say` compiles the JIT kernels; do it now (cached in __pycache__).
 echo "compiling kernels (one-time)..." >&2
 warm=$(mktemp -d) || die "mktemp failed; check that \$TMPDIR is writable"
-warm_log=$(cd "$warm" && "$VENV/bin/psigraph" say "Hello." -o warm.wav 2>&1)
+warm_log=$(cd "$warm" && "$VENV/bin/psigraph" say "Hello." -o warm.wav --frames warm.jsonl --db warm.db -q 2>&1)
 rc=$?
 rm -rf "$warm"
 [[ $rc -eq 0 ]] ||
