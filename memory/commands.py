@@ -14,7 +14,6 @@ import contextlib
 import os
 import sys
 import time
-from importlib import resources
 
 VIDEO_EXT = (".mp4", ".m4v", ".mov", ".webm")
 MIN_SIZE, MAX_SIZE = 16, 4096
@@ -22,8 +21,9 @@ BLOCK = 4800                       # the block say runs with
 
 
 def default_replay_graph() -> str:
-    local = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "graphs", "replay.yaml")
-    return local if os.path.exists(local) else str(resources.files("psigraph.graphs") / "replay.yaml")
+    """Path of the shipped default graph (graphs/replay.yaml)."""
+    from psigraph.runtime.shipped import graph_path
+    return graph_path("replay")
 
 
 def register(sub) -> None:

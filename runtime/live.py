@@ -4,14 +4,13 @@ Without a graph it plays graphs/live.yaml: the speak chain into an audio_sink.
 """
 from __future__ import annotations
 
-import os
 import sys
-from importlib import resources
 
 
 def default_live_graph() -> str:
-    local = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "graphs", "live.yaml")
-    return local if os.path.exists(local) else str(resources.files("psigraph.graphs") / "live.yaml")
+    """Path of the shipped default graph (graphs/live.yaml)."""
+    from psigraph.runtime.shipped import graph_path
+    return graph_path("live")
 
 
 def register(sub) -> None:

@@ -12,7 +12,6 @@ from __future__ import annotations
 import os
 import sys
 import time
-from importlib import resources
 
 from psigraph import chain
 from psigraph.errors import GraphFileError, Issue, PsigraphError
@@ -33,10 +32,8 @@ FLAGS = {(chain.PROSODY, "emotion"): "--emotion", (chain.PROSODY, "persona"): "-
 
 def default_graph_path() -> str:
     """Path of the shipped default graph (graphs/speak.yaml)."""
-    local = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "graphs", "speak.yaml")
-    if os.path.exists(local):
-        return local
-    return str(resources.files("psigraph.graphs") / "speak.yaml")
+    from psigraph.runtime.shipped import graph_path
+    return graph_path("speak")
 
 
 def register(sub) -> None:
