@@ -114,6 +114,14 @@ def _clip_round(v: np.ndarray, lo: int, hi: int) -> np.ndarray:
         return np.clip(np.round(v), lo, hi)
 
 
+def _groups(kinds) -> dict:
+    """{kind: column indices}: the formulas below run once per kind, vectorised over its columns."""
+    out: dict = {}
+    for j, k in enumerate(kinds):
+        out.setdefault(k, []).append(j)
+    return {k: np.array(v, dtype=np.int64) for k, v in out.items()}
+
+
 def quantize(x, kinds) -> np.ndarray:
     """float (ticks × channels) → int16 codes, per kind (module table; NaN/inf as documented)."""
     x = np.asarray(x, dtype=np.float64)
@@ -123,26 +131,25 @@ def quantize(x, kinds) -> np.ndarray:
         raise PsigraphError(f"expected a (ticks, channels) array, got shape {x.shape}", where="memory.codec")
     kinds = _check_kinds(kinds, x.shape[1])
     q = np.zeros(x.shape, dtype=np.int64)
-    nan = np.isnan(x)
     with np.errstate(invalid="ignore", over="ignore", divide="ignore"):
-        for j, kind in enumerate(kinds):
-            v = x[:, j]
+        for kind, cols in _groups(kinds).items():
+            v = x[:, cols]
+            nan = np.isnan(v)
             if kind == "phase":
-                fin = np.isfinite(v)
-                k = np.round(np.where(fin, v, 0.0) / TWO_PI * 65536)
+                k = np.round(np.where(np.isfinite(v), v, 0.0) / TWO_PI * 65536)
                 k = np.mod(k, 65536.0)                       # exact on floats, in [0, 65536]
                 k = np.where(np.isfinite(k) & (k < 65536.0), k, 0.0).astype(np.int64)
-                q[:, j] = np.where(k >= 32768, k - 65536, k)
+                q[:, cols] = np.where(k >= 32768, k - 65536, k)
             elif kind == "logamp":
                 c = _clip_round(np.log(np.maximum(v, AMP_FLOOR)) * 2048, -32767, 32767)
-                q[:, j] = np.where((v > 0) & ~nan[:, j], c, ZERO_CODE)
+                q[:, cols] = np.where((v > 0) & ~nan, c, ZERO_CODE)
             elif kind == "logfreq":
                 c = _clip_round(np.log2(np.maximum(v, 1.0)) * 4096 - 32767, -32767, 32767)
-                q[:, j] = np.where((v > 0) & ~nan[:, j], c, ZERO_CODE)
+                q[:, cols] = np.where((v > 0) & ~nan, c, ZERO_CODE)
             elif kind == "index":
-                q[:, j] = np.where(nan[:, j], 0, _clip_round(v, -32768, 32767))
+                q[:, cols] = np.where(nan, 0, _clip_round(v, -32768, 32767))
             else:
-                q[:, j] = np.where(nan[:, j], 0, _clip_round(v * 16384, -32768, 32767))
+                q[:, cols] = np.where(nan, 0, _clip_round(v * 16384, -32768, 32767))
     return q.astype(np.int16)
 
 
@@ -156,19 +163,32 @@ def dequantize(q, kinds) -> np.ndarray:
                             where="memory.codec")
     kinds = _check_kinds(kinds, q.shape[1])
     out = np.empty(q.shape, dtype=np.float64)
-    for j, kind in enumerate(kinds):
-        c = q[:, j].astype(np.int64)
-        if kind == "phase":
-            out[:, j] = np.mod(c, 65536) * (TWO_PI / 65536)
-        elif kind == "logamp":
-            out[:, j] = np.where(c == ZERO_CODE, 0.0, np.exp(c / 2048.0))
-        elif kind == "logfreq":
-            out[:, j] = np.where(c == ZERO_CODE, 0.0, np.exp2((c + 32767) / 4096.0))
-        elif kind == "index":
-            out[:, j] = c.astype(np.float64)
-        else:
-            out[:, j] = c / 16384.0
+    for kind, cols in _groups(kinds).items():
+        out[:, cols] = _table(kind)[q[:, cols].astype(np.int64) + 32768]
     return out
+
+
+_TABLES: dict = {}
+
+
+def _table(kind: str) -> np.ndarray:
+    """The float64 value of each of the 65536 codes of a kind (built once): dequantising is a lookup."""
+    t = _TABLES.get(kind)
+    if t is None:
+        c = np.arange(-32768, 32768, dtype=np.int64)
+        with np.errstate(over="ignore"):
+            if kind == "phase":
+                t = np.mod(c, 65536) * (TWO_PI / 65536)
+            elif kind == "logamp":
+                t = np.where(c == ZERO_CODE, 0.0, np.exp(c / 2048.0))
+            elif kind == "logfreq":
+                t = np.where(c == ZERO_CODE, 0.0, np.exp2((c + 32767) / 4096.0))
+            elif kind == "index":
+                t = c.astype(np.float64)
+            else:
+                t = c / 16384.0
+        _TABLES[kind] = t
+    return t
 
 
 def roundtrip(x, kinds) -> np.ndarray:

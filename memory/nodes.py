@@ -28,7 +28,7 @@ import numpy as np
 
 from psigraph import chain
 from psigraph.errors import Issue, PsigraphError
-from psigraph.kernels.prosody import PAUSE_S, voiced_prosody
+from psigraph.kernels.prosody import SOURCES, prosody_stats
 from psigraph.node import Node
 from psigraph.outputs import path_issues
 from psigraph.params import Params, param
@@ -216,86 +216,17 @@ def graph_seed_of(node_seed: int, node_id: str) -> int:
     return ((int(node_seed) - zlib.crc32(node_id.encode())) * inv) & 0x7FFFFFFF
 
 
-class _LoopCodec:
-    """``codec.quantize`` / ``codec.dequantize`` for one channel layout, vectorised over the channels of
-    a kind (the codec loops over channels; the recorder runs every span, often a few ticks long).
-
-    Dequantisation reads tables that ``codec.dequantize`` itself filled for all 65536 codes, so what
-    the voice and face get is what replay decodes; the quantiser applies codec's formulas per kind
-    group. Both are checked against the codec on probe data when built; on any difference the codec's
-    own functions are used (slower, same results)."""
+class _LayoutCodec:
+    """The codec bound to one channel layout (the recorder quantises every span through it)."""
 
     def __init__(self, kinds):
-        c = _codec()
         self.kinds = list(kinds)
-        self.names = list(dict.fromkeys(self.kinds))
-        codes = np.arange(-32768, 32768, dtype=np.int64).astype(np.int16)[:, None]
-        self.lut = np.stack([c.dequantize(codes, [k])[:, 0] for k in self.names]) if self.names else np.zeros((0, 65536))
-        self.kidx = np.array([self.names.index(k) for k in self.kinds], dtype=np.int64)
-        self.cols = {k: np.array([j for j, kk in enumerate(self.kinds) if kk == k], dtype=np.int64) for k in self.names}
-        self.fast_q = self.fast_dq = False
-        try:
-            self.fast_q, self.fast_dq = self._agrees()
-        except Exception:  # noqa: BLE001 - any surprise: use the codec itself
-            pass
-
-    def _agrees(self):
-        c = _codec()
-        rng = np.random.default_rng(12345)
-        n = 257
-        probe = np.empty((n, len(self.kinds)))
-        scale = {"phase": 7.0, "logamp": 2.0, "logfreq": 6000.0, "index": 20.0, "linear": 2.5}
-        for j, k in enumerate(self.kinds):
-            probe[:, j] = rng.uniform(-0.1 if k in ("logamp", "logfreq") else -scale[k], scale[k], n)
-            probe[:4, j] = (0.0, 1e-7, scale[k] * 0.5, -0.0)
-        fast_q = np.array_equal(self._quantize(probe), c.quantize(probe, self.kinds))
-        q = c.quantize(probe, self.kinds)
-        fast_dq = all(np.array_equal(self._dequantize(q[a:a + m]), c.dequantize(q[a:a + m], self.kinds))
-                      for a, m in ((0, 1), (1, 2), (3, 3), (6, 4), (10, 5), (15, 7), (22, 9), (31, 40), (0, n)))
-        return fast_q, fast_dq
-
-    def _quantize(self, x):
-        c = _codec()
-        q = np.zeros(x.shape, dtype=np.int64)
-        with np.errstate(invalid="ignore", over="ignore", divide="ignore"):
-            for kind, cols in self.cols.items():
-                v = x[:, cols]
-                nan = np.isnan(v)
-                if kind == "phase":
-                    k = np.round(np.where(np.isfinite(v), v, 0.0) / c.TWO_PI * 65536)
-                    k = np.mod(k, 65536.0)
-                    k = np.where(np.isfinite(k) & (k < 65536.0), k, 0.0).astype(np.int64)
-                    q[:, cols] = np.where(k >= 32768, k - 65536, k)
-                elif kind == "logamp":
-                    r = np.clip(np.round(np.log(np.maximum(v, c.AMP_FLOOR)) * 2048), -32767, 32767)
-                    q[:, cols] = np.where((v > 0) & ~nan, r, c.ZERO_CODE)
-                elif kind == "logfreq":
-                    r = np.clip(np.round(np.log2(np.maximum(v, 1.0)) * 4096 - 32767), -32767, 32767)
-                    q[:, cols] = np.where((v > 0) & ~nan, r, c.ZERO_CODE)
-                elif kind == "index":
-                    q[:, cols] = np.where(nan, 0, np.clip(np.round(v), -32768, 32767))
-                else:
-                    q[:, cols] = np.where(nan, 0, np.clip(np.round(v * 16384), -32768, 32767))
-        return q.astype(np.int16)
-
-    def _dequantize(self, q):
-        return self.lut[self.kidx, q.astype(np.int64) + 32768]
 
     def quantize(self, x):
-        return self._quantize(x) if self.fast_q else _codec().quantize(x, self.kinds)
+        return _codec().quantize(x, self.kinds)
 
     def dequantize(self, q):
-        return self._dequantize(q) if self.fast_dq else _codec().dequantize(q, self.kinds)
-
-
-_LOOP_CODECS: dict = {}
-
-
-def _loop_codec(kinds) -> _LoopCodec:
-    key = tuple(kinds)
-    if key not in _LOOP_CODECS:
-        _LOOP_CODECS[key] = _LoopCodec(key)
-    return _LOOP_CODECS[key]
+        return _codec().dequantize(q, self.kinds)
 
 
 def _frame_ticks(ms: float, control_hz: float) -> int:
@@ -392,7 +323,7 @@ class Recorder(Node[RecorderParams]):
         self.period = spec.period
         self.control_hz = float(self.master_rate / spec.period)
         self.kinds = _codec().kinds_for(self.labels) if self.labels else []
-        self.loop_codec = _loop_codec(self.kinds) if self.labels else None
+        self.loop_codec = _LayoutCodec(self.kinds) if self.labels else None
         # per-band oscillator columns of the full input (for the meso band)
         self.band_cols = []
         for b in BAND_NAMES:
@@ -654,7 +585,6 @@ class Recorder(Node[RecorderParams]):
         """How the utterance was said (memory/API.md, Signature), from the rows as heard."""
         hz = self.control_hz
         col = self.col
-        voiced = y[:, self.av] > 0 if self.av is not None else np.ones(len(y), bool)
         sig: dict = {"version": 1}
         emo = take.emotion if take.emotion is not None else self._mean_emotion(y)
         sig["emotion"] = [float(v) for v in emo]
@@ -663,8 +593,12 @@ class Recorder(Node[RecorderParams]):
             syl = int(round(self._tempo(y) * len(y) / hz))
         f0i = col.get("f0")
         f0 = y[:, f0i] if f0i is not None else np.zeros(len(y))
-        stats = voiced_prosody(f0, voiced, syl, hz, PAUSE_S)     # the planner predicts the same numbers
-        sig.update(stats)
+        av = y[:, self.av] if self.av is not None else np.ones(len(y))
+        src = [col[c] for c in SOURCES if c in col]
+        sources = y[:, src].max(axis=1) if src and len(y) else av
+        # f0 level/range, rate, pauses, voiced time: psigraph.kernels.prosody, which the planner also
+        # uses to predict them when it says new words in this tone
+        sig.update(prosody_stats(f0, av, sources, syl, hz))
         t = (take.k_start + np.arange(len(y))) / hz
         offs, expr = {}, {}
         for role in chain.EXPRESSION_ROLES:
@@ -677,7 +611,6 @@ class Recorder(Node[RecorderParams]):
         sig["phase_offsets"] = offs
         sig["expression"] = expr
         sig["duration_s"] = float(keep / hz)
-        sig["voiced_s"] = float(voiced.sum() / hz)
         sig["surprises"] = int(take.surprises)
         sig["replay"] = {"master_rate": int(self.master_rate), "end": int(end),
                          "seed": graph_seed_of(self.seed, self.node_id), "start": int(take.k_start * self.period),
