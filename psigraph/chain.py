@@ -100,6 +100,13 @@ FORCE, SYLLABLE_EVENT, EMOTION, UTTERANCE, END, TARGET, KICK, PHONE = (
     "force", "syllable", "emotion", "utterance", "end", "target", "kick", "phone")
 # monitors (surprise_detector → face, sinks)
 SURPRISE = "surprise"
+# emotional memory (psi_memory → prosody_planner.tone): how to say what comes next. Payload keys, each
+# optional: "emotion" [v, a, d]; the targets "f0_level_hz" (median f0 of voiced speech), "f0_range_st"
+# (its 5–95 % range), "rate_sps" (syllables per second of speaking time), "pause_s" (mean pause),
+# measured as psigraph.kernels.prosody measures them; "phase_offsets" {expression role: rad} (the
+# role's phase minus its nominal rotation 2π t / period, t = seconds since the run started)
+TONE = "tone"
+TONE_KEYS = ("emotion", "f0_level_hz", "f0_range_st", "rate_sps", "pause_s", "phase_offsets")
 
 # ---- parts: what a node is in the chain (Node.ROLE) ----------------------------------
 TEXT_INPUT = "text_input"        # has a ``text`` param; the utterance to say

@@ -77,6 +77,7 @@ class PlannerState:
     busy_until: int = 0          # master index where the last planned chunk ends
     pending: list = field(default_factory=list)   # chunk-plan iterators of texts not fully planned yet
     warnings: list = field(default_factory=list)  # for the user, each once: text it could not read
+    tone: dict = field(default_factory=dict)      # the last tone event (cleaned); {} = none
 
 
 class ProsodyPlanner(Node[ProsodyPlannerParams]):
@@ -88,7 +89,14 @@ class ProsodyPlanner(Node[ProsodyPlannerParams]):
 
     Text it cannot read (other scripts, other languages: psigraph speaks English) is not printed
     here: a text's one-line warnings ride on its first ``utterance`` event (payload ``warnings``)
-    and collect, each once, in ``state.warnings`` for the caller to show."""
+    and collect, each once, in ``state.warnings`` for the caller to show.
+
+    A ``tone`` event (psigraph.chain.TONE, e.g. from psi_memory: how a stored utterance was said)
+    applies to the plans made from then on: its emotion replaces the ``emotion`` param for texts that
+    arrive later (a text event's own ``emotion`` still wins), and every chunk is planned again until
+    what the recorder will measure on it meets the tone's f0 level and range, syllable rate (× the
+    ``rate`` param) and mean pause (nodes/speech/tone.py); stored expression phases become ``force``
+    events. An empty tone payload returns to the params."""
 
     type_id = "prosody_planner"
     category = "speech"
@@ -97,6 +105,8 @@ class ProsodyPlanner(Node[ProsodyPlannerParams]):
     FINITE = True                       # done once the last planned utterance has been spoken
     LOOKAHEAD_S = 1.0
     text = In(Events, doc="text events (payload str or {'text', 'emotion'?, 'persona'?})")
+    tone = In(Events, optional=True, doc="how to say what comes next (psi_memory): {'emotion'?, 'f0_level_hz'?, "
+                                         "'f0_range_st'?, 'rate_sps'?, 'pause_s'?, 'phase_offsets'?}")
     score = Out(Events, doc="the gestural score")
 
     @classmethod
@@ -125,17 +135,20 @@ class ProsodyPlanner(Node[ProsodyPlannerParams]):
         left = sum(p[2] for p in st.pending)
         return 1.0 if not st.pending else 1.0 - left / total
 
-    def process(self, text=None):
+    def process(self, text=None, tone=None):
         from .frontend.plan import iter_plans
         st = self.state
+        for ev in tone or ():                    # a tone at the time of a text applies to it
+            from .tone import clean_tone
+            st.tone = clean_tone(ev.payload)
         for ev in text or ():
             p = ev.payload if isinstance(ev.payload, dict) else {"text": str(ev.payload)}
-            emo = p.get("emotion", self.params.emotion)
+            emo = p.get("emotion", st.tone.get("emotion", self.params.emotion))
             words = p.get("text", "")
+            rate = float(p.get("rate", self.params.rate))
             plans = iter_plans(words, emotion=None if emo in (None, "auto") else emo,
-                               persona=p.get("persona", self.params.persona),
-                               rate=float(p.get("rate", self.params.rate)))
-            st.pending.append([plans, len(words), len(words), ev.t])
+                               persona=p.get("persona", self.params.persona), rate=rate)
+            st.pending.append([plans, len(words), len(words), ev.t, rate])
         period = self.timebase.period(chain.CONTROL)
         horizon = self.t1 + self.index(self.LOOKAHEAD_S)
         out = []
@@ -148,7 +161,12 @@ class ProsodyPlanner(Node[ProsodyPlannerParams]):
             item[2] = max(0, item[2] - len(plan.text) - 1)
             t0 = max(item[3], self.t0, st.busy_until)
             t0 = -(-t0 // period) * period
+            if st.tone:
+                from .tone import fit_plan, phase_forces
+                plan = fit_plan(plan, st.tone, rate_factor=item[4], master_rate=self.master_rate, period=period)
             evs = score_events(plan, t0=t0, master_rate=self.master_rate, period=period)
+            if st.tone.get("phase_offsets"):
+                evs[1:1] = phase_forces(st.tone, t0, self.master_rate)     # after the utterance event
             if plan.warnings:                   # only on a text's first chunk
                 for e in evs:
                     if e.kind == "utterance":

@@ -126,8 +126,9 @@ class UtterancePlan:
     messages: list[str] = field(default_factory=list)
     phrases: list[Phrase] = field(default_factory=list)
     rate: float = 1.0            # effective rate factor (user × persona × emotion)
-    base_f0: float = 0.0         # effective base pitch (Hz) after the emotion shift
-    f0_range: float = 0.0        # effective range (semitones)
+    base_f0: float = 0.0         # effective base pitch (Hz): persona × emotion shift, or the f0_level asked for
+    f0_range: float = 0.0        # effective range (semitones): persona × emotion factor, or the f0_range asked for
+    pause_scale: float = 1.0     # factor on the pauses at phrase breaks (and between chunks)
     warnings: list[str] = field(default_factory=list)   # for the user: text it could not read (one line each)
 
     def f0_at(self, t) -> np.ndarray:
@@ -170,6 +171,21 @@ class UtterancePlan:
         d = asdict(self)
         d["persona"] = self.persona.to_dict()
         return d
+
+    def replan(self, *, rate: float | None = None, f0_level: float | None = None, f0_range: float | None = None,
+               pause_scale: float | None = None) -> "UtterancePlan":
+        """The same text (this chunk), emotion and persona planned again with other prosody knobs: ``rate``
+        (the caller's factor, as in :func:`plan_utterance`), ``f0_level`` (base pitch, Hz), ``f0_range``
+        (semitones), ``pause_scale``. A knob left None keeps the value this plan was made with."""
+        src = self._source
+        knobs = dict(src["knobs"])
+        for k, v in (("rate", rate), ("f0_level", f0_level), ("f0_range", f0_range), ("pause_scale", pause_scale)):
+            if v is not None:
+                knobs[k] = v
+        _check_knobs(knobs["rate"], knobs["f0_level"], knobs["f0_range"], knobs["pause_scale"])
+        plan = _plan_tokens(**{**src, "knobs": knobs})
+        plan.warnings = list(self.warnings)
+        return plan
 
 
 # ----------------------------------------------------------------------------- building
@@ -268,6 +284,24 @@ def _check_rate(rate) -> None:
         raise ParamError("speaking rate out of range", where="rate", expected="0.1..10", got=repr(rate))
 
 
+#: accepted ranges of the pitch and pause knobs (the persona file's pitch limits, widened by an octave)
+F0_LEVEL_HZ = (25.0, 800.0)
+F0_RANGE_ST = (0.0, 36.0)
+PAUSE_SCALE = (0.05, 20.0)
+
+
+def _check_knobs(rate, f0_level, f0_range, pause_scale) -> None:
+    _check_rate(rate)
+    for name, value, (lo, hi) in (("f0_level", f0_level, F0_LEVEL_HZ), ("f0_range", f0_range, F0_RANGE_ST),
+                                  ("pause_scale", pause_scale, PAUSE_SCALE)):
+        if value is None and name != "pause_scale":
+            continue
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) \
+                or not lo <= value <= hi:
+            raise ParamError(f"{name.replace('_', ' ')} out of range", where=name, expected=f"{lo:g}..{hi:g}",
+                             got=repr(value))
+
+
 def _nothing_to_say(text: str, norm: Normalized) -> str:
     """The one-line reason there is nothing to say, naming what was skipped."""
     if not text.strip():
@@ -299,25 +333,36 @@ def _normalized_or_raise(text) -> Normalized:
     return norm
 
 
-def plan_utterance(text: str, emotion=None, persona="default", rate: float = 1.0) -> UtterancePlan:
+def plan_utterance(text: str, emotion=None, persona="default", rate: float = 1.0, *, f0_level: float | None = None,
+                   f0_range: float | None = None, pause_scale: float = 1.0) -> UtterancePlan:
     """Plan how to say ``text``.
 
     ``emotion``: None (estimate from the text), a preset name, ``"V,A,D"`` or an :class:`Emotion`.
     ``persona``: a shipped name, a YAML path or a :class:`Persona`. ``rate``: extra speaking-rate
-    factor (> 0; 1.5 = 50 % faster). Raises :class:`UnspeakableTextError` when nothing can be said,
-    :class:`psigraph.errors.ParamError` for a bad emotion or rate, ``PersonaError`` for a bad persona.
+    factor (> 0; 1.5 = 50 % faster). ``f0_level``: base pitch in Hz (the contour's reference line;
+    default: the persona's ``base_f0`` shifted by the emotion); ``f0_range``: pitch range in semitones
+    (default: the persona's ``f0_range`` × the emotion's factor); ``pause_scale``: factor on the pauses
+    at phrase breaks (they also scale with 1/rate). Raises :class:`UnspeakableTextError` when nothing
+    can be said, :class:`psigraph.errors.ParamError` for a bad emotion, rate or knob, ``PersonaError``
+    for a bad persona.
     """
-    _check_rate(rate)
+    _check_knobs(rate, f0_level, f0_range, pause_scale)
     norm = _normalized_or_raise(text)
     pers = load_persona(persona)
     emo = parse_emotion(emotion) if emotion is not None else emotion_from_text(norm.tokens)
-    plan = _plan_tokens(norm.text, norm.tokens, list(norm.messages), emo, pers, float(rate),
-                        norm.sentence_types, TRAIL_SILENCE_S)
+    plan = _plan_tokens(norm.text, norm.tokens, list(norm.messages), emo, pers, norm.sentence_types, True,
+                        knobs=_knobs(rate, f0_level, f0_range, pause_scale))
     plan.warnings = list(norm.warnings)
     return plan
 
 
-def iter_plans(text: str, emotion=None, persona="default", rate: float = 1.0, *,
+def _knobs(rate, f0_level, f0_range, pause_scale) -> dict:
+    return {"rate": float(rate), "f0_level": None if f0_level is None else float(f0_level),
+            "f0_range": None if f0_range is None else float(f0_range), "pause_scale": float(pause_scale)}
+
+
+def iter_plans(text: str, emotion=None, persona="default", rate: float = 1.0, *, f0_level: float | None = None,
+               f0_range: float | None = None, pause_scale: float = 1.0,
                max_words: int = 40) -> Iterator[UtterancePlan]:
     """Plan ``text`` in consecutive chunks of whole sentences, for streaming synthesis.
 
@@ -326,9 +371,10 @@ def iter_plans(text: str, emotion=None, persona="default", rate: float = 1.0, *,
     the whole text. Every chunk starts with the 50 ms lead silence; a non-final chunk ends with
     the rest of a major-break pause instead of the 150 ms trailing silence, so concatenating the
     chunks' audio gives the same rhythm as one plan. Normalization messages and warnings go on the
-    first chunk.
+    first chunk. ``f0_level``, ``f0_range`` and ``pause_scale`` as in :func:`plan_utterance`; every
+    chunk can be planned again with other knobs (:meth:`UtterancePlan.replan`).
     """
-    _check_rate(rate)
+    _check_knobs(rate, f0_level, f0_range, pause_scale)
     norm = _normalized_or_raise(text)
     pers = load_persona(persona)
     emo = parse_emotion(emotion) if emotion is not None else emotion_from_text(norm.tokens)
@@ -350,16 +396,15 @@ def iter_plans(text: str, emotion=None, persona="default", rate: float = 1.0, *,
         n_words += w
     if cur:
         chunks.append(cur)
-    eff_rate = float(rate) * pers.rate * prosody_modifiers(emo)["rate"]
     all_caps = _all_caps(norm.tokens)    # decided on the whole text, as plan_utterance does
-    gap = max(pause_duration(2, eff_rate) - LEAD_SILENCE_S, 0.05)
+    knobs = _knobs(rate, f0_level, f0_range, pause_scale)
     for k, toks in enumerate(chunks):
         last = k == len(chunks) - 1
         text_k = " ".join(t.text for t in toks if t.kind == "word")
         types = [t.sentence_type for t in toks if t.kind == "break" and t.level >= 2]
         plan = _plan_tokens(text_k if len(chunks) > 1 else norm.text, toks,
-                            list(norm.messages) if k == 0 else [], emo, pers, float(rate), types,
-                            TRAIL_SILENCE_S if last else gap, all_caps)
+                            list(norm.messages) if k == 0 else [], emo, pers, types, last, all_caps,
+                            knobs=knobs)
         plan.warnings = list(norm.warnings) if k == 0 else []
         yield plan
 
@@ -370,10 +415,17 @@ def _all_caps(words) -> bool:
     return bool(letters_words) and all(w.text.isupper() for w in letters_words) and len(letters_words) > 1
 
 
-def _plan_tokens(text: str, tokens, messages: list[str], emo, pers: Persona, rate: float,
-                 sentence_types: list[str], trail: float, all_caps: bool | None = None) -> UtterancePlan:
+def _plan_tokens(text: str, tokens, messages: list[str], emo, pers: Persona, sentence_types: list[str],
+                 final: bool, all_caps: bool | None = None, *, knobs: dict) -> UtterancePlan:
+    """One plan of ``tokens``. ``final``: the text ends here (150 ms trailing silence; else the rest of a
+    major-break pause, so the next chunk continues in rhythm). ``knobs``: rate, f0_level, f0_range,
+    pause_scale (see :func:`plan_utterance`)."""
+    source = {"text": text, "tokens": tokens, "messages": list(messages), "emo": emo, "pers": pers,
+              "sentence_types": list(sentence_types), "final": final, "all_caps": all_caps, "knobs": dict(knobs)}
     mods = prosody_modifiers(emo)
-    eff_rate = rate * pers.rate * mods["rate"]
+    eff_rate = knobs["rate"] * pers.rate * mods["rate"]
+    pause_scale = knobs["pause_scale"]
+    trail = TRAIL_SILENCE_S if final else max(pause_duration(2, eff_rate) * pause_scale - LEAD_SILENCE_S, 0.05)
 
     # --- phrases of word tokens
     phrases_tok: list[tuple[list, object]] = []
@@ -474,13 +526,13 @@ def _plan_tokens(text: str, tokens, messages: list[str], emo, pers: Persona, rat
         first_of_sentence = brk.level >= 2
         wi += len(pw)
         last = pi == len(phrases_tok) - 1
-        pdur = trail if last else pause_duration(brk.level, eff_rate) * (0.5 if brk.text == "" else 1.0)
+        pdur = trail if last else pause_duration(brk.level, eff_rate) * pause_scale * (0.5 if brk.text == "" else 1.0)
         phones.append(Phone(PAUSE, -1, t, pdur, -1, -1, True, False, False, False))
         t += pdur
     total = t
 
-    base_hz = pers.base_f0 * 2.0 ** (mods["pitch_shift_st"] / 12.0)
-    range_st = pers.f0_range * mods["pitch_range"]
+    base_hz = pers.base_f0 * 2.0 ** (mods["pitch_shift_st"] / 12.0) if knobs["f0_level"] is None else knobs["f0_level"]
+    range_st = pers.f0_range * mods["pitch_range"] if knobs["f0_range"] is None else knobs["f0_range"]
     f0 = f0_contour(acc_sylls, spans, total, base_hz, range_st)
     lts = [w.text for w in words_out if w.source == "lts"]
     if lts:
@@ -488,8 +540,10 @@ def _plan_tokens(text: str, tokens, messages: list[str], emo, pers: Persona, rat
         more = f" (+{len(uniq) - 12} more)" if len(uniq) > 12 else ""
         shown = [w if len(w) <= 24 else w[:24] + "…" for w in uniq[:12]]   # one short line, whatever the words
         messages.append(f"pronounced by rule (not in the lexicon): {', '.join(shown)}{more}")
-    return UtterancePlan(
+    plan = UtterancePlan(
         text=text, words=words_out, phones=phones, syllables=syllables, f0=f0,
         emotion=emo.as_tuple(), modifiers=mods, persona=pers, duration=total,
         sentence_types=list(sentence_types), messages=messages, phrases=phr_out, rate=eff_rate,
-        base_f0=base_hz, f0_range=range_st)
+        base_f0=base_hz, f0_range=range_st, pause_scale=pause_scale)
+    plan._source = source               # not a field: what replan() needs (tokens, knobs)
+    return plan

@@ -1,0 +1,164 @@
+"""Saying new words in a given tone: the planner's side of ``tone`` events (psigraph.chain.TONE).
+
+A tone names how speech should *sound*, in the numbers the ψ-memory recorder measures on every
+utterance (:mod:`psigraph.kernels.prosody`): the median f0 of voiced speech, its 5–95 % range, the
+syllables per second of speaking time and the mean pause; plus an emotion vector and the phase
+offsets of the expression roles. Those numbers depend on the words as well as on the voice (a
+question's final rise widens the range, long words slow the syllable rate), so a stored tone is not
+reproduced by copying planner settings. Instead the planner *predicts* what the recorder will measure
+on a plan — the same score, the tract integrated exactly as psi_core integrates it, the same
+statistics — and adjusts four knobs of the front-end until the prediction meets the targets:
+
+====================  ===========================================  =====================================
+target                knob (:meth:`UtterancePlan.replan`)           why one ratio step nearly solves it
+====================  ===========================================  =====================================
+``rate_sps``          ``rate``                                     segment durations scale with 1/rate
+``pause_s``           ``pause_scale``                              break pauses scale with it (minus the
+                                                                   voicing tails around them)
+``f0_range_st``       ``f0_range`` (semitones)                     the contour is range × shape (apart
+                                                                   from the yes/no rise floor of 4 st)
+``f0_level_hz``       ``f0_level`` (base pitch, Hz)                the contour is base × 2^(st/12)
+====================  ===========================================  =====================================
+
+Each knob is multiplied by target / predicted, all four at once, until every target is met within
+:data:`TOLERANCE` or after :data:`MAX_ITER` rounds (typically 2–3). A target the plan cannot show
+(no pause in the new words, nothing voiced) leaves its knob alone.
+"""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from psigraph import chain
+from psigraph.errors import PsigraphError
+from psigraph.kernels.prosody import SOURCES, prosody_stats
+from psigraph.ports import Event
+
+from .articulation import score_events
+from .frontend.plan import F0_LEVEL_HZ, F0_RANGE_ST, LEAD_SILENCE_S, PAUSE_SCALE
+from .offline import tract_track
+
+__all__ = ["clean_tone", "predict", "fit_plan", "phase_forces", "MAX_ITER", "TOLERANCE", "PHASE_PULL"]
+
+MAX_ITER = 6
+#: when a target counts as met: rate and pause relative, f0 level and range in semitones
+TOLERANCE = {"rate_sps": 0.002, "pause_s": 0.01, "f0_range_st": 0.02, "f0_level_hz": 0.02}
+#: pull (1/s) toward a stored expression phase: locks within ~1/PHASE_PULL s, far faster than the roles turn
+PHASE_PULL = 10.0
+RATE = (0.1, 10.0)
+_PERIOD_S = {r["name"]: r["period_ms"] / 1000.0 for r in chain.SPEAK_ROLES}
+
+
+def clean_tone(payload) -> dict:
+    """A tone payload checked and normalised (floats); PsigraphError naming the first bad entry."""
+    if payload is None:
+        return {}
+    if not isinstance(payload, dict):
+        raise PsigraphError(f"a tone event's payload is a dict, got {type(payload).__name__}", where="tone")
+    out: dict = {}
+    for key, val in payload.items():
+        if key not in chain.TONE_KEYS:
+            continue                                    # other keys (source ids, mix) are for people
+        if val is None:
+            continue
+        if key == "emotion":
+            try:
+                vec = [float(v) for v in val]
+            except (TypeError, ValueError):
+                vec = []
+            if len(vec) != 3 or not all(math.isfinite(v) for v in vec):
+                raise PsigraphError(f"tone emotion must be three numbers (valence, arousal, dominance), got {val!r}",
+                                    where="tone")
+            out[key] = [min(1.0, max(-1.0, v)) for v in vec]
+        elif key == "phase_offsets":
+            if not isinstance(val, dict):
+                raise PsigraphError(f"tone phase_offsets must map roles to radians, got {val!r}", where="tone")
+            offs = {}
+            for role, ph in val.items():
+                if role in _PERIOD_S and isinstance(ph, (int, float)) and not isinstance(ph, bool) \
+                        and math.isfinite(ph):
+                    offs[str(role)] = float(ph) % (2 * math.pi)
+            if offs:
+                out[key] = offs
+        else:
+            if isinstance(val, bool) or not isinstance(val, (int, float)) or not math.isfinite(val) or val < 0:
+                raise PsigraphError(f"tone {key} must be a number >= 0, got {val!r}", where="tone")
+            if val > 0 or key == "f0_range_st":          # 0 Hz / 0 syllables per second: nothing measured
+                out[key] = float(val)
+    return out
+
+
+def predict(plan, master_rate: int = 24000, period: int = 120) -> dict:
+    """What the recorder will measure on ``plan`` spoken alone (psigraph.kernels.prosody.prosody_stats)."""
+    events = score_events(plan, t0=0, master_rate=master_rate, period=period)
+    n = int(round(plan.duration * master_rate))
+    track = tract_track(events, -(-n // period), period, master_rate)
+    col = chain.TRACT_INDEX
+    f0, av = track[:, col["f0"]], track[:, col["AV"]]
+    sources = track[:, [col[c] for c in SOURCES]].max(axis=1)
+    if not getattr(plan, "_source", {}).get("final", True):
+        # a chunk the next one follows: its trailing gap and the next chunk's lead silence are a pause
+        # in what will be heard; predict it as the silence before a sound at the next chunk's onset
+        lead = int(round(LEAD_SILENCE_S * master_rate / period))
+        pad = np.zeros(lead + 1)
+        pad[-1] = 1.0
+        f0, av = np.concatenate([f0, np.zeros(lead + 1)]), np.concatenate([av, np.zeros(lead + 1)])
+        sources = np.concatenate([sources, pad])
+    return prosody_stats(f0, av, sources, len(plan.syllables), master_rate / period)
+
+
+def _clip(x: float, lo_hi) -> float:
+    return float(min(max(x, lo_hi[0]), lo_hi[1]))
+
+
+def fit_plan(plan, tone: dict, *, rate_factor: float = 1.0, master_rate: int = 24000, period: int = 120):
+    """``plan`` planned again so that what the recorder measures on it meets the ``tone``'s targets
+    (``rate_sps`` × ``rate_factor``, ``pause_s``, ``f0_range_st``, ``f0_level_hz``; see the module doc)."""
+    want = {k: tone[k] for k in ("rate_sps", "pause_s", "f0_range_st", "f0_level_hz") if k in tone}
+    if "rate_sps" in want:
+        want["rate_sps"] *= float(rate_factor)
+    if not want:
+        return plan
+    knobs = dict(plan._source["knobs"])
+    knobs["f0_level"], knobs["f0_range"] = plan.base_f0, plan.f0_range
+    if "f0_range_st" in want and knobs["f0_range"] <= 0.0:
+        knobs["f0_range"] = _clip(want["f0_range_st"], F0_RANGE_ST)     # a flat plan has no shape to scale
+        plan = plan.replan(f0_range=knobs["f0_range"])
+    for _ in range(MAX_ITER):
+        got = predict(plan, master_rate, period)
+        change = {}
+        if "rate_sps" in want and got["rate_sps"] > 0:
+            ratio = want["rate_sps"] / got["rate_sps"]
+            if abs(math.log(ratio)) > TOLERANCE["rate_sps"]:
+                change["rate"] = _clip(knobs["rate"] * ratio, RATE)
+        if "pause_s" in want and got["pauses"]["count"] and got["pauses"]["mean_s"] > 0:
+            ratio = want["pause_s"] / got["pauses"]["mean_s"]
+            if abs(math.log(ratio)) > TOLERANCE["pause_s"]:
+                change["pause_scale"] = _clip(knobs["pause_scale"] * ratio, PAUSE_SCALE)
+        if "f0_range_st" in want and got["f0_range_st"] > 1e-3:
+            if abs(want["f0_range_st"] - got["f0_range_st"]) > TOLERANCE["f0_range_st"]:
+                change["f0_range"] = _clip(knobs["f0_range"] * want["f0_range_st"] / got["f0_range_st"], F0_RANGE_ST)
+        if "f0_level_hz" in want and got["f0_level_hz"] > 0:
+            st = 12.0 * math.log2(want["f0_level_hz"] / got["f0_level_hz"])
+            if abs(st) > TOLERANCE["f0_level_hz"]:
+                change["f0_level"] = _clip(knobs["f0_level"] * 2.0 ** (st / 12.0), F0_LEVEL_HZ)
+        change = {k: v for k, v in change.items() if v != knobs[k]}
+        if not change:
+            break
+        knobs.update(change)
+        plan = plan.replan(**change)
+    return plan
+
+
+def phase_forces(tone: dict, t0: int, master_rate: int) -> list:
+    """``force`` events at master index ``t0`` that pull each expression role toward its stored phase
+    offset (the reference rotates at the role's own rate; its phase at t0 is offset + 2π t0 / period)."""
+    out = []
+    for role, off in sorted((tone.get("phase_offsets") or {}).items()):
+        period = _PERIOD_S.get(role)
+        if period:
+            phase = (off + 2 * np.pi * (t0 / master_rate) / period) % (2 * np.pi)
+            out.append(Event(t0, chain.FORCE, {"role": role, "phase": float(phase), "amp": None,
+                                               "strength": PHASE_PULL}))
+    return out
