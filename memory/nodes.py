@@ -545,6 +545,7 @@ class Recorder(Node[RecorderParams]):
             rec.abort()
             raise
         self.state.committed.append(uid)
+        self._save_mood(store, y, bands, take, keep, sig, uid)
         return uid
 
     def _mean_emotion(self, y) -> list:
@@ -581,6 +582,15 @@ class Recorder(Node[RecorderParams]):
         return float(wraps.sum() * self.control_hz / len(y))
 
     # ---- signature -----------------------------------------------------------------
+    def _save_mood(self, store, y, bands, take: _Take, keep: int, sig: dict, uid: int) -> None:
+        """The persona's mood after this utterance: its last macro frame (as stored, float32) and its tone;
+        psi_memory restores it when the next session with this store and persona starts (memory/tone.py)."""
+        from .tone import mood_of
+        step = _frame_ticks(MACRO_MS, self.control_hz)
+        a = ((keep - 1) // step) * step
+        data, _ = self._reduced(MACRO, y[a:keep], bands[a:keep], take, a, keep)
+        store.set_mood(self.params.persona, mood_of(np.asarray(data, dtype=np.float32)[0], sig, uid))
+
     def signature(self, y, take: _Take, end: int, keep: int) -> dict:
         """How the utterance was said (memory/API.md, Signature), from the rows as heard."""
         hz = self.control_hz

@@ -9,6 +9,7 @@ temporary names and published together only when the whole command succeeded.
 """
 from __future__ import annotations
 
+import argparse
 import os
 import sys
 import time
@@ -18,6 +19,9 @@ from psigraph.errors import GraphFileError, Issue, PsigraphError
 
 #: the ψ-memory recorder (psigraph.memory.nodes), found by type id and part: runtime imports no memory code
 RECORDER = "recorder"
+#: the emotional memory (psigraph.memory.tone): stored tones and moods → the planner's tone input
+MEMORY = "psi_memory"
+MAX_LIKE = 2
 EMOTIONS = ("neutral", "happy", "sad", "angry", "calm", "excited", "surprised")
 MIN_SIZE, MAX_SIZE = 16, 4096
 MAX_TEXT_BYTES = 16 * 1024 * 1024
@@ -27,7 +31,9 @@ FLAGS = {(chain.PROSODY, "emotion"): "--emotion", (chain.PROSODY, "persona"): "-
          (chain.VOICE, "persona"): "--persona", (chain.PROSODY, "rate"): "--rate",
          (chain.TEXT_INPUT, "text"): "", (chain.AUDIO_FILE, "path"): "-o",
          (chain.FRAMES_FILE, "path"): "--frames", (chain.VIDEO_FILE, "path"): "--video",
-         (RECORDER, "path"): "--db", (RECORDER, "key_file"): "--key-file"}
+         (RECORDER, "path"): "--db", (RECORDER, "key_file"): "--key-file",
+         (MEMORY, "path"): "--db", (MEMORY, "key_file"): "--key-file", (MEMORY, "like"): "--like",
+         (MEMORY, "like_text"): "--like-text", (MEMORY, "mix"): "--mix"}
 
 
 def default_graph_path() -> str:
@@ -59,6 +65,17 @@ def register(sub) -> None:
     p.add_argument("--key-file", metavar="F", help="encrypt the --db store with the key in this file "
                    "(SQLCipher, psigraph[secure]; default: $PSIGRAPH_DB_KEY)")
     p.add_argument("--keep-text", action="store_true", help="store the text itself in --db (default: only a keyed hash)")
+    p.add_argument("--like", metavar="ID", type=_like_id, action=_LikeAction, dest="like_refs",
+                   help="say it in the tone of utterance ID of --db (emotion, pitch level and range, rate, "
+                   "pauses, expression); twice: mix two")
+    p.add_argument("--like-text", metavar="TEXT", action=_LikeAction, dest="like_refs",
+                   help="as --like, for the utterance of --db said with this text (matched by its hash, else "
+                   "the nearest text kept with --keep-text)")
+    p.add_argument("--mix", type=float, default=None, metavar="W",
+                   help="with two --like/--like-text: 0 = the first's tone, 1 = the second's (default 0.5)")
+    p.add_argument("--no-mood", dest="mood", action="store_false",
+                   help="with --db: do not start in the persona's last mood (by default a say without "
+                   "--emotion or --like continues in the tone the persona last spoke in)")
     p.add_argument("-q", "--quiet", action="store_true", help="no progress bar, no summary line")
     p.set_defaults(run=run)
 
@@ -95,6 +112,24 @@ def read_text(args) -> str:
     return src
 
 
+class _LikeAction(argparse.Action):
+    """--like ID and --like-text TEXT append to one list, in the order given (ids as int, texts as str)."""
+
+    def __call__(self, parser, namespace, values, option_string=None):
+        setattr(namespace, self.dest, list(getattr(namespace, self.dest, None) or []) + [values])
+
+
+def _like_id(text: str) -> int:
+    try:
+        v = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"an utterance id is a whole number (got {text!r}); "
+                                         "--like-text TEXT finds one by its text") from None
+    if not 1 <= v < 2 ** 63:
+        raise argparse.ArgumentTypeError(f"an utterance id is >= 1 (got {text})")
+    return v
+
+
 def check_args(args) -> None:
     """Argument checks that need no graph: sizes and output names, before anything is opened."""
     if args.video and not MIN_SIZE <= args.size <= MAX_SIZE:
@@ -108,6 +143,22 @@ def check_args(args) -> None:
         raise PsigraphError("--key-file needs --db STORE")
     if getattr(args, "keep_text", False) and not getattr(args, "db", None):
         raise PsigraphError("--keep-text needs --db STORE")
+    likes = list(getattr(args, "like_refs", None) or [])
+    mix = getattr(args, "mix", None)
+    if likes and not getattr(args, "db", None):
+        raise PsigraphError("--like and --like-text need --db STORE (the store that holds what was said)")
+    if len(likes) > MAX_LIKE:
+        raise PsigraphError(f"--like/--like-text: at most {MAX_LIKE} stored utterances can be mixed (got {len(likes)})")
+    if any(isinstance(x, str) and not x.strip() for x in likes):
+        raise PsigraphError("--like-text: the text is empty", hint="give words said earlier")
+    if mix is not None and len(likes) != 2:
+        raise PsigraphError("--mix needs two --like/--like-text (it mixes their tones)")
+    if mix is not None and not 0.0 <= mix <= 1.0:
+        raise PsigraphError(f"--mix must be 0..1 (got {mix})", hint="0 = the first's tone, 1 = the second's")
+    if likes and args.emotion not in (None, "auto"):
+        raise PsigraphError("--emotion and --like both set how it is said; give one of them")
+    if getattr(args, "mood", True) is False and not getattr(args, "db", None):
+        raise PsigraphError("--no-mood needs --db STORE (the persona's mood lives there)")
     if args.video:
         import importlib.util
         missing = [m for m in ("vispy", "av") if importlib.util.find_spec(m) is None]
@@ -191,6 +242,7 @@ def build_graph(args, text: str):
         sinks.append(video)
     if getattr(args, "db", None):
         _add_recorder(g, args, text_id, prosody, voice)
+        _add_memory(g, args, prosody)
     _keep_only_what_feeds(g, sinks)
     return g
 
@@ -213,6 +265,24 @@ def _add_recorder(g, args, text_id: str, prosody: str, voice: str) -> None:
     g.connect(src, f"{rec}.x")
     g.connect(_output_of(g, text_id, lambda p, d: d.kind is Events), f"{rec}.events")
     g.connect(_output_of(g, prosody, lambda p, d: d.kind is Events), f"{rec}.events")
+
+
+def _add_memory(g, args, prosody: str) -> None:
+    """A psi_memory feeding the planner's tone input: the tone of --like/--like-text utterances, or the
+    persona's last mood when nothing else says how to speak (no --emotion, no --like; ``args.mood``:
+    True from the command line, absent → False for callers that build ``args`` themselves)."""
+    likes = list(getattr(args, "like_refs", None) or [])
+    mood = bool(getattr(args, "mood", False)) and args.emotion in (None, "auto")
+    if not likes and not mood:
+        return
+    if "tone" not in g.node_class(prosody).inputs():
+        raise PsigraphError("--like and the persona's mood need a prosody planner with a tone input",
+                            where=g.source_file or "graph")
+    nid = _fresh(g, "memory")
+    mix = getattr(args, "mix", None)
+    g.add_node(nid, MEMORY, {"path": args.db, "key_file": args.key_file or "", "like": likes,
+                             "mix": 0.5 if mix is None else float(mix), "persona": args.persona, "mood": mood})
+    g.connect(f"{nid}.tone", f"{prosody}.tone")
 
 
 def _fresh(g, base: str) -> str:
@@ -258,7 +328,7 @@ def _as_flag(g, issue: Issue) -> Issue:
     bits = issue.path.split(".")
     if len(bits) >= 4 and bits[0] == "nodes" and bits[2] == "params" and bits[1] in g.nodes:
         part = registry.get(g.nodes[bits[1]].type).ROLE
-        flag = FLAGS.get((part, bits[3]))
+        flag = FLAGS.get((part, "like_text" if issue.code == "memory.no_match" else bits[3]))
         if flag is not None:
             text = f"{flag}: {issue.message}" if flag else issue.message
             return Issue("", text, severity=issue.severity, code=issue.code)
@@ -316,6 +386,10 @@ def run(args) -> int:
                for i in getattr(x.node.state, "committed", [])]
         if ids:
             outs += f", {args.db} (utterance {', '.join(map(str, ids))})"
+        told = [x.node.state.told for x in s.slots.values() if type(x.node).ROLE == MEMORY
+                 and getattr(x.node.state, "told", "")]
+        if told:
+            outs += f" in {told[0]}"
         print(f"{outs}: {seconds:.2f} s of speech in {wall:.2f} s (real-time factor {wall / seconds:.3f}; "
               f"start-up {t_ready - t_start:.2f} s)", file=sys.stderr)
     return 0
