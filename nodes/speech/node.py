@@ -92,11 +92,12 @@ class ProsodyPlanner(Node[ProsodyPlannerParams]):
     and collect, each once, in ``state.warnings`` for the caller to show.
 
     A ``tone`` event (psigraph.chain.TONE, e.g. from psi_memory: how a stored utterance was said)
-    applies to the plans made from then on: its emotion replaces the ``emotion`` param for texts that
-    arrive later (a text event's own ``emotion`` still wins), and every chunk is planned again until
-    what the recorder will measure on it meets the tone's f0 level and range, syllable rate (× the
-    ``rate`` param) and mean pause (nodes/speech/tone.py); stored expression phases become ``force``
-    events. An empty tone payload returns to the params."""
+    applies to the texts that arrive from then on (at the same time included): its emotion replaces
+    the ``emotion`` param (a text event's own ``emotion`` still wins), and the text is planned with
+    pitch, range, rate and pause knobs fitted so that what the recorder will measure on it meets the
+    tone's f0 level and range, syllable rate (× the ``rate`` param) and mean pause
+    (nodes/speech/tone.py); stored expression phases become ``force`` events at every chunk. An empty
+    tone payload returns to the params."""
 
     type_id = "prosody_planner"
     category = "speech"
@@ -145,10 +146,15 @@ class ProsodyPlanner(Node[ProsodyPlannerParams]):
             p = ev.payload if isinstance(ev.payload, dict) else {"text": str(ev.payload)}
             emo = p.get("emotion", st.tone.get("emotion", self.params.emotion))
             words = p.get("text", "")
-            rate = float(p.get("rate", self.params.rate))
-            plans = iter_plans(words, emotion=None if emo in (None, "auto") else emo,
-                               persona=p.get("persona", self.params.persona), rate=rate)
-            st.pending.append([plans, len(words), len(words), ev.t, rate])
+            emo = None if emo in (None, "auto") else emo
+            persona = p.get("persona", self.params.persona)
+            knobs = {"rate": float(p.get("rate", self.params.rate))}
+            if any(k in st.tone for k in ("f0_level_hz", "f0_range_st", "rate_sps", "pause_s")):
+                from .tone import fit_knobs
+                knobs = fit_knobs(words, st.tone, emotion=emo, persona=persona, rate=knobs["rate"],
+                                  master_rate=self.master_rate, period=self.timebase.period(chain.CONTROL))
+            plans = iter_plans(words, emotion=emo, persona=persona, **knobs)
+            st.pending.append([plans, len(words), len(words), ev.t])
         period = self.timebase.period(chain.CONTROL)
         horizon = self.t1 + self.index(self.LOOKAHEAD_S)
         out = []
@@ -161,11 +167,9 @@ class ProsodyPlanner(Node[ProsodyPlannerParams]):
             item[2] = max(0, item[2] - len(plan.text) - 1)
             t0 = max(item[3], self.t0, st.busy_until)
             t0 = -(-t0 // period) * period
-            if st.tone:
-                from .tone import fit_plan, phase_forces
-                plan = fit_plan(plan, st.tone, rate_factor=item[4], master_rate=self.master_rate, period=period)
             evs = score_events(plan, t0=t0, master_rate=self.master_rate, period=period)
             if st.tone.get("phase_offsets"):
+                from .tone import phase_forces
                 evs[1:1] = phase_forces(st.tone, t0, self.master_rate)     # after the utterance event
             if plan.warnings:                   # only on a text's first chunk
                 for e in evs:

@@ -39,9 +39,12 @@ from .articulation import score_events
 from .frontend.plan import F0_LEVEL_HZ, F0_RANGE_ST, LEAD_SILENCE_S, PAUSE_SCALE
 from .offline import tract_track
 
-__all__ = ["clean_tone", "predict", "fit_plan", "phase_forces", "MAX_ITER", "TOLERANCE", "PHASE_PULL"]
+__all__ = ["clean_tone", "predict", "fit_plan", "fit_knobs", "phase_forces", "MAX_ITER", "TOLERANCE", "PHASE_PULL",
+           "FIT_WORDS"]
 
 MAX_ITER = 6
+#: the knobs of a text are fitted on its first sentences up to this many words, planned as one utterance
+FIT_WORDS = 60
 #: when a target counts as met: rate and pause relative, f0 level and range in semitones
 TOLERANCE = {"rate_sps": 0.002, "pause_s": 0.01, "f0_range_st": 0.02, "f0_level_hz": 0.02}
 #: pull (1/s) toward a stored expression phase: locks within ~1/PHASE_PULL s, far faster than the roles turn
@@ -149,6 +152,22 @@ def fit_plan(plan, tone: dict, *, rate_factor: float = 1.0, master_rate: int = 2
         knobs.update(change)
         plan = plan.replan(**change)
     return plan
+
+
+def fit_knobs(text: str, tone: dict, *, emotion=None, persona="default", rate: float = 1.0,
+              master_rate: int = 24000, period: int = 120) -> dict:
+    """The front-end knobs (rate, f0_level, f0_range, pause_scale) that make ``text`` meet ``tone``.
+
+    They are fitted once per text, on its first sentences up to :data:`FIT_WORDS` words planned as one
+    utterance — what the recorder measures on a short text is a property of the whole utterance, not
+    of the chunks the planner streams it in (each chunk fitted alone would meet the targets while the
+    whole misses them: two sentences of different shapes widen the range of their union, and the pause
+    between chunks belongs to neither) — and then used for every chunk of the text."""
+    from .frontend.plan import iter_plans
+    head = next(iter_plans(text, emotion=emotion, persona=persona, rate=rate, max_words=FIT_WORDS,
+                           first_alone=False))
+    fitted = fit_plan(head, tone, rate_factor=rate, master_rate=master_rate, period=period)
+    return dict(fitted._source["knobs"], f0_level=fitted.base_f0, f0_range=fitted.f0_range)
 
 
 def phase_forces(tone: dict, t0: int, master_rate: int) -> list:

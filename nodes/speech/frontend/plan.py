@@ -363,11 +363,12 @@ def _knobs(rate, f0_level, f0_range, pause_scale) -> dict:
 
 def iter_plans(text: str, emotion=None, persona="default", rate: float = 1.0, *, f0_level: float | None = None,
                f0_range: float | None = None, pause_scale: float = 1.0,
-               max_words: int = 40) -> Iterator[UtterancePlan]:
+               max_words: int = 40, first_alone: bool = True) -> Iterator[UtterancePlan]:
     """Plan ``text`` in consecutive chunks of whole sentences, for streaming synthesis.
 
-    The first chunk is the first sentence alone (so audio can start after ~10 ms of planning);
-    later chunks group sentences up to ``max_words`` words. The emotion is estimated once from
+    The first chunk is the first sentence alone (so audio can start after ~10 ms of planning; with
+    ``first_alone=False`` it groups sentences like the others); later chunks group sentences up to
+    ``max_words`` words. The emotion is estimated once from
     the whole text. Every chunk starts with the 50 ms lead silence; a non-final chunk ends with
     the rest of a major-break pause instead of the 150 ms trailing silence, so concatenating the
     chunks' audio gives the same rhythm as one plan. Normalization messages and warnings go on the
@@ -389,7 +390,7 @@ def iter_plans(text: str, emotion=None, persona="default", rate: float = 1.0, *,
     chunks, cur, n_words = [], [], 0
     for k, sent in enumerate(sentences):
         w = sum(1 for t in sent if t.kind == "word")
-        if cur and (len(chunks) == 0 or n_words + w > max_words):
+        if cur and ((first_alone and len(chunks) == 0) or n_words + w > max_words):
             chunks.append(cur)
             cur, n_words = [], 0
         cur = cur + sent
