@@ -206,6 +206,16 @@ def _short(x) -> str:
 
 
 def _read(p, like: list, full: str) -> _Resolved:
+    r = _read_store(p, like, full)
+    if not like and r.issue is not None:
+        # only the mood was asked for: a store it cannot read holds no mood to restore (the recorder
+        # beside it, if any, reports the problem itself)
+        i = r.issue
+        return _Resolved(None, Issue(i.path, f"no mood restored: {i.message}", severity="warning", code=i.code))
+    return r
+
+
+def _read_store(p, like: list, full: str) -> _Resolved:
     from .nodes import _id_ranges, _key_issues, open_store
 
     def bad(msg, code, where="params.path"):

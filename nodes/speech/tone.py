@@ -20,9 +20,10 @@ target                knob (:meth:`UtterancePlan.replan`)           why one rati
 ``f0_level_hz``       ``f0_level`` (base pitch, Hz)                the contour is base × 2^(st/12)
 ====================  ===========================================  =====================================
 
-Each knob is multiplied by target / predicted, all four at once, until every target is met within
-:data:`TOLERANCE` or after :data:`MAX_ITER` rounds (typically 2–3). A target the plan cannot show
-(no pause in the new words, nothing voiced) leaves its knob alone.
+Each knob is multiplied by target / predicted until its target is met within :data:`TOLERANCE` or
+after :data:`MAX_ITER` rounds (typically 2–3): the timing knobs first, then the pitch knobs on the
+final timing. A target the plan cannot show (no pause in the new words, nothing voiced) leaves its
+knob alone. The knobs are fitted once per text (:func:`fit_knobs`).
 """
 from __future__ import annotations
 
@@ -33,11 +34,11 @@ import numpy as np
 from psigraph import chain
 from psigraph.errors import PsigraphError
 from psigraph.kernels.prosody import SOURCES, prosody_stats
+from psigraph.kernels.tract import Tract
 from psigraph.ports import Event
 
 from .articulation import score_events
 from .frontend.plan import F0_LEVEL_HZ, F0_RANGE_ST, LEAD_SILENCE_S, PAUSE_SCALE
-from .offline import tract_track
 
 __all__ = ["clean_tone", "predict", "fit_plan", "fit_knobs", "phase_forces", "MAX_ITER", "TOLERANCE", "PHASE_PULL",
            "FIT_WORDS"]
@@ -45,8 +46,9 @@ __all__ = ["clean_tone", "predict", "fit_plan", "fit_knobs", "phase_forces", "MA
 MAX_ITER = 6
 #: the knobs of a text are fitted on its first sentences up to this many words, planned as one utterance
 FIT_WORDS = 60
-#: when a target counts as met: rate and pause relative, f0 level and range in semitones
-TOLERANCE = {"rate_sps": 0.002, "pause_s": 0.01, "f0_range_st": 0.02, "f0_level_hz": 0.02}
+#: when a target counts as met: rate relative (log), pause in seconds (at least one control tick: pauses
+#: are whole ticks), f0 level and range in semitones
+TOLERANCE = {"rate_sps": 0.002, "pause_s": 0.003, "f0_range_st": 0.02, "f0_level_hz": 0.02}
 #: pull (1/s) toward a stored expression phase: locks within ~1/PHASE_PULL s, far faster than the roles turn
 PHASE_PULL = 10.0
 RATE = (0.1, 10.0)
@@ -92,23 +94,42 @@ def clean_tone(payload) -> dict:
     return out
 
 
-def predict(plan, master_rate: int = 24000, period: int = 120) -> dict:
-    """What the recorder will measure on ``plan`` spoken alone (psigraph.kernels.prosody.prosody_stats)."""
-    events = score_events(plan, t0=0, master_rate=master_rate, period=period)
-    n = int(round(plan.duration * master_rate))
-    track = tract_track(events, -(-n // period), period, master_rate)
-    col = chain.TRACT_INDEX
-    f0, av = track[:, col["f0"]], track[:, col["AV"]]
-    sources = track[:, [col[c] for c in SOURCES]].max(axis=1)
+def _tracks(plan, master_rate: int, period: int, channels) -> dict:
+    """Per-tick tracks of some tract channels for ``plan`` spoken alone, integrated as psi_core does
+    (psigraph.kernels.tract; channels evolve independently, so the other channels' targets are left out)."""
+    keep = set(channels)
+    pairs = []
+    for e in score_events(plan, t0=0, master_rate=master_rate, period=period):
+        if e.kind == chain.TARGET:
+            values = {k: v for k, v in e.payload["values"].items() if k in keep}
+            if values:
+                pairs.append((-(-e.t // period), {**e.payload, "values": values}))
+    n = -(-int(round(plan.duration * master_rate)) // period)
+    track = Tract(master_rate / period).run(pairs, n)
+    out = {c: track[:, chain.TRACT_INDEX[c]] for c in channels}
     if not getattr(plan, "_source", {}).get("final", True):
         # a chunk the next one follows: its trailing gap and the next chunk's lead silence are a pause
         # in what will be heard; predict it as the silence before a sound at the next chunk's onset
         lead = int(round(LEAD_SILENCE_S * master_rate / period))
-        pad = np.zeros(lead + 1)
-        pad[-1] = 1.0
-        f0, av = np.concatenate([f0, np.zeros(lead + 1)]), np.concatenate([av, np.zeros(lead + 1)])
-        sources = np.concatenate([sources, pad])
-    return prosody_stats(f0, av, sources, len(plan.syllables), master_rate / period)
+        out = {c: np.concatenate([v, np.zeros(lead + 1)]) for c, v in out.items()}
+        for c in SOURCES:
+            if c in out:
+                out[c][-1] = 1.0
+    return out
+
+
+def _sources(plan, master_rate: int, period: int):
+    """(AV track, per-tick maximum of the source amplitudes) of ``plan``."""
+    tr = _tracks(plan, master_rate, period, SOURCES)
+    return tr["AV"], np.max([tr[c] for c in SOURCES], axis=0)
+
+
+def predict(plan, master_rate: int = 24000, period: int = 120, *, sources=None) -> dict:
+    """What the recorder will measure on ``plan`` spoken alone (psigraph.kernels.prosody.prosody_stats);
+    ``sources``: its (AV, source maximum) tracks when already known (a replan that kept the timing)."""
+    av, src = sources if sources is not None else _sources(plan, master_rate, period)
+    f0 = _tracks(plan, master_rate, period, ("f0",))["f0"]
+    return prosody_stats(f0, av, src, len(plan.syllables), master_rate / period)
 
 
 def _clip(x: float, lo_hi) -> float:
@@ -117,28 +138,37 @@ def _clip(x: float, lo_hi) -> float:
 
 def fit_plan(plan, tone: dict, *, rate_factor: float = 1.0, master_rate: int = 24000, period: int = 120):
     """``plan`` planned again so that what the recorder measures on it meets the ``tone``'s targets
-    (``rate_sps`` × ``rate_factor``, ``pause_s``, ``f0_range_st``, ``f0_level_hz``; see the module doc)."""
+    (``rate_sps`` × ``rate_factor``, ``pause_s``, ``f0_range_st``, ``f0_level_hz``; see the module doc).
+
+    Timing first (rate and pause scale), then pitch (range and level) on the final timing: the pitch
+    knobs do not move the timing, while a new timing moves the pitch statistics a little (they are
+    taken over whole ticks), so fitting all four at once can chase a tick back and forth."""
     want = {k: tone[k] for k in ("rate_sps", "pause_s", "f0_range_st", "f0_level_hz") if k in tone}
     if "rate_sps" in want:
         want["rate_sps"] *= float(rate_factor)
     if not want:
         return plan
+    tick = period / master_rate
     knobs = dict(plan._source["knobs"])
     knobs["f0_level"], knobs["f0_range"] = plan.base_f0, plan.f0_range
     if "f0_range_st" in want and knobs["f0_range"] <= 0.0:
         knobs["f0_range"] = _clip(want["f0_range_st"], F0_RANGE_ST)     # a flat plan has no shape to scale
         plan = plan.replan(f0_range=knobs["f0_range"])
-    for _ in range(MAX_ITER):
-        got = predict(plan, master_rate, period)
+
+    def timing(got):
         change = {}
         if "rate_sps" in want and got["rate_sps"] > 0:
             ratio = want["rate_sps"] / got["rate_sps"]
             if abs(math.log(ratio)) > TOLERANCE["rate_sps"]:
                 change["rate"] = _clip(knobs["rate"] * ratio, RATE)
         if "pause_s" in want and got["pauses"]["count"] and got["pauses"]["mean_s"] > 0:
-            ratio = want["pause_s"] / got["pauses"]["mean_s"]
-            if abs(math.log(ratio)) > TOLERANCE["pause_s"]:
-                change["pause_scale"] = _clip(knobs["pause_scale"] * ratio, PAUSE_SCALE)
+            if abs(want["pause_s"] - got["pauses"]["mean_s"]) > max(TOLERANCE["pause_s"], tick):
+                change["pause_scale"] = _clip(knobs["pause_scale"] * want["pause_s"] / got["pauses"]["mean_s"],
+                                              PAUSE_SCALE)
+        return change
+
+    def pitch(got):
+        change = {}
         if "f0_range_st" in want and got["f0_range_st"] > 1e-3:
             if abs(want["f0_range_st"] - got["f0_range_st"]) > TOLERANCE["f0_range_st"]:
                 change["f0_range"] = _clip(knobs["f0_range"] * want["f0_range_st"] / got["f0_range_st"], F0_RANGE_ST)
@@ -146,11 +176,19 @@ def fit_plan(plan, tone: dict, *, rate_factor: float = 1.0, master_rate: int = 2
             st = 12.0 * math.log2(want["f0_level_hz"] / got["f0_level_hz"])
             if abs(st) > TOLERANCE["f0_level_hz"]:
                 change["f0_level"] = _clip(knobs["f0_level"] * 2.0 ** (st / 12.0), F0_LEVEL_HZ)
-        change = {k: v for k, v in change.items() if v != knobs[k]}
-        if not change:
-            break
-        knobs.update(change)
-        plan = plan.replan(**change)
+        return change
+
+    for step in (timing, pitch):
+        sources = _sources(plan, master_rate, period)                   # the pitch knobs keep the timing
+        for _ in range(MAX_ITER):
+            change = {k: v for k, v in step(predict(plan, master_rate, period, sources=sources)).items()
+                      if v != knobs[k]}
+            if not change:
+                break
+            knobs.update(change)
+            plan = plan.replan(**change)
+            if step is timing:
+                sources = _sources(plan, master_rate, period)
     return plan
 
 

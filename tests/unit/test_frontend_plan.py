@@ -252,3 +252,57 @@ def test_iter_plans_streams_sentences_with_the_same_timing():
         assert all(b[0] > a[0] for a, b in zip(c.f0, c.f0[1:])) and c.f0[-1][0] == pytest.approx(c.duration)
     with pytest.raises(UnspeakableTextError):
         list(iter_plans("🙂"))
+
+
+# ---------------------------------------------------------------- pitch level, range and pause knobs (tone)
+def test_pitch_and_pause_knobs():
+    from psigraph.nodes.speech.frontend import iter_plans
+    text = "When the sun rises, the birds sing. Then the day begins."
+    base = plan_utterance(text, emotion="sad")
+    knobs = plan_utterance(text, emotion="sad", f0_level=180.0, f0_range=10.0, pause_scale=2.0)
+    assert knobs.base_f0 == 180.0 and knobs.f0_range == 10.0 and knobs.pause_scale == 2.0
+    check_invariants(knobs)
+    assert [astuple_no_time(p) for p in knobs.phones] == [astuple_no_time(p) for p in base.phones]
+    inner = lambda p: [x.dur for x in p.phones[1:-1] if x.is_pause]  # noqa: E731
+    assert inner(knobs) == pytest.approx([2 * d for d in inner(base)]) and len(inner(base)) == 2
+    speech = lambda p: sum(x.dur for x in p.phones if not x.is_pause)  # noqa: E731
+    assert speech(knobs) == pytest.approx(speech(base))            # pauses only: the words keep their timing
+    # the contour is base × 2^(range·shape/12): the same shape, rescaled
+    t = np.linspace(0.1, base.duration - 0.2, 50)
+    shape = lambda p: 12 * np.log2(p.f0_at(t) / p.base_f0) / p.f0_range  # noqa: E731
+    same = plan_utterance(text, emotion="sad", f0_level=180.0, f0_range=10.0)
+    assert shape(same) == pytest.approx(shape(base), abs=0.01)
+    # replan: same text and emotion, other knobs; the same knobs give the same plan
+    again = base.replan()
+    assert again.phones == base.phones and again.f0 == base.f0
+    assert base.replan(f0_level=180.0, f0_range=10.0, pause_scale=2.0).f0 == knobs.f0
+    # chunks: the gap between chunks scales with the pauses, so the rhythm is the one of one plan
+    chunks = list(iter_plans(text, emotion="sad", pause_scale=2.0))
+    assert len(chunks) == 2 and sum(c.duration for c in chunks) == pytest.approx(knobs.duration, abs=1e-6)
+    assert len(list(iter_plans(text, first_alone=False))) == 1
+    for bad in ({"f0_level": 0.0}, {"f0_level": float("nan")}, {"f0_range": -1.0}, {"pause_scale": 0.0},
+                {"pause_scale": "long"}):
+        with pytest.raises(ParamError):
+            plan_utterance("hi", **bad)
+
+
+def astuple_no_time(p):
+    return (p.ph, p.stress, p.word, p.syl, p.is_pause)
+
+
+def test_tone_fit_meets_the_targets_on_what_will_be_heard():
+    """nodes/speech/tone.py: the knobs fitted on a text make the predicted signature meet the targets."""
+    from psigraph.nodes.speech.frontend import iter_plans
+    from psigraph.nodes.speech.tone import fit_knobs, predict
+    tone = {"f0_level_hz": 190.0, "f0_range_st": 9.0, "rate_sps": 4.6, "pause_s": 0.3}
+    for text in ["Glue the sheet to the dark blue background.", "Is it going to rain tomorrow? I hope not.",
+                 "When the sun rises, the birds sing. And the day begins!"]:
+        knobs = fit_knobs(text, tone, emotion="sad")
+        plan = next(iter_plans(text, emotion="sad", max_words=60, first_alone=False, **knobs))
+        got = predict(plan)
+        assert 12 * abs(math.log2(got["f0_level_hz"] / 190.0)) < 0.05, (text, got)
+        assert abs(got["f0_range_st"] - 9.0) < 0.05 and got["rate_sps"] == pytest.approx(4.6, rel=0.01), (text, got)
+        if got["pauses"]["count"]:
+            assert got["pauses"]["mean_s"] == pytest.approx(0.3, abs=0.006), (text, got)
+    assert fit_knobs("Hello there.", {}) == {"rate": 1.0, "f0_level": pytest.approx(150.0 * 2 ** (0 / 12)),
+                                            "f0_range": pytest.approx(7.0), "pause_scale": 1.0}
