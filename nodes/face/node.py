@@ -271,7 +271,7 @@ class _FramesState:
 
 
 class FramesSink(Node[FramesSinkParams]):
-    """Writes blendshapes, viseme and events per video frame as JSON Lines (DESIGN §5)."""
+    """Writes blendshapes, viseme and events per video frame as JSON Lines (one object per frame)."""
 
     type_id = "frames_sink"
     category = "sink"
