@@ -159,8 +159,11 @@ class Session:
                     return t.data
             raise SchedulingError(f"tap {ref!r} was not registered before the run",
                                   hint="call session.tap(...) before session.run(...)")
-        slot = self.slots[key[0]]
-        kind, spec = next((k, s) for p, k, s in slot.outputs if p == key[1])
+        return self._attach(key, ref, capacity, every)
+
+    def _attach(self, key: tuple, ref: str, capacity: int | None = None, every: int = 1) -> Tap:
+        """A new Tap on output ``key`` (node, port), fed from the next chunk on."""
+        kind, spec = next((k, s) for p, k, s in self.slots[key[0]].outputs if p == key[1])
         tap = Tap(ref, kind.name, spec.channels if spec else 1, capacity, every)
         self._taps.setdefault(key, []).append(tap)
         return tap
@@ -260,12 +263,7 @@ class Session:
     def watch(self, ref: str) -> str:
         """Register output (or input) ``node.port`` for :meth:`advance`: each call returns what it
         produced since the previous call (arrays for signals, event lists for events). Before a run."""
-        key = self._output_key(*split_ref(ref))
-        slot = self.slots[key[0]]
-        kind, spec = next((k, s) for p, k, s in slot.outputs if p == key[1])
-        tap = Tap(ref, kind.name, spec.channels if spec else 1)
-        self._taps.setdefault(key, []).append(tap)
-        self._watches[ref] = tap
+        self._watches[ref] = self._attach(self._output_key(*split_ref(ref)), ref)
         return ref
 
     def unwatch(self, ref: str) -> None:
