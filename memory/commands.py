@@ -198,7 +198,8 @@ def _run_graph(g, progress=None) -> float:
 # ---------------------------------------------------------------- replay
 def run_replay(args) -> int:
     from psigraph.errors import PsigraphError
-    from psigraph.runtime.say import Progress, validate
+    from psigraph.progress import ProgressBar
+    from psigraph.runtime.say import validate
     if not 0 < args.ahead <= 10:
         raise PsigraphError(f"--ahead must be > 0 and at most 10 s (got {args.ahead})")
     if not args.output and not args.live:
@@ -217,10 +218,10 @@ def run_replay(args) -> int:
         print(f"warning: {w.message}", file=sys.stderr)
     if args.live:
         return _play_live(g, args)
-    bar = Progress(sys.stderr.isatty() and not args.quiet)
+    bar = ProgressBar(sys.stderr.isatty() and not args.quiet, delay_s=2.0)
     t_ready = time.perf_counter()
     try:
-        seconds = _run_graph(g, bar.update)
+        seconds = _run_graph(g, lambda f, spoken: bar.update(f, f"{spoken:7.1f} s spoken"))
     finally:
         bar.done()
     if not args.quiet:
@@ -261,7 +262,8 @@ def export(store: str, ids: list, output: str, *, fmt: str = "mp4", size: int = 
            progress: bool = False) -> list:
     """Render ``ids`` of ``store`` (Python API of ``psigraph export``); returns the files written."""
     from psigraph.errors import PsigraphError
-    from psigraph.runtime.say import Progress, validate
+    from psigraph.progress import ProgressBar
+    from psigraph.runtime.say import validate
     ids = list(ids)
     if not ids:
         raise PsigraphError("give at least one utterance id")
@@ -278,7 +280,7 @@ def export(store: str, ids: list, output: str, *, fmt: str = "mp4", size: int = 
                                 where="ID")
     durations = [sum(first[i][0].duration_ms for i in job[0]) for job in jobs]
     total = max(sum(durations), 1)
-    bar = Progress(progress)
+    bar = ProgressBar(progress, delay_s=2.0)
     done_ms = 0
     written = []
     with contextlib.ExitStack() as stack:
@@ -291,8 +293,8 @@ def export(store: str, ids: list, output: str, *, fmt: str = "mp4", size: int = 
                                    size=size, persona=u.persona, seed=rep.get("seed"))
             validate(g)
             base = done_ms
-            _run_graph(g, lambda f, s, base=base, dur=dur: bar.update((base + f * dur) / total,
-                                                                      (base + f * dur) / 1000.0))
+            _run_graph(g, lambda f, s, base=base, dur=dur: bar.update(
+                (base + f * dur) / total, f"{(base + f * dur) / 1000.0:7.1f} s spoken"))
             done_ms += dur
             written += [p for p in job[1:] if p]
     return written

@@ -16,6 +16,7 @@ import time
 
 from psigraph import chain
 from psigraph.errors import GraphFileError, Issue, PsigraphError
+from psigraph.progress import ProgressBar
 
 #: the ψ-memory recorder (psigraph.memory.nodes), found by type id and part: runtime imports no memory code
 RECORDER = "recorder"
@@ -336,29 +337,6 @@ def _as_flag(g, issue: Issue) -> Issue:
 
 
 # ---------------------------------------------------------------- running
-class Progress:
-    """A one-line progress bar on stderr for work longer than a few seconds (TTY only)."""
-
-    def __init__(self, enabled: bool, delay_s: float = 2.0):
-        self.enabled, self.delay, self.start, self.shown = enabled, delay_s, time.perf_counter(), False
-
-    def update(self, fraction: float, spoken_s: float) -> None:
-        if not self.enabled:
-            return
-        wall = time.perf_counter() - self.start
-        if wall < self.delay:
-            return
-        self.shown = True
-        n = int(30 * min(max(fraction, 0.0), 1.0))
-        sys.stderr.write(f"\r[{'#' * n}{'.' * (30 - n)}] {100 * fraction:5.1f} %  {spoken_s:7.1f} s spoken ")
-        sys.stderr.flush()
-
-    def done(self) -> None:
-        if self.shown:
-            sys.stderr.write("\r" + " " * 60 + "\r")
-            sys.stderr.flush()
-
-
 def run(args) -> int:
     from psigraph.runtime import Session
     text = read_text(args)
@@ -372,10 +350,10 @@ def run(args) -> int:
     with Session(g, block=4800, seed=args.seed) as s:
         t_ready = time.perf_counter()
         planner = next(x.node for x in s.slots.values() if type(x.node).ROLE == chain.PROSODY)
-        bar = Progress(sys.stderr.isatty() and not args.quiet)
+        bar = ProgressBar(sys.stderr.isatty() and not args.quiet, delay_s=2.0)
         try:
             for _ in s.until_done(max_duration=None):
-                bar.update(planner.progress(), s.now / s.master_rate)
+                bar.update(planner.progress(), f"{s.now / s.master_rate:7.1f} s spoken")
         finally:
             bar.done()
         seconds = s.now / s.master_rate

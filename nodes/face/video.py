@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import os
 import queue
-import sys
 import threading
 import time
 from typing import Iterable
@@ -20,6 +19,7 @@ import numpy as np
 
 from psigraph.errors import PsigraphError
 from psigraph.outputs import PendingFile
+from psigraph.progress import ProgressBar
 
 #: extension → (video codec, audio codec, audio sample format, container format)
 FORMATS = {
@@ -32,39 +32,6 @@ FORMATS = {
 MAX_CRF = {"libx264": 51, "libvpx-vp9": 63}
 #: audio codec → (encoding sample rate, samples per codec frame): AAC 1024 at 48 kHz (21.3 ms), Opus 20 ms
 AUDIO_FRAMING = {"aac": (48000, 1024), "libopus": (24000, 480)}
-
-
-class Progress:
-    """A one-line progress bar on stderr (only when enabled)."""
-
-    def __init__(self, total: int | None, enabled: bool, label: str = "export"):
-        self.total, self.enabled, self.label = total, enabled, label
-        self.t0 = time.perf_counter()
-        self._last = 0.0
-
-    def update(self, done: int, force: bool = False) -> None:
-        if not self.enabled:
-            return
-        now = time.perf_counter()
-        if not force and now - self._last < 0.2:
-            return
-        self._last = now
-        el = now - self.t0
-        fps = done / el if el > 0 else 0.0
-        if self.total:
-            frac = min(done / self.total, 1.0)
-            bar = "#" * int(30 * frac) + "-" * (30 - int(30 * frac))
-            msg = f"\r{self.label} [{bar}] {100 * frac:5.1f}% {done}/{self.total} frames {fps:5.1f} fps"
-        else:
-            msg = f"\r{self.label} {done} frames {fps:5.1f} fps"
-        sys.stderr.write(msg)
-        sys.stderr.flush()
-
-    def close(self, done: int) -> None:
-        if self.enabled:
-            self.update(done, force=True)
-            sys.stderr.write("\n")
-            sys.stderr.flush()
 
 
 class VideoWriter:
@@ -112,7 +79,8 @@ class VideoWriter:
         self._audio: list = []
         self._n = 0
         self._err: BaseException | None = None
-        self._progress = Progress(total_frames, progress)
+        self._progress = ProgressBar(progress, label="export")
+        self._total = total_frames
         self._q: queue.Queue | None = queue.Queue(maxsize=16) if threaded else None
         self._dropping = False
         self._th = None
@@ -136,7 +104,7 @@ class VideoWriter:
         for pkt in self._vs.encode(fr):
             self._c.mux(pkt)
         self._n += 1
-        self._progress.update(self._n)
+        self._show_progress()
 
     def _worker(self) -> None:
         while True:
@@ -148,6 +116,13 @@ class VideoWriter:
                     self._encode(item)
                 except BaseException as exc:  # reported by the next add_frame() or by finish()
                     self._err = exc
+
+    def _show_progress(self, force: bool = False) -> None:
+        el = self._progress.elapsed
+        fps = f"{self._n / el:5.1f} fps" if el > 0 else ""
+        frac = self._n / self._total if self._total else None
+        total = f"/{self._total}" if self._total else ""
+        self._progress.update(frac, f"{self._n}{total} frames {fps}", force=force)
 
     def add_frame(self, img: np.ndarray, copy: bool = True) -> None:
         """Queue one (H, W, 3|4) uint8 image (or a flat H·W·4 row) for the encoding thread, which
@@ -205,7 +180,8 @@ class VideoWriter:
             self._write_audio(self._n)
         finally:
             self._c.close()
-            self._progress.close(self._n)
+            self._show_progress(force=True)
+            self._progress.done(keep=True)
         self._out.handle.flush()
 
     def commit(self) -> str:
