@@ -545,3 +545,9 @@ def test_canonical_text():
     decomposed = unicodedata.normalize("NFD", "café")
     assert canonical(decomposed) == canonical("Café") == "café"
     assert canonical("a\u00a0b\u2003c") == "a b c"
+
+
+def test_varint_is_standard_leb128():
+    """The reference above and the codec agree with published LEB128 vectors (not only with each other)."""
+    for v, want in ((0, b"\x00"), (127, b"\x7f"), (128, b"\x80\x01"), (300, b"\xac\x02"), (624485, b"\xe5\x8e\x26")):
+        assert codec._varint(v) == want and varint(v) == want
