@@ -98,6 +98,3 @@ class Timebase:
         """Master index of a time in seconds (see :func:`seconds_to_index`)."""
         return seconds_to_index(t, self.master_rate)
 
-    def seconds_to_ticks(self, t: float, rate) -> int:
-        """Whole ticks of ``rate`` in ``t`` seconds (same rounding rule)."""
-        return seconds_to_index(t, self.hz(rate))

@@ -1,12 +1,11 @@
 """Counter-based randomness: the value at (seed, counter) depends on nothing else, so any block
-split gives bit-identical noise (block-size invariance, exact replay). One mixer for every family."""
+split gives bit-identical noise (block-size invariance, exact replay). One mixer for the psi and
+speech kernels (the face animator's pure-Python blink noise still has its own variant)."""
 from __future__ import annotations
 
 import numpy as np
 
 from . import njit
-
-GOLDEN = 0x9E3779B97F4A7C15
 
 
 @njit
@@ -16,12 +15,3 @@ def _splitmix64(z):
     z = (z ^ (z >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
     z = (z ^ (z >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
     return z ^ (z >> np.uint64(31))
-
-
-def splitmix64(z: int) -> int:
-    """The same finaliser on Python ints (for code that does not run under numba)."""
-    mask = 0xFFFFFFFFFFFFFFFF
-    z = (z + GOLDEN) & mask
-    z = ((z ^ (z >> 30)) * 0xBF58476D1CE4E5B9) & mask
-    z = ((z ^ (z >> 27)) * 0x94D049BB133111EB) & mask
-    return z ^ (z >> 31)
