@@ -1,10 +1,11 @@
-"""Package mapping: top-level folders nodes/, runtime/, memory/, editor/ install as psigraph.<name>."""
+"""Package mapping: top-level folders nodes/, runtime/, memory/, editor/, server/, batch/ install as psigraph.<name>."""
 import os
 
 from setuptools import setup
 
 MAPPED = {"psigraph": "psigraph", "psigraph.nodes": "nodes", "psigraph.runtime": "runtime",
-          "psigraph.memory": "memory", "psigraph.editor": "editor", "psigraph.graphs": "graphs"}
+          "psigraph.memory": "memory", "psigraph.editor": "editor", "psigraph.server": "server",
+          "psigraph.batch": "batch", "psigraph.graphs": "graphs"}
 
 
 def packages():

@@ -100,13 +100,24 @@ FORCE, SYLLABLE_EVENT, EMOTION, UTTERANCE, END, TARGET, KICK, PHONE = (
     "force", "syllable", "emotion", "utterance", "end", "target", "kick", "phone")
 # monitors (surprise_detector → face, sinks)
 SURPRISE = "surprise"
+# listening (listener → psi_core, face_animator, sinks, hosts). Payloads: SYLLABLE_ONSET {"strength"};
+# PHRASE_BOUNDARY {"pause_s"}; TURN_END_PREDICTED {"lead_s": predicted seconds to the end of the turn};
+# REACTION {"what": "brow" | "frown" | "nod" | "pause", "ms"} (what the face did, for sinks and hosts)
+SYLLABLE_ONSET = "syllable_onset"
+PHRASE_BOUNDARY = "phrase_boundary"
+TURN_END_PREDICTED = "turn_end_predicted"
+REACTION = "reaction"
+# a viseme change on the face (face_animator → sinks, hosts): payload {"viseme": OVR index}
+VISEME = "viseme"
 # emotional memory (psi_memory → prosody_planner.tone): how to say what comes next. Payload keys, each
 # optional: "emotion" [v, a, d]; the targets "f0_level_hz" (median f0 of voiced speech), "f0_range_st"
 # (its 5–95 % range), "rate_sps" (syllables per second of speaking time), "pause_s" (mean pause),
 # measured as psigraph.kernels.prosody measures them; "phase_offsets" {expression role: rad} (the
 # role's phase minus its nominal rotation 2π t / period, t = seconds since the run started)
 TONE = "tone"
-TONE_KEYS = ("emotion", "f0_level_hz", "f0_range_st", "rate_sps", "pause_s", "phase_offsets")
+# (listening adds) "articulation": a gain on mouth movement (1 = as planned, 1.2 = 20 % larger jaw/lip
+# excursions), set by adaptive comprehension after repeated surprise
+TONE_KEYS = ("emotion", "f0_level_hz", "f0_range_st", "rate_sps", "pause_s", "phase_offsets", "articulation")
 
 # ---- parts: what a node is in the chain (Node.ROLE) ----------------------------------
 TEXT_INPUT = "text_input"        # has a ``text`` param; the utterance to say
@@ -119,3 +130,5 @@ VIDEO_FILE = "video_file"        # sink with ``path``; inputs ``frames``, ``audi
 AUDIO_DEVICE = "audio_device"    # plays input ``x`` on the sound card (the real-time runner feeds it)
 RENDER = "render"                # blendshapes → RGBA frames
 EVENTS = "events"                # emits ``surprise`` and other monitor events
+AUDIO_SOURCE = "audio_source"    # outputs ``audio`` from a file or an input device (``path``/``device``)
+LISTENER = "listener"            # input ``audio``; outputs listening features and events

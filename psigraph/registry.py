@@ -56,8 +56,9 @@ def load_entry_points(force: bool = False) -> None:
             continue
         if inspect.ismodule(obj):
             _register_module(obj)
+            package = obj.__name__.rpartition(".")[0] + "."     # classes defined in the pack's package
             _from_packs.update(c for c in vars(obj).values() if isinstance(c, type) and c.__dict__.get("type_id")
-                               and c.__module__ == obj.__name__)
+                               and (c.__module__ == obj.__name__ or c.__module__.startswith(package)))
         else:
             register(obj)
             _from_packs.add(obj)

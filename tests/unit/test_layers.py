@@ -1,4 +1,4 @@
-"""The import layers of DESIGN §1: psigraph ← nodes/<family> ← runtime ← memory ← editor.
+"""The import layers of DESIGN §1: psigraph ← nodes/<family> ← runtime ← memory ← editor, server, batch.
 
 No node family imports another (shared names live in psigraph.chain), and the core
 imports no runtime, memory, editor or node code. Checked on the source (every import
@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
-LAYER = {"psigraph": 0, "nodes": 1, "runtime": 2, "memory": 3, "editor": 4}
+LAYER = {"psigraph": 0, "nodes": 1, "runtime": 2, "memory": 3, "editor": 4, "server": 4, "batch": 4}
 PACKAGE = {"psigraph.nodes": "nodes", "psigraph.runtime": "runtime", "psigraph.memory": "memory",
-           "psigraph.editor": "editor"}
+           "psigraph.editor": "editor", "psigraph.server": "server", "psigraph.batch": "batch"}
 
 
 def _imports(path: Path, module: str):

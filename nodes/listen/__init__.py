@@ -1,0 +1,1 @@
+"""Listening: audio_source (file or microphone) and listener (pitch, envelope, syllable onsets)."""

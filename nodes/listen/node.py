@@ -1,0 +1,1 @@
+"""Listening node types (entry-point module)."""

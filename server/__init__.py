@@ -1,0 +1,1 @@
+"""`psigraph serve`: a local streaming server (aiohttp) for host apps and the browser viewer."""
