@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Install psigraph into a virtual environment .venv in this repository.
 #   bash scripts/install.sh          runtime: package + [audio,export] extras
-#   bash scripts/install.sh --dev    everything the test suite needs ([dev])
+#   bash scripts/install.sh --dev    everything the test suite needs ([dev], Xvfb for editor checks)
+#   bash scripts/install.sh --dev --browser   also Debian's chromium + chromedriver (-m browser tests)
 #
 # Works with any python3 >= 3.11 on PATH, including a distro's externally
 # managed /usr/bin/python3 (PEP 668): nothing is installed outside .venv.
@@ -21,11 +22,13 @@ VPY="$VENV/bin/python"
 die() { echo "error: $*" >&2; exit 1; }
 
 MODE=runtime
+BROWSER=0
 for arg in "$@"; do
   case "$arg" in
     --dev) MODE=dev ;;
-    -h|--help) sed -n '2,14p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
-    *) echo "usage: bash scripts/install.sh [--dev]" >&2; die "unknown argument '$arg'; use --dev or nothing" ;;
+    --browser) BROWSER=1 ;;
+    -h|--help) sed -n '2,15p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    *) echo "usage: bash scripts/install.sh [--dev] [--browser]" >&2; die "unknown argument '$arg'; use --dev, --browser or nothing" ;;
   esac
 done
 
@@ -33,8 +36,10 @@ APT_PKGS="libgl1 libegl1 libegl-mesa0 libgl1-mesa-dri libosmesa6 libglib2.0-0 li
 EXTRAS="audio,export"
 if [[ $MODE == dev ]]; then
   EXTRAS="dev"
-  APT_PKGS="$APT_PKGS espeak-ng"
+  APT_PKGS="$APT_PKGS espeak-ng xvfb xauth libxkbcommon-x11-0 libxcb-cursor0 libxcb-icccm4 libxcb-keysyms1"
+  APT_PKGS="$APT_PKGS libxcb-image0 libxcb-randr0 libxcb-render-util0 libxcb-shape0 libxcb-xfixes0 libxcb-xkb1"
 fi
+[[ $BROWSER == 1 ]] && APT_PKGS="$APT_PKGS chromium chromium-driver"
 
 # ---------------------------------------------------------------- python
 PY=${PYTHON:-python3}
