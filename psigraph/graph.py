@@ -2,7 +2,10 @@
 
 Every edit is a :class:`Command`; ``graph.apply(cmd)`` validates it, performs it,
 notifies subscribers with a plain dict and returns the inverse command (undo is
-``graph.apply(inverse)``). The model tolerates invalid content loaded from a file
+``graph.apply(inverse)``). Commands cover the nodes and edges (AddNode, RemoveNode,
+RenameNode, SetParam, Connect, Disconnect), graph settings (SetMeta), the view data of
+the ``editor:`` section (MoveNode, SetProbe) and groups of edits (Compound); undoing
+any of them restores the exact former state, file order included. The model tolerates invalid content loaded from a file
 (unknown types become placeholders that keep their YAML) so that nothing is lost
 on save; :func:`psigraph.compile.check` reports what is wrong.
 """
@@ -106,9 +109,9 @@ class Graph:
     def apply(self, cmd: "Command") -> "Command":
         """Validate and perform ``cmd``; returns its inverse. Subscribers get a plain dict."""
         inverse = cmd.do(self)
-        event = {"command": type(cmd).__name__, **cmd.__dict__}
-        for fn in list(self._listeners):
-            fn(event)
+        for event in cmd.events():
+            for fn in list(self._listeners):
+                fn(event)
         return inverse
 
     def subscribe(self, fn: Callable[[dict], None]) -> Callable[[], None]:
@@ -122,6 +125,12 @@ class Graph:
 
     def remove_node(self, nid: str) -> "Command":
         return self.apply(RemoveNode(nid))
+
+    def rename_node(self, nid: str, new: str) -> "Command":
+        return self.apply(RenameNode(nid, new))
+
+    def move_node(self, nid: str, x: float, y: float) -> "Command":
+        return self.apply(MoveNode(nid, [x, y]))
 
     def set_param(self, nid: str, name: str, value: Any) -> "Command":
         return self.apply(SetParam(nid, name, value))
@@ -144,6 +153,10 @@ class Command:
     def do(self, g: Graph) -> "Command":  # pragma: no cover - abstract
         raise NotImplementedError
 
+    def events(self) -> list[dict]:
+        """What subscribers are told after ``do``: one plain dict per elementary edit."""
+        return [{"command": type(self).__name__, **self.__dict__}]
+
 
 def _need_node(g: Graph, nid: str) -> NodeSpec:
     if nid not in g.nodes:
@@ -160,6 +173,7 @@ class AddNode(Command):
     placeholder: bool = False
     extra: dict = field(default_factory=dict)
     index: int | None = None                      # position among the nodes (undo keeps file order)
+    edge_index: list = field(default_factory=list)   # where each of ``edges`` was (undo keeps edge order)
 
     def do(self, g):
         if not _ID.match(self.nid):
@@ -175,8 +189,7 @@ class AddNode(Command):
         items.insert(at, (self.nid, spec))
         g.nodes.clear()
         g.nodes.update(items)
-        for e in self.edges:
-            g.edges.append(e)
+        _insert_edges(g, self.edges, self.edge_index)
         return RemoveNode(self.nid)
 
 
@@ -186,11 +199,22 @@ class RemoveNode(Command):
 
     def do(self, g):
         spec = _need_node(g, self.nid)
-        touching = [e for e in g.edges if self.nid in (e.src, e.dst)]
+        where = [i for i, e in enumerate(g.edges) if self.nid in (e.src, e.dst)]
+        touching = [g.edges[i] for i in where]
         g.edges = [e for e in g.edges if e not in touching]
         index = list(g.nodes).index(self.nid)
         del g.nodes[self.nid]
-        return AddNode(self.nid, spec.type, dict(spec.params), touching, spec.placeholder, dict(spec.extra), index)
+        return AddNode(self.nid, spec.type, dict(spec.params), touching, spec.placeholder, dict(spec.extra), index,
+                       where)
+
+
+def _insert_edges(g: Graph, edges: list, where: list) -> None:
+    """Put ``edges`` back at their former indices (ascending), or append those without one."""
+    slots = sorted(zip(where, edges), key=lambda p: p[0]) if len(where) == len(edges) else []
+    for i, e in slots:
+        g.edges.insert(min(i, len(g.edges)), e)
+    if not slots:
+        g.edges.extend(edges)
 
 
 _UNSET = object()
@@ -218,7 +242,12 @@ class SetParam(Command):
 
 @dataclass
 class Connect(Command):
+    """Add an edge. ``checked=True`` also refuses what the analysis would report about it
+    (kind or rate mismatch, zero-delay cycle), with the analysis' own message."""
+
     edge: Edge
+    index: int | None = None      # position among the edges (undo of Disconnect keeps file order)
+    checked: bool = False
 
     def do(self, g):
         e = self.edge
@@ -236,7 +265,11 @@ class Connect(Command):
             if decl.kind.name != "events" and g.edges_into(e.dst, e.dst_port):
                 raise PortError(f"input {e.dst}.{e.dst_port} is already connected",
                                 hint="disconnect it first, or use an add node to mix signals")
-        g.edges.append(e)
+        if self.checked:
+            problems = connection_issues(g, e)
+            if problems:
+                raise PortError(problems[0], hint=suggest_converter(g, e))
+        g.edges.insert(len(g.edges) if self.index is None else max(0, min(self.index, len(g.edges))), e)
         return Disconnect(e)
 
 
@@ -247,8 +280,9 @@ class Disconnect(Command):
     def do(self, g):
         if self.edge not in g.edges:
             raise GraphError(f"no edge {self.edge.text()}")
-        g.edges.remove(self.edge)
-        return Connect(self.edge)
+        index = g.edges.index(self.edge)
+        del g.edges[index]
+        return Connect(self.edge, index)
 
 
 @dataclass
@@ -264,3 +298,160 @@ class SetMeta(Command):
         old = getattr(g, self.key)
         setattr(g, self.key, self.value)
         return SetMeta(self.key, old)
+
+
+def connection_issues(g: Graph, edge: Edge) -> list[str]:
+    """What the analysis (``psigraph validate``) would newly report because of ``edge``: its kind or
+    rate mismatch, a zero-delay cycle through it, a problem of the input it feeds. Empty = fine."""
+    from .compile import analyze
+    before = {(i.path, i.message) for i in analyze(g)[1] if i.severity == "error"}
+    trial = g.copy()
+    trial.edges.append(edge)
+    here, into = f"edges.{len(trial.edges) - 1}", f"nodes.{edge.dst}.inputs.{edge.dst_port}"
+    return [i.message for i in analyze(trial)[1]
+            if i.severity == "error" and (i.path, i.message) not in before
+            and (i.path == here or edge.text() in i.message or i.path.startswith(into))]
+
+
+def suggest_converter(g: Graph, edge: Edge) -> str:
+    """A hint naming registered node types that turn the source's port kind into the target's."""
+    try:
+        sk = g.node_class(edge.src).outputs()[edge.src_port].kind
+        dk = g.node_class(edge.dst).inputs()[edge.dst_port].kind
+    except Exception:  # noqa: BLE001 - placeholder or unknown port: nothing to suggest
+        return ""
+    if sk is dk:
+        return ""
+    found = [cls.type_id for cls in registry.all_types() if not cls.HIDDEN
+             and any(p.kind is sk for p in cls.inputs().values())
+             and any(p.kind is dk for p in cls.outputs().values())]
+    if not found:
+        return f"no registered node turns {sk.name} into {dk.name}"
+    return f"insert a converter from {sk.name} to {dk.name}: {', '.join(found[:3])}"
+
+
+@dataclass
+class RenameNode(Command):
+    """Give a node a new id; its edges, editor position and probes follow."""
+
+    nid: str
+    new: str
+
+    def do(self, g):
+        _need_node(g, self.nid)
+        if not _ID.match(self.new):
+            raise GraphError(f"node id {self.new!r} must be a letter or _ followed by letters, digits or _")
+        if self.new in g.nodes:
+            raise GraphError(f"node id {self.new!r} already exists")
+        items = [(self.new if k == self.nid else k, v) for k, v in g.nodes.items()]
+        g.nodes.clear()
+        g.nodes.update(items)
+        g.edges = [Edge(self.new if e.src == self.nid else e.src, e.src_port,
+                        self.new if e.dst == self.nid else e.dst, e.dst_port, e.delay) for e in g.edges]
+        positions = g.editor.get("positions")
+        if isinstance(positions, dict) and self.nid in positions:
+            positions[self.new] = positions.pop(self.nid)
+        for probe in _probes(g):
+            node, dot, port = str(probe.get("port", "")).partition(".")
+            if node == self.nid and dot:
+                probe["port"] = f"{self.new}.{port}"
+        return RenameNode(self.new, self.nid)
+
+
+def _plain(v):
+    """Whole-number floats as ints, so positions read back as they are written (360, not 360.0)."""
+    return int(v) if isinstance(v, float) and v.is_integer() else v
+
+
+@dataclass
+class MoveNode(Command):
+    """Set a node's position in the ``editor:`` section (``pos=None`` removes it)."""
+
+    nid: str
+    pos: list | None
+    drop_empty: bool = False      # remove the section when it becomes empty (undo of its first entry)
+
+    def do(self, g):
+        _need_node(g, self.nid)
+        positions = g.editor.get("positions")
+        created = not isinstance(positions, dict)
+        if created:
+            positions = {}
+        old = positions.get(self.nid)
+        if self.pos is None:
+            positions.pop(self.nid, None)
+        else:
+            x, y = self.pos
+            positions[self.nid] = [_plain(x), _plain(y)]
+        if positions or not self.drop_empty:
+            g.editor["positions"] = positions
+        else:
+            g.editor.pop("positions", None)
+        return MoveNode(self.nid, None if old is None else list(old), created)
+
+
+def _probes(g: Graph) -> list:
+    probes = g.editor.get("probes")
+    return [p for p in probes if isinstance(p, dict)] if isinstance(probes, list) else []
+
+
+@dataclass
+class SetProbe(Command):
+    """Add, change (``settings``, e.g. ``{"window_s": 2}``) or remove (``None``) the scope probe on an
+    output port, kept in the ``editor:`` section."""
+
+    port: str
+    settings: dict | None = field(default_factory=dict)
+    index: int | None = None      # where to insert a new probe (undo of a removal keeps the order)
+    drop_empty: bool = False
+
+    def do(self, g):
+        nid, port = split_ref(self.port)
+        spec = _need_node(g, nid)
+        if not spec.placeholder and port not in g.node_class(nid).outputs():
+            outs = g.node_class(nid).outputs()
+            raise PortError(f"node {nid!r} has no output port {port!r} to probe" + did_you_mean(port, outs))
+        probes = g.editor.get("probes")
+        created = not isinstance(probes, list)
+        if created:
+            probes = []
+        at = next((i for i, p in enumerate(probes) if isinstance(p, dict) and p.get("port") == self.port), None)
+        old = None if at is None else probes[at]
+        if self.settings is None:
+            if at is not None:
+                del probes[at]
+        else:
+            entry = {"port": self.port, **{k: v for k, v in self.settings.items() if k != "port"}}
+            if at is not None:
+                probes[at] = entry
+            else:
+                probes.insert(len(probes) if self.index is None else min(self.index, len(probes)), entry)
+        if probes or not self.drop_empty:
+            g.editor["probes"] = probes
+        else:
+            g.editor.pop("probes", None)
+        settings = None if old is None else {k: v for k, v in old.items() if k != "port"}
+        return SetProbe(self.port, settings, at, created)
+
+
+@dataclass
+class Compound(Command):
+    """Several commands as one edit (paste, duplicate, delete a selection, move several nodes):
+    all or nothing, undone in reverse order."""
+
+    commands: list
+    label: str = ""
+
+    def do(self, g):
+        inverses: list = []
+        try:
+            for cmd in self.commands:
+                inverses.append(cmd.do(g))
+        except Exception:
+            for inverse in reversed(inverses):
+                inverse.do(g)
+            raise
+        return Compound(inverses[::-1], self.label)
+
+    def events(self) -> list[dict]:
+        return [event for cmd in self.commands for event in cmd.events()]

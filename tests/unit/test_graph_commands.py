@@ -80,3 +80,96 @@ def test_subscribers_get_plain_events():
     unsubscribe()
     g.set_param("amp", "gain", 4.0)
     assert seen == [{"command": "SetParam", "nid": "amp", "name": "gain", "value": 3.0}]
+
+
+# ---- commands the editor needs: rename, move, probes, compound; undo keeps file order ----------------
+from psigraph import fileformat  # noqa: E402
+from psigraph.graph import (Compound, Disconnect, MoveNode, RenameNode, SetProbe,  # noqa: E402
+                            connection_issues)
+from psigraph.runtime.shipped import graph_path  # noqa: E402
+
+
+def speak():
+    return fileformat.load(graph_path("speak"))
+
+
+@pytest.mark.parametrize("make", [
+    lambda g: RenameNode("core", "psi"),
+    lambda g: MoveNode("core", [400, 20]),
+    lambda g: MoveNode("core", None),
+    lambda g: SetProbe("voice.audio", {"window_s": 0.5}),
+    lambda g: SetProbe("core.state", None),
+    lambda g: SetProbe("core.state", {"window_s": 4}),
+    lambda g: RemoveNode("planner"),
+    lambda g: Disconnect(g.edges[1]),
+    lambda g: Compound([RemoveNode("core"), RemoveNode("text"), MoveNode("voice", [1, 2])]),
+])
+def test_undo_restores_the_file_byte_for_byte(make):
+    g = speak()
+    text = fileformat.dumps(g)
+    cmd = make(g)
+    inverse = g.apply(cmd)
+    edited = fileformat.dumps(g)
+    assert edited != text
+    redo = g.apply(inverse)
+    assert fileformat.dumps(g) == text
+    g.apply(redo)
+    assert fileformat.dumps(g) == edited
+
+
+def test_rename_carries_edges_positions_and_probes():
+    g = speak()
+    g.rename_node("core", "psi")
+    assert list(g.nodes)[2] == "psi" and "core" not in g.nodes
+    assert Edge("psi", "state", "voice", "state") in g.edges and g.edges.index(
+        Edge("psi", "state", "voice", "state")) == 2
+    assert g.editor["positions"]["psi"] == [360, 0]
+    assert g.editor["probes"] == [{"port": "psi.state", "window_s": 2}]
+    with pytest.raises(GraphError, match="already exists"):
+        g.rename_node("psi", "voice")
+
+
+def test_first_position_and_probe_create_their_section_and_undo_removes_it():
+    g = base()
+    text = fileformat.dumps(g)
+    undo = g.apply(Compound([MoveNode("s", [10.0, 20.5]), SetProbe("s.y", {"window_s": 1})]))
+    assert g.editor == {"positions": {"s": [10, 20.5]}, "probes": [{"port": "s.y", "window_s": 1}]}
+    g.apply(undo)
+    assert g.editor == {} and fileformat.dumps(g) == text
+    with pytest.raises(PortError, match="no output port 'x' to probe"):
+        g.apply(SetProbe("amp.x", {}))
+
+
+def test_compound_is_all_or_nothing_and_tells_each_edit():
+    g = base()
+    before = snapshot(g)
+    with pytest.raises(GraphError, match="already exists"):
+        g.apply(Compound([AddNode("n1", "gain"), AddNode("s", "gain")]))
+    assert snapshot(g) == before
+    seen = []
+    g.subscribe(seen.append)
+    g.apply(Compound([AddNode("n1", "gain"), Connect(Edge("amp", "y", "n1", "x"))]))
+    assert [e["command"] for e in seen] == ["AddNode", "Connect"]
+
+
+def test_checked_connect_refuses_with_the_analysis_message():
+    g = base()
+    g.add_node("sink_e", "events_sink")
+    # kind mismatch: the analysis' message plus a converter hint from the registry
+    with pytest.raises(PortError) as err:
+        g.apply(Connect(Edge("s", "y", "sink_e", "x"), checked=True))
+    assert err.value.message == "cannot connect s.y (signal) to sink_e.x (events)"
+    assert "surprise_detector" in err.value.hint
+    # zero-delay cycle s -> mix -> amp -> mix: refused unless the edge carries a delay
+    g.disconnect("s.y", "amp.x")
+    g.add_node("mix", "add")
+    g.connect("s.y", "mix.a")
+    g.connect("mix.y", "amp.x")
+    before = snapshot(g)
+    with pytest.raises(PortError, match="zero-delay cycle amp -> mix -> amp"):
+        g.apply(Connect(Edge("amp", "y", "mix", "b"), checked=True))
+    assert snapshot(g) == before
+    assert connection_issues(g, Edge("amp", "y", "mix", "b", delay=1)) == []
+    # the same edge unchecked is accepted (files may hold invalid graphs; validate reports them)
+    g.apply(Connect(Edge("amp", "y", "mix", "b")))
+    assert len(g.edges) == 3
