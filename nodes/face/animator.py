@@ -27,6 +27,17 @@ shows it.
 Random-looking motion (blinks, saccades, head drift) comes from a
 counter-based hash of (seed, stream, counter), so the output never depends on
 how time is split into blocks.
+
+**Reactions** (:meth:`AnimatorCore.add_event`, docs/LISTENING_REPLY.md) are timed by the
+events the face receives, at the first frame at or after each event, and shaped over fixed
+durations: a ``surprise`` raises the brows for ``surprise_ms`` (120 ms) — or, when it is the
+``frown_after``-th surprise within ``frown_window_s``, shows a "processing" micro-frown instead
+— and, when the state says the avatar is speaking (``AV`` audible), reports a ``pause`` of
+``pause_ms`` for the voice; a ``phrase_boundary`` nods (head pitch) and blinks (listeners blink
+at the speaker's pauses); ``syllable_onset`` events pace the gaze: while the speaker talks, the
+eyes make their small saccades on the speaker's syllables instead of on the hashed schedule.
+Every reaction shown is reported (:meth:`AnimatorCore.take_reactions`) for the node's
+``reactions`` output (psigraph.chain.REACTION).
 """
 from __future__ import annotations
 
@@ -49,6 +60,12 @@ assert set(TRACT_DEFAULTS) <= set(chain.TRACT_CHANNELS)
 ROLES = chain.FACE_ROLES
 #: state labels that move the mouth: the tract's jaw, or (no tract) the syllable oscillator
 MOUTH_LABELS = ("jaw", chain.phase_label(chain.SYLLABLE))
+#: event kinds the face reacts to
+REACTING_KINDS = (chain.SURPRISE, chain.PHRASE_BOUNDARY, chain.SYLLABLE_ONSET)
+SPEAKING_AV = 0.05                 # voicing above this (psigraph.kernels.prosody.AUDIBLE): the avatar is speaking
+LISTEN_HOLD_S = 1.0                # syllable onsets this recent: the speaker is talking, saccades follow them
+ONSET_SACCADE_P = 0.2              # chance that a syllable onset carries a saccade (≈ one a second at 5 syll/s)
+FROWN_BROW = 0.4                   # browDown of the "processing" micro-frown
 _MASK = (1 << 64) - 1
 _MINUTE = 60.0                     # seconds (blink rates are per minute)
 
@@ -65,6 +82,21 @@ def hash01(seed: int, stream: int, i: int) -> float:
 def _ss(e0, e1, x):
     t = min(max((x - e0) / (e1 - e0), 0.0), 1.0)
     return t * t * (3.0 - 2.0 * t)
+
+
+def _raise_shape(x):
+    """Brow raise over its duration: fast rise (first quarter), hold, fall (last 30 %)."""
+    return _ss(0.0, 0.25, x) * (1.0 - _ss(0.7, 1.0, x))
+
+
+def _hold_shape(x):
+    """A held expression: in over the first 20 %, out over the last 40 %."""
+    return _ss(0.0, 0.2, x) * (1.0 - _ss(0.6, 1.0, x))
+
+
+def _nod_shape(x):
+    """A nod: head down and back up (a raised cosine)."""
+    return 0.5 * (1.0 - math.cos(2.0 * math.pi * x))
 
 
 def _clip(x, lo=0.0, hi=1.0):
@@ -176,8 +208,17 @@ class AnimState:
     gaze: tuple = (0.0, 0.0)
     gaze_target: tuple = (0.0, 0.0)
     smooth: dict = field(default_factory=dict)
-    surprises: list = field(default_factory=list)      # onset frames
+    surprises: list = field(default_factory=list)      # onset frames of brow raises
     blinks: list = field(default_factory=list)         # onset frames (kept for measurements; capped)
+    pending: list = field(default_factory=list)        # listening events not shown yet: (frame, seq, kind, payload)
+    seq: int = 0
+    heard: list = field(default_factory=list)          # frames of recent surprises (repeats make a frown)
+    frowns: list = field(default_factory=list)         # onset frames of "processing" frowns
+    nods: list = field(default_factory=list)           # onset frames of nods
+    last_onset: int = -10 ** 9                         # frame of the speaker's last syllable onset
+    onset_no: int = 0
+    saccade_at: int = -1                               # frame of a saccade on a syllable onset
+    reactions: list = field(default_factory=list)      # (frame, what, ms) shown since the caller last took them
 
 
 class AnimatorCore:
@@ -185,12 +226,18 @@ class AnimatorCore:
 
     def __init__(self, labels, *, fps: float = DEFAULT_RATES[chain.VIDEO], seed: int = 0, blink_rate: float = 15.0,
                  blink_ms: float = 150.0, expressivity: float = 1.0, head_motion: float = 1.0,
-                 jaw_gain: float = 1.0, surprise_ms: float = 120.0, blink_source: str = "auto"):
+                 jaw_gain: float = 1.0, surprise_ms: float = 120.0, blink_source: str = "auto",
+                 frown_after: int = 2, frown_window_s: float = 4.0, frown_ms: float = 600.0,
+                 nod_ms: float = 500.0, nod_rad: float = 0.08, pause_ms: float = 40.0):
         self.labels = tuple(labels)
         self.fps, self.seed = float(fps), int(seed) & _MASK
         self.blink_rate, self.blink_ms = blink_rate, blink_ms
         self.expr, self.head, self.jaw_gain = expressivity, head_motion, jaw_gain
-        self.surprise_frames = max(1, int(round(surprise_ms * fps / 1000.0)))
+        self.surprise_ms, self.frown_ms, self.nod_ms, self.pause_ms = surprise_ms, frown_ms, nod_ms, pause_ms
+        self.surprise_frames = self._frames_of(surprise_ms)
+        self.frown_frames, self.nod_frames = self._frames_of(frown_ms), self._frames_of(nod_ms)
+        self.frown_after, self.frown_window = int(frown_after), self._frames_of(1000.0 * frown_window_s)
+        self.nod_rad = float(nod_rad)
         pos = {n: i for i, n in enumerate(self.labels)}
         self.ch = {n: pos.get(n, -1) for n in TRACT_DEFAULTS}
         self.phase = {r: pos.get(chain.phase_label(r), -1) for r in ROLES}
@@ -207,6 +254,9 @@ class AnimatorCore:
                 "pp": 1.0 if vis == VISEME_INDEX["PP"] else 0.0, "loud": g(r, "loud")}
 
     # ------------------------------------------------------------------ helpers
+    def _frames_of(self, ms: float) -> int:
+        return max(1, int(round(ms * self.fps / 1000.0)))
+
     def _get(self, row, name):
         i = self.ch[name]
         return float(row[i]) if i >= 0 else TRACT_DEFAULTS[name]
@@ -277,7 +327,11 @@ class AnimatorCore:
 
     def _gaze(self, f: int):
         st = self.state
-        if f >= st.next_saccade:
+        if f - st.last_onset < self.fps * LISTEN_HOLD_S:
+            due = st.saccade_at == f                      # the speaker's syllables pace the eyes
+        else:
+            due = f >= st.next_saccade
+        if due:
             n = st.saccade_no
             st.saccade_no += 1
             st.gaze_target = (0.25 * (2 * hash01(self.seed, 21, n) - 1), 0.15 * (2 * hash01(self.seed, 22, n) - 1))
@@ -299,7 +353,61 @@ class AnimatorCore:
     # ------------------------------------------------------------------ main
     def add_surprise(self, frame: int) -> None:
         """Schedule a surprise reaction starting at video frame ``frame``."""
-        self.state.surprises.append(int(frame))
+        self.add_event(chain.SURPRISE, frame)
+
+    def add_event(self, kind: str, frame: int, payload=None) -> None:
+        """A listening event (``surprise``, ``phrase_boundary``, ``syllable_onset``) to react to from video
+        frame ``frame`` on (other kinds are ignored)."""
+        if kind in REACTING_KINDS:
+            st = self.state
+            st.seq += 1
+            st.pending.append((int(frame), st.seq, kind, payload))
+            st.pending.sort(key=lambda x: (x[0], x[1]))
+
+    def take_reactions(self) -> list:
+        """The reactions shown since the last call: ``[(frame, what, ms)]`` (what: brow, frown, nod, pause)."""
+        out, self.state.reactions = self.state.reactions, []
+        return out
+
+    def _react(self, f: int, row) -> None:
+        """Start the reactions to the events due at frame ``f``."""
+        st = self.state
+        while st.pending and st.pending[0][0] <= f:
+            _, _, kind, _ = st.pending.pop(0)
+            if kind == chain.SURPRISE:
+                st.heard = [h for h in st.heard if f - h < self.frown_window] + [f]
+                if len(st.heard) >= self.frown_after:
+                    st.frowns.append(f)
+                    st.reactions.append((f, "frown", self.frown_ms))
+                else:
+                    st.surprises.append(f)
+                    st.reactions.append((f, "brow", self.surprise_ms))
+                if self._get(row, "AV") > SPEAKING_AV:
+                    st.reactions.append((f, "pause", self.pause_ms))
+            elif kind == chain.PHRASE_BOUNDARY:
+                st.nods.append(f)
+                st.reactions.append((f, "nod", self.nod_ms))
+                if f - st.blink_start >= st.blink_len:
+                    self._start_blink(f)
+            elif kind == chain.SYLLABLE_ONSET:
+                st.last_onset = f
+                n = st.onset_no
+                st.onset_no += 1
+                if hash01(self.seed, 24, n) < ONSET_SACCADE_P:
+                    st.saccade_at = f                   # a saccade on this syllable
+
+    def _pulses(self, key: str, f: int, frames: int, shape) -> float:
+        """The largest of the pulses started at the frames in ``state.<key>`` (expired ones are dropped)."""
+        st = self.state
+        level, keep = 0.0, []
+        for s0 in getattr(st, key):
+            tau = f - s0
+            if tau < frames:
+                keep.append(s0)
+            if 0 <= tau < frames:
+                level = max(level, shape((tau + 0.5) / frames))
+        setattr(st, key, keep)
+        return level
 
     def frames(self, values: np.ndarray, first_frame: int) -> np.ndarray:
         """Animate consecutive frames; ``values`` are the ψ-state rows already read at video times."""
@@ -370,28 +478,21 @@ class AnimatorCore:
         r = self._role(row, chain.BROW)
         if r is not None:
             brow_raise = 0.35 * _clip(r[1]) * (0.5 + 0.5 * math.cos(r[0]))
-        # surprise events: 120 ms brow raise + eyes wide
-        st = self.state
-        ev = 0.0
-        keep = []
-        for s0 in st.surprises:
-            tau = f - s0
-            if tau < self.surprise_frames:
-                keep.append(s0)
-            if 0 <= tau < self.surprise_frames:
-                x = (tau + 0.5) / self.surprise_frames
-                ev = max(ev, _ss(0.0, 0.25, x) * (1.0 - _ss(0.7, 1.0, x)))
-        st.surprises = keep
+        # reactions: surprise → 120 ms brow raise + eyes wide; repeated → a "processing" frown
+        self._react(f, row)
+        ev = self._pulses("surprises", f, self.surprise_frames, _raise_shape)
+        frown = self._pulses("frowns", f, self.frown_frames, _hold_shape)
+        nod = self._pulses("nods", f, self.nod_frames, _nod_shape)
         for s in ("L", "R"):
             asym = 1.0 + (0.04 if s == "L" else -0.04)
             o[I[f"mouthSmile_{s}"]] = _clip(smile * asym)
             o[I[f"cheekSquint_{s}"]] = _clip(0.6 * E * pos_v + 0.3 * anger * E)
             o[I[f"mouthFrown_{s}"]] = _clip(E * (0.65 * sad + 0.3 * anger))
-            o[I[f"browDown_{s}"]] = _clip(E * 1.3 * anger)
+            o[I[f"browDown_{s}"]] = _clip(E * 1.3 * anger + FROWN_BROW * frown)
             o[I[f"noseSneer_{s}"]] = _clip(E * 0.6 * anger)
             o[I[f"browOuterUp_{s}"]] = _clip(E * (1.0 * surpr + 0.1 * sad) + brow_raise + 0.9 * ev)
             o[I[f"eyeWide_{s}"]] = _clip(E * 0.7 * surpr + 0.15 * _clip(a) * (1 - anger) + 0.9 * ev)
-            o[I[f"eyeSquint_{s}"]] = _clip(E * (0.35 * pos_v + 0.5 * anger))
+            o[I[f"eyeSquint_{s}"]] = _clip(E * (0.35 * pos_v + 0.5 * anger) + 0.5 * FROWN_BROW * frown)
             o[I[f"mouthPress_{s}"]] = _clip(o[I[f"mouthPress_{s}"]] + 0.3 * E * anger)
         o[I["browInnerUp"]] = _clip(E * (0.85 * sad + 0.8 * surpr) * (1 - _clip(1.3 * anger)) + brow_raise + 0.9 * ev)
         o[I["mouthShrugLower"]] = _clip(0.35 * E * sad)
@@ -421,6 +522,7 @@ class AnimatorCore:
         br = self._role(row, chain.BREATH)
         breath = math.sin(br[0]) * _clip(br[1]) if br is not None else math.sin(2 * math.pi * 0.25 * f / self.fps)
         pitch += 0.012 * h * breath - 0.03 * h * self._smooth("loud", loud, 0.25)
+        pitch += self.nod_rad * nod                                    # listener nod (head down and back)
         o[I["headPitch"]], o[I["headYaw"]], o[I["headRoll"]] = pitch, yaw, roll
         o[I["viseme"]] = vis_i
 

@@ -1,6 +1,7 @@
 """face_animator: ψ-state → ARKit blendshapes, head pose, gaze and viseme at video rate."""
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -9,7 +10,7 @@ from psigraph import chain
 from psigraph.errors import Issue
 from psigraph.node import Node
 from psigraph.params import Params, param
-from psigraph.ports import Events, In, Out, Signal, SignalSpec
+from psigraph.ports import Event, Events, In, Out, Signal, SignalSpec
 from psigraph.timebase import ticks_in
 
 from .animator import MOUTH_LABELS, AnimatorCore, phase_columns, read_control, step_columns
@@ -25,6 +26,14 @@ class FaceAnimatorParams(Params):
     head_motion: float = param(1.0, ge=0.0, le=3.0, doc="gain of head micro-motion")
     jaw_gain: float = param(1.0, ge=0.0, le=2.0, doc="jawOpen per unit of the tract's jaw channel")
     surprise_ms: float = param(120.0, ge=20.0, le=1000.0, unit="ms", doc="brow raise after a surprise event")
+    frown_after: int = param(2, ge=1, le=20, doc="this many surprises within frown_window_s: a 'processing' "
+                             "micro-frown instead of a brow raise")
+    frown_window_s: float = param(4.0, ge=0.1, le=60.0, unit="s", doc="window that counts repeated surprises")
+    frown_ms: float = param(600.0, ge=50.0, le=3000.0, unit="ms", doc="duration of the processing frown")
+    nod_ms: float = param(500.0, ge=100.0, le=2000.0, unit="ms", doc="listener nod at a phrase boundary")
+    nod_deg: float = param(4.5, ge=0.0, le=20.0, unit="deg", doc="head pitch of the nod (0: no nods)")
+    pause_ms: float = param(40.0, ge=0.0, le=500.0, unit="ms",
+                            doc="micro-pause asked of the voice when a surprise comes while the avatar speaks")
 
 
 @dataclass
@@ -41,9 +50,13 @@ class FaceAnimator(Node[FaceAnimatorParams]):
     category = "face"
     ROLE = chain.FACE
     state = In(Signal, doc="ψ-state with channel labels (tract channels such as jaw, lip_ap; phase:/amp: roles)")
-    events = In(Events, optional=True, doc=f"'{chain.SURPRISE}' events trigger a brow raise")
+    events = In(Events, optional=True,
+                doc=f"'{chain.SURPRISE}' raises the brows (repeated: a frown), '{chain.PHRASE_BOUNDARY}' nods and "
+                    f"blinks, '{chain.SYLLABLE_ONSET}' paces the gaze")
     blendshapes = Out(Signal, rate=chain.VIDEO, channels=len(BLENDSHAPE_LABELS), labels=BLENDSHAPE_LABELS,
                       doc="52 ARKit weights, headPitch/Yaw/Roll (rad), gazeX/Y, viseme index")
+    reactions = Out(Events, doc=f"'{chain.REACTION}' events at the frame each reaction starts: "
+                                "{'what': 'brow' | 'frown' | 'nod' | 'pause', 'ms'}")
 
     @classmethod
     def example_input_specs(cls, params, timebase):
@@ -70,7 +83,9 @@ class FaceAnimator(Node[FaceAnimatorParams]):
         core = AnimatorCore(spec.labels, fps=self.out_specs["blendshapes"].rate_hz, seed=self.seed,
                             blink_rate=p.blink_rate, blink_ms=p.blink_ms, expressivity=p.expressivity,
                             head_motion=p.head_motion, jaw_gain=p.jaw_gain, surprise_ms=p.surprise_ms,
-                            blink_source=p.blink_source)
+                            blink_source=p.blink_source, frown_after=p.frown_after,
+                            frown_window_s=p.frown_window_s, frown_ms=p.frown_ms, nod_ms=p.nod_ms,
+                            nod_rad=math.radians(p.nod_deg), pause_ms=p.pause_ms)
         self._step_cols = step_columns(spec.labels)
         self._phase_cols = phase_columns(spec.labels)
         self._rest = core.rest if len(core.rest) == spec.channels else np.zeros(spec.channels)
@@ -82,8 +97,7 @@ class FaceAnimator(Node[FaceAnimatorParams]):
         _, n = ticks_in(self.t0, self.t1, pin)
         j0, m = ticks_in(self.t0, self.t1, pout)
         for e in events or ():
-            if e.kind == chain.SURPRISE:
-                st.core.add_surprise(-(-int(e.t) // pout))
+            st.core.add_event(e.kind, -(-int(e.t) // pout), e.payload)
         rows = np.vstack([st.hist, state]) if n else st.hist
         out = np.zeros((m, len(BLENDSHAPE_LABELS)))
         if m:
@@ -94,4 +108,6 @@ class FaceAnimator(Node[FaceAnimatorParams]):
         if n:
             st.hist = rows[-3:].copy()
             st.hist_k += n
-        return out
+        reactions = [Event(f * pout, chain.REACTION, {"what": what, "ms": float(ms)})
+                     for f, what, ms in st.core.take_reactions()]
+        return {"blendshapes": out, "reactions": reactions}
