@@ -181,8 +181,9 @@ class Session:
             return (srcs[0].src, srcs[0].src_port)
         raise PsigraphError(f"node {nid!r} has no port {port!r}" + did_you_mean(port, cls.ports()))
 
-    def schedule(self, t: float, ref: str, value: Any) -> None:
-        """Change ``node.param`` to ``value`` at time ``t`` seconds (sample-accurate)."""
+    def check_hot(self, ref: str, value: Any):
+        """Validate a run-time change of ``node.param`` (exists, hot, valid value); returns
+        ``(node, node id, param name)`` or raises a SchedulingError / ParamError with the reason."""
         nid, name = split_ref(ref, "param")
         if nid not in self.slots:
             raise SchedulingError(f"unknown node {nid!r}" + did_you_mean(nid, self.slots), where=ref)
@@ -194,9 +195,22 @@ class Session:
             raise SchedulingError(f"param {name!r} of {type(node).type_id} cannot change during a run",
                                   where=ref, hint=f"hot params: {', '.join(sorted(node.HOT_PARAMS)) or '(none)'}")
         node.params.replace(**{name: value})         # validate now, not at sample k
+        return node, nid, name
+
+    def schedule(self, t: float, ref: str, value: Any) -> None:
+        """Change ``node.param`` to ``value`` at time ``t`` seconds (sample-accurate)."""
+        _, nid, name = self.check_hot(ref, value)
         k = seconds_to_index(t, self.master_rate)
         if k < self.now:
             raise SchedulingError(f"time {t} s is in the past (now {self.now / self.master_rate} s)", where=ref)
+        self._queue_change(nid, k, name, value)
+
+    def set_param(self, ref: str, value: Any) -> None:
+        """Change hot ``node.param`` from the next sample on (the next :meth:`advance`)."""
+        _, nid, name = self.check_hot(ref, value)
+        self._queue_change(nid, self.now, name, value)
+
+    def _queue_change(self, nid: str, k: int, name: str, value: Any) -> None:
         self._seq += 1
         bisect.insort(self.slots[nid].changes, (k, self._seq, name, value), key=lambda c: (c[0], c[1]))
 
@@ -266,12 +280,28 @@ class Session:
         self._watches[ref] = self._attach(self._output_key(*split_ref(ref)), ref)
         return ref
 
+    def port_spec(self, ref: str) -> tuple:
+        """``(kind name, SignalSpec or None)`` of the output behind ``node.port`` (an input port
+        names the output feeding it); raises a PsigraphError naming what is wrong."""
+        nid, port = self._output_key(*split_ref(ref))
+        kind, spec = next((k, s) for p, k, s in self.slots[nid].outputs if p == port)
+        return kind.name, spec
+
+    def add_tap(self, ref: str, *, capacity: int | None = None, every: int = 1) -> Tap:
+        """A new bounded Tap on ``node.port`` at any time (also during a run), fed from the
+        next chunk on; remove it with :meth:`remove_tap`. Call from the thread that advances."""
+        return self._attach(self._output_key(*split_ref(ref)), ref, capacity, every)
+
+    def remove_tap(self, tap: Tap) -> None:
+        """Stop feeding ``tap`` (from :meth:`add_tap` or :meth:`tap`)."""
+        for taps in self._taps.values():
+            if tap in taps:
+                taps.remove(tap)
+
     def unwatch(self, ref: str) -> None:
         tap = self._watches.pop(ref, None)
         if tap is not None:
-            for taps in self._taps.values():
-                if tap in taps:
-                    taps.remove(tap)
+            self.remove_tap(tap)
 
     def advance(self, n: int) -> dict:
         """The pacing primitive: process the next ``n`` master samples (in chunks of at most the

@@ -20,6 +20,7 @@ class Tap:
         self._chunks: list = []
         self._count = 0
         self.first_tick = None
+        self.last_tick = None            # port tick of the newest kept sample (signals)
         self._lock = threading.Lock()
         self.events: list = []
 
@@ -41,6 +42,7 @@ class Tap:
         with self._lock:
             if self.first_tick is None:
                 self.first_tick = k0
+            self.last_tick = k0 + (len(block) - 1) * self.every
             self._chunks.append(np.array(block, copy=True))
             self._count += len(block)
             if self.capacity and self._count > 2 * self.capacity:
@@ -78,6 +80,17 @@ class Tap:
     def clear(self) -> None:
         with self._lock:
             self._chunks, self._count, self.events = [], 0, []
+
+    def snapshot(self):
+        """A consistent copy for another thread (a scope): signals ``(last_tick, samples)`` with
+        the newest ``capacity`` samples; events ``(None, list of events)``."""
+        with self._lock:
+            if self.kind != "signal":
+                return None, list(self.events)
+            if not self._chunks:
+                return None, np.zeros((0, self.channels))
+            self._compact()
+            return self.last_tick, self._chunks[0].copy()
 
     def __array__(self, dtype=None, copy=None):
         d = np.asarray(self.data)
