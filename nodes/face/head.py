@@ -28,8 +28,8 @@ LID_UP, LID_LOW = 0.062, 0.030              # rest opening of the upper / lower 
 JAW_PIVOT = np.array([0.0, 0.02, -0.25])    # hinge (x axis through this point)
 JAW_MAX = np.radians(17.0)                  # jawOpen = 1 rotation
 
-# materials (shader ids)
-SKIN, EYE, TEETH, TONGUE, MOUTH = 0.0, 1.0, 2.0, 3.0, 4.0
+# materials (shader ids; the ICT head also uses IRIS, LASH and HAIR)
+SKIN, EYE, TEETH, TONGUE, MOUTH, IRIS, LASH, HAIR = 0.0, 1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0
 
 SKIN_RGB = np.array([0.86, 0.64, 0.52])
 LIP_RGB = np.array([0.70, 0.36, 0.36])
@@ -39,7 +39,13 @@ HAIR_RGB = np.array([0.20, 0.13, 0.09])
 
 @dataclass
 class HeadModel:
-    """Neutral vertices, triangles, colours and per-shape deltas of the procedural head."""
+    """Neutral vertices, triangles, colours and per-shape deltas of a head (procedural or ICT).
+
+    Optional extras (the ICT head sets them): ``landmarks`` (68 vertex indices, Multi-PIE order),
+    ``eye_axis`` ("L"/"R" → unit gaze direction at rest), ``neck_weight`` ((V,) how much each
+    vertex follows the head pose; None = the whole mesh turns rigidly about ``pivot``),
+    ``mm_per_unit`` (millimetres per mesh unit) and ``name``.
+    """
 
     vertices: np.ndarray            # (V, 3) float32, neutral pose
     faces: np.ndarray               # (F, 3) uint32
@@ -51,6 +57,12 @@ class HeadModel:
     eye_center: dict = field(default_factory=dict)   # "L"/"R" → (3,) centre
     lip_z: float = 1.0                                 # z of the lip line (mouth depth reference)
     cullable: np.ndarray | None = None                 # (F,) bool: may be culled when facing away
+    landmarks: np.ndarray | None = None                # (68,) vertex indices (Multi-PIE order)
+    eye_axis: dict = field(default_factory=dict)       # "L"/"R" → (3,) unit gaze direction at rest
+    neck_weight: np.ndarray | None = None              # (V,) head-pose weight (None: rigid)
+    pivot: np.ndarray = field(default_factory=lambda: np.array([0.0, -0.9, -0.1]))   # head-pose pivot
+    mm_per_unit: float = 100.0                         # one mesh unit in millimetres
+    name: str = "procedural"
 
     @property
     def n_vertices(self) -> int:

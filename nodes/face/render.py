@@ -18,6 +18,7 @@ from psigraph.errors import PsigraphError
 
 from .arkit import BLENDSHAPE_LABELS
 from .head import HeadModel
+from .deform import HeadPoser
 from .heads import load_head
 
 OSMESA_LIB = "/usr/lib/x86_64-linux-gnu/libOSMesa.so.8"
@@ -79,6 +80,8 @@ FRAG = """
 uniform float u_lipz;
 varying vec4 v_n; varying vec4 v_col;
 vec3 lin(vec3 c) { return pow(c, vec3(2.2)); }
+// materials: 0 skin, 1 eye (sclera, tear film), 2 teeth, 3 tongue/gums, 4 mouth lining,
+//            5 iris (behind the cornea: glossy), 6 eyelashes, 7 hair
 void main() {
     vec3 base = lin(v_col.rgb);
     float mat = v_col.a;
@@ -89,26 +92,36 @@ void main() {
     vec3 n = normalize(v_n.xyz);
     if (!gl_FrontFacing) n = -n;
     const vec3 vdir = vec3(0.0, 0.0, 1.0);          // distant camera: constant view direction
-    float wrap = mat < 0.5 ? 0.35 : 0.1;
-    float shin = 22.0; float ks = 0.07;
-    if (mat > 0.5 && mat < 1.5) { shin = 90.0; ks = 0.55; }
-    else if (mat > 1.5 && mat < 2.5) { shin = 40.0; ks = 0.2; }
-    else if (mat > 2.5) { shin = 30.0; ks = 0.15; }
+    // per-channel wrap: red light wraps further round the terminator (a subsurface look)
+    vec3 wrap = vec3(0.10); float shin = 24.0; float ks = 0.06;
+    if (mat < 0.5) { wrap = vec3(0.55, 0.38, 0.32); }
+    else if (mat < 1.5) { shin = 140.0; ks = 0.55; }
+    else if (mat < 2.5) { shin = 40.0; ks = 0.20; }
+    else if (mat < 3.5) { shin = 30.0; ks = 0.18; wrap = vec3(0.3); }
+    else if (mat > 4.5 && mat < 5.5) { shin = 220.0; ks = 0.9; }
+    else if (mat > 5.5 && mat < 6.5) { shin = 8.0; ks = 0.0; wrap = vec3(0.5); }
+    else if (mat > 6.5) { shin = 10.0; ks = 0.10; wrap = vec3(0.4); }
+    // three-point lighting: warm key (upper left), cool fill (right), rim from behind
     vec3 Ls[3]; vec3 Cs[3];
-    Ls[0] = normalize(vec3(-0.45, 0.55, 0.75)); Cs[0] = vec3(1.05, 1.0, 0.95);
-    Ls[1] = normalize(vec3(0.7, 0.05, 0.55));   Cs[1] = vec3(0.30, 0.32, 0.38);
-    Ls[2] = normalize(vec3(0.1, 0.4, -1.0));    Cs[2] = vec3(0.35, 0.33, 0.30);
+    Ls[0] = normalize(vec3(-0.50, 0.55, 0.70)); Cs[0] = vec3(1.10, 1.02, 0.94);
+    Ls[1] = normalize(vec3(0.75, 0.05, 0.55));  Cs[1] = vec3(0.30, 0.33, 0.40);
+    Ls[2] = normalize(vec3(0.35, 0.45, -0.85)); Cs[2] = vec3(0.55, 0.55, 0.58);
     vec3 acc = vec3(0.0);
     for (int i = 0; i < 3; i++) {
-        float d = max((dot(n, Ls[i]) + wrap) / (1.0 + wrap), 0.0);
+        float ndl = dot(n, Ls[i]);
+        vec3 d = max((vec3(ndl) + wrap) / (1.0 + wrap), 0.0);
         vec3 h = normalize(Ls[i] + vdir);
-        float s = pow(max(dot(n, h), 0.0), shin) * ks;
+        float s = pow(max(dot(n, h), 0.0), shin) * ks * step(0.0, ndl);
         acc += Cs[i] * (base * d + vec3(s));
     }
     float hemi = 0.5 + 0.5 * n.y;
     acc += base * mix(vec3(0.10, 0.08, 0.07), vec3(0.16, 0.17, 0.20), hemi);
-    if (mat > 3.5) { acc = base * (0.35 + 0.25 * max(n.z, 0.0)); }
-    if (mat > 1.5) {               // teeth/tongue/cavity darken with depth inside the mouth
+    if (mat < 0.5) {                  // skin: a faint Fresnel sheen at grazing angles
+        float fr = pow(1.0 - max(n.z, 0.0), 4.0);
+        acc += vec3(0.05, 0.05, 0.06) * fr;
+    }
+    if (mat > 3.5 && mat < 4.5) { acc = base * (0.35 + 0.25 * max(n.z, 0.0)); }
+    if (mat > 1.5 && mat < 4.5) {     // teeth/tongue/lining darken with depth inside the mouth
         float occ = clamp((v_n.w - (u_lipz - 0.30)) / 0.28, 0.0, 1.0);
         acc *= 0.25 + 0.75 * occ * occ;
     }
@@ -125,14 +138,6 @@ def _perspective(fovy_deg, aspect, near, far):
     m[2, 3] = 2 * far * near / (near - far)
     m[3, 2] = -1
     return m
-
-
-def _rotation(pitch, yaw, roll):
-    cx, sx, cy, sy, cz, sz = np.cos(pitch), np.sin(pitch), np.cos(yaw), np.sin(yaw), np.cos(roll), np.sin(roll)
-    rx = np.array([[1, 0, 0], [0, cx, -sx], [0, sx, cx]])
-    ry = np.array([[cy, 0, sy], [0, 1, 0], [-sy, 0, cy]])
-    rz = np.array([[cz, -sz, 0], [sz, cz, 0], [0, 0, 1]])
-    return ry @ rx @ rz
 
 
 class FaceRenderer:
@@ -165,10 +170,12 @@ class FaceRenderer:
         self._prog["a_mat"] = gloo.VertexBuffer(m.material.astype(np.float32).reshape(-1, 1))
         self._ibo = gloo.IndexBuffer(m.faces.astype(np.uint32))
         self._prog["u_lipz"] = float(m.lip_z)
-        self._prog["u_proj"] = _perspective(fov, W / H, 1.0, 40.0).T.copy()
+        self._proj = _perspective(fov, W / H, 1.0, 40.0)
+        self._prog["u_proj"] = self._proj.T.copy()
         el = np.radians(elevation); az = np.radians(azimuth)
         eye = np.array(target) + distance * np.array([np.sin(az) * np.cos(el), np.sin(el), np.cos(az) * np.cos(el)])
-        self._prog["u_view"] = _look_at(eye, np.array(target)).T.copy()
+        self._view = _look_at(eye, np.array(target))
+        self._prog["u_view"] = self._view.T.copy()
         self._prog["u_model"] = np.eye(4, dtype=np.float32)
         # vertex-normal accumulation as a sparse (V × F) matrix
         from scipy.sparse import csr_matrix
@@ -182,49 +189,42 @@ class FaceRenderer:
         self._cull = m.cullable if m.cullable is not None else np.zeros(nf, bool)
         self._eye = eye.astype(np.float64)
         self.cull = True
-        self._index = {n: i for i, n in enumerate(BLENDSHAPE_LABELS)}
-        self._shape_cols = np.array([self._index[n] for n in m.shape_names])
+        self._poser = HeadPoser(m)
 
     # ---------------------------------------------------------------- per frame
     def vertices(self, row: np.ndarray) -> np.ndarray:
-        """Deformed vertices (blendshapes + gaze) for one blendshape row (BLENDSHAPE_LABELS order)."""
-        w = np.clip(np.asarray(row, np.float32)[self._shape_cols], -0.2, 1.2)
-        v = self.m.pose(w)
-        gx = float(row[self._index["gazeX"]]) + float(row[self._index["eyeLookOut_L"]] - row[self._index["eyeLookIn_L"]])
-        gy = float(row[self._index["gazeY"]]) + float(row[self._index["eyeLookUp_L"]] - row[self._index["eyeLookDown_L"]])
-        if gx or gy:
-            R = _rotation(-0.35 * gy, 0.45 * gx, 0.0)
-            for s, idx in self.m.eye_index.items():
-                c = self.m.eye_center[s]
-                v[idx] = (v[idx] - c) @ R.T + c
-        return v
+        """Deformed vertices (blendshapes, gaze, head pose) for one row (BLENDSHAPE_LABELS order),
+        in model space (before the model matrix :meth:`prepare` returns)."""
+        return self._poser.vertices(row)[0]
 
     def normals(self, v: np.ndarray) -> np.ndarray:
+        """Per-vertex normals of deformed vertices ``v`` (area-weighted face normals)."""
+        return self._normals(v)[0]
+
+    def _normals(self, v):
         F = self._F
         fn = np.cross(v[F[:, 1]] - v[F[:, 0]], v[F[:, 2]] - v[F[:, 0]])
         n = self._acc @ fn
         n /= np.maximum(np.linalg.norm(n, axis=1, keepdims=True), 1e-12)
-        return n.astype(np.float32)
+        return n.astype(np.float32), fn
 
     def prepare(self, row) -> tuple:
         """CPU part of a frame: (vertices, normals, model matrix, visible faces) — no GL calls."""
-        row = np.asarray(row, np.float64)
-        v = self.vertices(row).astype(np.float32)
-        F = self._F
-        fn = np.cross(v[F[:, 1]] - v[F[:, 0]], v[F[:, 2]] - v[F[:, 0]])
-        n = self._acc @ fn
-        n /= np.maximum(np.linalg.norm(n, axis=1, keepdims=True), 1e-12)
-        R = _rotation(row[self._index["headPitch"]], row[self._index["headYaw"]], row[self._index["headRoll"]])
-        pivot = np.array([0.0, -0.9, -0.1])
-        M = np.eye(4, dtype=np.float32)
-        M[:3, :3] = R
-        M[:3, 3] = pivot - R @ pivot
+        v, M = self._poser.vertices(np.asarray(row, np.float64))
+        n, fn = self._normals(v)
         faces = None
         if self.cull:                          # drop faces turned away from the camera (CPU culling)
-            eye_m = (R.T @ (self._eye - pivot) + pivot).astype(np.float32)
-            facing = np.einsum("ij,ij->i", fn, eye_m - v[F[:, 0]]) > 0
+            R, t = M[:3, :3].astype(np.float64), M[:3, 3].astype(np.float64)
+            eye_m = (R.T @ (self._eye - t)).astype(np.float32)
+            facing = np.einsum("ij,ij->i", fn, eye_m - v[self._F[:, 0]]) > 0
             faces = self._Fu[facing | ~self._cull]
-        return v, n.astype(np.float32), M, faces
+        return v, n, M, faces
+
+    def landmarks(self, row) -> np.ndarray:
+        """The 68 landmarks of one row projected to pixels: (68, 2) x right, y down (top-left origin)."""
+        from .landmarks import project
+        v, M = self._poser.vertices(np.asarray(row, np.float64))
+        return project(v[self.m.landmarks], M, self._view, self._proj, self.width, self.height)
 
     def draw(self, prepared) -> np.ndarray:
         """GL part of a frame: upload, draw and read back an (H, W, 4) uint8 image."""

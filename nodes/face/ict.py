@@ -1,0 +1,341 @@
+"""The scanned ICT-FaceKit head (USC ICT, MIT licence) as a :class:`.head.HeadModel`.
+
+The asset ``assets/ict_head.npz`` (baked once by ``assets/make_ict_asset.py``; licence in
+``assets/LICENSE.ict``) is read lazily on first use. :func:`build_ict_head` turns it into the
+renderer's model for one :class:`.face_style.FaceStyle`:
+
+- the identity (face shape) is the neutral mesh plus the style's weights on 16 PCA modes;
+- the ARKit shapes are the asset's expressions: ``browInnerUp`` and ``cheekPuff`` are the sums
+  of their ``_L``/``_R`` halves, ``tongueOut`` pushes the tongue forward and down (the asset
+  has no such shape), ``mouthClose`` acts on top of ``jawOpen`` (see :meth:`HeadModel.pose`);
+- the eyeballs (sclera, iris, tear film) are ``eye_index``; gaze rotates them about their fitted
+  centres (the ``eyeLook*`` shapes only move the lids);
+- colours per vertex: skin tone, lips (inside the outer lip contour of the 68 landmarks), brows
+  (along the brow landmarks), cheek warmth, irises with a dark pupil, and an optional hair cap
+  on the scalp (displaced outward a few millimetres so it has volume);
+- ``neck_weight`` says how much each vertex follows the head pose (1 on the skull, fading to 0
+  down the neck), so a turn of the head bends the neck smoothly instead of tearing it.
+
+Units: the asset is in cm; the model is scaled to the renderer's head units (1 unit = 10 cm,
+:data:`CM`) and shifted so the eyes and mouth sit where the procedural head's do.
+"""
+from __future__ import annotations
+
+import functools
+from pathlib import Path
+
+import numpy as np
+
+from .arkit import ARKIT_NAMES
+from .face_style import FaceStyle
+from .head import EYE, HAIR, IRIS, LASH, MOUTH, SKIN, TEETH, TONGUE, HeadModel
+
+ASSET = Path(__file__).resolve().parent / "assets" / "ict_head.npz"
+#: head units per cm (the renderer's unit is 10 cm)
+CM = 0.1
+#: where the asset's origin goes (cm, before scaling): eyes at y ≈ 0.12, face front at z ≈ 1
+OFFSET_CM = np.array([0.0, -2.4, -3.0])
+#: tongueOut = 1 moves the tongue tip this far (cm: forward, down)
+TONGUE_OUT_CM = np.array([0.0, -0.6, 2.6])
+#: the head pose pivots here (cm, asset frame): between the ears, at the top of the spine
+PIVOT_CM = np.array([0.0, -4.0, -1.0])
+
+#: faces of these materials are not drawn (alpha-textured shadow/blend layers in the source)
+HIDDEN = ("M_EyeBlend", "M_EyeOcclusion")
+#: cornea cap of the sclera (within this angle of the eye's axis) is hidden so the iris shows
+CORNEA_DEG = 24.0
+IRIS_DEG, PUPIL_DEG = 21.0, 8.5
+
+
+@functools.lru_cache(maxsize=1)
+def load_asset() -> dict:
+    """The baked arrays of ``assets/ict_head.npz`` (read once per process)."""
+    from .heads import HeadError
+    try:
+        with np.load(ASSET) as z:
+            return {k: z[k] for k in z.files}
+    except OSError as exc:
+        raise HeadError(f"cannot read the ICT head asset: {exc}", where=str(ASSET),
+                        hint="reinstall psigraph (the wheel ships nodes/face/assets/ict_head.npz)") from None
+
+
+def _part_vertices(z) -> dict:
+    mats = [str(m) for m in z["materials"]]
+    f, fm = z["faces"], z["face_material"]
+    return {m: np.unique(f[fm == i]) for i, m in enumerate(mats)}
+
+
+def _fit_sphere(p: np.ndarray) -> tuple[np.ndarray, float]:
+    A = np.c_[2 * p, np.ones(len(p))]
+    c = np.linalg.lstsq(A, (p ** 2).sum(1), rcond=None)[0]
+    return c[:3], float(np.sqrt(c[3] + c[:3] @ c[:3]))
+
+
+def _ss(e0, e1, x):
+    t = np.clip((x - e0) / (e1 - e0), 0.0, 1.0)
+    return t * t * (3.0 - 2.0 * t)
+
+
+def _inside(poly: np.ndarray, p: np.ndarray) -> np.ndarray:
+    """Even-odd point-in-polygon test of 2-D points ``p`` against a closed polygon."""
+    x, y = p[:, 0], p[:, 1]
+    out = np.zeros(len(p), bool)
+    for (x0, y0), (x1, y1) in zip(poly, np.roll(poly, -1, axis=0)):
+        cross = (y0 > y) != (y1 > y)
+        xi = x0 + (y - y0) * (x1 - x0) / np.where(y1 == y0, 1e-12, y1 - y0)
+        out ^= cross & (x < xi)
+    return out
+
+
+def _seg_dist(p: np.ndarray, a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Distance of 2-D points to segment a–b, and the position along it (0..1)."""
+    ab = b - a
+    t = np.clip(((p - a) @ ab) / (ab @ ab), 0.0, 1.0)
+    return np.linalg.norm(p - (a + t[:, None] * ab), axis=1), t
+
+
+def _poly_dist(poly: np.ndarray, p: np.ndarray) -> np.ndarray:
+    return np.min([_seg_dist(p, a, b)[0] for a, b in zip(poly, np.roll(poly, -1, axis=0))], axis=0)
+
+
+def _noise(p: np.ndarray, freq: float, seed: int = 0) -> np.ndarray:
+    """Cheap smooth value noise in [0, 1] from sums of sines (deterministic)."""
+    rng = np.random.default_rng(seed)
+    acc = np.zeros(len(p))
+    for _ in range(6):
+        d = rng.normal(size=3)
+        d /= np.linalg.norm(d)
+        acc += np.sin(p @ d * freq * rng.uniform(0.6, 1.6) + rng.uniform(0, 6.3))
+    return 0.5 + acc / 12.0
+
+
+def _shapes(z, tongue_w: np.ndarray) -> dict:
+    """ARKit name → (idx, delta float32 cm) sparse offsets."""
+    have = {str(n) for n in z["expressions"]}
+    out = {}
+    for name in ARKIT_NAMES:
+        if name in have:
+            out[name] = (z[f"x_{name}_idx"], z[f"x_{name}_delta"].astype(np.float32))
+        elif f"{name}_L" in have and f"{name}_R" in have:      # browInnerUp, cheekPuff: both halves
+            idx = np.concatenate([z[f"x_{name}_L_idx"], z[f"x_{name}_R_idx"]])
+            d = np.concatenate([z[f"x_{name}_L_delta"], z[f"x_{name}_R_delta"]]).astype(np.float32)
+            u, inv = np.unique(idx, return_inverse=True)
+            s = np.zeros((len(u), 3), np.float32)
+            np.add.at(s, inv, d)
+            out[name] = (u, s)
+        elif name == "tongueOut":
+            idx = np.nonzero(tongue_w > 0)[0]
+            out[name] = (idx, (tongue_w[idx, None] * TONGUE_OUT_CM[None]).astype(np.float32))
+    return out
+
+
+def _tongue_weight(v: np.ndarray, tongue: np.ndarray) -> np.ndarray:
+    """How far each tongue vertex follows tongueOut: the tip fully, the root not at all."""
+    w = np.zeros(len(v))
+    z = v[tongue, 2]
+    w[tongue] = _ss(z.min() + 0.25 * np.ptp(z), z.max(), z)
+    return w
+
+
+@functools.lru_cache(maxsize=8)
+def build_ict_head(style: FaceStyle = FaceStyle()) -> HeadModel:
+    """The ICT head dressed in ``style`` (cached per style; treat the result as read-only)."""
+    z = load_asset()
+    parts = _part_vertices(z)
+    v0 = z["vertices"].astype(np.float64)
+    ident = np.zeros(len(z["identity_modes"]))
+    ident[:len(style.identity)] = style.identity[:len(ident)]
+    v = v0 + np.tensordot(ident, z["identity_modes"].astype(np.float32), axes=1)
+    nV = len(v)
+    lm = z["landmarks68"].astype(np.int64)
+    L = v[lm]
+
+    # --- materials per vertex (later assignments win at shared seams) ---
+    mat = np.full(nV, SKIN, np.float32)
+    socket = _mouth_socket(z, v)
+    mat[socket] = MOUTH
+    mat[parts["M_GumsTongue"]] = TONGUE
+    mat[parts["M_Teeth"]] = TEETH
+    for side in ("Left", "Right"):
+        mat[parts[f"M_Sclera{side}"]] = EYE
+        mat[parts[f"M_Iris{side}"]] = IRIS
+    mat[parts["M_LacrimalFluid"]] = EYE
+    mat[parts["M_EyeLashes"]] = LASH
+
+    # --- eyes: centres, axes, cornea cap hidden ---
+    eye_index, eye_center, eye_axis, hide = {}, {}, {}, []
+    col = np.tile(np.asarray(style.skin, np.float64), (nV, 1))
+    for s, side in (("L", "Left"), ("R", "Right")):
+        scl, iris = parts[f"M_Sclera{side}"], parts[f"M_Iris{side}"]
+        p = v[scl]
+        c, r = _fit_sphere(p[p[:, 2] < np.percentile(p[:, 2], 55)])     # the back: a clean sphere
+        bulge = p[np.linalg.norm(p - c, axis=1) > r * 1.1]                   # the cornea
+        axis = bulge.mean(0) - c
+        axis /= np.linalg.norm(axis)
+        tear = parts["M_LacrimalFluid"][(v[parts["M_LacrimalFluid"], 0] > 0) == (s == "L")]
+        eye_index[s] = np.unique(np.concatenate([scl, iris, tear]))
+        eye_center[s], eye_axis[s] = c, axis
+        ang_s = _angle(v[scl] - c, axis)
+        hide.append(scl[ang_s < CORNEA_DEG])
+        col[scl] = _sclera_rgb(ang_s)
+        col[iris] = _iris_rgb(_angle(v[iris] - c, axis), v[iris] - c, axis, np.asarray(style.iris))
+        col[tear] = (0.80, 0.62, 0.60)
+
+    # --- skin colours: lips, brows, cheeks, hair ---
+    skin = mat == SKIN
+    front = skin & (v[:, 2] > 4.0)
+    outer = L[48:60, :2]
+    lip_in = _inside(outer, v[:, :2]) & front
+    d_edge = _poly_dist(outer, v[:, :2])
+    lipw = np.where(lip_in, _ss(0.0, 0.18, d_edge), 0.0) + np.where(~lip_in & front, _ss(0.12, 0.0, d_edge), 0.0) * 0.6
+    lipw *= front & (v[:, 2] > L[48, 2] - 2.0)
+    lipc = np.asarray(style.lips, np.float64)
+    col = col * (1 - lipw[:, None]) + lipc * lipw[:, None]
+    # inner lip and mouth-corner skin going into the mouth: lip tone, darkening inward
+    inner = skin & _inside(outer, v[:, :2]) & (v[:, 2] <= L[48, 2] - 2.0)
+    col[inner] = lipc * 0.8
+
+    brow = np.zeros(nV)
+    for a, b in ((17, 21), (22, 26)):
+        pts = L[a:b + 1, :2] - np.array([0.0, 0.12])
+        inner_first = pts if abs(pts[0, 0]) < abs(pts[-1, 0]) else pts[::-1]
+        for i in range(len(inner_first) - 1):
+            dist, t = _seg_dist(v[:, :2], inner_first[i], inner_first[i + 1])
+            frac = (i + t) / (len(inner_first) - 1)               # 0 at the inner end, 1 at the tail
+            half = 0.36 - 0.20 * frac
+            brow = np.maximum(brow, _ss(half, half * 0.55, dist) * _ss(1.02, 0.92, frac))
+    brow *= front & (v[:, 2] > 6.0)
+    grain = 0.75 + 0.25 * _noise(v * np.array([3.0, 1.0, 1.0]), 9.0, 3)
+    bc = np.asarray(style.brow_rgb, np.float64)
+    col = col * (1 - 0.9 * brow[:, None]) + (bc * grain[:, None]) * 0.9 * brow[:, None]
+
+    cheek = np.zeros(nV)
+    for sx in (-1, 1):
+        cc = np.array([sx * 3.9, -1.0])
+        cheek += np.exp(-np.sum((v[:, :2] - cc) ** 2, 1) / (2 * 1.4 ** 2))
+    cheek *= front * (1 - lipw)
+    warm = np.asarray(style.cheek_rgb, np.float64)
+    col = col * (1 - 0.22 * cheek[:, None]) + warm * 0.22 * cheek[:, None]
+    col *= (0.96 + 0.08 * _noise(v, 4.0, 1))[:, None]              # subtle blotchiness
+
+    hair_w = _hair_weight(v, style.hair) * skin
+    if style.hair != "bald":
+        n = _vertex_normals(v, z["faces"])
+        lift = (0.15 + 0.55 * _ss(4.0, 13.0, v[:, 1])) * hair_w
+        v = v + n * lift[:, None]
+        strands = _noise(v * np.array([1.0, 0.25, 1.0]), 14.0, 5) * 0.45 + 0.55 * _noise(v, 3.0, 6)
+        hc = np.asarray(style.hair_rgb, np.float64)
+        hcol = hc[None] * (0.75 + 0.45 * strands[:, None])
+        col = col * (1 - hair_w[:, None]) + hcol * hair_w[:, None]
+        mat = np.where(hair_w > 0.5, HAIR, mat).astype(np.float32)
+
+    # --- faces drawn, culling ---
+    mats = [str(m) for m in z["materials"]]
+    fm = z["face_material"]
+    keep = ~np.isin(fm, [mats.index(m) for m in HIDDEN])
+    F = z["faces"]
+    hidden_v = np.zeros(nV, bool)
+    hidden_v[np.concatenate(hide)] = True
+    keep &= ~hidden_v[F].all(axis=1) | ~np.isin(fm, [mats.index("M_ScleraLeft"), mats.index("M_ScleraRight")])
+    F = F[keep]
+    fmk = fm[keep]
+    cull = ~np.isin(fmk, [mats.index(m) for m in ("M_EyeLashes", "M_LacrimalFluid", "M_GumsTongue")])
+    cull &= ~np.isin(F, socket).any(axis=1)
+
+    # --- shapes ---
+    tongue_w = _tongue_weight(v, z["tongue"])
+    shapes = _shapes(z, tongue_w)
+    names = tuple(n for n in ARKIT_NAMES if n in shapes)
+    D = np.zeros((len(names), nV, 3), np.float32)
+    for k, n in enumerate(names):
+        idx, d = shapes[n]
+        D[k, idx] = d * CM
+    off = OFFSET_CM
+    verts = ((v + off) * CM).astype(np.float32)
+    centers = {s: (c + off) * CM for s, c in eye_center.items()}
+    nw = _neck_weight(v)
+    lip_z = float((L[62, 2] + off[2]) * CM)
+    model = HeadModel(verts, F.astype(np.uint32), np.clip(col, 0, 1).astype(np.float32), mat, names, D,
+                      eye_index, centers, lip_z, cull,
+                      landmarks=lm, eye_axis=eye_axis, neck_weight=nw.astype(np.float32),
+                      pivot=((PIVOT_CM + off) * CM), mm_per_unit=10.0 / CM, name="ict")
+    model.__dict__["_sp"] = _sparse(shapes, names, nV)
+    return model
+
+
+def _sparse(shapes: dict, names: tuple, nV: int):
+    """Offsets as the (3V × S) sparse matrix :meth:`HeadModel.pose` multiplies (head units)."""
+    from scipy.sparse import csr_matrix
+    rows, cols, vals = [], [], []
+    for k, n in enumerate(names):
+        idx, d = shapes[n]
+        rows.append((3 * idx[:, None] + np.arange(3)).ravel())
+        cols.append(np.full(3 * len(idx), k))
+        vals.append((d * CM).ravel())
+    return csr_matrix((np.concatenate(vals).astype(np.float32), (np.concatenate(rows), np.concatenate(cols))),
+                      shape=(3 * nV, len(names)))
+
+
+def _angle(d: np.ndarray, axis: np.ndarray) -> np.ndarray:
+    cos = (d @ axis) / np.maximum(np.linalg.norm(d, axis=1), 1e-9)
+    return np.degrees(np.arccos(np.clip(cos, -1, 1)))
+
+
+def _sclera_rgb(ang: np.ndarray) -> np.ndarray:
+    white = np.array([0.93, 0.90, 0.87])
+    pink = np.array([0.86, 0.70, 0.68])
+    t = _ss(40.0, 75.0, ang)[:, None]                     # redder toward the corners
+    return white * (1 - t) + pink * t
+
+
+def _iris_rgb(ang, d, axis, iris) -> np.ndarray:
+    """Iris colour with radial fibres, a dark limbal ring, a darker collarette and the pupil."""
+    ref = np.cross(axis, [0.0, 1.0, 0.0])
+    ref /= np.linalg.norm(ref)
+    up = np.cross(ref, axis)
+    phi = np.arctan2(d @ up, d @ ref)
+    r = ang / IRIS_DEG                                       # 0 centre, 1 limbus
+    fib = 0.80 + 0.20 * np.sin(phi * 37) * np.sin(phi * 11 + r * 7)
+    base = iris[None] * (0.65 + 0.5 * r[:, None]) * fib[:, None]
+    base = base * (1 - 0.35 * np.exp(-((r - 0.55) / 0.12) ** 2))[:, None]
+    out = np.where((r < 1.0)[:, None], base, np.array([0.93, 0.90, 0.87]))
+    out = np.where((np.abs(r - 1.0) < 0.1)[:, None], iris * 0.25, out)
+    out = np.where((ang < PUPIL_DEG)[:, None], np.array([0.02, 0.02, 0.025]), out)
+    return out
+
+
+def _mouth_socket(z, v) -> np.ndarray:
+    """Vertices of the inner mouth lining (the M_BackHead island behind the lips)."""
+    mats = [str(m) for m in z["materials"]]
+    f = z["faces"][z["face_material"] == mats.index("M_BackHead")]
+    u = np.unique(f)
+    p = v[u]
+    return u[(np.abs(p[:, 0]) < 3.8) & (p[:, 1] > -6.2) & (p[:, 1] < -0.3) & (p[:, 2] > 0.5)]
+
+
+def _vertex_normals(v: np.ndarray, faces: np.ndarray) -> np.ndarray:
+    fn = np.cross(v[faces[:, 1]] - v[faces[:, 0]], v[faces[:, 2]] - v[faces[:, 0]])
+    n = np.zeros_like(v)
+    for k in range(3):
+        np.add.at(n, faces[:, k], fn)
+    return n / np.maximum(np.linalg.norm(n, axis=1, keepdims=True), 1e-12)
+
+
+def _hair_weight(v: np.ndarray, hair: str) -> np.ndarray:
+    """0..1 hair coverage of the scalp: above a hairline that is high on the forehead, dips at the
+    temples and sideburns, and runs down to the nape at the back (cm, asset frame)."""
+    if hair == "bald":
+        return np.zeros(len(v))
+    az = np.degrees(np.abs(np.arctan2(v[:, 0], v[:, 2] - 1.0)))       # 0 front, 180 back
+    line = np.interp(az, [0, 20, 34, 44, 55, 62, 68, 80, 100, 120, 150, 180],
+                     [10.6, 10.4, 9.6, 8.4, 7.0, 4.0, 2.0, 5.5, 4.0, 0.0, -4.5, -5.5])
+    if hair == "long":
+        line = np.minimum(line, np.interp(az, [0, 50, 70, 180], [10.6, 8.0, -2.0, -9.0]))
+    w = _ss(line - 0.15, line + 0.55, v[:, 1])
+    ear = (np.abs(v[:, 0]) > 6.6) & (v[:, 1] < 5.0) & (v[:, 1] > -3.5) & (v[:, 2] < 4.0) & (v[:, 2] > -3.0)
+    return np.where(ear, 0.0, w)
+
+
+def _neck_weight(v: np.ndarray) -> np.ndarray:
+    """How much each vertex follows the head pose: 1 above the jaw line, 0 at the base of the neck."""
+    return _ss(-15.5, -8.5, v[:, 1] + 0.35 * v[:, 2])
