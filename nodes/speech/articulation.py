@@ -54,6 +54,15 @@ def _nearest_vowel(phones, i, step):
     return None
 
 
+def _into_sonorant(phones, i) -> bool:
+    """Phone i is followed, inside the phrase, by a liquid or glide onset and then a vowel."""
+    if i + 2 >= len(phones):
+        return False
+    a, b = phones[i + 1], phones[i + 2]
+    return (not a.is_pause and P.kind_of(a.ph) in ("liquid", "glide") and not b.is_pause
+            and P.is_vowel(b.ph))
+
+
 def score_events(plan, t0: int = 0, master_rate: int = MASTER_RATE, period: int = CONTROL_PERIOD) -> list:
     """The whole utterance's score as a time-sorted list of :class:`Event`."""
     fs = master_rate
@@ -154,7 +163,7 @@ def score_events(plan, t0: int = 0, master_rate: int = MASTER_RATE, period: int 
         f2v = P.vowel_targets(ref.ph)["F2"] if ref is not None else 1500.0
         tg = P.consonant_targets(p.ph, f2v)
         voiced = p.ph in P.VOICED
-        voice_delay = 0.0
+        carried, voice_delay = voice_delay, 0.0
         if kind == "aspirate":                         # /h/: next vowel's formants, aspiration only
             if nxt is not None:
                 vt = P.vowel_targets(nxt.ph)
@@ -183,10 +192,13 @@ def score_events(plan, t0: int = 0, master_rate: int = MASTER_RATE, period: int 
             burst_tau = {"lab": 3.0, "alv": 5.0, "vel": 12.0}[P.PLACE[p.ph]]
             add(at(e) + period, "target", {"values": {"AB": 0.0}, "tau_ms": burst_tau, "mode": "smooth"})
             if not voiced:
-                vot = (VOT_ASP if (nxt is not None and nxt.stress > 0) else VOT_UNSTR) if nxt_is_vowel else 0.02
+                # before a vowel, or a sonorant onset (/pl kr tw kj/...), the aspiration runs on for the
+                # full VOT; through the sonorant it is voiceless and shaped by its formants
+                released = nxt_is_vowel or _into_sonorant(phones, i)
+                vot = (VOT_ASP if (nxt is not None and nxt.stress > 0) else VOT_UNSTR) if released else 0.02
                 add(at(e) + period, "target", {"values": {"AH": 0.6 * c["asp"]}, "tau_ms": 3.0, "mode": "smooth"})
-                voice_delay = vot if nxt_is_vowel else 0.0
-                if not nxt_is_vowel:
+                voice_delay = vot if released else 0.0
+                if not released:
                     target(e + vot, {"AH": 0.0}, 5.0)
             else:
                 voice_delay = VOT_VOICED if nxt_is_vowel else 0.0
@@ -209,7 +221,16 @@ def score_events(plan, t0: int = 0, master_rate: int = MASTER_RATE, period: int 
             target(s, {k: tg[k] for k in ("F1", "F2", "F3", "B1", "B2", "B3")},
                    0.0 if from_silence else tau, "step" if from_silence else "smooth")
             av = 0.55 if p.ph in ("R", "W") else 0.65
-            target(s, {"AV": av, "AH": 0.0, "AF": 0.0, "AB": 0.0, "AN": 0.0}, TAU_SRC + 4.0)
+            if carried > 0.0:
+                # devoiced after an aspirated stop: aspiration through the sonorant's formants
+                # (F1 damped by the open glottis), voicing once the VOT has elapsed
+                voice_at = min(carried, 0.8 * p.dur)
+                target(s, {"B1": 250.0}, TAU_CONS)
+                target(s + voice_at, {"AV": av, "AH": 0.0, "AF": 0.0, "AB": 0.0, "AN": 0.0,
+                                      "B1": tg["B1"]}, TAU_SRC)
+                voice_delay = max(carried - voice_at, 0.0)
+            else:
+                target(s, {"AV": av, "AH": 0.0, "AF": 0.0, "AB": 0.0, "AN": 0.0}, TAU_SRC + 4.0)
 
     end_t = t0 + dur_samples
     add(end_t, "end", {})
