@@ -1,0 +1,102 @@
+"""The head mesh for the browser viewer, in one compact binary blob (GET /mesh.bin).
+
+Layout: ``b"PSGM"``, uint32 version, uint32 length of a UTF-8 JSON header, the header (padded with
+spaces to a multiple of 4 bytes), then the arrays the header lists (``offset`` from the start of the
+data section, ``dtype`` as numpy spells it, ``shape``), each 4-byte aligned. Blendshape deltas are
+sparse: for shape ``s``, entries ``shape_ptr[s]:shape_ptr[s+1]`` of ``delta_index`` (vertex) and
+``delta`` (float16 xyz). The header also carries what the offline renderer
+(psigraph.nodes.face.render) draws with: camera, head-pose pivot and its GLSL shaders.
+"""
+from __future__ import annotations
+
+import inspect
+import json
+import struct
+
+import numpy as np
+
+MAGIC, VERSION = b"PSGM", 1
+#: the point the head rotates about (FaceRenderer.prepare's pivot)
+HEAD_PIVOT = (0.0, -0.9, -0.1)
+#: a delta smaller than this moves nothing visible (the renderer drops the same)
+DELTA_EPS = 1e-6
+
+
+def _head(name: str | None):
+    try:
+        from psigraph.nodes.face.heads import load_head
+        return load_head(name)
+    except ImportError:                    # older tree: the procedural head only
+        from psigraph.nodes.face.head import build_head
+        return build_head(0.55)
+
+
+def _camera() -> dict:
+    from psigraph.nodes.face.render import FaceRenderer
+    sig = inspect.signature(FaceRenderer.__init__)
+    keys = ("distance", "fov", "target", "elevation", "azimuth", "background")
+    return {k: list(sig.parameters[k].default) if isinstance(sig.parameters[k].default, tuple)
+            else sig.parameters[k].default for k in keys}
+
+
+def _shaders() -> dict:
+    from psigraph.nodes.face import render
+    return {"vert": render.VERT, "frag": render.FRAG}
+
+
+def mesh_arrays(head: str | None = None) -> tuple[dict, dict]:
+    """(header fields, {name: array}) of the head the offline renderer draws."""
+    m = _head(head)
+    S, V = len(m.shape_names), len(m.vertices)
+    deltas = np.asarray(m.deltas, np.float32).reshape(S, V, 3)
+    ptr, idx, vals = [0], [], []
+    for s in range(S):
+        moved = np.nonzero(np.abs(deltas[s]).max(axis=1) >= DELTA_EPS)[0]
+        idx.append(moved.astype(np.uint32))
+        vals.append(deltas[s, moved].astype(np.float16))
+        ptr.append(ptr[-1] + len(moved))
+    arrays = {
+        "vertices": np.asarray(m.vertices, np.float32),
+        "faces": np.asarray(m.faces, np.uint32),
+        "colors": np.asarray(m.colors, np.float32).astype(np.float16),
+        "material": np.asarray(m.material, np.float32).round().astype(np.uint8),
+        "shape_ptr": np.asarray(ptr, np.uint32),
+        "delta_index": np.concatenate(idx) if idx else np.zeros(0, np.uint32),
+        "delta": np.concatenate(vals) if vals else np.zeros((0, 3), np.float16),
+    }
+    for side, ix in getattr(m, "eye_index", {}).items():
+        arrays[f"eye_{side}"] = np.asarray(ix, np.uint32)
+    header = {"shape_names": list(m.shape_names),
+              "eye_center": {k: [float(x) for x in v] for k, v in getattr(m, "eye_center", {}).items()},
+              "lip_z": float(getattr(m, "lip_z", 1.0)), "pivot": list(HEAD_PIVOT), "camera": _camera(),
+              "shaders": _shaders()}
+    return header, arrays
+
+
+def mesh_bytes(head: str | None = None) -> bytes:
+    """The /mesh.bin blob."""
+    header, arrays = mesh_arrays(head)
+    data, table = bytearray(), {}
+    for name, a in arrays.items():
+        a = np.ascontiguousarray(a)
+        table[name] = {"offset": len(data), "dtype": a.dtype.str, "shape": list(a.shape)}
+        data += a.tobytes()
+        data += b"\0" * (-len(data) % 4)
+    header["arrays"] = table
+    text = json.dumps(header, separators=(",", ":")).encode("utf-8")
+    text += b" " * (-len(text) % 4)
+    return MAGIC + struct.pack("<II", VERSION, len(text)) + text + bytes(data)
+
+
+def read_mesh(blob: bytes) -> tuple[dict, dict]:
+    """Inverse of :func:`mesh_bytes` (tests)."""
+    if blob[:4] != MAGIC:
+        raise ValueError("not a psigraph mesh")
+    version, n = struct.unpack_from("<II", blob, 4)
+    if version != VERSION:
+        raise ValueError(f"mesh version {version}, expected {VERSION}")
+    header = json.loads(blob[12:12 + n])
+    base = 12 + n
+    arrays = {k: np.frombuffer(blob, np.dtype(t["dtype"]), int(np.prod(t["shape"])), base + t["offset"])
+              .reshape(t["shape"]) for k, t in header["arrays"].items()}
+    return header, arrays
