@@ -6,13 +6,23 @@ text, emotion and persona, adds the sinks the flags ask for through ordinary
 graph commands, validates everything before any output is opened, and runs the
 graph until the text has been spoken. Outputs are written progressively under
 temporary names and published together only when the whole command succeeded.
+
+The same steps are a public API for other front-ends (server, batch)::
+
+    opts = SayOptions(text="Hello.", output="hello.wav", frames="hello.jsonl")
+    result = say(opts)                      # or build_say_graph(opts) to run it yourself
+
+:func:`say_options` is the one place that turns command-line arguments into a
+:class:`SayOptions`.
 """
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import os
 import sys
 import time
+from collections.abc import Callable
 
 from psigraph import chain
 from psigraph.errors import GraphFileError, Issue, PsigraphError
@@ -131,22 +141,70 @@ def _like_id(text: str) -> int:
     return v
 
 
-def check_args(args) -> None:
-    """Argument checks that need no graph: sizes and output names, before anything is opened."""
-    if args.video and not MIN_SIZE <= args.size <= MAX_SIZE:
-        raise PsigraphError(f"--size must be {MIN_SIZE}..{MAX_SIZE} pixels (got {args.size})")
-    outs = [p for p in (args.output, args.frames, args.video) if p]
+@dataclasses.dataclass(frozen=True)
+class SayOptions:
+    """Everything one `say` depends on: the text, how to say it, the graph and the outputs.
+
+    ``output`` is the WAV file (None: no WAV, e.g. when audio is streamed); ``frames`` the face
+    frames JSONL, ``video`` the MP4/WebM (``size`` pixels square). With ``db`` the utterance is
+    recorded into that ψ-memory store (``key_file`` encrypts it, ``keep_text`` stores the text
+    itself); ``like`` holds up to two stored utterances whose tone to speak in (ids as int, texts as
+    str, mixed by ``mix``), and ``mood`` starts in the persona's last mood when nothing else says how
+    to speak (the command line sets it unless --no-mood; False here, for callers that build options
+    themselves). ``render_workers`` overrides face_render's process pool (0 = render in-process; None
+    = the graph's default): it changes speed, not pixels.
+    """
+    text: str
+    output: str | None = None
+    emotion: str = "auto"
+    persona: str = "default"
+    rate: float = 1.0
+    frames: str | None = None
+    video: str | None = None
+    size: int = 640
+    graph: str | None = None
+    seed: int | None = None
+    db: str | None = None
+    key_file: str | None = None
+    keep_text: bool = False
+    like: tuple = ()
+    mix: float | None = None
+    mood: bool = False
+    render_workers: int | None = None
+
+    @property
+    def outputs(self) -> tuple:
+        """The files this say writes, in the order the command names them (WAV, frames, video)."""
+        return tuple(p for p in (self.output, self.frames, self.video) if p)
+
+
+def say_options(args, text: str | None = None) -> SayOptions:
+    """The :class:`SayOptions` of parsed `say` arguments (``text``: already read; default: from ``args``
+    by :func:`read_text`). Namespaces built by hand may leave out the memory flags."""
+    return SayOptions(
+        text=read_text(args) if text is None else text, output=args.output, emotion=args.emotion,
+        persona=args.persona, rate=float(args.rate), frames=args.frames, video=args.video, size=args.size,
+        graph=args.graph, seed=args.seed, db=getattr(args, "db", None), key_file=getattr(args, "key_file", None),
+        keep_text=bool(getattr(args, "keep_text", False)), like=tuple(getattr(args, "like_refs", None) or ()),
+        mix=getattr(args, "mix", None), mood=bool(getattr(args, "mood", False)),
+        render_workers=getattr(args, "render_workers", None))
+
+
+def check_options(opts: SayOptions) -> None:
+    """Checks that need no graph: sizes and output names, before anything is opened."""
+    if opts.video and not MIN_SIZE <= opts.size <= MAX_SIZE:
+        raise PsigraphError(f"--size must be {MIN_SIZE}..{MAX_SIZE} pixels (got {opts.size})")
+    outs = opts.outputs
     if len({os.path.abspath(p) for p in outs}) != len(outs):
         raise PsigraphError("-o, --frames and --video must be different files")
-    if getattr(args, "db", None) and os.path.abspath(args.db) in {os.path.abspath(p) for p in outs}:
+    if opts.db and os.path.abspath(opts.db) in {os.path.abspath(p) for p in outs}:
         raise PsigraphError("--db must be a different file from -o, --frames and --video")
-    if getattr(args, "key_file", None) and not getattr(args, "db", None):
+    if opts.key_file and not opts.db:
         raise PsigraphError("--key-file needs --db STORE")
-    if getattr(args, "keep_text", False) and not getattr(args, "db", None):
+    if opts.keep_text and not opts.db:
         raise PsigraphError("--keep-text needs --db STORE")
-    likes = list(getattr(args, "like_refs", None) or [])
-    mix = getattr(args, "mix", None)
-    if likes and not getattr(args, "db", None):
+    likes, mix = list(opts.like), opts.mix
+    if likes and not opts.db:
         raise PsigraphError("--like and --like-text need --db STORE (the store that holds what was said)")
     if len(likes) > MAX_LIKE:
         raise PsigraphError(f"--like/--like-text: at most {MAX_LIKE} stored utterances can be mixed (got {len(likes)})")
@@ -156,16 +214,20 @@ def check_args(args) -> None:
         raise PsigraphError("--mix needs two --like/--like-text (it mixes their tones)")
     if mix is not None and not 0.0 <= mix <= 1.0:
         raise PsigraphError(f"--mix must be 0..1 (got {mix})", hint="0 = the first's tone, 1 = the second's")
-    if likes and args.emotion not in (None, "auto"):
+    if likes and opts.emotion not in (None, "auto"):
         raise PsigraphError("--emotion and --like both set how it is said; give one of them")
-    if getattr(args, "mood", True) is False and not getattr(args, "db", None):
-        raise PsigraphError("--no-mood needs --db STORE (the persona's mood lives there)")
-    if args.video:
+    if opts.video:
         import importlib.util
         missing = [m for m in ("vispy", "av") if importlib.util.find_spec(m) is None]
         if missing:
             raise PsigraphError(f"--video needs {' and '.join(missing)}, which is not installed",
                                 hint="pip install 'psigraph[export]'")
+
+
+def check_flags(args) -> None:
+    """Flag combinations only the command line can make (options have no "not given")."""
+    if getattr(args, "mood", True) is False and not getattr(args, "db", None):
+        raise PsigraphError("--no-mood needs --db STORE (the persona's mood lives there)")
 
 
 def parts(graph) -> dict:
@@ -196,59 +258,72 @@ def _output_of(graph, nid: str, kind_test) -> str:
     raise PsigraphError(f"node {nid!r} has no suitable output", where=graph.source_file or "graph")
 
 
-def build_graph(args, text: str):
-    """The speak graph configured for one `say` invocation (not validated yet)."""
+def build_say_graph(opts: SayOptions):
+    """The speak graph configured for ``opts``, with the sinks it asks for (not validated yet)."""
     import psigraph
     from psigraph.ports import Events, Signal
-    g = psigraph.load(args.graph or default_graph_path())
+    g = psigraph.load(opts.graph or default_graph_path())
     found = parts(g)
     text_id = _one(found, chain.TEXT_INPUT, g, "text input")
     prosody = _one(found, chain.PROSODY, g, "prosody planner")
     voice = _one(found, chain.VOICE, g, "voice")
-    g.set_param(text_id, "text", text)
-    g.set_param(prosody, "emotion", args.emotion)
-    g.set_param(prosody, "persona", args.persona)
-    g.set_param(prosody, "rate", float(args.rate))
-    g.set_param(voice, "persona", args.persona)
+    g.set_param(text_id, "text", opts.text)
+    g.set_param(prosody, "emotion", opts.emotion)
+    g.set_param(prosody, "persona", opts.persona)
+    g.set_param(prosody, "rate", float(opts.rate))
+    g.set_param(voice, "persona", opts.persona)
     audio = _output_of(g, voice, lambda p, d: d.kind is Signal)
     sinks = []
     wavs = found.get(chain.AUDIO_FILE, [])
-    if wavs:
-        g.set_param(wavs[0], "path", args.output)
+    if opts.output is None:                     # no WAV: the voice stays for whoever reads its audio
+        for nid in wavs:
+            g.remove_node(nid)
+        sinks.append(voice)
+    elif wavs:
+        g.set_param(wavs[0], "path", opts.output)
+        sinks.append(wavs[0])
     else:
-        g.add_node("wav", "wav_sink", {"path": args.output})
+        g.add_node("wav", "wav_sink", {"path": opts.output})
         g.connect(audio, "wav.x")
-        wavs = ["wav"]
-    sinks.append(wavs[0])
+        sinks.append("wav")
     face = found.get(chain.FACE, [None])[0]
     events = found.get(chain.EVENTS, [None])[0]
-    if (args.frames or args.video) and face is None:
+    if (opts.frames or opts.video) and face is None:
         raise PsigraphError("--frames and --video need a face_animator in the graph", where=g.source_file or "graph")
     if face:
         blend = _output_of(g, face, lambda p, d: d.kind is Signal)
-    if args.frames:
+    if opts.frames:
         nid = _fresh(g, "frames")
-        g.add_node(nid, "frames_sink", {"path": args.frames})
+        g.add_node(nid, "frames_sink", {"path": opts.frames})
         g.connect(blend, f"{nid}.blendshapes")
         if events:
             g.connect(_output_of(g, events, lambda p, d: d.kind is Events), f"{nid}.events")
         sinks.append(nid)
-    if args.video:
+    if opts.video:
         render, video = _fresh(g, "render"), _fresh(g, "video")
-        g.add_node(render, "face_render", {"width": args.size, "height": args.size})
-        g.add_node(video, "video_sink", {"path": args.video, "width": args.size, "height": args.size})
+        g.add_node(render, "face_render", {"width": opts.size, "height": opts.size})
+        g.add_node(video, "video_sink", {"path": opts.video, "width": opts.size, "height": opts.size})
         g.connect(blend, f"{render}.blendshapes")
         g.connect(f"{render}.frames", f"{video}.frames")
         g.connect(audio, f"{video}.audio")
         sinks.append(video)
-    if getattr(args, "db", None):
-        _add_recorder(g, args, text_id, prosody, voice)
-        _add_memory(g, args, prosody)
+    if opts.render_workers is not None:
+        for nid, spec in g.nodes.items():
+            if spec.type == "face_render":
+                g.set_param(nid, "workers", int(opts.render_workers))
+    if opts.db:
+        _add_recorder(g, opts, text_id, prosody, voice)
+        _add_memory(g, opts, prosody)
     _keep_only_what_feeds(g, sinks)
     return g
 
 
-def _add_recorder(g, args, text_id: str, prosody: str, voice: str) -> None:
+def build_graph(args, text: str):
+    """:func:`build_say_graph` for parsed (or hand-built) `say` arguments and an already read ``text``."""
+    return build_say_graph(say_options(args, text=text))
+
+
+def _add_recorder(g, opts: SayOptions, text_id: str, prosody: str, voice: str) -> None:
     """Put a recorder between the ψ-state that feeds the voice and everything that reads it (voice, face,
     Koopman monitor): what they consume is exactly what the store keeps."""
     from psigraph.ports import Events
@@ -258,8 +333,8 @@ def _add_recorder(g, args, text_id: str, prosody: str, voice: str) -> None:
                             where=g.source_file or "graph")
     src = f"{feeds[0].src}.{feeds[0].src_port}"
     rec = _fresh(g, RECORDER)
-    g.add_node(rec, RECORDER, {"path": args.db, "key_file": args.key_file or "",
-                               "keep_text": bool(args.keep_text), "persona": args.persona})
+    g.add_node(rec, RECORDER, {"path": opts.db, "key_file": opts.key_file or "",
+                               "keep_text": bool(opts.keep_text), "persona": opts.persona})
     for e in list(g.edges_from(feeds[0].src, feeds[0].src_port)):
         g.disconnect(src, f"{e.dst}.{e.dst_port}")
         g.connect(f"{rec}.y", f"{e.dst}.{e.dst_port}")
@@ -268,21 +343,20 @@ def _add_recorder(g, args, text_id: str, prosody: str, voice: str) -> None:
     g.connect(_output_of(g, prosody, lambda p, d: d.kind is Events), f"{rec}.events")
 
 
-def _add_memory(g, args, prosody: str) -> None:
-    """A psi_memory feeding the planner's tone input: the tone of --like/--like-text utterances, or the
-    persona's last mood when nothing else says how to speak (no --emotion, no --like; ``args.mood``:
-    True from the command line, absent → False for callers that build ``args`` themselves)."""
-    likes = list(getattr(args, "like_refs", None) or [])
-    mood = bool(getattr(args, "mood", False)) and args.emotion in (None, "auto")
+def _add_memory(g, opts: SayOptions, prosody: str) -> None:
+    """A psi_memory feeding the planner's tone input: the tone of the ``like`` utterances, or the
+    persona's last mood when nothing else says how to speak (``mood`` set, no --emotion, no --like)."""
+    likes = list(opts.like)
+    mood = bool(opts.mood) and opts.emotion in (None, "auto")
     if not likes and not mood:
         return
     if "tone" not in g.node_class(prosody).inputs():
         raise PsigraphError("--like and the persona's mood need a prosody planner with a tone input",
                             where=g.source_file or "graph")
     nid = _fresh(g, "memory")
-    mix = getattr(args, "mix", None)
-    g.add_node(nid, MEMORY, {"path": args.db, "key_file": args.key_file or "", "like": likes,
-                             "mix": 0.5 if mix is None else float(mix), "persona": args.persona, "mood": mood})
+    g.add_node(nid, MEMORY, {"path": opts.db, "key_file": opts.key_file or "", "like": likes,
+                             "mix": 0.5 if opts.mix is None else float(opts.mix), "persona": opts.persona,
+                             "mood": mood})
     g.connect(f"{nid}.tone", f"{prosody}.tone")
 
 
@@ -337,53 +411,95 @@ def _as_flag(g, issue: Issue) -> Issue:
 
 
 # ---------------------------------------------------------------- running
-def run(args) -> int:
+#: master samples per Session.advance: results do not depend on it (block-size invariance)
+BLOCK = 4800
+
+
+@dataclasses.dataclass(frozen=True)
+class SayResult:
+    """What a :func:`say` produced: ``seconds`` of speech, ``wall_s`` to render them after a start-up of
+    ``startup_s`` (loading, validating, warming kernels), the ``outputs`` written, the ψ-memory
+    ``utterance_ids`` recorded with --db and ``told`` (how the memory says it set the tone, or "")."""
+    seconds: float
+    wall_s: float
+    startup_s: float
+    outputs: tuple
+    utterance_ids: tuple = ()
+    told: str = ""
+
+    @property
+    def real_time_factor(self) -> float:
+        return self.wall_s / self.seconds if self.seconds else float("inf")
+
+
+def say(opts: SayOptions, progress: Callable[[float, float], None] | None = None,
+        warn: Callable[[Issue], None] | None = None) -> SayResult:
+    """Speak ``opts.text`` into the outputs of ``opts``; all are published together only on success.
+
+    ``warn(issue)`` receives each validation warning or notice before anything runs;
+    ``progress(fraction, seconds_spoken)`` is called after every block. Bad options or graphs raise a
+    one-line :class:`PsigraphError` before any output is opened.
+    """
     from psigraph.runtime import Session
-    text = read_text(args)
-    check_args(args)
+    check_options(opts)
     t_start = time.perf_counter()
-    g = build_graph(args, text)
-    warnings = validate(g)
-    for w in warnings:                          # notices (e.g. an unencrypted store) are quiet with -q
-        if w.severity == "warning" or not args.quiet:
-            print(f"{w.severity}: {w.message}", file=sys.stderr)
-    with Session(g, block=4800, seed=args.seed) as s:
+    g = build_say_graph(opts)
+    for w in validate(g):
+        if warn is not None:
+            warn(w)
+    with Session(g, block=BLOCK, seed=opts.seed) as s:
         t_ready = time.perf_counter()
         planner = next(x.node for x in s.slots.values() if type(x.node).ROLE == chain.PROSODY)
-        bar = ProgressBar(sys.stderr.isatty() and not args.quiet, delay_s=2.0)
-        try:
-            for _ in s.until_done(max_duration=None):
-                bar.update(planner.progress(), f"{s.now / s.master_rate:7.1f} s spoken")
-        finally:
-            bar.done()
+        for _ in s.until_done(max_duration=None):
+            if progress is not None:
+                progress(planner.progress(), s.now / s.master_rate)
         seconds = s.now / s.master_rate
     wall = time.perf_counter() - t_ready
+    ids = tuple(i for x in s.slots.values() if type(x.node).ROLE == RECORDER
+                for i in getattr(x.node.state, "committed", []))
+    told = next((x.node.state.told for x in s.slots.values() if type(x.node).ROLE == MEMORY
+                 and getattr(x.node.state, "told", "")), "")
+    return SayResult(seconds=seconds, wall_s=wall, startup_s=t_ready - t_start, outputs=opts.outputs,
+                     utterance_ids=ids, told=told)
+
+
+def run(args) -> int:
+    opts = say_options(args)
+    check_options(opts)
+    check_flags(args)
+
+    def warn(w: Issue) -> None:                 # notices (e.g. an unencrypted store) are quiet with -q
+        if w.severity == "warning" or not args.quiet:
+            print(f"{w.severity}: {w.message}", file=sys.stderr)
+
+    bars = []                                   # the bar's delay counts from the first block, after start-up
+
+    def progress(fraction: float, spoken: float) -> None:
+        if not bars:
+            bars.append(ProgressBar(sys.stderr.isatty() and not args.quiet, delay_s=2.0))
+        bars[0].update(fraction, f"{spoken:7.1f} s spoken")
+
+    try:
+        result = say(opts, progress=progress, warn=warn)
+    finally:
+        for bar in bars:
+            bar.done()
     if not args.quiet:
-        outs = ", ".join(p for p in (args.output, args.frames, args.video) if p)
-        ids = [i for x in s.slots.values() if type(x.node).ROLE == RECORDER
-               for i in getattr(x.node.state, "committed", [])]
-        if ids:
-            outs += f", {args.db} (utterance {', '.join(map(str, ids))})"
-        told = [x.node.state.told for x in s.slots.values() if type(x.node).ROLE == MEMORY
-                 and getattr(x.node.state, "told", "")]
-        if told:
-            outs += f" in {told[0]}"
-        print(f"{outs}: {seconds:.2f} s of speech in {wall:.2f} s (real-time factor {wall / seconds:.3f}; "
-              f"start-up {t_ready - t_start:.2f} s)", file=sys.stderr)
+        outs = ", ".join(result.outputs)
+        if result.utterance_ids:
+            outs += f", {opts.db} (utterance {', '.join(map(str, result.utterance_ids))})"
+        if result.told:
+            outs += f" in {result.told}"
+        print(f"{outs}: {result.seconds:.2f} s of speech in {result.wall_s:.2f} s (real-time factor "
+              f"{result.real_time_factor:.3f}; start-up {result.startup_s:.2f} s)", file=sys.stderr)
     return 0
 
 
 def stream(text: str, emotion: str = "auto", persona: str = "default", block: int = 480, graph: str | None = None):
     """Yield mono audio blocks (float arrays at the master rate) as the default graph makes them."""
-    import argparse
-
     from psigraph.runtime import Session
-    args = argparse.Namespace(text=text, text_file=None, output="unused.wav", emotion=emotion, persona=persona,
-                              rate=1.0, frames=None, video=None, size=640, graph=graph, seed=None)
-    g = build_graph(args, text)
+    g = build_say_graph(SayOptions(text=text, emotion=emotion, persona=persona, graph=graph))
     voice = parts(g)[chain.VOICE][0]
-    for nid in parts(g).get(chain.AUDIO_FILE, []):
-        g.remove_node(nid)
     validate(g)
     with Session(g, block=block) as s:
         for block_data in s.stream(f"{voice}.audio", duration=None):
