@@ -70,6 +70,9 @@ class ProsodyPlannerParams(Params):
     persona: str = param("default", doc="persona name (nodes/speech/personas) or YAML path")
     emotion: str = param("auto", doc="'auto' (from the text), a name (happy, sad, ...) or 'v,a,d'")
     rate: float = param(1.0, gt=0.1, le=10.0, doc="speaking-rate factor (1.5 = 50 % faster)")
+    pause_ms: float = param(0.0, ge=0.0, le=500.0, unit="ms",
+                            doc="micro-pause when a surprise reaches the reactions input while speaking (40 ms "
+                                "is natural); 0: none, and the score is sent ahead as it is planned")
 
 
 @dataclass
@@ -78,6 +81,9 @@ class PlannerState:
     pending: list = field(default_factory=list)   # chunk-plan iterators of texts not fully planned yet
     warnings: list = field(default_factory=list)  # for the user, each once: text it could not read
     tone: dict = field(default_factory=dict)      # the last tone event (cleaned); {} = none
+    outbox: list = field(default_factory=list)    # planned score events not due yet (a pause can still move them)
+    sources: dict = field(default_factory=dict)   # the source amplitudes (AV, AH, …) the released score set last
+    pauses: list = field(default_factory=list)    # master indices where micro-pauses were made
 
 
 class ProsodyPlanner(Node[ProsodyPlannerParams]):
@@ -97,7 +103,15 @@ class ProsodyPlanner(Node[ProsodyPlannerParams]):
     pitch, range, rate and pause knobs fitted so that what the recorder will measure on it meets the
     tone's f0 level and range, syllable rate (× the ``rate`` param) and mean pause
     (nodes/speech/tone.py); stored expression phases become ``force`` events at every chunk. An empty
-    tone payload returns to the params."""
+    tone payload returns to the params. A tone's ``articulation`` scales the mouth targets (jaw, lips)
+    about their rest values (1.3 = 30 % larger movements; tone.articulate).
+
+    **Micro-pauses** (``pause_ms`` > 0). The planned score is held and released as time reaches it, so a
+    ``surprise`` (or a ``reaction`` with what = pause) on the ``reactions`` input that arrives while the
+    voice is sounding can still stop it: the sources fall silent at the next control tick for
+    ``pause_ms`` (or the reaction's ``ms``) and everything planned after that moment is shifted by the
+    pause (docs/LISTENING_REPLY.md). Connect the surprises of a chain the planner does not feed (a
+    listener's): the planner's own surprise_detector would close a loop without a delay."""
 
     type_id = "prosody_planner"
     category = "speech"
@@ -107,7 +121,10 @@ class ProsodyPlanner(Node[ProsodyPlannerParams]):
     LOOKAHEAD_S = 1.0
     text = In(Events, doc="text events (payload str or {'text', 'emotion'?, 'persona'?})")
     tone = In(Events, optional=True, doc="how to say what comes next (psi_memory): {'emotion'?, 'f0_level_hz'?, "
-                                         "'f0_range_st'?, 'rate_sps'?, 'pause_s'?, 'phase_offsets'?}")
+                                         "'f0_range_st'?, 'rate_sps'?, 'pause_s'?, 'phase_offsets'?, "
+                                         "'articulation'?}")
+    reactions = In(Events, optional=True, doc=f"'{chain.SURPRISE}' (or '{chain.REACTION}' what=pause) while "
+                                              "speaking: a micro-pause of pause_ms")
     score = Out(Events, doc="the gestural score")
 
     @classmethod
@@ -123,7 +140,7 @@ class ProsodyPlanner(Node[ProsodyPlannerParams]):
 
     def done(self) -> bool:
         st = self.state
-        return not st.pending and st.busy_until > 0 and self.t1 >= st.busy_until
+        return not st.pending and not st.outbox and st.busy_until > 0 and self.t1 >= st.busy_until
 
     def end(self) -> int | None:
         st = self.state
@@ -136,7 +153,7 @@ class ProsodyPlanner(Node[ProsodyPlannerParams]):
         left = sum(p[2] for p in st.pending)
         return 1.0 if not st.pending else 1.0 - left / total
 
-    def process(self, text=None, tone=None):
+    def process(self, text=None, tone=None, reactions=None):
         from .frontend.plan import iter_plans
         st = self.state
         for ev in tone or ():                    # a tone at the time of a text applies to it
@@ -177,8 +194,67 @@ class ProsodyPlanner(Node[ProsodyPlannerParams]):
                         e.payload["warnings"] = list(plan.warnings)
                         break
                 st.warnings.extend(w for w in plan.warnings if w not in st.warnings)
+            if st.tone.get("articulation", 1.0) != 1.0:
+                from .tone import articulate
+                evs = articulate(evs, st.tone["articulation"])
             out.extend(evs)
             st.busy_until = t0 + self.index(plan.duration)
+        if self.params.pause_ms <= 0:
+            return out                                    # nothing will pause it: the score goes out ahead
+        st.outbox.extend(out)
+        st.outbox.sort(key=lambda e: e.t)                 # stable: same-time events keep their order
+        for ev in reactions or ():
+            ms = self._pause_asked(ev)
+            if ms > 0:
+                self._micro_pause(max(ev.t, self.t0), ms, period)
+        return self._release()
+
+    def _pause_asked(self, ev) -> float:
+        """Milliseconds of micro-pause a reactions event asks for (0: none)."""
+        if ev.kind == chain.SURPRISE:
+            return self.params.pause_ms
+        if ev.kind == chain.REACTION and isinstance(ev.payload, dict) and ev.payload.get("what") == "pause":
+            ms = ev.payload.get("ms", self.params.pause_ms)
+            return float(ms) if isinstance(ms, (int, float)) and 0 < ms <= 500 else self.params.pause_ms
+        return 0.0
+
+    def _micro_pause(self, t: int, ms: float, period: int) -> None:
+        """Silence the sources from the first tick at or after ``t`` for ``ms`` and shift the rest of the
+        score by as much — only while the released score has a source sounding."""
+        from psigraph.kernels.prosody import AUDIBLE, SOURCES
+        st = self.state
+        shift = int(round(ms / 1000.0 * self.master_rate / period)) * period
+        ts = -(-t // period) * period
+        sounding = dict(st.sources)                       # the sources as the score has set them by ts
+        for e in st.outbox:
+            if e.t >= ts:
+                break
+            if e.kind == chain.TARGET:
+                sounding.update((c, v) for c, v in e.payload["values"].items() if c in SOURCES)
+        if shift <= 0 or max(sounding.values(), default=0.0) <= AUDIBLE or ts >= st.busy_until:
+            return
+        silent = {c: 0.0 for c in SOURCES}
+        moved = [e._replace(t=e.t + shift) if e.t >= ts else e for e in st.outbox]
+        st.outbox = sorted(moved + [Event(ts, chain.TARGET, {"values": silent, "tau_ms": 2.0, "mode": "smooth"}),
+                                    Event(ts + shift, chain.TARGET, {"values": sounding, "tau_ms": 4.0,
+                                                                     "mode": "smooth"})],
+                           key=lambda e: e.t)
+        st.busy_until += shift
+        st.pauses.append(ts)
+
+    def _release(self) -> list:
+        """The held score events due before the end of this span (the source amplitudes they set are noted)."""
+        from psigraph.kernels.prosody import SOURCES
+        st = self.state
+        n = 0
+        while n < len(st.outbox) and st.outbox[n].t < self.t1:
+            e = st.outbox[n]
+            if e.kind == chain.TARGET:
+                for c in SOURCES:
+                    if c in e.payload["values"]:
+                        st.sources[c] = e.payload["values"][c]
+            n += 1
+        out, st.outbox = st.outbox[:n], st.outbox[n:]
         return out
 
 

@@ -40,8 +40,9 @@ from psigraph.ports import Event
 from .articulation import score_events
 from .frontend.plan import F0_LEVEL_HZ, F0_RANGE_ST, LEAD_SILENCE_S, PAUSE_SCALE
 
-__all__ = ["clean_tone", "predict", "fit_plan", "fit_knobs", "phase_forces", "MAX_ITER", "TOLERANCE", "PHASE_PULL",
-           "FIT_WORDS"]
+__all__ = ["clean_tone", "predict", "fit_plan", "fit_knobs", "phase_forces", "articulate", "reply_tone",
+           "MAX_ITER", "TOLERANCE", "PHASE_PULL", "FIT_WORDS", "MOUTH_CHANNELS", "ENTRAIN_PULL", "REPEATED_SURPRISES",
+           "CAREFUL_RATE", "CAREFUL_ARTICULATION"]
 
 MAX_ITER = 6
 #: the knobs of a text are fitted on its first sentences up to this many words, planned as one utterance
@@ -53,6 +54,17 @@ TOLERANCE = {"rate_sps": 0.002, "pause_s": 0.003, "f0_range_st": 0.02, "f0_level
 PHASE_PULL = 10.0
 RATE = (0.1, 10.0)
 _PERIOD_S = {r["name"]: r["period_ms"] / 1000.0 for r in chain.SPEAK_ROLES}
+#: the tract channels that move the mouth (scaled about their rest values by a tone's ``articulation``)
+MOUTH_CHANNELS = ("jaw", "lip_ap", "lip_round", "lip_spread")
+#: cross-speaker entrainment: the reply moves this fraction of the way from its own rate and pitch range
+#: toward the speaker's (speakers converge partly, not fully: "communication accommodation")
+ENTRAIN_PULL = 0.5
+#: adaptive comprehension: this many surprises while listening make the reply careful —
+#: CAREFUL_RATE × the rate and CAREFUL_ARTICULATION × the mouth movements (clear speech is slower and
+#: hyperarticulated)
+REPEATED_SURPRISES = 3
+CAREFUL_RATE = 0.8
+CAREFUL_ARTICULATION = 1.3
 
 
 def clean_tone(payload) -> dict:
@@ -219,3 +231,49 @@ def phase_forces(tone: dict, t0: int, master_rate: int) -> list:
             out.append(Event(t0, chain.FORCE, {"role": role, "phase": float(phase), "amp": None,
                                                "strength": PHASE_PULL}))
     return out
+
+
+def articulate(events, gain: float) -> list:
+    """The score ``events`` with the mouth targets (:data:`MOUTH_CHANNELS`) scaled about their rest values
+    (psigraph.chain.TRACT_REST) by ``gain`` and clipped to [0, 1]: 1.2 = 20 % larger jaw and lip excursions.
+    Formants, sources and timing are untouched (the words sound the same; the face moves more)."""
+    gain = float(gain)
+    if gain == 1.0:
+        return list(events)
+    out = []
+    for e in events:
+        vals = e.payload.get("values", {}) if e.kind == chain.TARGET and isinstance(e.payload, dict) else {}
+        if any(k in vals for k in MOUTH_CHANNELS):
+            scaled = {k: (min(1.0, max(0.0, chain.TRACT_REST[k] + gain * (v - chain.TRACT_REST[k])))
+                          if k in MOUTH_CHANNELS else v) for k, v in vals.items()}
+            e = Event(e.t, e.kind, {**e.payload, "values": scaled})
+        out.append(e)
+    return out
+
+
+def reply_tone(own: dict, heard: dict | None = None, surprises: int = 0, *, pull: float = ENTRAIN_PULL,
+               repeated: int = REPEATED_SURPRISES) -> dict:
+    """The tone (psigraph.chain.TONE payload) of a reply after listening.
+
+    ``own``: what the recorder would measure on the reply said plainly (:func:`predict`: ``rate_sps``,
+    ``f0_range_st``); ``heard``: the same measures of the speaker (psigraph.kernels.prosody on what was
+    heard); ``surprises``: surprise events while listening. Cross-speaker entrainment moves the rate
+    and the pitch range ``pull`` of the way toward the speaker's (the rate in the log domain: tempo is
+    perceived in ratios); ``repeated`` surprises or more make the reply careful (adaptive
+    comprehension: :data:`CAREFUL_RATE` × the rate, mouth movements × :data:`CAREFUL_ARTICULATION`)."""
+    tone: dict = {}
+    rate = float(own.get("rate_sps", 0.0))
+    rng = float(own.get("f0_range_st", 0.0))
+    heard = heard or {}
+    if rate > 0 and heard.get("rate_sps", 0.0) > 0:
+        rate = math.exp((1.0 - pull) * math.log(rate) + pull * math.log(float(heard["rate_sps"])))
+    if heard.get("f0_range_st", 0.0) > 0 and rng > 0:
+        rng = (1.0 - pull) * rng + pull * float(heard["f0_range_st"])
+    if surprises >= repeated:
+        rate *= CAREFUL_RATE
+        tone["articulation"] = CAREFUL_ARTICULATION
+    if rate > 0:
+        tone["rate_sps"] = float(rate)
+    if rng > 0 and heard.get("f0_range_st", 0.0) > 0:
+        tone["f0_range_st"] = float(rng)
+    return tone
