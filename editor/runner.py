@@ -13,8 +13,10 @@ probing never changes results.
 """
 from __future__ import annotations
 
+import ctypes
 import math
 import queue
+import sys
 import threading
 import time
 from typing import Any, NamedTuple
@@ -26,6 +28,22 @@ from psigraph import chain, registry
 from psigraph.errors import PsigraphError
 from psigraph.graph import Graph
 from psigraph.runtime import Session
+
+def shield_qt_refcounts() -> None:
+    """Work around PySide6 6.12.0 on Python < 3.12: its bindings drop a reference to ``None``
+    (and to ``True``/``False``) on many calls, so a busy GUI (a scope repaints thousands of
+    times) aborts with ``none_dealloc`` after a while. Give these singletons a huge reference
+    count once, as Python 3.12 makes them immortal. Idempotent; a no-op elsewhere."""
+    import PySide6
+    if sys.version_info >= (3, 12) or not PySide6.__version__.startswith("6.12.") or _SHIELDED:
+        return
+    for obj in (None, True, False, NotImplemented, Ellipsis):
+        ctypes.c_ssize_t.from_address(id(obj)).value += 1 << 40
+    _SHIELDED.append(True)
+
+
+_SHIELDED: list = []
+shield_qt_refcounts()
 
 MAX_PROBE_POINTS = 96_000      # samples kept per probe (bounded memory; decimated above this)
 MAX_PROBE_EVENTS = 4096
