@@ -28,8 +28,9 @@ LID_UP, LID_LOW = 0.062, 0.030              # rest opening of the upper / lower 
 JAW_PIVOT = np.array([0.0, 0.02, -0.25])    # hinge (x axis through this point)
 JAW_MAX = np.radians(17.0)                  # jawOpen = 1 rotation
 
-# materials (shader ids; the ICT head also uses IRIS, LASH and HAIR)
-SKIN, EYE, TEETH, TONGUE, MOUTH, IRIS, LASH, HAIR = 0.0, 1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0
+# materials (shader ids; the ICT head also uses IRIS and LASH). Skin carries its hair cover in
+# 0..HAIR (0 bare skin, HAIR = full hair), so a triangle across the hairline blends smoothly.
+SKIN, EYE, TEETH, TONGUE, MOUTH, IRIS, LASH, HAIR = 0.0, 1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 0.45
 
 SKIN_RGB = np.array([0.86, 0.64, 0.52])
 LIP_RGB = np.array([0.70, 0.36, 0.36])

@@ -37,14 +37,17 @@ CM = 0.1
 OFFSET_CM = np.array([0.0, -2.4, -3.0])
 #: tongueOut = 1 moves the tongue tip this far (cm: forward, down)
 TONGUE_OUT_CM = np.array([0.0, -0.6, 2.6])
+#: inner-lip gap of jawOpen = mouthClose = 1 (sealed lips on an open jaw)
+SEALED_GAP_CM = 0.03
 #: the head pose pivots here (cm, asset frame): between the ears, at the top of the spine
 PIVOT_CM = np.array([0.0, -4.0, -1.0])
 
 #: faces of these materials are not drawn (alpha-textured shadow/blend layers in the source)
-HIDDEN = ("M_EyeBlend", "M_EyeOcclusion")
+HIDDEN = ("M_EyeBlend", "M_EyeOcclusion", "M_EyeLashes")
 #: cornea cap of the sclera (within this angle of the eye's axis) is hidden so the iris shows
 CORNEA_DEG = 24.0
 IRIS_DEG, PUPIL_DEG = 21.0, 8.5
+TEETH_RGB, GUMS_RGB, TONGUE_RGB, SOCKET_RGB = (0.93, 0.90, 0.82), (0.80, 0.42, 0.44), (0.78, 0.40, 0.42), (0.45, 0.16, 0.17)
 
 
 @functools.lru_cache(maxsize=1)
@@ -181,8 +184,19 @@ def build_ict_head(style: FaceStyle = FaceStyle()) -> HeadModel:
         col[iris] = _iris_rgb(_angle(v[iris] - c, axis), v[iris] - c, axis, np.asarray(style.iris))
         col[tear] = (0.80, 0.62, 0.60)
 
-    # --- skin colours: lips, brows, cheeks, hair ---
+    # --- mouth parts ---
+    tongue = z["tongue"]
+    col[parts["M_GumsTongue"]] = GUMS_RGB
+    col[tongue] = TONGUE_RGB
+    col[parts["M_Teeth"]] = TEETH_RGB
+    col[socket] = SOCKET_RGB
+
+    # --- skin colours: lips, brows, cheeks, nostrils, hair ---
     skin = mat == SKIN
+    n0 = _vertex_normals(v, z["faces"])
+    nose = (np.abs(v[:, 0]) < 1.7) & (v[:, 1] > L[33, 1] - 0.3) & (v[:, 1] < L[30, 1]) & (v[:, 2] > 8.5)
+    nostril = skin & nose & (n0[:, 2] < 0.35) & (n0[:, 1] < 0.2) & (v[:, 2] < L[33, 2] - 0.1)
+    col[nostril] *= 0.35
     front = skin & (v[:, 2] > 4.0)
     outer = L[48:60, :2]
     lip_in = _inside(outer, v[:, :2]) & front
@@ -209,6 +223,18 @@ def build_ict_head(style: FaceStyle = FaceStyle()) -> HeadModel:
     bc = np.asarray(style.brow_rgb, np.float64)
     col = col * (1 - 0.9 * brow[:, None]) + (bc * grain[:, None]) * 0.9 * brow[:, None]
 
+    # lash line: the upper lid margin (landmarks 36-39 / 42-45), darkest at the outer corner
+    lash = np.zeros(nV)
+    for ids in ((36, 37, 38, 39), (45, 44, 43, 42)):
+        pts = L[list(ids), :2]
+        for i in range(3):
+            dist, t = _seg_dist(v[:, :2], pts[i], pts[i + 1])
+            frac = (i + t) / 3.0                                  # 0 outer corner, 1 inner
+            above = v[:, 1] >= (pts[i, 1] + t * (pts[i + 1, 1] - pts[i, 1])) - 0.03
+            lash = np.maximum(lash, above * _ss(0.16 - 0.08 * frac, 0.03, dist))
+    lash *= skin & (v[:, 2] > 7.5)
+    col = col * (1 - 0.85 * lash[:, None]) + np.asarray(style.brow_rgb) * 0.35 * 0.85 * lash[:, None]
+
     cheek = np.zeros(nV)
     for sx in (-1, 1):
         cc = np.array([sx * 3.9, -1.0])
@@ -220,14 +246,13 @@ def build_ict_head(style: FaceStyle = FaceStyle()) -> HeadModel:
 
     hair_w = _hair_weight(v, style.hair) * skin
     if style.hair != "bald":
-        n = _vertex_normals(v, z["faces"])
-        lift = (0.15 + 0.55 * _ss(4.0, 13.0, v[:, 1])) * hair_w
-        v = v + n * lift[:, None]
+        lift = (0.05 + 0.6 * _ss(4.0, 13.0, v[:, 1])) * hair_w ** 2
+        v = v + n0 * lift[:, None]
         strands = _noise(v * np.array([1.0, 0.25, 1.0]), 14.0, 5) * 0.45 + 0.55 * _noise(v, 3.0, 6)
         hc = np.asarray(style.hair_rgb, np.float64)
         hcol = hc[None] * (0.75 + 0.45 * strands[:, None])
         col = col * (1 - hair_w[:, None]) + hcol * hair_w[:, None]
-        mat = np.where(hair_w > 0.5, HAIR, mat).astype(np.float32)
+        mat = np.where(skin, HAIR * hair_w, mat).astype(np.float32)
 
     # --- faces drawn, culling ---
     mats = [str(m) for m in z["materials"]]
@@ -245,6 +270,7 @@ def build_ict_head(style: FaceStyle = FaceStyle()) -> HeadModel:
     # --- shapes ---
     tongue_w = _tongue_weight(v, z["tongue"])
     shapes = _shapes(z, tongue_w)
+    _calibrate_mouth_close(shapes, v, lm)
     names = tuple(n for n in ARKIT_NAMES if n in shapes)
     D = np.zeros((len(names), nV, 3), np.float32)
     for k, n in enumerate(names):
@@ -261,6 +287,29 @@ def build_ict_head(style: FaceStyle = FaceStyle()) -> HeadModel:
                       pivot=((PIVOT_CM + off) * CM), mm_per_unit=10.0 / CM, name="ict")
     model.__dict__["_sp"] = _sparse(shapes, names, nV)
     return model
+
+
+def _calibrate_mouth_close(shapes: dict, v: np.ndarray, lm: np.ndarray) -> None:
+    """Scale ``mouthClose`` so that jawOpen = mouthClose = 1 leaves the inner lips just touching
+    (:data:`SEALED_GAP_CM` apart): the source shape over-closes by about a quarter (the lips would
+    pass through each other by 7 mm)."""
+    from .landmarks import INNER_LIP_PAIRS
+
+    def gap(delta_of):
+        p = v[lm] + delta_of
+        return np.mean([p[a, 1] - p[b, 1] for a, b in INNER_LIP_PAIRS])
+
+    def at_landmarks(name):
+        idx, d = shapes[name]
+        full = np.zeros((len(v), 3))
+        full[idx] = d
+        return full[lm]
+
+    g0, gj = gap(0.0), gap(at_landmarks("jawOpen"))
+    gc = gap(at_landmarks("mouthClose")) - g0
+    scale = (SEALED_GAP_CM - gj) / gc
+    idx, d = shapes["mouthClose"]
+    shapes["mouthClose"] = (idx, d * np.float32(scale))
 
 
 def _sparse(shapes: dict, names: tuple, nV: int):
@@ -331,7 +380,8 @@ def _hair_weight(v: np.ndarray, hair: str) -> np.ndarray:
                      [10.6, 10.4, 9.6, 8.4, 7.0, 4.0, 2.0, 5.5, 4.0, 0.0, -4.5, -5.5])
     if hair == "long":
         line = np.minimum(line, np.interp(az, [0, 50, 70, 180], [10.6, 8.0, -2.0, -9.0]))
-    w = _ss(line - 0.15, line + 0.55, v[:, 1])
+    wobble = 0.5 * (_noise(v, 2.5, 7) - 0.5)
+    w = _ss(line - 0.6, line + 0.9, v[:, 1] + wobble)
     ear = (np.abs(v[:, 0]) > 6.6) & (v[:, 1] < 5.0) & (v[:, 1] > -3.5) & (v[:, 2] < 4.0) & (v[:, 2] > -3.0)
     return np.where(ear, 0.0, w)
 

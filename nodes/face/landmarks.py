@@ -50,6 +50,8 @@ class LandmarkTracker:
                             hint="use the ict head (head: ict)")
         self.m = model
         self.poser = HeadPoser(model)
+        still = np.abs(model.deltas).max(axis=(0, 2)) == 0          # vertices no shape moves
+        self._ball = {s: idx[still[idx]] for s, idx in model.eye_index.items()}
 
     def landmarks_mm(self, row) -> np.ndarray:
         """(68, 3) landmark positions in millimetres (model space, head pose applied)."""
@@ -69,7 +71,7 @@ class LandmarkTracker:
     def eye_direction(self, v: np.ndarray, side: str) -> tuple[float, float]:
         """(yaw, pitch) in degrees of an eyeball in vertices ``v`` relative to its rest direction,
         measured from where its iris and sclera vertices went (a least-squares rotation fit)."""
-        idx = self.m.eye_index[side]
+        idx = self._ball[side]                                  # sclera and iris (the lids move the tear film)
         c = self.m.eye_center[side]
         a = self.m.vertices[idx].astype(np.float64) - c
         b = v[idx].astype(np.float64) - c

@@ -81,7 +81,7 @@ uniform float u_lipz;
 varying vec4 v_n; varying vec4 v_col;
 vec3 lin(vec3 c) { return pow(c, vec3(2.2)); }
 // materials: 0 skin, 1 eye (sclera, tear film), 2 teeth, 3 tongue/gums, 4 mouth lining,
-//            5 iris (behind the cornea: glossy), 6 eyelashes, 7 hair
+//            5 iris (behind the cornea: glossy), 6 eyelashes; 0..0.45 = skin to hair
 void main() {
     vec3 base = lin(v_col.rgb);
     float mat = v_col.a;
@@ -94,13 +94,14 @@ void main() {
     const vec3 vdir = vec3(0.0, 0.0, 1.0);          // distant camera: constant view direction
     // per-channel wrap: red light wraps further round the terminator (a subsurface look)
     vec3 wrap = vec3(0.10); float shin = 24.0; float ks = 0.06;
-    if (mat < 0.5) { wrap = vec3(0.55, 0.38, 0.32); }
+    float hair = clamp(mat / 0.45, 0.0, 1.0);
+    if (mat < 0.5) { wrap = mix(vec3(0.55, 0.38, 0.32), vec3(0.35), hair); shin = mix(24.0, 9.0, hair);
+                     ks = mix(0.06, 0.09, hair); }
     else if (mat < 1.5) { shin = 140.0; ks = 0.55; }
     else if (mat < 2.5) { shin = 40.0; ks = 0.20; }
     else if (mat < 3.5) { shin = 30.0; ks = 0.18; wrap = vec3(0.3); }
     else if (mat > 4.5 && mat < 5.5) { shin = 220.0; ks = 0.9; }
     else if (mat > 5.5 && mat < 6.5) { shin = 8.0; ks = 0.0; wrap = vec3(0.5); }
-    else if (mat > 6.5) { shin = 10.0; ks = 0.10; wrap = vec3(0.4); }
     // three-point lighting: warm key (upper left), cool fill (right), rim from behind
     vec3 Ls[3]; vec3 Cs[3];
     Ls[0] = normalize(vec3(-0.50, 0.55, 0.70)); Cs[0] = vec3(1.10, 1.02, 0.94);
@@ -118,7 +119,7 @@ void main() {
     acc += base * mix(vec3(0.10, 0.08, 0.07), vec3(0.16, 0.17, 0.20), hemi);
     if (mat < 0.5) {                  // skin: a faint Fresnel sheen at grazing angles
         float fr = pow(1.0 - max(n.z, 0.0), 4.0);
-        acc += vec3(0.05, 0.05, 0.06) * fr;
+        acc += vec3(0.05, 0.05, 0.06) * fr * (1.0 - hair);
     }
     if (mat > 3.5 && mat < 4.5) { acc = base * (0.35 + 0.25 * max(n.z, 0.0)); }
     if (mat > 1.5 && mat < 4.5) {     // teeth/tongue/lining darken with depth inside the mouth

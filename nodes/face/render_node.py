@@ -24,6 +24,10 @@ class FaceRenderParams(Params):
     azimuth: float = param(0.0, ge=-180.0, le=180.0, unit="deg", doc="camera azimuth (0 = frontal)")
     background: list = param([0.16, 0.17, 0.2], doc="background RGB (or RGBA) in [0, 1]")
     ssaa: int = param(1, ge=1, le=4, doc="supersampling factor (anti-aliasing)")
+    head: str = param("ict", choices=["ict", "procedural"],
+                      doc="head mesh: ict (scanned ICT-FaceKit head) or procedural (the light, generated one)")
+    persona: str = param("default", doc="persona whose face to show (identity, skin, iris, hair; "
+                                        "nodes/face/assets/faces.yaml or a persona YAML with a face: section)")
     workers: int = param(2, ge=0, le=MAX_RENDER_WORKERS,
                          doc="render processes kept for the whole run (0: render in this process); "
                              "frames are identical either way")
@@ -35,7 +39,7 @@ def _background_ok(bg) -> bool:
 
 
 class FaceRender(Node[FaceRenderParams]):
-    """Renders the procedural 3D head off-screen (vispy, EGL/OSMesa) to RGBA frames.
+    """Renders the 3D head (the scanned ICT head, or the procedural one) off-screen (vispy, EGL/OSMesa) to RGBA frames.
 
     With ``workers`` ≥ 1 a pool of render processes (:class:`.render_pool.RenderPool`) is
     started once in ``warmup()`` (or at the first frame) and stopped in ``close()``; each
@@ -71,6 +75,13 @@ class FaceRender(Node[FaceRenderParams]):
             issues.append(Issue("params.workers", f"workers must be a whole number 0..{MAX_RENDER_WORKERS} "
                                                   f"(got {w!r}); 0 renders in this process",
                                 code="param.range"))
+        if params.head == "ict":
+            from .face_style import FaceStyleError, face_style
+            try:
+                face_style(params.persona or None)
+            except FaceStyleError as e:
+                issues.append(Issue("params.persona", e.message + (f"; {e.hint}" if e.hint else ""),
+                                    code="param.invalid"))
         issues += _blendshape_issues(inputs)
         issues += _missing("vispy", "face_render")
         return issues
@@ -100,7 +111,7 @@ class FaceRender(Node[FaceRenderParams]):
         if self._renderer is None:
             p = self.params
             kw = dict(distance=p.distance, fov=p.fov, elevation=p.elevation, azimuth=p.azimuth,
-                      background=tuple(p.background), ssaa=p.ssaa)
+                      background=tuple(p.background), ssaa=p.ssaa, head=p.head, persona=p.persona)
             if p.workers:
                 from .render_pool import RenderPool
                 self._renderer = RenderPool(p.width, p.height, workers=p.workers, **kw)

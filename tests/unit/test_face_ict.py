@@ -1,0 +1,118 @@
+"""The ICT head model without GL: asset, ARKit mapping, gaze, head pose, landmarks, persona faces."""
+import numpy as np
+import pytest
+
+from psigraph.nodes.face.arkit import ARKIT_NAMES
+from psigraph.nodes.face.deform import HeadPoser, gaze_angles
+from psigraph.nodes.face.face_style import FaceStyle, FaceStyleError, face_style, style_from_dict
+from psigraph.nodes.face.heads import HeadError, load_head
+from psigraph.nodes.face.ict import build_ict_head, load_asset
+from psigraph.nodes.face.landmarks import LandmarkTracker
+from psigraph.nodes.face.render import row_from
+
+
+@pytest.fixture(scope="module")
+def head():
+    return load_head("ict")
+
+
+def test_default_head_is_ict_and_procedural_stays(head):
+    assert load_head() is head and head.name == "ict"
+    assert load_head("procedural").name == "procedural"
+    with pytest.raises(HeadError, match="unknown head"):
+        load_head("mannequin")
+
+
+def test_all_52_arkit_weights_have_a_shape(head):
+    assert set(head.shape_names) == set(ARKIT_NAMES)
+    for n in head.shape_names:
+        assert np.abs(head.deltas[head.shape_names.index(n)]).max() > 1e-3, n
+    assert head.faces.max() < head.n_vertices
+
+
+def test_split_shapes_drive_both_sides(head):
+    z = load_asset()
+    k = head.shape_names.index("browInnerUp")
+    total = np.zeros((head.n_vertices, 3))
+    for side in ("L", "R"):
+        np.add.at(total, z[f"x_browInnerUp_{side}_idx"], z[f"x_browInnerUp_{side}_delta"].astype(np.float64) * 0.1)
+    assert np.allclose(head.deltas[k], total, atol=1e-4)
+    d = head.deltas[head.shape_names.index("cheekPuff")]
+    moved = np.linalg.norm(d, axis=1) > 0.01
+    assert (head.vertices[moved, 0] > 0.2).any() and (head.vertices[moved, 0] < -0.2).any()
+
+
+def test_tongue_out_moves_only_the_tongue_forward(head):
+    d = head.deltas[head.shape_names.index("tongueOut")]
+    moved = np.nonzero(np.linalg.norm(d, axis=1) > 1e-6)[0]
+    assert set(moved) <= set(load_asset()["tongue"].tolist())
+    assert d[moved, 2].max() > 0.2                        # the tip comes 2.6 cm forward
+
+
+def test_mouth_close_acts_on_top_of_jaw_open(head):
+    t = LandmarkTracker(head)
+    gap = lambda w: t.measure(row_from(w))["lip_gap_mm"]
+    assert gap({"jawOpen": 0.6}) > gap({}) + 8.0
+    assert gap({"mouthClose": 1.0}) == pytest.approx(gap({}), abs=1e-6)   # alone: nothing
+    assert abs(gap({"jawOpen": 0.6, "mouthClose": 1.0})) < 1.0          # sealed lips on an open jaw
+
+
+@pytest.mark.parametrize("gx,gy", [(0.3, 0.0), (-0.25, 0.15), (0.0, -0.4)])
+def test_gaze_rotates_the_eyeballs_by_the_commanded_angle(head, gx, gy):
+    t = LandmarkTracker(head)
+    row = row_from({"gazeX": gx, "gazeY": gy})
+    got = t.measure(row)["gaze_deg"]
+    want = gaze_angles(row)
+    for s in ("L", "R"):
+        assert np.allclose(got[s], want[s], atol=0.05), (s, got[s], want[s])
+    assert want["L"][0] == pytest.approx(25.8 * gx)
+
+
+def test_gaze_moves_the_lids_through_eye_look_shapes(head):
+    p = HeadPoser(head)
+    w = p.weights(row_from({"gazeY": 0.5}))
+    assert w[head.shape_names.index("eyeLookUp_L")] == pytest.approx(10.0 / 25.0)
+    assert w[head.shape_names.index("eyeLookDown_L")] == 0.0
+
+
+def test_head_pose_turns_the_skull_and_bends_the_neck(head):
+    p = HeadPoser(head)
+    v0, _ = p.vertices(row_from({}))
+    v1, M = p.vertices(row_from({"headYaw": 0.3}))
+    assert np.allclose(M, np.eye(4))
+    moved = np.linalg.norm(v1 - v0, axis=1)
+    top = head.vertices[:, 1] > 0.5
+    bottom = head.vertices[:, 1] < head.vertices[:, 1].min() + 0.2
+    assert moved[top].mean() > 0.05 and moved[bottom].max() < 1e-4
+    # rigid on the skull: distances between skull vertices are kept
+    a, b = np.nonzero(top)[0][:50], np.nonzero(top)[0][-50:]
+    assert np.allclose(np.linalg.norm(v1[a] - v1[b], axis=1), np.linalg.norm(v0[a] - v0[b], axis=1), atol=1e-5)
+
+
+def test_blink_closes_the_eyes(head):
+    t = LandmarkTracker(head)
+    open_ = t.measure(row_from({}))["eye_open_mm"]
+    shut = t.measure(row_from({"eyeBlink_L": 1.0, "eyeBlink_R": 1.0}))["eye_open_mm"]
+    for s in ("L", "R"):
+        assert open_[s] > 5.0 and shut[s] < 0.2 * open_[s], (s, open_[s], shut[s])
+
+
+def test_persona_faces_differ_and_bald_is_an_option():
+    a, b = face_style("default"), face_style("bright")
+    assert a != b and a.hair == "short"
+    ha, hb = build_ict_head(a), build_ict_head(b)
+    assert np.abs(ha.vertices - hb.vertices).max() > 0.02          # identity weights change the shape
+    bald = build_ict_head(FaceStyle(hair="bald"))
+    assert bald.material.max() <= 6.0 and (ha.material[ha.material < 0.5] > 0.3).any()
+    assert not (bald.material[bald.material < 0.5] > 0.0).any()
+
+
+def test_bad_face_sections_name_the_field():
+    with pytest.raises(FaceStyleError, match="unknown face field 'nose'"):
+        style_from_dict({"nose": 1})
+    with pytest.raises(FaceStyleError, match="face.skin must be 3 numbers"):
+        style_from_dict({"skin": [1, 2, 3]})
+    with pytest.raises(FaceStyleError, match="face.hair must be one of"):
+        style_from_dict({"hair": "mohawk"})
+    with pytest.raises(FaceStyleError, match="unknown persona"):
+        face_style("nobody")
