@@ -83,7 +83,8 @@ def main() -> None:
         p.terminate()
         p.wait(30)
     local = in_process_first_block(n)
-    print(f"load {open('/proc/loadavg').read().split()[:3]}")
+    with open("/proc/loadavg") as f:
+        print(f"load {f.read().split()[:3]}")
     print(f"served, first audio chunk at the client ({n} says): {summary(served)}")
     print(f"peer, first block in-process (no server):         {summary(local)}")
     print(f"ratio served/in-process (median): {np.median(served) / np.median(local):.2f}")

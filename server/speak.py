@@ -201,3 +201,30 @@ def warm_up() -> None:
             syn.step("warmup")
     finally:
         syn.abort()
+
+
+def offline_reference(text: str, folder: str, *, emotion: str = "auto", persona: str = "default"):
+    """What `psigraph say TEXT -o X.wav --frames X.jsonl` writes, for checking streams against it:
+    (PCM int16 of the WAV, the frames records, and the blendshape rows of the same graph run in say's
+    fixed blocks — the float64 values whose float16 the stream must carry bit for bit)."""
+    import hashlib
+    import os
+    import wave
+
+    import numpy as np
+    from psigraph.nodes.face.jsonl import read_frames_jsonl
+    from psigraph.runtime import Session
+    from psigraph.runtime.cli import main
+    base = os.path.join(folder, "ref-" + hashlib.sha1(f"{text}|{emotion}|{persona}".encode()).hexdigest()[:12])
+    if main(["say", text, "-o", base + ".wav", "--frames", base + ".jsonl", "--emotion", emotion,
+             "--persona", persona, "-q"]) != 0:
+        raise PsigraphError(f"say failed for {text[:40]!r}")
+    with wave.open(base + ".wav") as w:
+        pcm = np.frombuffer(w.readframes(w.getnframes()), "<i2").copy()
+    g = build_graph(Request(text=text, emotion=emotion, persona=persona))
+    face = next(n for n, spec in g.nodes.items() if spec.type == "face_animator")
+    with Session(g, block=4800) as s:
+        tap = s.tap(f"{face}.blendshapes")
+        s.run_until_done(max_duration=None)
+        rows = np.asarray(tap.data)
+    return pcm, read_frames_jsonl(base + ".jsonl"), rows

@@ -2,9 +2,7 @@
 import asyncio
 import contextlib
 import functools
-import wave
 
-import numpy as np
 import pytest
 
 pytest.importorskip("aiohttp")
@@ -51,26 +49,7 @@ async def next_text(ws, timeout=30.0) -> dict:
 
 @functools.lru_cache(maxsize=8)
 def offline_say(text: str, tmpdir: str, emotion: str = "auto", persona: str = "default"):
-    """What `psigraph say TEXT -o X.wav --frames X.jsonl` writes: (PCM int16, frame records)."""
-    import os
-
-    from psigraph.nodes.face.jsonl import read_frames_jsonl
-    from psigraph.runtime.cli import main
-    base = os.path.join(tmpdir, f"ref{abs(hash((text, emotion, persona)))}")
-    assert main(["say", text, "-o", base + ".wav", "--frames", base + ".jsonl", "--emotion", emotion,
-                 "--persona", persona, "-q"]) == 0
-    with wave.open(base + ".wav") as w:
-        pcm = np.frombuffer(w.readframes(w.getnframes()), "<i2").copy()
-    return pcm, read_frames_jsonl(base + ".jsonl")
-
-
-def blocked_rows(text: str, block: int = 4800, **req):
-    """Blendshape rows of the server's graph for ``text`` run in fixed blocks (as `say` runs it)."""
-    from psigraph.runtime import Session
-    from psigraph.server import speak
-    g = speak.build_graph(speak.Request(text=text, **req))
-    face = next(n for n, spec in g.nodes.items() if spec.type == "face_animator")
-    with Session(g, block=block) as s:
-        tap = s.tap(f"{face}.blendshapes")
-        s.run_until_done(max_duration=None)
-        return np.asarray(tap.data)
+    """What `psigraph say TEXT -o X.wav --frames X.jsonl` writes (PCM, frame records) and the face rows
+    of its graph run in say's blocks (psigraph.server.speak.offline_reference)."""
+    from psigraph.server.speak import offline_reference
+    return offline_reference(text, tmpdir, emotion=emotion, persona=persona)

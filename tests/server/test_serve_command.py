@@ -19,7 +19,7 @@ def _psigraph(*args, env=None):
 
 def test_refuses_non_loopback_without_flag():
     p = _psigraph("serve", "--host", "0.0.0.0", "--port", "0")
-    out, err = p.communicate(timeout=60)
+    _, err = p.communicate(timeout=60)
     assert p.returncode == 1 and "--allow-remote" in err and len(err.strip().splitlines()) == 1
 
 

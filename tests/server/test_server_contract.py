@@ -10,16 +10,15 @@ import pytest
 from psigraph import wire
 from psigraph.client import Client, StreamError
 
-from .conftest import TOKEN, blocked_rows, next_text, offline_say, raw_ws, run, serve
+from .conftest import TOKEN, next_text, offline_say, raw_ws, run, serve
 
 TEXT = "Hello there! The server speaks, and the face moves with it."
 
 
 def test_health_needs_no_token():
     async def go():
-        async with serve() as (_, url), aiohttp.ClientSession() as http:
-            async with http.get(url + "/health") as r:
-                return r.status, await r.json()
+        async with serve() as (_, url), aiohttp.ClientSession() as http, http.get(url + "/health") as r:
+            return r.status, await r.json()
     status, body = run(go())
     assert status == 200 and body["status"] == "ok" and body["protocol"] == wire.PROTOCOL
 
@@ -57,9 +56,8 @@ def test_say_stream_matches_offline_say(tmp_path):
     end = json.loads(msgs[-1])
     assert end == {"type": "end", "id": "a1", "samples": len(pcm), "frames": len(frames), "reason": "done"}
 
-    ref_pcm, ref_frames = offline_say(TEXT, str(tmp_path))
+    ref_pcm, ref_frames, rows = offline_say(TEXT, str(tmp_path))
     assert len(pcm) == len(ref_pcm) and np.array_equal(pcm, ref_pcm)
-    rows = blocked_rows(TEXT)
     assert np.array_equal(frames, rows.astype(np.float16))            # block-size invariant, bit for bit
     pos = {n: i for i, n in enumerate(names)}
     ref = np.array([[r["blendshapes"][n] for n in r["blendshapes"]] for r in ref_frames])

@@ -8,10 +8,10 @@ import aiohttp
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from psigraph.server import security
 
 from psigraph import wire
 from psigraph.errors import PsigraphError
-from psigraph.server import security
 
 from .conftest import TOKEN, next_text, raw_ws, run, serve
 
