@@ -75,8 +75,9 @@ class HeadPoser:
         r = np.asarray(row, np.float64)
         return rotation(r[_I["headPitch"]], r[_I["headYaw"]], r[_I["headRoll"]])
 
-    def vertices(self, row) -> tuple[np.ndarray, np.ndarray]:
-        """(vertices (V, 3) float32, model matrix (4, 4)) for one row."""
+    def vertices(self, row, head_pose: bool = True) -> tuple[np.ndarray, np.ndarray]:
+        """(vertices (V, 3) float32, model matrix (4, 4)) for one row; ``head_pose=False`` leaves
+        the head unturned (to measure the eyes in the head's own frame)."""
         m = self.m
         v = m.pose(self.weights(row))
         for s, (yaw, pitch) in gaze_angles(row).items():
@@ -85,7 +86,7 @@ class HeadPoser:
                 c = m.eye_center[s]
                 idx = m.eye_index[s]
                 v[idx] = (v[idx] - c) @ R.T + c
-        R = self.head_rotation(row)
+        R = self.head_rotation(row) if head_pose else np.eye(3)
         p = np.asarray(m.pivot, np.float64)
         M = np.eye(4, dtype=np.float32)
         if m.neck_weight is None:

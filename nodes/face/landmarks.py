@@ -61,8 +61,9 @@ class LandmarkTracker:
         return p * self.m.mm_per_unit
 
     def measure(self, row) -> dict:
-        """{"lip_gap_mm", "eye_open_mm": {"L", "R"}, "gaze_deg": {"L": (yaw, pitch), "R": ...}} for one row."""
-        v, _ = self.poser.vertices(row)
+        """{"lip_gap_mm", "eye_open_mm": {"L", "R"}, "gaze_deg": {"L": (yaw, pitch), "R": ...}} for one row,
+        in the head's own frame (head pose removed; it turns everything rigidly there)."""
+        v, _ = self.poser.vertices(row, head_pose=False)         # distances and eye angles in the head's frame
         lm = v[self.m.landmarks].astype(np.float64) * self.m.mm_per_unit
         return {"lip_gap_mm": inner_lip_gap(lm),
                 "eye_open_mm": {s: eye_opening(lm, s) for s in ("L", "R")},
