@@ -9,11 +9,14 @@ from psigraph import chain
 from psigraph.errors import Issue, PsigraphError
 from psigraph.node import Node
 from psigraph.params import Params, param
-from psigraph.ports import Out, Signal
+from psigraph.ports import Event, Events, In, Out, Signal
 
 from . import audio_io
+from .features import ANALYSIS_HZ, FEATURE_LABELS, FeatureExtractor
+from .rhythm import RhythmTracker
+from .speaker import SpeakerModel
 
-__all__ = ["AudioSource", "AudioSourceParams"]
+__all__ = ["AudioSource", "AudioSourceParams", "Listener", "ListenerParams", "LISTEN_LABELS"]
 
 
 # ---------------------------------------------------------------- audio_source
@@ -95,3 +98,278 @@ class AudioSource(Node[AudioSourceParams]):
             out[:b - a, 0] = self.samples[a:b]
         self.state.pos = k0 + n
         return out
+
+
+# ---------------------------------------------------------------- listener
+LISTEN_LABELS = FEATURE_LABELS + ("voiced", "speech", "pitch_rel", "pitch_z", "pitch_jump", "timbre_z", "novelty",
+                                  "syllable_hz", "speaker_phase")
+_COL = {name: i for i, name in enumerate(LISTEN_LABELS)}
+
+
+class ListenerParams(Params):
+    f0_min: float = param(60.0, ge=40.0, le=200.0, unit="Hz", doc="lowest pitch tracked")
+    f0_max: float = param(500.0, ge=200.0, le=1000.0, unit="Hz", doc="highest pitch tracked")
+    min_periodicity: float = param(0.7, ge=0.0, le=1.0, doc="YIN periodicity above which a tick is voiced")
+    rise_db: float = param(5.0, gt=0.0, le=30.0, unit="dB", doc="envelope rise that marks a syllable nucleus")
+    drop_db: float = param(4.0, gt=0.0, le=30.0, unit="dB", doc="envelope dip that ends a nucleus")
+    pause_ms: float = param(150.0, ge=20.0, le=2000.0, unit="ms", doc="silence that ends a phrase")
+    speaker_memory_s: float = param(4.0, gt=0.1, le=120.0, unit="s", doc="time constant of the speaker model")
+    pitch_z0: float = param(3.5, ge=0.0, doc="pitch departures (in the speaker's spreads) counted as novel beyond this")
+    jump_st0: float = param(4.0, ge=0.0, unit="st", doc="pitch steps within 60 ms counted as novel beyond this")
+    novelty_gain: float = param(1.0, ge=0.0, le=100.0, doc="amplitude of the pitch role per unit of novelty")
+    strength: float = param(100.0, gt=0.0, le=10000.0, unit="1/s", doc="pull of the micro-band forcing")
+    phrase_strength: float = param(20.0, gt=0.0, le=10000.0, unit="1/s", doc="pull of a phrase boundary on the macro role")
+    pitch_role: str = param("pitch", doc="psi_core role (a micro-band member) whose amplitude carries pitch novelty "
+                                         "('' = none)")
+    loud_role: str = param("loud", doc="psi_core role (a micro-band member) whose amplitude follows the envelope ('' = none)")
+    phrase_role: str = param("phrase", doc="psi_core role (a macro-band member) reset at phrase boundaries ('' = none)")
+
+    def validate(self) -> list:
+        from psigraph.errors import ParamError
+        if self.f0_min * 2 > self.f0_max:
+            return [ParamError(f"f0_max must be at least twice f0_min (got {self.f0_min:g}..{self.f0_max:g} Hz)",
+                               where="f0_max", code="param.range")]
+        return []
+
+
+@dataclass
+class ListenerState:
+    tick: int = 0
+    last_pitch_amp: float = 0.0
+    last_loud_amp: float = -1.0
+    phrase_s: float = 2.0           # running mean phrase duration (s): the speaker's macro period
+    phrase_start: int = 0           # tick of the last phrase start (speech after a boundary)
+    in_phrase: bool = False
+    extractor: object = None
+    rhythm: object = None
+    speaker: object = None
+
+
+class Listener(Node[ListenerParams]):
+    """Hears speech: pitch, envelope, 64 ms STFT features, syllable onsets, phrase boundaries, novelty.
+
+    ``features`` (control) holds the frame features (:mod:`.features`) then ``voiced``, ``speech``,
+    ``pitch_rel`` (semitones from the speaker's mean, in their spreads), ``pitch_z``, ``pitch_jump``,
+    ``timbre_z``, ``novelty`` (how far the voice departs from the speaker model), ``syllable_hz`` (the
+    heard syllable rate) and ``speaker_phase`` (the speaker's phrase cycle: 0 at a phrase start,
+    2π after the mean phrase duration). ``score`` entrains a psi_core: a ``syllable`` event per
+    nucleus onset (duration = the heard syllable period), ``force`` on ``pitch_role`` (amplitude =
+    novelty) and ``loud_role`` (amplitude = envelope) as they change, and a phase reset of
+    ``phrase_role`` at phrase boundaries. ``events``: ``syllable_onset`` and ``phrase_boundary``.
+    """
+
+    type_id = "listener"
+    category = "listen"
+    ROLE = chain.LISTENER
+    audio = In(Signal, rate=chain.AUDIO, doc="mono audio (first channel used); the rate must be a multiple of 8 kHz")
+    features = Out(Signal, rate=chain.CONTROL, channels=len(LISTEN_LABELS), labels=list(LISTEN_LABELS),
+                   doc="frame features, voicing, novelty, rates and the speaker's phrase phase")
+    score = Out(Events, doc="syllable / force events for psi_core.score")
+    events = Out(Events, doc=f"'{chain.SYLLABLE_ONSET}' and '{chain.PHRASE_BOUNDARY}' events")
+
+    @classmethod
+    def check(cls, params, inputs) -> list:
+        spec = inputs.get("audio")
+        if spec is not None and (spec.rate_hz % ANALYSIS_HZ or spec.rate_hz < ANALYSIS_HZ):
+            return [Issue("inputs.audio", f"the listener needs audio at a multiple of {ANALYSIS_HZ} Hz "
+                          f"(got {spec.rate_hz:g} Hz); resample it first", code="input.rate")]
+        return []
+
+    def reset(self):
+        p = self.params
+        hz = self.out_specs["features"].rate_hz
+        self.hz, self.period = hz, self.out_specs["features"].period
+        self.audio_period = self.in_specs["audio"].period
+        self.decim_period = self.audio_period * int(self.in_specs["audio"].rate_hz // ANALYSIS_HZ)
+        self.micro_every = max(1, int(round(hz / 50.0)))
+        self.state = ListenerState(
+            extractor=FeatureExtractor(self.in_specs["audio"].rate_hz, p.f0_min, p.f0_max),
+            rhythm=RhythmTracker(hz, rise_db=p.rise_db, drop_db=p.drop_db, pause_s=p.pause_ms * 1e-3,
+                                 min_periodicity=0.5),
+            speaker=SpeakerModel(hz, memory_s=p.speaker_memory_s))
+
+    def process(self, audio):
+        st, p = self.state, self.params
+        k0, n = self.ticks("features")
+        out = np.zeros((n, len(LISTEN_LABELS)))
+        score, events = [], []
+        if len(audio):
+            st.extractor.push(audio[:, 0])
+        if not n:
+            return {"features": out, "score": score, "events": events}
+        ticks = np.arange(k0, k0 + n, dtype=np.int64)
+        ends = -(-(ticks * self.period) // self.decim_period)
+        nf = len(FEATURE_LABELS)
+        out[:, :nf] = st.extractor.rows(ends)
+        for i in range(n):
+            self._tick(int(ticks[i]), out[i], score, events)
+        st.tick = k0 + n
+        return {"features": out, "score": score, "events": events}
+
+    def _tick(self, k: int, row: np.ndarray, score: list, events: list) -> None:
+        st, p = self.state, self.params
+        t = k * self.period
+        rh = st.rhythm.step(k, row[_COL["nucleus_db"]], row[_COL["periodicity"]])
+        f0 = row[_COL["f0"]]
+        voiced = rh.speech and row[_COL["periodicity"]] >= p.min_periodicity and p.f0_min < f0 < p.f0_max
+        pz, jump, tz = st.speaker.step(row, voiced, k)
+        sp = st.speaker.state
+        novelty = max(pz - p.pitch_z0, 0.5 * (jump - p.jump_st0), 0.0)
+        row[_COL["voiced"]], row[_COL["speech"]] = float(voiced), float(rh.speech)
+        if voiced and sp.voiced_seen:
+            row[_COL["pitch_rel"]] = (12.0 * np.log2(f0 / 100.0) - sp.st_mean) / max(sp.st_dev, 1.0)
+        row[_COL["pitch_z"]], row[_COL["pitch_jump"]], row[_COL["timbre_z"]] = pz, jump, tz
+        row[_COL["novelty"]] = novelty
+        row[_COL["syllable_hz"]] = 1.0 / st.rhythm.ioi_s
+        if rh.speech and not st.in_phrase:
+            st.in_phrase, st.phrase_start = True, k
+        row[_COL["speaker_phase"]] = (2 * np.pi * (k - st.phrase_start) / (st.phrase_s * self.hz)) % (2 * np.pi)
+        if rh.onset:
+            stress = 1 if rh.strength >= 15.0 else 2 if rh.strength >= 9.0 else 0
+            score.append(Event(t, chain.SYLLABLE_EVENT, {"dur": int(round(st.rhythm.ioi_s * self.master_rate)),
+                                                        "stress": stress}))
+            events.append(Event(t, chain.SYLLABLE_ONSET, {"strength": float(rh.strength)}))
+        if rh.boundary:
+            st.in_phrase = False
+            if rh.phrase_s > 0.3:
+                st.phrase_s += 0.3 * (min(rh.phrase_s, 8.0) - st.phrase_s)
+            events.append(Event(t, chain.PHRASE_BOUNDARY, {"pause_s": float(rh.pause_s)}))
+            if p.phrase_role:
+                score.append(Event(t, chain.FORCE, {"role": p.phrase_role, "phase": 0.0,
+                                                    "strength": p.phrase_strength, "dur": int(0.25 * self.master_rate)}))
+        amp = min(p.novelty_gain * novelty, 10.0)
+        if p.pitch_role and abs(amp - st.last_pitch_amp) > 0.05:
+            st.last_pitch_amp = amp
+            score.append(Event(t, chain.FORCE, {"role": p.pitch_role, "amp": amp, "strength": p.strength}))
+        if p.loud_role and k % self.micro_every == 0:
+            loud = float(np.clip((row[_COL["env_db"]] - st.rhythm.state.level + 40.0) / 40.0, 0.0, 1.0))
+            if abs(loud - st.last_loud_amp) > 0.05:
+                st.last_loud_amp = loud
+                score.append(Event(t, chain.FORCE, {"role": p.loud_role, "amp": loud, "strength": p.strength}))
+
+
+# ---------------------------------------------------------------- entrainment (and turn ends)
+ENTRAIN_LABELS = ("syllable_hz", "macro_dphase", "turn_end")
+
+
+class EntrainmentParams(Params):
+    syllable_role: str = param(chain.SYLLABLE, doc="psi_core role whose frequency is reported")
+    macro_role: str = param("phrase", doc="psi_core macro role compared with the speaker's phrase phase")
+    smooth_ms: float = param(250.0, gt=0.0, le=10000.0, unit="ms", doc="smoothing of the entrained frequency")
+    turn_threshold: float = param(0.75, gt=0.0, le=1.0, doc="turn-end score that predicts the end of the turn")
+    min_phrase_s: float = param(0.6, ge=0.0, le=10.0, unit="s", doc="no prediction earlier in a phrase than this")
+
+
+@dataclass
+class EntrainmentState:
+    last_phase: float = float("nan")
+    hz: float = 0.0
+    fired: bool = False             # a turn end was predicted in this phrase
+    low: list = None                # recent voiced pitch_rel values
+    f0: list = None                 # recent voiced (tick, semitones)
+    rate_mean: float = 0.0          # running mean of the entrained syllable rate while speaking
+
+
+class Entrainment(Node[EntrainmentParams]):
+    """Reads the entrained ψ-state against what was heard: syllable frequency, macro phase lag, turn ends.
+
+    ``entrainment`` (control): ``syllable_hz`` — the frequency of ``syllable_role`` (smoothed);
+    ``macro_dphase`` — the phase of ``macro_role`` minus the speaker's phrase phase (listener.features
+    ``speaker_phase``), wrapped to (−π, π]; ``turn_end`` — a score in [0, 1] that the current phrase is
+    the last of the turn: its pitch sits low in the speaker's range and falls, the phrase has run most
+    of the speaker's phrase cycle (the macro phase) and the entrained syllable rate slows (final
+    lengthening, in the meso band). ``events``: ``turn_end_predicted`` {lead_s} once per phrase when
+    the score reaches ``turn_threshold``.
+    """
+
+    type_id = "entrainment"
+    category = "listen"
+    state = In(Signal, rate=chain.CONTROL, doc="psi_core.state (labels phase:<role>)")
+    features = In(Signal, rate=chain.CONTROL, doc="listener.features")
+    entrainment = Out(Signal, rate=chain.CONTROL, channels=len(ENTRAIN_LABELS), labels=list(ENTRAIN_LABELS),
+                      doc="syllable_hz, macro_dphase (rad), turn_end score")
+    events = Out(Events, doc=f"'{chain.TURN_END_PREDICTED}' events")
+
+    @classmethod
+    def example_input_specs(cls, params, timebase):
+        from psigraph.ports import SignalSpec
+        p = timebase.period(chain.CONTROL)
+        hz = float(timebase.master_rate / p)
+        labels = tuple(chain.phase_label(r) for r in (params.syllable_role, params.macro_role))
+        return {"state": SignalSpec(p, 2, labels=labels, rate_hz=hz),
+                "features": SignalSpec(p, len(LISTEN_LABELS), labels=LISTEN_LABELS, rate_hz=hz)}
+
+    @classmethod
+    def check(cls, params, inputs) -> list:
+        issues = []
+        spec = inputs.get("state")
+        if spec is not None:
+            for name in ("syllable_role", "macro_role"):
+                label = chain.phase_label(getattr(params, name))
+                if label not in spec.labels:
+                    issues.append(Issue(f"params.{name}", f"the state has no channel {label!r}; connect the "
+                                        "psi_core of graphs/listen.yaml or name one of its roles", code="input.missing_channel"))
+        spec = inputs.get("features")
+        if spec is not None and tuple(spec.labels[:len(LISTEN_LABELS)]) != LISTEN_LABELS:
+            issues.append(Issue("inputs.features", "connect listener.features here", code="input.missing_channel"))
+        return issues
+
+    def reset(self):
+        spec = self.in_specs["state"]
+        self.hz = spec.rate_hz
+        self.i_syl = spec.index(chain.phase_label(self.params.syllable_role))
+        self.i_mac = spec.index(chain.phase_label(self.params.macro_role))
+        self.alpha = 1.0 - np.exp(-1.0 / (self.params.smooth_ms * 1e-3 * self.hz))
+        self.state = EntrainmentState(low=[], f0=[])
+
+    def process(self, state, features):
+        st, p = self.state, self.params
+        n = len(state)
+        out = np.zeros((n, len(ENTRAIN_LABELS)))
+        events = []
+        k0, _ = self.ticks("entrainment")
+        period = self.out_specs["entrainment"].period
+        win = int(0.1 * self.hz)
+        for i in range(n):
+            f = features[i]
+            ph = state[i, self.i_syl]
+            if st.last_phase == st.last_phase:              # not NaN: a previous tick exists
+                d = (ph - st.last_phase) % (2 * np.pi)
+                st.hz += self.alpha * (d * self.hz / (2 * np.pi) - st.hz)
+            st.last_phase = ph
+            dphase = (state[i, self.i_mac] - f[_COL["speaker_phase"]] + np.pi) % (2 * np.pi) - np.pi
+            speech = f[_COL["speech"]] > 0
+            if speech:
+                st.rate_mean += 0.002 * (st.hz - st.rate_mean) if st.rate_mean else st.hz
+            k = k0 + i
+            if f[_COL["voiced"]] > 0:
+                st.low = (st.low + [f[_COL["pitch_rel"]]])[-win:]
+                st.f0 = [(kk, s) for kk, s in st.f0 if k - kk < 2 * win] + [(k, 12 * np.log2(f[_COL["f0"]] / 100))]
+            score = self._turn_score(k, f, st)
+            if f[_COL["speech"]] == 0 and not st.fired:
+                pass
+            if score >= p.turn_threshold and not st.fired:
+                st.fired = True
+                events.append(Event(k * period, chain.TURN_END_PREDICTED,
+                                    {"lead_s": float(max(0.0, 0.25 - 0.0))}))
+            out[i] = (st.hz, dphase, score)
+            if f[_COL["speaker_phase"]] < 2 * np.pi / self.hz / 1.5 and not speech:
+                pass
+        return {"entrainment": out, "events": events}
+
+    def _turn_score(self, k, f, st) -> float:
+        """Evidence in [0, 1] that the phrase now heard ends the turn (see the class docstring)."""
+        if f[_COL["speech"]] == 0:
+            return 0.0
+        cycle = f[_COL["speaker_phase"]] / (2 * np.pi)
+        phrase_ok = 1.0 if cycle * 1.0 >= 0.0 else 0.0
+        low = float(np.mean(np.array(st.low) < -0.7)) if len(st.low) >= 5 else 0.0
+        fall = 0.0
+        if len(st.f0) >= 8:
+            half = k - int(0.1 * self.hz)
+            a = [s for kk, s in st.f0 if kk < half]
+            b = [s for kk, s in st.f0 if kk >= half]
+            if a and b:
+                fall = float(np.clip((np.median(a) - np.median(b)) / 1.5, 0.0, 1.0))
+        slow = float(np.clip((st.rate_mean - st.hz) / max(st.rate_mean, 1e-9) / 0.2, 0.0, 1.0)) if st.rate_mean else 0.0
+        return phrase_ok * (0.45 * low + 0.35 * fall + 0.2 * slow)

@@ -1,0 +1,93 @@
+"""The running model of the heard speaker: what their pitch and voice usually are, and how far the
+current frame departs from it (novelty, in units of the speaker's own spread).
+
+:class:`SpeakerModel` steps once per control tick on a feature row (:mod:`.features`). Over voiced
+ticks it keeps exponentially weighted statistics with time constant ``memory_s`` of
+
+* pitch in semitones (mean and mean absolute deviation), and
+* spectral shape: the :data:`~.features.N_BANDS` log band energies minus their mean (level removed),
+  mean and variance per band.
+
+Per tick it reports ``pitch_jump`` (see :meth:`SpeakerModel.jump`), ``pitch_z`` (|st − mean| / spread, over the median of the last three voiced
+ticks, so a single octave error does not count) and ``timbre_z`` (root-mean-square z-score of the
+spectral shape, averaged over the last ``timbre_ms`` of voiced ticks). Frames that look novel are
+learnt at a quarter of the rate, so an anomaly does not immediately become the norm.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from .features import FEATURE_LABELS, N_BANDS
+
+F0, PER, ENV, NUC = (FEATURE_LABELS.index(k) for k in ("f0", "periodicity", "env_db", "nucleus_db"))
+BAND0 = FEATURE_LABELS.index("band0")
+
+
+@dataclass
+class SpeakerState:
+    """Running statistics (picklable)."""
+
+    voiced_seen: int = 0
+    st_mean: float = 0.0
+    st_dev: float = 2.0
+    recent_st: list = field(default_factory=list)     # last three voiced semitone values
+    shape_mean: np.ndarray = field(default_factory=lambda: np.zeros(N_BANDS))
+    shape_var: np.ndarray = field(default_factory=lambda: np.ones(N_BANDS) * 25.0)
+    recent_shape: list = field(default_factory=list)  # last timbre z² values of voiced ticks
+    window: list = field(default_factory=list)        # (tick, semitones) of voiced ticks in the jump window
+
+
+class SpeakerModel:
+    """Per-tick speaker statistics and novelty (see the module docstring)."""
+
+    def __init__(self, tick_hz: float, memory_s: float = 4.0, timbre_ms: float = 40.0,
+                 warmup_voiced_s: float = 0.5, jump_ms: float = 60.0):
+        self.jump_n = max(2, int(round(jump_ms * 1e-3 * tick_hz)))
+        self.alpha = 1.0 - math.exp(-1.0 / (memory_s * tick_hz))
+        self.timbre_n = max(1, int(round(timbre_ms * 1e-3 * tick_hz)))
+        self.warmup = int(round(warmup_voiced_s * tick_hz))
+        self.state = SpeakerState()
+
+    def jump(self, k: int, semis: float) -> float:
+        """Pitch step (semitones) across the last ``jump_ms``: median of the three latest voiced ticks
+        against the three earliest, once at least six voiced ticks span half the window (a
+        continuous f0 contour moves less than a few semitones in that time; a splice does not)."""
+        st = self.state
+        st.window = [(kk, s) for kk, s in st.window if k - kk <= self.jump_n] + [(k, semis)]
+        w = st.window
+        if len(w) < 6 or w[-1][0] - w[0][0] < self.jump_n // 2:
+            return 0.0
+        return abs(sorted(s for _, s in w[-3:])[1] - sorted(s for _, s in w[:3])[1])
+
+    def step(self, row: np.ndarray, voiced: bool, k: int = 0) -> tuple[float, float, float]:
+        """(pitch_z, pitch_jump, timbre_z) for tick ``k`` (zeros when unvoiced or still warming up);
+        learns voiced ticks."""
+        st = self.state
+        if not voiced:
+            return 0.0, 0.0, 0.0
+        semis = 12.0 * math.log2(max(row[F0], 1.0) / 100.0)
+        jump = self.jump(k, semis)
+        st.recent_st = (st.recent_st + [semis])[-3:]
+        shape = row[BAND0:BAND0 + N_BANDS] - row[BAND0:BAND0 + N_BANDS].mean()
+        if st.voiced_seen == 0:
+            st.st_mean, st.shape_mean = semis, shape.copy()
+        med = sorted(st.recent_st)[len(st.recent_st) // 2]
+        pz = abs(med - st.st_mean) / max(st.st_dev, 1.0)
+        z2 = float(np.mean((shape - st.shape_mean) ** 2 / st.shape_var))
+        st.recent_shape = (st.recent_shape + [z2])[-self.timbre_n:]
+        tz = math.sqrt(sum(st.recent_shape) / len(st.recent_shape))
+        warm = st.voiced_seen >= self.warmup
+        a = self.alpha * (0.25 if warm and (pz > 2.5 or tz > 2.5) else 1.0)
+        if st.voiced_seen < self.warmup:                  # learn fast at first
+            a = max(a, 1.0 / (st.voiced_seen + 2))
+        st.st_mean += a * (semis - st.st_mean)
+        st.st_dev += a * (abs(semis - st.st_mean) - st.st_dev)
+        d = shape - st.shape_mean
+        st.shape_mean += a * d
+        st.shape_var += a * (d * d - st.shape_var)
+        np.maximum(st.shape_var, 1.0, out=st.shape_var)
+        st.voiced_seen += 1
+        return (pz, jump, tz) if warm else (0.0, 0.0, 0.0)
