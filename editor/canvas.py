@@ -329,6 +329,8 @@ class GraphScene(QGraphicsScene):
     def connect_ports(self, a: str, b: str) -> bool:
         """Connect two port refs (either order); refused with the model's message when invalid."""
         (na, pa), (nb, pb) = a.split(".", 1), b.split(".", 1)
+        if na in self.nodes and ("in", pa) in self.nodes[na].ports and ("out", pa) not in self.nodes[na].ports:
+            (na, pa), (nb, pb) = (nb, pb), (na, pa)
         edge = Edge(na, pa, nb, pb)
         ok = self.push(Connect(edge, checked=True))
         if ok:

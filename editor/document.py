@@ -68,7 +68,7 @@ class Document(QObject):
     def __init__(self, graph: Graph | None = None, path: str = "", settings: QSettings | None = None, parent=None):
         super().__init__(parent)
         self.undo_stack = QUndoStack(self)
-        self.undo_stack.cleanChanged.connect(lambda clean: self.dirty_changed.emit(self.dirty))
+        self.undo_stack.cleanChanged.connect(self._clean_changed)
         self.settings = settings if settings is not None else QSettings("psigraph", "editor")
         self.load_issues: list[Issue] = []
         self._graph: Graph | None = None
@@ -96,8 +96,7 @@ class Document(QObject):
         return f"{name}{' *' if self.dirty else ''}"
 
     def _set(self, graph: Graph, path: str) -> None:
-        if self._unsubscribe:
-            self._unsubscribe()
+        self.detach()
         self._graph, self._path = graph, path
         self._unsubscribe = graph.subscribe(self._on_event)
         self._external = False
@@ -107,6 +106,15 @@ class Document(QObject):
         self.replaced.emit()
         self.path_changed.emit(path)
         self.dirty_changed.emit(False)
+
+    def _clean_changed(self, clean: bool) -> None:
+        self.dirty_changed.emit(self._external or not clean)
+
+    def detach(self) -> None:
+        """Stop listening to the graph (a document that is thrown away while its Graph lives on)."""
+        if self._unsubscribe:
+            self._unsubscribe()
+            self._unsubscribe = None
 
     def _on_event(self, event: dict) -> None:
         self._issue_cache = None

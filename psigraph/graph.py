@@ -308,9 +308,50 @@ def connection_issues(g: Graph, edge: Edge) -> list[str]:
     trial = g.copy()
     trial.edges.append(edge)
     here, into = f"edges.{len(trial.edges) - 1}", f"nodes.{edge.dst}.inputs.{edge.dst_port}"
-    return [i.message for i in analyze(trial)[1]
-            if i.severity == "error" and (i.path, i.message) not in before
-            and (i.path == here or edge.text() in i.message or i.path.startswith(into))]
+    issues = analyze(trial)[1]
+    found = [i.message for i in issues
+             if i.severity == "error" and (i.path, i.message) not in before
+             and (i.path == here or edge.text() in i.message or i.path.startswith(into))]
+    return found or _declared_rate_mismatch(g, edge)
+
+
+def _declared_rate_mismatch(g: Graph, edge: Edge) -> list[str]:
+    """The analysis skips the rate of an input that declares a rate but no channel count (and
+    resolves nothing while the graph has any error); an edge into one is checked here on the
+    source's upstream part, with the analysis' own rule and message."""
+    from dataclasses import replace
+
+    from .compile import _rate_message, analyze
+    from .node import signal_spec
+    try:
+        cls = g.node_class(edge.dst)
+        decl = cls.inputs().get(edge.dst_port)
+        if decl is None or decl.kind.name != "signal" or decl.rate is None or decl.like:
+            return []
+        res = analyze(_upstream(g, edge.src))[0]
+        src = res.out_specs[edge.src][edge.src_port] if res is not None else None
+        if src is None:
+            return []
+        want = signal_spec(replace(decl, channels=src.channels), cls.Params.from_dict(g.nodes[edge.dst].params),
+                           g.timebase, {})
+    except Exception:  # noqa: BLE001 - anything unresolvable is the analysis' to report
+        return []
+    return [_rate_message(edge, src, want, g.timebase)] if want is not None and want.period != src.period else []
+
+
+def _upstream(g: Graph, nid: str) -> Graph:
+    """The part of ``g`` that feeds ``nid`` (``nid`` included)."""
+    keep, todo = {nid}, [nid]
+    while todo:
+        n = todo.pop()
+        for e in g.edges:
+            if e.dst == n and e.src not in keep:
+                keep.add(e.src)
+                todo.append(e.src)
+    part = g.copy()
+    part.nodes = {k: v for k, v in part.nodes.items() if k in keep}
+    part.edges = [e for e in part.edges if e.src in keep and e.dst in keep]
+    return part
 
 
 def suggest_converter(g: Graph, edge: Edge) -> str:
@@ -322,8 +363,9 @@ def suggest_converter(g: Graph, edge: Edge) -> str:
         return ""
     if sk is dk:
         return ""
-    found = [cls.type_id for cls in registry.all_types() if not cls.HIDDEN
-             and any(p.kind is sk for p in cls.inputs().values())
+    found = [cls.type_id for cls in sorted(registry.all_types(),   # plain converters (fewest ports) first
+                                           key=lambda c: (len(c.inputs()) + len(c.outputs()), c.type_id))
+             if not cls.HIDDEN and any(p.kind is sk for p in cls.inputs().values())
              and any(p.kind is dk for p in cls.outputs().values())]
     if not found:
         return f"no registered node turns {sk.name} into {dk.name}"

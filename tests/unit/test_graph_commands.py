@@ -152,6 +152,18 @@ def test_compound_is_all_or_nothing_and_tells_each_edit():
     assert [e["command"] for e in seen] == ["AddNode", "Connect"]
 
 
+def converts(hint: str, src_kind: str, dst_kind: str) -> bool:
+    """The hint names registered node types, each taking ``src_kind`` in and giving ``dst_kind`` out."""
+    from psigraph import registry
+    prefix = f"insert a converter from {src_kind} to {dst_kind}: "
+    if not hint.startswith(prefix):
+        return False
+    names = hint[len(prefix):].split(", ")
+    return bool(names) and all(
+        any(p.kind.name == src_kind for p in registry.get(n).inputs().values())
+        and any(p.kind.name == dst_kind for p in registry.get(n).outputs().values()) for n in names)
+
+
 def test_checked_connect_refuses_with_the_analysis_message():
     g = base()
     g.add_node("sink_e", "events_sink")
@@ -159,7 +171,7 @@ def test_checked_connect_refuses_with_the_analysis_message():
     with pytest.raises(PortError) as err:
         g.apply(Connect(Edge("s", "y", "sink_e", "x"), checked=True))
     assert err.value.message == "cannot connect s.y (signal) to sink_e.x (events)"
-    assert "surprise_detector" in err.value.hint
+    assert converts(err.value.hint, "signal", "events")
     # zero-delay cycle s -> mix -> amp -> mix: refused unless the edge carries a delay
     g.disconnect("s.y", "amp.x")
     g.add_node("mix", "add")

@@ -1,0 +1,273 @@
+"""The Qt editor drives the model: every gesture is a Graph command, undo restores the file byte for byte,
+the view is a function of the Graph (also when a script changes it), unknown node types survive."""
+import shutil
+
+import pytest
+
+pytest.importorskip("PySide6")
+pytest.importorskip("pytestqt")
+
+from PySide6.QtCore import QPoint, QPointF, QSettings, Qt  # noqa: E402
+from PySide6.QtGui import QDropEvent  # noqa: E402
+from PySide6.QtWidgets import QMessageBox  # noqa: E402
+
+from psigraph import fileformat  # noqa: E402
+from psigraph.editor.app import MainWindow  # noqa: E402
+from psigraph.editor.canvas import GraphScene, PortItem  # noqa: E402
+from psigraph.editor.document import Document, GraphUndo  # noqa: E402
+from psigraph.graph import Edge, connection_issues
+from psigraph.graph import suggest_converter as graph_hint  # noqa: E402
+from psigraph.runtime.shipped import graph_path  # noqa: E402
+
+pytestmark = pytest.mark.gui
+SHIPPED = ["speak", "psi_core", "live", "mixed_rates", "replay"]
+PLACEHOLDER = "tests/data/placeholder.yaml"
+
+
+@pytest.fixture
+def window(qtbot, tmp_path):
+    settings = QSettings(str(tmp_path / "editor.ini"), QSettings.IniFormat)
+    w = MainWindow(settings=settings)
+    w.ask_save = lambda: QMessageBox.Discard
+    qtbot.addWidget(w)
+    w.resize(1400, 900)
+    w.show()
+    qtbot.waitExposed(w)
+    yield w
+    w.shutdown()
+
+
+def open_copy(window, tmp_path, name="speak"):
+    path = tmp_path / f"{name}.yaml"
+    shutil.copyfile(graph_path(name), path)
+    assert window.open(str(path), ask=False)
+    window.view.fit()
+    return path
+
+
+def scene_snapshot(scene: GraphScene):
+    """What the canvas shows: node boxes (id, type, place, ports with rates, issue count) and wires."""
+    nodes = {nid: (item.view.type, round(item.pos().x()), round(item.pos().y()),
+                   tuple((p.name, p.kind, p.rate) for p in item.view.inputs + item.view.outputs), len(item.issues))
+             for nid, item in scene.nodes.items()}
+    return nodes, [(w.edge, w.pen().style()) for w in scene.wires]
+
+
+def drag_ports(qtbot, window, src: str, dst: str):
+    """Press on one port, move, release on the other (as a user drags a wire)."""
+    def port(ref):
+        nid, name = ref.split(".")
+        item = window.scene.nodes[nid]
+        found = item.ports.get(("out", name)) or item.ports[("in", name)]
+        window.view.ensureVisible(found, 20, 20)
+        return found
+    a, b = port(src), port(dst)
+    pa, pb = window.view.mapFromScene(a.scenePos()), window.view.mapFromScene(b.scenePos())
+    viewport = window.view.viewport()
+    qtbot.mousePress(viewport, Qt.LeftButton, pos=pa)
+    qtbot.mouseMove(viewport, pos=(pa + pb) / 2)
+    qtbot.mouseRelease(viewport, Qt.LeftButton, pos=pb)
+    qtbot.wait(20)
+
+
+def drop_type(window, type_id: str, at: QPoint):
+    """Drop a palette entry (its drag data) on the canvas."""
+    palette = window.palette
+    palette.search.setText(type_id)
+    assert type_id in palette.visible_types()
+    data = palette.tree.mimeData([palette.items[type_id]])
+    event = QDropEvent(QPointF(at), Qt.CopyAction, data, Qt.LeftButton, Qt.NoModifier)
+    window.view.dropEvent(event)
+
+
+def test_edit_undo_to_identical_file_and_redo(qtbot, window, tmp_path):
+    path = open_copy(window, tmp_path)
+    original = path.read_bytes()
+    graph = window.document.graph
+    # add a node from the palette (dropped on the canvas, snapped to the grid)
+    drop_type(window, "gain", QPoint(300, 300))
+    assert "gain1" in graph.nodes
+    x, y = graph.editor["positions"]["gain1"]
+    assert x % 20 == 0 and y % 20 == 0
+    # connect by dragging from voice.audio to gain1.x
+    drag_ports(qtbot, window, "voice.audio", "gain1.x")
+    assert Edge("voice", "audio", "gain1", "x") in graph.edges
+    # a refused connection shows the model's own message (kind mismatch, with a converter hint)
+    expected = connection_issues(graph, Edge("core", "state", "face", "events"))[0]
+    assert expected == "cannot connect core.state (signal) to face.events (events)"
+    drag_ports(qtbot, window, "core.state", "face.events")
+    assert Edge("core", "state", "face", "events") not in graph.edges
+    status = window.statusBar().currentMessage()
+    assert status == f"refused: {expected}; " + graph_hint(graph, Edge("core", "state", "face", "events"))
+    assert "insert a converter from signal to events: " in status
+    # set a param in the inspector (a refused value shows the validation message and changes nothing)
+    window.scene.select(["gain1"])
+    field = window.inspector.fields["gain"]
+    field.setText("0.25")
+    field.editingFinished.emit()
+    assert graph.nodes["gain1"].params == {"gain": 0.25}
+    window.scene.select(["text"])
+    window.scene.select(["core"])
+    field = window.inspector.fields["coupling"]
+    field.setText("-3")
+    field.editingFinished.emit()
+    assert "must be >= 0" in window.inspector.error.text()
+    assert "coupling" not in graph.nodes["core"].params
+    # delete a node (its edges go with it), then paste a copy of core
+    window.scene.select(["koopman"])
+    window.delete_selection()
+    assert "koopman" not in graph.nodes and not graph.edges_from("koopman")
+    window.scene.select(["core"])
+    assert window.copy()
+    assert window.paste() == ["core1"]
+    assert graph.nodes["core1"].params == graph.nodes["core"].params
+    # undo everything → the original file, byte for byte; redo → the edited graph
+    window.save()
+    edited = path.read_bytes()
+    stack = window.document.undo_stack
+    steps = stack.count()
+    assert steps == 5 and all(isinstance(stack.command(i), GraphUndo) for i in range(steps))
+    while stack.canUndo():
+        stack.undo()
+    window.save()
+    assert path.read_bytes() == original
+    while stack.canRedo():
+        stack.redo()
+    window.save()
+    assert path.read_bytes() == edited
+    reloaded = GraphScene(Document(fileformat.loads(edited.decode(), strict=False), settings=window.document.settings))
+    assert scene_snapshot(window.scene)[0].keys() == scene_snapshot(reloaded)[0].keys()
+
+
+def test_rate_mismatch_and_cycle_are_refused_with_the_analysis_message(qtbot, window, tmp_path):
+    open_copy(window, tmp_path)
+    graph = window.document.graph
+    window.scene.add_node("audio_sink")
+    window.scene.add_node("gain")
+    edge = Edge("core", "r", "audio_sink1", "x")
+    expected = connection_issues(graph, edge)[0]
+    assert expected.startswith("rate mismatch: core.r runs at 200 Hz but audio_sink1.x expects 24000 Hz")
+    assert not window.scene.connect_ports("core.r", "audio_sink1.x")
+    assert expected in window.statusBar().currentMessage()
+    # drawn from an input to an output works too; a zero-delay loop add1 -> gain1 -> add1 is refused
+    window.scene.add_node("add")
+    assert window.scene.connect_ports("add1.a", "core.r") and window.scene.connect_ports("add1.y", "gain1.x")
+    assert not window.scene.connect_ports("gain1.y", "add1.b")
+    assert "zero-delay cycle add1 -> gain1 -> add1" in window.statusBar().currentMessage()
+    assert Edge("gain1", "y", "add1", "b") not in graph.edges
+
+
+def test_editor_holds_no_graph_state(qtbot, window, tmp_path):
+    """Every edit is a Graph event; the canvas and the inspector are functions of the Graph, also when a
+    script changes the Graph behind the editor's back."""
+    open_copy(window, tmp_path)
+    doc, graph = window.document, window.document.graph
+    events = []
+    graph.subscribe(events.append)
+
+    def step(action):
+        before, n = fileformat.dumps(graph), len(events)
+        action()
+        qtbot.wait(80)                          # the issues refresh is debounced
+        changed = fileformat.dumps(graph) != before
+        assert changed == (len(events) > n), "a view changed the graph without a Graph command"
+        other = Document(graph)                 # a view built from the Graph alone
+        fresh = GraphScene(other)
+        fresh.refresh_issues()
+        other.detach()
+        assert scene_snapshot(window.scene) == scene_snapshot(fresh)
+        return changed
+
+    assert step(lambda: window.scene.add_node("sine", QPointF(100, 300)))
+    assert step(lambda: window.scene.connect_ports("sine1.y", "wav.x")) is False      # already connected
+    window.scene.select(["sine1"])
+    assert step(lambda: window.inspector.set_param("freq", 220.0))
+    item = window.scene.nodes["sine1"]
+    item.setPos(item.pos() + QPointF(33, 7))
+    assert step(window.scene.commit_moves)
+    assert graph.editor["positions"]["sine1"][0] % 20 == 0
+    assert step(lambda: window.probe("sine1.y", save=True))
+    assert {"port": "sine1.y", "window_s": 2.0} in graph.editor["probes"]
+    # a script edits the same Graph: the view follows, the document knows it changed
+    doc.save()
+    assert not doc.dirty
+    assert step(lambda: graph.set_param("sine1", "freq", 330.0))
+    assert window.inspector.fields["freq"].text() == "330.0"
+    assert doc.dirty
+    assert step(lambda: graph.rename_node("sine1", "osc"))
+    assert "osc" in window.scene.nodes and "sine1" not in window.scene.nodes
+    assert step(lambda: graph.move_node("osc", 700, 400))
+    assert tuple(window.scene.nodes["osc"].pos().toTuple()) == (700, 400)
+    assert step(lambda: graph.remove_node("osc"))
+    assert "osc" not in window.scene.nodes
+
+
+def test_unknown_node_type_is_a_placeholder_saved_unchanged(qtbot, window, tmp_path):
+    path = tmp_path / "placeholder.yaml"
+    shutil.copyfile(PLACEHOLDER, path)
+    original = path.read_bytes()
+    assert window.open(str(path), ask=False)
+    item = window.scene.nodes["fx"]
+    assert item.view.placeholder and item.view.type == "future_reverb@3"
+    assert {p.name for p in item.view.inputs} == {"x"} and {p.name for p in item.view.outputs} == {"y"}
+    assert any("unknown node type 'future_reverb@3'" in i.message for i in item.issues)
+    texts = [window.issues.item(i).text() for i in range(window.issues.count())]
+    assert any("placeholder.yaml:9: nodes.fx.type: error: unknown node type" in t for t in texts)
+    # clicking the issue selects the node
+    row = next(i for i, t in enumerate(texts) if "nodes.fx.type" in t)
+    window.issues.itemClicked.emit(window.issues.item(row))
+    assert window.scene.selected_node_ids() == ["fx"] and window.inspector.nid == "fx"
+    # edit around it, undo, save: the file is unchanged
+    window.scene.select(["src"])
+    window.inspector.set_param("freq", 110.0)
+    window.scene.select(["fx"])
+    assert window.duplicate() == ["fx1"]
+    assert window.document.graph.nodes["fx1"].placeholder
+    while window.document.undo_stack.canUndo():
+        window.document.undo_stack.undo()
+    window.save()
+    assert path.read_bytes() == original
+
+
+@pytest.mark.parametrize("name", SHIPPED)
+def test_untouched_shipped_graph_saves_byte_identical(qtbot, tmp_path, name):
+    doc = Document(settings=QSettings(str(tmp_path / "s.ini"), QSettings.IniFormat))
+    path = open_copy_doc(doc, tmp_path, name)
+    before = path.read_bytes()
+    doc.save()
+    assert path.read_bytes() == before
+    assert doc.recent_files()[0] == str(path)
+
+
+def open_copy_doc(doc, tmp_path, name):
+    path = tmp_path / f"{name}.yaml"
+    shutil.copyfile(graph_path(name), path)
+    doc.open(str(path))
+    return path
+
+
+def test_save_prompt_and_recent_files(qtbot, window, tmp_path):
+    first = open_copy(window, tmp_path)
+    window.scene.add_node("gain")
+    assert window.document.dirty and window.windowTitle().startswith("speak.yaml *")
+    asked = []
+    window.ask_save = lambda: asked.append(1) or QMessageBox.Cancel
+    other = tmp_path / "other.yaml"
+    shutil.copyfile(graph_path("psi_core"), other)
+    assert not window.open(str(other))                       # cancelled: nothing changes
+    assert asked and "gain1" in window.document.graph.nodes
+    window.ask_save = lambda: QMessageBox.Save
+    assert window.open(str(other))
+    assert "gain1" in fileformat.load(first, strict=False).nodes   # saved before opening the other file
+    assert window.document.recent_files()[:2] == [str(other), str(first)]
+    assert not window.document.dirty
+
+
+def test_palette_search_and_doc_tooltips(qtbot, window):
+    palette = window.palette
+    palette.search.setText("oscillators")
+    assert palette.visible_types() == ["psi_core"]
+    palette.search.setText("")
+    assert "face_animator" in palette.visible_types() and "vector_sink" not in palette.items
+    tip = palette.items["gain"].toolTip(0)
+    assert "gain (v1, basic)" in tip and "inputs: x (signal" in tip and "params: gain" in tip
