@@ -34,6 +34,7 @@ class Config:
     queue_blocks: int = 4             # blocks synthesised ahead of sending, per stream
     max_streams: int = 4              # playing + queued `say` per client
     max_clients: int = 16
+    send_buffer: int = 256 * 1024     # kernel send buffer per client (bytes): backpressure starts here
     workers: int = 4                  # threads that advance sessions
     head: str | None = None
     extra: dict = field(default_factory=dict)
@@ -107,6 +108,7 @@ class Server:
         if self.stopping or len(self.connections) >= self.config.max_clients:
             return web.json_response({"error": "server busy"}, status=503)
         ws = web.WebSocketResponse(max_msg_size=WS_HARD_LIMIT, heartbeat=30.0)
+        _limit_send_buffer(request, self.config.send_buffer)
         await ws.prepare(request)
         conn = Connection(ws, self)
         self.connections.add(conn)
@@ -128,6 +130,17 @@ class Server:
 
     async def _close_pool(self) -> None:
         await asyncio.get_running_loop().run_in_executor(None, self.pool.shutdown, True)
+
+
+def _limit_send_buffer(request, size: int) -> None:
+    """Cap the socket's kernel send buffer, so a client that stops reading holds little in the kernel."""
+    import socket
+    sock = request.transport.get_extra_info("socket") if request.transport else None
+    if sock is not None and size:
+        try:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, int(size))
+        except OSError:
+            pass
 
 
 class running:
