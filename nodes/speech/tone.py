@@ -258,15 +258,14 @@ def reply_tone(own: dict, heard: dict | None = None, surprises: int = 0, *, pull
     ``own``: what the recorder would measure on the reply said plainly (:func:`predict`: ``rate_sps``,
     ``f0_range_st``); ``heard``: the same measures of the speaker (psigraph.kernels.prosody on what was
     heard); ``surprises``: surprise events while listening. Cross-speaker entrainment moves the rate
-    and the pitch range ``pull`` of the way toward the speaker's (the rate in the log domain: tempo is
-    perceived in ratios); ``repeated`` surprises or more make the reply careful (adaptive
+    and the pitch range ``pull`` of the way toward the speaker's; ``repeated`` surprises or more make the reply careful (adaptive
     comprehension: :data:`CAREFUL_RATE` × the rate, mouth movements × :data:`CAREFUL_ARTICULATION`)."""
     tone: dict = {}
     rate = float(own.get("rate_sps", 0.0))
     rng = float(own.get("f0_range_st", 0.0))
     heard = heard or {}
     if rate > 0 and heard.get("rate_sps", 0.0) > 0:
-        rate = math.exp((1.0 - pull) * math.log(rate) + pull * math.log(float(heard["rate_sps"])))
+        rate = (1.0 - pull) * rate + pull * float(heard["rate_sps"])
     if heard.get("f0_range_st", 0.0) > 0 and rng > 0:
         rng = (1.0 - pull) * rng + pull * float(heard["f0_range_st"])
     if surprises >= repeated:
