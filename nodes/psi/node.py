@@ -48,6 +48,7 @@ from psigraph.chain import TRACT_CHANNELS
 from psigraph.kernels.tract import Tract
 
 from . import kernels
+from .coupling import apply_edits, band_matrix, check_edits
 from .layout import DEFAULT_BANDS, DEFAULT_CONSTRAINTS, DEFAULT_ROLES, Layout, build
 
 __all__ = ["PsiCore", "CoreParams", "CoreState"]
@@ -82,6 +83,10 @@ class CoreParams(Params):
     coupling_matrix: Any = param(None, nullable=True,
                                  doc="optional N×N matrix K_ij (rad/s) over all oscillators in state order; "
                                      "replaces the all-to-all band coupling")
+    coupling_edits: list = param([], doc="edits of K_ij applied in order over the band coupling (or "
+                                 "coupling_matrix): {rows: SEL, cols: SEL, set: v rad/s} or {rows, cols, "
+                                 "scale: s}; SEL = band, oscillator, 'micro[0:64]', '[10:20]' or '*' "
+                                 "(coupling.py; the editor's coupling matrix)")
     upward_gain: float = param(0.15, ge=0, unit="rad/s", doc="fast band → next slower band (n:1 mean field)")
     downward_gain: float = param(0.07, ge=0, unit="rad/s", doc="slow band → next faster band (n:1 mean field)")
     noise: float = param(0.1, ge=0, unit="rad/√s", doc="phase noise of every oscillator (roles may override)")
@@ -108,7 +113,7 @@ class CoreParams(Params):
                 return [ParamError(f"must be a finite {n}×{n} matrix (got shape {k.shape})",
                                    where="coupling_matrix", hint="one row and column per oscillator, in state order",
                                    code="param.shape")]
-        return []
+        return check_edits(layout, self.coupling_edits)
 
 
 def _layout(p: CoreParams) -> Layout:
@@ -147,8 +152,8 @@ class PsiCore(Node[CoreParams]):
 
     type_id = "psi_core"
     category = "psi"
-    HOT_PARAMS = frozenset({"coupling", "upward_gain", "downward_gain", "noise", "grammar", "entrain",
-                            "syllable_reset"})
+    HOT_PARAMS = frozenset({"coupling", "coupling_edits", "upward_gain", "downward_gain", "noise", "grammar",
+                            "entrain", "syllable_reset"})
     score = In(Events, optional=True, doc="gestural score events (force, syllable, emotion, target, ...)")
     state = Out(Signal, rate="control", channels=lambda p: len(_state_labels(p)), labels=_state_labels,
                 doc="phase:<osc>, amp:<osc>, then tract channels")
@@ -165,8 +170,11 @@ class PsiCore(Node[CoreParams]):
         self.band_k = np.where(np.isnan(L.band_coupling), p.coupling, L.band_coupling)
         self.sig = np.where(np.isnan(L.noise), p.noise, L.noise)
         self.sig_max = float(self.sig.max(initial=0.0))
-        if p.coupling_matrix is not None:       # shape checked by CoreParams.validate
-            k = np.asarray(p.coupling_matrix, dtype=np.float64)
+        if p.coupling_matrix is not None or p.coupling_edits:   # checked by CoreParams.validate
+            k = np.asarray(p.coupling_matrix, dtype=np.float64) if p.coupling_matrix is not None \
+                else band_matrix(L, self.band_k)
+            if p.coupling_edits:
+                k = apply_edits(L, k, p.coupling_edits)
             self.kmat, self.use_matrix = np.ascontiguousarray(k), True
         else:
             self.kmat, self.use_matrix = np.zeros((1, 1)), False
