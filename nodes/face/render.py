@@ -145,7 +145,7 @@ class FaceRenderer:
     """Render blendshape rows of the procedural head to RGBA images (off-screen)."""
 
     def __init__(self, width: int = 640, height: int = 640, *, distance: float = 7.4,
-                 fov: float = 20.0, target=(0.0, -0.12, 0.0), elevation: float = 4.0,
+                 fov: float = 20.0, target=(0.0, -0.07, 0.0), elevation: float = 4.0,
                  azimuth: float = 0.0, background=(0.16, 0.17, 0.2), ssaa: int = 1,
                  detail: float | None = None, model: HeadModel | None = None,
                  head: str | None = None, persona: str | None = None):
