@@ -228,7 +228,7 @@ class Listener(Node[ListenerParams]):
             stress = 1 if rh.strength >= 15.0 else 2 if rh.strength >= 9.0 else 0
             score.append(Event(t, chain.SYLLABLE_EVENT, {"dur": int(round(st.rhythm.ioi_s * self.master_rate)),
                                                         "stress": stress}))
-            events.append(Event(t, chain.SYLLABLE_ONSET, {"strength": float(rh.strength)}))
+            events.append(Event(t, chain.SYLLABLE_ONSET, {"strength": float(min(rh.strength, 40.0))}))
         if rh.boundary:
             st.in_phrase = False
             if rh.phrase_s > 0.3:
@@ -284,6 +284,7 @@ class Entrainment(Node[EntrainmentParams]):
 
     type_id = "entrainment"
     category = "listen"
+    ROLE = chain.EVENTS
     state = In(Signal, rate=chain.CONTROL, doc="psi_core.state (labels phase:<role>)")
     features = In(Signal, rate=chain.CONTROL, doc="listener.features")
     entrainment = Out(Signal, rate=chain.CONTROL, channels=len(ENTRAIN_LABELS), labels=list(ENTRAIN_LABELS),
