@@ -27,6 +27,7 @@ from .issues import IssuesList
 from .palette import Palette
 
 DEFAULT_WINDOW_S = 2.0
+SCOPE_HEIGHT = 300
 FILE_FILTER = "psigraph graphs (*.yaml *.yml);;all files (*)"
 
 
@@ -82,9 +83,10 @@ class MainWindow(QMainWindow):
         self.palette = Palette()
         self.inspector = Inspector(self.document, runner=lambda: self.runner)
         self.issues = IssuesList(self.document)
-        self._dock("Nodes", self.palette, Qt.LeftDockWidgetArea)
-        self._dock("Inspector", self.inspector, Qt.RightDockWidgetArea)
-        self._dock("Issues", self.issues, Qt.BottomDockWidgetArea)
+        nodes_dock = self._dock("Nodes", self.palette, Qt.LeftDockWidgetArea)
+        self.issues_dock = self._dock("Issues", self.issues, Qt.LeftDockWidgetArea)
+        self.splitDockWidget(nodes_dock, self.issues_dock, Qt.Vertical)
+        self.inspector_dock = self._dock("Inspector", self.inspector, Qt.RightDockWidgetArea)
         self.run_label = QLabel("stopped")
         self.statusBar().addPermanentWidget(self.run_label)
         self._actions()
@@ -292,7 +294,10 @@ class MainWindow(QMainWindow):
         nids = self.scene.selected_node_ids()
         if len(nids) == 1 and nids[0] != self.inspector.nid:
             self.inspector.show_node(nids[0])
-            self._show_coupling(nids[0])
+            if self.document.graph.nodes[nids[0]].type.split("@")[0] == "psi_core":
+                self._show_coupling(nids[0])
+            else:
+                self.inspector_dock.raise_()
 
     def _locate(self, nid: str, param: str, edge: int) -> None:
         if nid:
@@ -371,36 +376,45 @@ class MainWindow(QMainWindow):
         except PsigraphError as e:
             self._refused(e.line())
             return None
-        self.addDockWidget(Qt.BottomDockWidgetArea, dock)
-        if self.scopes:
-            self.tabifyDockWidget(list(self.scopes.values())[-1], dock) if len(self.scopes) >= 2 else \
-                self.splitDockWidget(list(self.scopes.values())[-1], dock, Qt.Horizontal)
+        self._place_scope(dock)
         self.scopes[ref] = dock
         return dock
+
+    def _place_scope(self, dock: QDockWidget) -> None:
+        """Scopes fill the bottom: the first two side by side, later ones as tabs behind them."""
+        shown = list(self.scopes.values())
+        self.addDockWidget(Qt.BottomDockWidgetArea, dock)
+        if len(shown) == 1:
+            self.splitDockWidget(shown[0], dock, Qt.Horizontal)
+        elif len(shown) >= 2:
+            self.tabifyDockWidget(shown[len(shown) % 2], dock)
+            shown[len(shown) % 2].raise_()
+        self.resizeDocks([dock], [SCOPE_HEIGHT], Qt.Vertical)
 
     def _open_run_views(self, defaults: bool = False) -> None:
         """The scopes saved with the graph (plus the speech defaults when asked), the coupling editor
         of the first ψ-core and the face of the first face animator."""
         refs = saved_probes(self.document.graph)
         if defaults:
-            refs += [(r, DEFAULT_WINDOW_S) for r in default_probes(self.document.graph)]
+            refs = [(r, DEFAULT_WINDOW_S) for r in default_probes(self.document.graph)] + refs
         seen = set()
         for ref, window_s in refs:
             if ref not in seen:
                 seen.add(ref)
                 self.probe(ref, window_s, save=False)
-        core = next((n for n, s in self.document.graph.nodes.items() if s.type.split("@")[0] == "psi_core"), None)
+        core = self._first("psi_core")
         if core:
             self._show_coupling(core)
-        face = next((n for n, s in self.document.graph.nodes.items() if s.type.split("@")[0] == "face_animator"), None)
+        face = self._first("face_animator")
         if face:
-            self._show_extra("face", "FaceView", lambda cls: cls(self._ensure_runner(), f"{face}.blendshapes"),
-                             "Face", Qt.RightDockWidgetArea)
-        self._show_extra("profile", "ProfilePanel", lambda cls: cls(self._ensure_runner()), "Profile",
-                         Qt.BottomDockWidgetArea)
+            self._show_extra("face", "FaceView", lambda cls: cls(self._ensure_runner(), f"{face}.blendshapes"), "Face")
+        self._show_extra("profile", "ProfilePanel", lambda cls: cls(self._ensure_runner()), "Profile")
+
+    def _first(self, type_id: str) -> str | None:
+        return next((n for n, s in self.document.graph.nodes.items() if s.type.split("@")[0] == type_id), None)
 
     def open_default_views(self) -> None:
-        """For screenshots: the saved scopes plus ψ order parameter and audio scopes."""
+        """For screenshots: the ψ order parameter and audio scopes, then the saved ones."""
         self._open_run_views(defaults=True)
 
     def _show_coupling(self, nid: str) -> None:
@@ -409,12 +423,14 @@ class MainWindow(QMainWindow):
             return
         self._show_extra("coupling", "CouplingEditor",
                          lambda cls: cls(self.document, nid, runner=self._ensure_runner()),
-                         f"Coupling K_ij ({nid})", Qt.RightDockWidgetArea, key=f"coupling:{nid}")
+                         f"Coupling K_ij ({nid})", key=f"coupling:{nid}")
 
-    def _show_extra(self, module: str, name: str, make, title: str, area, key: str | None = None) -> None:
+    def _show_extra(self, module: str, name: str, make, title: str, key: str | None = None) -> None:
+        """Open an optional view (coupling matrix, face, profile) in its dock, once."""
         key = key or module
         if key in self.extra_docks:
             self.extra_docks[key].show()
+            self.extra_docks[key].raise_()
             return
         cls = optional(module, name)
         if cls is None or (module != "coupling" and self._ensure_runner() is None):
@@ -428,10 +444,27 @@ class MainWindow(QMainWindow):
         except Exception as e:  # noqa: BLE001 - a view that cannot start (no GL) must not take the editor down
             self.statusBar().showMessage(f"{title}: unavailable ({type(e).__name__}: {e})", 10000)
             return
-        dock = widget if isinstance(widget, QDockWidget) else self._dock(title, widget, area)
-        if dock is widget:
-            self.addDockWidget(area, dock)
+        if isinstance(widget, QDockWidget):
+            dock = widget
+        else:
+            dock = QDockWidget(title, self)
+            dock.setObjectName(key)
+            dock.setWidget(widget)
+        self._place_extra(module, dock)
         self.extra_docks[key] = dock
+
+    def _place_extra(self, module: str, dock: QDockWidget) -> None:
+        """Coupling matrix as a tab over the inspector, the face below it, the profile beside the issues."""
+        if module == "coupling":
+            self.addDockWidget(Qt.RightDockWidgetArea, dock)
+            self.tabifyDockWidget(self.inspector_dock, dock)
+            dock.raise_()
+        elif module == "face":
+            self.addDockWidget(Qt.RightDockWidgetArea, dock)
+            self.splitDockWidget(self.inspector_dock, dock, Qt.Vertical)
+        else:
+            self.addDockWidget(Qt.LeftDockWidgetArea, dock)
+            self.tabifyDockWidget(self.issues_dock, dock)
 
     def _close_run(self) -> None:
         """Stop a run and close the views bound to it (before another graph is opened)."""

@@ -11,6 +11,7 @@ import argparse
 import os
 
 MAX_RUN_S = 3600.0
+SCREENSHOT_SIZE = (1920, 1080)
 
 
 def register(sub) -> None:
@@ -56,6 +57,7 @@ def run(args) -> int:
         if args.graph and not window.open(args.graph, ask=False):
             raise PsigraphError(window.statusBar().currentMessage() or f"cannot open {args.graph}")
         if args.screenshot:
+            window.resize(*SCREENSHOT_SIZE)
             window.open_default_views()
         window.show()
         if args.run_seconds:

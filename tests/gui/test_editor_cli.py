@@ -1,0 +1,47 @@
+"""`psigraph edit --screenshot`: renders the window to a PNG without a display; bad arguments are one line."""
+import argparse
+import subprocess
+import sys
+
+import pytest
+
+pytest.importorskip("PySide6")
+
+from PySide6.QtGui import QImage  # noqa: E402
+
+from psigraph.editor import commands  # noqa: E402
+from psigraph.errors import PsigraphError  # noqa: E402
+from psigraph.runtime.shipped import graph_path  # noqa: E402
+
+pytestmark = pytest.mark.gui
+
+
+def args(**kw):
+    return argparse.Namespace(**{"graph": None, "screenshot": None, "run_seconds": None, **kw})
+
+
+def test_screenshot_of_the_speak_graph(qtbot, tmp_path):
+    out = tmp_path / "shot.png"
+    assert commands.run(args(graph=graph_path("speak"), screenshot=str(out))) == 0
+    image = QImage(str(out))
+    assert (image.width(), image.height()) == commands.SCREENSHOT_SIZE
+    colours = {image.pixel(x, y) for x in range(0, image.width(), 37) for y in range(0, image.height(), 37)}
+    assert len(colours) > 20, "the screenshot is blank"
+    assert not list(tmp_path.glob(".*.part")), "the PNG is written atomically"
+
+
+@pytest.mark.parametrize("kw, text", [
+    ({"graph": "missing.yaml"}, "no graph file 'missing.yaml'"),
+    ({"screenshot": "shot.txt"}, "must end in .png"),
+])
+def test_bad_arguments_are_one_line_errors(tmp_cwd, kw, text):
+    with pytest.raises(PsigraphError, match=text):
+        commands.run(args(**kw))
+
+
+def test_help_does_not_import_qt():
+    code = ("import sys; from psigraph.runtime.cli import build_parser; build_parser(); "
+            "print('PySide6' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == "False"
