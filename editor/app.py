@@ -396,7 +396,7 @@ class MainWindow(QMainWindow):
         of the first ψ-core and the face of the first face animator."""
         refs = saved_probes(self.document.graph)
         if defaults:
-            refs = [(r, DEFAULT_WINDOW_S) for r in default_probes(self.document.graph)] + refs
+            refs += [(r, DEFAULT_WINDOW_S) for r in default_probes(self.document.graph)]
         seen = set()
         for ref, window_s in refs:
             if ref not in seen:
@@ -414,8 +414,11 @@ class MainWindow(QMainWindow):
         return next((n for n, s in self.document.graph.nodes.items() if s.type.split("@")[0] == type_id), None)
 
     def open_default_views(self) -> None:
-        """For screenshots: the ψ order parameter and audio scopes, then the saved ones."""
+        """For screenshots: the ψ order parameter and audio scopes in front of the saved ones."""
         self._open_run_views(defaults=True)
+        for ref in default_probes(self.document.graph):
+            if ref in self.scopes:
+                self.scopes[ref].raise_()
 
     def _show_coupling(self, nid: str) -> None:
         spec = self.document.graph.nodes.get(nid)
