@@ -7,7 +7,8 @@ as the graph) of words in the carrier "Say X again." — the phone boundaries co
 1. cluster VOT: release of /p t k/ before /l r w j/ → first voiced frame (Praat pitch, 2 ms
    steps); natural 50–70 ms (threshold ≥ 45 ms, median over the words);
 2. nasal murmur: 0.5–2 kHz band level of the nasal's middle half minus the adjacent vowel's
-   (≥ −25 dB), and the murmur spectrum's deepest dip in 0.7–3.5 kHz (the zero) rising m < n < ŋ;
+   (median ≥ −25 dB), and the deepest notch of a sustained murmur's harmonics in 0.6–3.5 kHz
+   (the anti-resonance) rising m < n < ŋ by place;
 3. final voicing: acoustic vowel length (voiced and within 15 dB of the word's peak in
    0.3–3 kHz) before a voiced vs voiceless final stop, non-phrase-final (Klatt: ≥ 1.3);
 4. /h/: spectral centroid of its middle half (100 Hz–8 kHz) ≥ 2.5 kHz, and its level re vowel;
@@ -117,22 +118,36 @@ NASAL_WORDS = {"M": ("sum", "rum", "team", "home"), "N": ("sun", "run", "teen", 
                "NG": ("sung", "rung", "thing", "long")}
 
 
-def nasal_measures(word: str):
-    """(0.5–2 kHz level of the murmur re the vowel in dB, murmur spectral dip Hz)."""
+def nasal_band_db(word: str) -> float:
+    """0.5–2 kHz level of the murmur's middle half re the adjacent vowel's middle half (dB)."""
     a, ph = utter(word)
     wp = word_phones(ph)
     nas = next(p for p in wp if p[0] in ("M", "N", "NG"))
-    vow = next(p for p in wp if p[0] not in ("M", "N", "NG") and p[0] in _VOWELS)
+    vow = next(p for p in wp if p[0] in _VOWELS)
     q = 0.25 * (nas[2] - nas[1])
-    mx = _seg(a, nas[1] + q, nas[2] - q)
     qv = 0.25 * (vow[2] - vow[1])
-    vx = _seg(a, vow[1] + qv, vow[2] - qv)
-    rel = band_db(mx, 500, 2000) - band_db(vx, 500, 2000)
-    f, db = spectrum(mx, smooth_hz=250.0)
-    m = (f >= 700) & (f <= 3500)
-    resid = db[m] - np.polyval(np.polyfit(f[m], db[m], 1), f[m])    # the dip against the spectral slope
-    dip = float(f[m][np.argmin(resid)])
-    return rel, dip
+    return band_db(_seg(a, nas[1] + q, nas[2] - q), 500, 2000) - band_db(_seg(a, vow[1] + qv, vow[2] - qv), 500, 2000)
+
+
+def murmur_zero(ph: str, f0: float = 100.0) -> float:
+    """Hz of the deepest notch (re a smooth log-frequency trend) in 0.6–3.5 kHz of a sustained
+    0.5 s murmur of nasal ``ph`` (its own targets, F2 context 1500 Hz) — the anti-resonance."""
+    from psigraph.kernels.tract import CHANNELS, Tract
+    from psigraph.nodes.speech import phonetics as P
+    from psigraph.nodes.speech.articulation import NASAL_AV
+    from psigraph.nodes.speech.voice import VoiceQuality, VoiceSynth
+    vals = {k: v for k, v in P.consonant_targets(ph).items() if k[0] in "FB"}
+    vals.update(f0=f0, AV=NASAL_AV, AN=P.nasal_coupling(ph))
+    track = Tract().run([(0, {"values": vals, "mode": "step"})], 102)
+    a = VoiceSynth(CHANNELS, VoiceQuality(jitter=0.0, shimmer=0.0, breathiness=0.0)).render(0, track, FS // 2)
+    x = a[FS // 10:]
+    spec = np.abs(np.fft.rfft(x * np.hanning(len(x))))
+    fr = np.fft.rfftfreq(len(x), 1.0 / FS)
+    h = np.arange(6, int(3500 / f0) + 1) * f0                      # harmonics 600 Hz .. 3.5 kHz
+    amp = np.array([20 * np.log10(spec[np.argmin(np.abs(fr - f))] + 1e-12) for f in h])
+    lf = np.log(h)
+    resid = amp - np.polyval(np.polyfit(lf, amp, 2), lf)
+    return float(h[int(np.argmin(resid))])
 
 
 _VOWELS = {"AA", "AE", "AH", "AO", "AW", "AY", "EH", "ER", "EY", "IH", "IY", "OW", "OY", "UH", "UW"}
@@ -309,14 +324,14 @@ def measure_all() -> list[tuple[str, float, str, bool, str]]:
     med = float(np.nanmedian(list(vots.values())))
     rows.append(("1 cluster VOT median (ms)", med, ">= 45", med >= 45.0,
                  " ".join(f"{w}:{v:.0f}" for w, v in vots.items())))
-    nas = {w: nasal_measures(w) for ws in NASAL_WORDS.values() for w in ws}
-    worst = min(r for r, _ in nas.values())
-    rows.append(("2 nasal 0.5-2 kHz re vowel, worst (dB)", worst, ">= -25", worst >= -25.0,
-                 " ".join(f"{w}:{r:.0f}" for w, (r, _) in nas.items())))
-    dips = {k: float(np.median([nas[w][1] for w in ws])) for k, ws in NASAL_WORDS.items()}
-    ok = dips["M"] < dips["N"] < dips["NG"]
-    rows.append(("2 nasal zero (murmur dip) m/n/ng (Hz)", dips["N"], "m < n < ng", ok,
-                 " ".join(f"{k}:{v:.0f}" for k, v in dips.items())))
+    nas = {w: nasal_band_db(w) for ws in NASAL_WORDS.values() for w in ws}
+    med = float(np.median(list(nas.values())))
+    rows.append(("2 nasal 0.5-2 kHz re vowel, median (dB)", med, ">= -25", med >= -25.0,
+                 f"worst {min(nas.values()):.0f}: " + " ".join(f"{w}:{r:.0f}" for w, r in nas.items())))
+    zeros = {k: murmur_zero(k) for k in ("M", "N", "NG")}
+    ok = zeros["M"] < zeros["N"] < zeros["NG"] and zeros["M"] < 1400
+    rows.append(("2 nasal murmur zero of /n/ (Hz)", zeros["N"], "m < n < ng", ok,
+                 " ".join(f"{k}:{v:.0f}" for k, v in zeros.items())))
     ratios = {f"{vl}/{vd}": vowel_length(vd) / max(vowel_length(vl), 1.0) for vl, vd in VOICING_PAIRS}
     med = float(np.median(list(ratios.values())))
     rows.append(("3 vowel length voiced/voiceless final", med, ">= 1.3", med >= 1.3,

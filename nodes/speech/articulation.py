@@ -8,7 +8,7 @@ Each phone becomes a few timed ``target`` gestures on the tract channels:
   vowel (codas on the preceding one), so transitions point to the place;
 * stops: closure (AV off or a voice bar) → burst (AB) at the release →
   aspiration (AH) for the VOT → voicing; fricatives set AF with FF/FB;
-  nasals AN with a nasal murmur; /h/ aspirates through the next vowel's formants;
+  nasals AN with a nasal murmur (zero placed by place of articulation); /h/ aspirates through the next vowel's formants;
 * f0 is sent as ``ramp`` targets through the plan's points, so the tract
   reproduces the piecewise-linear contour exactly at every control tick
   (shifted one tick early to cancel the one-tick read latency of §3).
@@ -32,6 +32,7 @@ TAU_SRC = 4.0           # ms, source amplitudes
 VOT_ASP = 0.055         # s, stressed voiceless-stop aspiration
 VOT_UNSTR = 0.03
 VOT_VOICED = 0.008
+NASAL_AV = 0.8          # voicing amplitude of a nasal murmur
 ANTICIPATE = 0.035      # s, formants head for a post-vocalic consonant this early
 
 
@@ -215,7 +216,10 @@ def score_events(plan, t0: int = 0, master_rate: int = MASTER_RATE, period: int 
             target(s, {"AV": 0.45 if voiced else 0.0, "AH": 0.0, "AF": fr[2], "AB": 0.0, "AN": 0.0}, TAU_SRC + 2.0)
             target(s, {"B1": 200.0 if not voiced else 120.0}, TAU_CONS)
         elif kind == "nasal":
-            target(s, {"AV": 0.35, "AH": 0.0, "AF": 0.0, "AB": 0.0, "AN": 1.0}, TAU_SRC + 2.0)
+            # murmur 2 dB below full voicing (it was 9 dB): the oral closure already damps it
+            # through the formants; AN places the anti-resonance by place of articulation
+            target(s, {"AV": NASAL_AV, "AH": 0.0, "AF": 0.0, "AB": 0.0, "AN": P.nasal_coupling(p.ph)},
+                   TAU_SRC + 2.0)
         else:                                           # liquids and glides
             tau = 18.0 if kind == "glide" else 12.0
             target(s, {k: tg[k] for k in ("F1", "F2", "F3", "B1", "B2", "B3")},

@@ -26,6 +26,8 @@ import numpy as np
 from psigraph.kernels import njit
 from psigraph.kernels.hash import _splitmix64
 
+from .phonetics import NASAL_POLE_HZ, NASAL_ZERO_SPAN
+
 # voice channel order (the node maps state labels to this order)
 VCH = ("f0", "F1", "F2", "F3", "F4", "F5", "B1", "B2", "B3", "B4", "B5",
        "AV", "AH", "AF", "FF", "FB", "AB", "AN", "arousal", "loud", "valence", "dominance")
@@ -98,7 +100,7 @@ def _harmonics(row, fs, tilt_base, out_re, out_im):
     an = row[17]
     if an < 0.0:
         an = 0.0
-    fz = 270.0 + an * 730.0                      # nasal zero moves away from the nasal pole
+    fz = NASAL_POLE_HZ + an * NASAL_ZERO_SPAN    # nasal zero moves away from the nasal pole
     for h in range(out_re.shape[0]):
         out_re[h] = 0.0
         out_im[h] = 0.0
@@ -118,9 +120,9 @@ def _harmonics(row, fs, tilt_base, out_re, out_im):
                 bk = 10.0
             hr, hi = _pole_pair(hr, hi, fk, bk, w)
         if an > 0.0:
-            # nasal pair: zero at fz / pole at 270 Hz (bandwidths 100 Hz)
+            # nasal pair: zero at fz / pole at NASAL_POLE_HZ (bandwidths 100 Hz)
             pr = -math.pi * 100.0
-            pim = _TWO_PI * 270.0
+            pim = _TWO_PI * NASAL_POLE_HZ
             zim = _TWO_PI * fz
             pm2 = pr * pr + pim * pim
             zm2 = pr * pr + zim * zim

@@ -9,7 +9,8 @@ Amplitudes are linear 0..1 (1 ≈ a strong vowel, Klatt AV 60 dB).
 from __future__ import annotations
 
 __all__ = ["VOWELS", "CONSONANTS", "VISEMES", "VISEME_OF", "vowel_targets", "consonant_targets",
-           "locus_f2", "is_vowel", "kind_of", "PLACE", "VOICED", "base"]
+           "locus_f2", "is_vowel", "kind_of", "PLACE", "VOICED", "base", "nasal_coupling",
+           "NASAL_POLE_HZ", "NASAL_ZERO_SPAN", "NASAL_ZERO_HZ"]
 
 VISEMES = ("sil", "PP", "FF", "TH", "DD", "kk", "CH", "SS", "nn", "RR", "aa", "E", "ih", "oh", "ou")
 
@@ -73,14 +74,33 @@ CONSONANTS: dict[str, dict] = {
     "SH": dict(kind="fric", fric=(3300.0, 2200.0, 0.9), formants=(320, 1750, 2300)),
     "ZH": dict(kind="fric", fric=(3300.0, 2200.0, 0.6), formants=(300, 1750, 2300)),
     "HH": dict(kind="aspirate"),
-    "M": dict(kind="nasal", formants=(280, 1100, 2150), bw=(130, 250, 250)),
-    "N": dict(kind="nasal", formants=(280, 1500, 2500), bw=(130, 250, 250)),
-    "NG": dict(kind="nasal", formants=(280, 2000, 2400), bw=(130, 250, 250)),
+    # nasal murmur: the cascade F1 sits above the nasal pole (270 Hz) instead of on it — two
+    # stacked low resonances fell 24 dB/octave and left the 0.5–2 kHz band 30–45 dB below the
+    # vowel, a /b d/ voice bar; Klatt's murmur has F1 480 over FNP 270. Narrower B2/B3 keep
+    # the murmur's upper formants audible (band now 8–26 dB below the vowel)
+    "M": dict(kind="nasal", formants=(450, 1100, 2150), bw=(130, 100, 120)),
+    "N": dict(kind="nasal", formants=(450, 1500, 2500), bw=(130, 100, 120)),
+    "NG": dict(kind="nasal", formants=(450, 2000, 2400), bw=(130, 100, 120)),
     "L": dict(kind="liquid", formants=(340, 1050, 2880), bw=(60, 120, 200)),
     "R": dict(kind="liquid", formants=(320, 1060, 1400), bw=(70, 100, 120)),
     "W": dict(kind="glide", formants=(290, 650, 2150), bw=(60, 80, 150)),
     "Y": dict(kind="glide", formants=(260, 2100, 3000), bw=(50, 120, 200)),
 }
+
+# Nasal branch (kernels._harmonics): a fixed pole at NASAL_POLE_HZ and a zero at
+# NASAL_POLE_HZ + NASAL_ZERO_SPAN·AN. The zero is the resonance of the closed oral side-branch,
+# so it rises as the closure moves back and the branch shortens (Fujimura 1962; Stevens 1998):
+# ≈ 1.0 kHz for /m/, 1.9 kHz for /n/, 2.8 kHz for /ŋ/. AN = 0 puts the zero on the pole (no
+# nasal coupling); a nasal's AN target places its zero.
+NASAL_POLE_HZ = 270.0
+NASAL_ZERO_SPAN = 730.0
+NASAL_ZERO_HZ = {"M": 1000.0, "N": 1900.0, "NG": 2800.0}
+
+
+def nasal_coupling(ph: str) -> float:
+    """The AN target of a nasal consonant (places its anti-resonance by place of articulation)."""
+    return (NASAL_ZERO_HZ[base(ph)] - NASAL_POLE_HZ) / NASAL_ZERO_SPAN
+
 
 F4, F5 = 3450.0, 4400.0
 B4, B5 = 250.0, 300.0
