@@ -263,7 +263,8 @@ def _done_keys(results: Path) -> set:
 
 
 def run_full(engines, seeds, sentences: list[str], results: Path, dnsmos: bool = True,
-             verbose: bool = False, sphinx_n: int = 100, dnsmos_n: int = 120) -> None:
+             verbose: bool = False, sphinx_n: int = 100, dnsmos_n: int = 120,
+             shard: tuple[int, int] = (0, 1)) -> None:
     """Synthesize and score every (engine, seed, sentence) not yet in ``results`` (JSON lines).
 
     Whisper (beam-5 and greedy) scores every clip; pocketsphinx (~2 s a clip on a loaded
@@ -273,30 +274,33 @@ def run_full(engines, seeds, sentences: list[str], results: Path, dnsmos: bool =
     inst = Instruments(dnsmos=dnsmos)
     sphinx = Sphinx()
     done = _done_keys(results)
-    for engine in engines:
-        for seed in (seeds if engine == "psigraph" else [0]):
+    k, n = shard
+    # sentence-major order: a run stopped early leaves whole sentences (all engines and seeds)
+    for idx, text in enumerate(sentences):
+        if idx % n != k:
+            continue
+        for engine, seed in ((e, s) for e in engines for s in (seeds if e == "psigraph" else [0])):
             PSIGRAPH_SEED = seed
-            for idx, text in enumerate(sentences):
-                if (engine, seed, idx) in done:
-                    continue
-                audio, sr = SYNTH[engine](text)
-                a16 = inst.to16k(audio, sr)
-                ref = normalize_text(text)
-                row = {"engine": engine, "seed": seed, "idx": idx, "words": len(ref)}
-                first = seed == (seeds[0] if engine == "psigraph" else 0)
-                for name, run in (("beam5", lambda: inst.transcribe(a16, beam=5)),
-                                  ("greedy", lambda: inst.transcribe(a16, beam=1)),
-                                  ("sphinx", lambda: sphinx.transcribe(a16) if first and idx < sphinx_n
-                                   else None)):
-                    hyp = run()
-                    row[name] = None if hyp is None else edit_distance(ref, normalize_text(hyp))
-                    row[name + "_hyp"] = hyp
-                row["dnsmos"] = inst.dnsmos(a16) if first and idx < dnsmos_n else None
-                with open(results, "a") as f:
-                    f.write(json.dumps(row) + "\n")
-                if verbose:
-                    print(f"  [{engine} s{seed} {idx:03d}] {row['beam5']}/{row['words']}  {row['beam5_hyp']}",
-                          flush=True)
+            if (engine, seed, idx) in done:
+                continue
+            audio, sr = SYNTH[engine](text)
+            a16 = inst.to16k(audio, sr)
+            ref = normalize_text(text)
+            row = {"engine": engine, "seed": seed, "idx": idx, "words": len(ref)}
+            first = seed == (seeds[0] if engine == "psigraph" else 0)
+            for name, run in (("beam5", lambda: inst.transcribe(a16, beam=5)),
+                              ("greedy", lambda: inst.transcribe(a16, beam=1)),
+                              ("sphinx", lambda: sphinx.transcribe(a16) if first and idx < sphinx_n
+                               else None)):
+                hyp = run()
+                row[name] = None if hyp is None else edit_distance(ref, normalize_text(hyp))
+                row[name + "_hyp"] = hyp
+            row["dnsmos"] = inst.dnsmos(a16) if first and idx < dnsmos_n else None
+            with open(results, "a") as f:
+                f.write(json.dumps(row) + "\n")
+            if verbose:
+                print(f"  [{engine} s{seed} {idx:03d}] {row['beam5']}/{row['words']}  {row['beam5_hyp']}",
+                      flush=True)
 
 
 def paired_bootstrap(err_a, err_b, words, n_boot: int = 4000, seed: int = 1):
@@ -384,6 +388,7 @@ def main(argv=None) -> int:
     ap.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2], help="psigraph seeds for --full")
     ap.add_argument("--results", type=Path, default=Path("intelligibility_results.jsonl"),
                     help="JSON-lines results file of --full (appended, resumable)")
+    ap.add_argument("--shard", default="0/1", help="K/N: this process scores sentences with index %% N == K")
     ap.add_argument("--report", type=Path, help="print the table of a --full results file and exit")
     args = ap.parse_args(argv)
     if args.report:
@@ -393,7 +398,8 @@ def main(argv=None) -> int:
         SYNTH["psigraph"] = synth_graph
     if args.full:
         run_full(args.only or ENGINES, args.seeds, dev_sentences()[: args.n],
-                 args.results, dnsmos=not args.no_dnsmos, verbose=args.verbose)
+                 args.results, dnsmos=not args.no_dnsmos, verbose=args.verbose,
+                 shard=tuple(int(x) for x in args.shard.split("/")))
         report(args.results)
         return 0
     global PSIGRAPH_SEED
