@@ -271,3 +271,23 @@ def test_palette_search_and_doc_tooltips(qtbot, window):
     assert "face_animator" in palette.visible_types() and "vector_sink" not in palette.items
     tip = palette.items["gain"].toolTip(0)
     assert "gain (v1, basic)" in tip and "inputs: x (signal" in tip and "params: gain" in tip
+
+
+def test_hot_param_goes_to_the_running_graph(qtbot, window, tmp_path, monkeypatch):
+    """While the graph runs, a hot param edited in the inspector is a Graph command and reaches the run."""
+    monkeypatch.chdir(tmp_path)                                    # the graph's sinks write here
+    open_copy(window, tmp_path, "psi_core")
+    assert window.run(realtime=False)
+    assert window.runner.wait_started(60)
+    window.scene.select(["core"])
+    window.inspector_dock.raise_()
+    assert window.inspector.set_param("coupling", 3.0)
+    assert window.document.graph.nodes["core"].params["coupling"] == 3.0
+    qtbot.waitUntil(lambda: any(ref == "core.coupling" for ref, _v, _t in window.runner.applied), timeout=20000)
+    assert [v for ref, v, _t in window.runner.applied if ref == "core.coupling"] == [3.0]
+    # a value the model refuses reaches neither the graph nor the run
+    assert not window.inspector.set_param("coupling", -1.0)
+    assert "must be >= 0" in window.inspector.error.text()
+    assert window.document.graph.nodes["core"].params["coupling"] == 3.0
+    assert [v for ref, v, _t in window.runner.applied if ref == "core.coupling"] == [3.0]
+    window.stop()
