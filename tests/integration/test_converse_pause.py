@@ -13,7 +13,7 @@ registry.import_pack("psigraph.nodes.psi.node")
 
 from psigraph.runtime import Session  # noqa: E402
 
-TEXT = "We were away a year ago."          # voiced almost throughout
+TEXT = "We were away."                      # voiced almost throughout
 CP = 120                                   # master samples per control tick
 
 
@@ -62,8 +62,8 @@ def _silent_runs(on):
 
 def test_surprise_while_speaking_pauses_the_voice_for_40_ms():
     plain, _ = _sounding()
-    paused, at = _sounding(surprise_at=0.6)
-    assert at == [int(round(0.6 * 24000 / CP)) * CP]
+    paused, at = _sounding(surprise_at=0.5)
+    assert at == [int(round(0.5 * 24000 / CP)) * CP]
     tick = at[0] // CP
     new = [r for r in _silent_runs(paused) if r not in _silent_runs(plain)]
     assert len(new) == 1
@@ -73,7 +73,7 @@ def test_surprise_while_speaking_pauses_the_voice_for_40_ms():
     assert int(paused.sum()) == pytest.approx(int(plain.sum()), abs=4)   # nothing said is lost
     # the rest of the utterance is the same, 40 ms later
     assert np.array_equal(paused[tick + 12 + 8:], plain[tick + 12:len(paused) - 8])
-    again, _ = _sounding(surprise_at=0.6, block=37)
+    again, _ = _sounding(surprise_at=0.5, block=37)
     assert _same(again, paused)                           # block-size invariant
 
 
@@ -81,5 +81,5 @@ def test_no_pause_when_silent_or_switched_off():
     plain, _ = _sounding()
     after, at = _sounding(surprise_at=4.0)                # the utterance is over by then
     assert at == [] and _same(after, plain)
-    off, at = _sounding(surprise_at=0.6, pause_ms=0.0)
+    off, at = _sounding(surprise_at=0.5, pause_ms=0.0)
     assert at == [] and _same(off, plain)
