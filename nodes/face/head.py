@@ -62,6 +62,7 @@ class HeadModel:
     eye_axis: dict = field(default_factory=dict)       # "L"/"R" → (3,) unit gaze direction at rest
     neck_weight: np.ndarray | None = None              # (V,) head-pose weight (None: rigid)
     pivot: np.ndarray = field(default_factory=lambda: np.array([0.0, -0.9, -0.1]))   # head-pose pivot
+    interior: np.ndarray | None = None                 # (F,) bool: inside the mouth (skipped while the lips are shut)
     mm_per_unit: float = 100.0                         # one mesh unit in millimetres
     name: str = "procedural"
 

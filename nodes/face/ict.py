@@ -266,6 +266,7 @@ def build_ict_head(style: FaceStyle = FaceStyle()) -> HeadModel:
     fmk = fm[keep]
     cull = ~np.isin(fmk, [mats.index(m) for m in ("M_EyeLashes", "M_LacrimalFluid", "M_GumsTongue")])
     cull &= ~np.isin(F, socket).any(axis=1)
+    interior = np.isin(fmk, [mats.index(m) for m in ("M_GumsTongue", "M_Teeth")]) | np.isin(F, socket).all(axis=1)
 
     # --- shapes ---
     tongue_w = _tongue_weight(v, z["tongue"])
@@ -284,7 +285,7 @@ def build_ict_head(style: FaceStyle = FaceStyle()) -> HeadModel:
     model = HeadModel(verts, F.astype(np.uint32), np.clip(col, 0, 1).astype(np.float32), mat, names, D,
                       eye_index, centers, lip_z, cull,
                       landmarks=lm, eye_axis=eye_axis, neck_weight=nw.astype(np.float32),
-                      pivot=((PIVOT_CM + off) * CM), mm_per_unit=10.0 / CM, name="ict")
+                      pivot=((PIVOT_CM + off) * CM), interior=interior, mm_per_unit=10.0 / CM, name="ict")
     model.__dict__["_sp"] = _sparse(shapes, names, nV)
     return model
 

@@ -191,6 +191,8 @@ class FaceRenderer:
         self._eye = eye.astype(np.float64)
         self.cull = True
         self._poser = HeadPoser(m)
+        self._interior = m.interior if m.landmarks is not None else None
+        self._shut_gap = 1.0 / m.mm_per_unit           # 1 mm: only a dark line shows between the lips
 
     # ---------------------------------------------------------------- per frame
     def vertices(self, row: np.ndarray) -> np.ndarray:
@@ -218,8 +220,17 @@ class FaceRenderer:
             R, t = M[:3, :3].astype(np.float64), M[:3, 3].astype(np.float64)
             eye_m = (R.T @ (self._eye - t)).astype(np.float32)
             facing = np.einsum("ij,ij->i", fn, eye_m - v[self._F[:, 0]]) > 0
-            faces = self._Fu[facing | ~self._cull]
+            keep = facing | ~self._cull
+            if self._interior is not None and self._lips_shut(v):
+                keep &= ~self._interior          # hidden behind closed lips: not worth rasterising
+            faces = self._Fu[keep]
         return v, n, M, faces
+
+    def _lips_shut(self, v) -> bool:
+        """Inner lips within 1 mm at all three landmark pairs (61-67, 62-66, 63-65)."""
+        from .landmarks import INNER_LIP_PAIRS
+        lm = self.m.landmarks
+        return all(v[lm[a], 1] - v[lm[b], 1] < self._shut_gap for a, b in INNER_LIP_PAIRS)
 
     def landmarks(self, row) -> np.ndarray:
         """The 68 landmarks of one row projected to pixels: (68, 2) x right, y down (top-left origin)."""
