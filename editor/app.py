@@ -81,7 +81,7 @@ class MainWindow(QMainWindow):
         self.missing: list[str] = []
         self.ask_save = self._ask_save          # replaceable in tests: returns Save, Discard or Cancel
         self.palette = Palette()
-        self.inspector = Inspector(self.document, runner=lambda: self.runner)
+        self.inspector = Inspector(self.document)
         self.issues = IssuesList(self.document)
         nodes_dock = self._dock("Nodes", self.palette, Qt.LeftDockWidgetArea)
         self.issues_dock = self._dock("Issues", self.issues, Qt.LeftDockWidgetArea)
@@ -96,6 +96,7 @@ class MainWindow(QMainWindow):
         self.scene.message.connect(lambda text: self.statusBar().showMessage(text, 4000))
         self.scene.probe_requested.connect(self.probe)
         self.issues.located.connect(self._locate)
+        self.document.changed.connect(self._send_hot_param)
         self.document.dirty_changed.connect(lambda _d: self._title())
         self.document.path_changed.connect(lambda _p: self._title())
         self._title()
@@ -340,6 +341,26 @@ class MainWindow(QMainWindow):
             return False
         self.run_label.setText("starting…")
         return True
+
+    def _send_hot_param(self, event: dict) -> None:
+        """While the graph runs, a hot param changed in the Graph (inspector, undo, redo, a script)
+        reaches the run at its next block; other changes wait for the next run."""
+        runner = self.runner
+        if event.get("command") != "SetParam" or runner is None or not runner.running:
+            return
+        nid, name = event["nid"], event["name"]
+        spec = self.document.graph.nodes.get(nid)
+        if spec is None or spec.placeholder:
+            return
+        cls = self.document.graph.node_class(nid)
+        if name not in cls.HOT_PARAMS:
+            self.statusBar().showMessage(f"{nid}.{name} is not hot: it takes effect at the next run", 6000)
+            return
+        value = spec.params.get(name, getattr(cls.Params.from_dict(spec.params), name))
+        try:
+            runner.set_param(nid, name, value)
+        except PsigraphError as e:
+            self._refused(e.line())
 
     def pause(self) -> None:
         if self.runner is not None and self.runner.running:

@@ -1,10 +1,8 @@
 """The inspector: a form generated from the selected node's ``Params`` (limits, units, choices,
 docs), plus its id (rename). Every change is a Graph command on the Document; a value the
 model refuses is shown with the validation message and the field goes back to the model's
-value. While the graph runs, hot params also go to the runner (next block)."""
+value. (The window sends hot params of a running graph on to the runner.)"""
 from __future__ import annotations
-
-from typing import Callable
 
 import yaml
 from PySide6.QtCore import Qt
@@ -38,10 +36,9 @@ def _limits(d: dict) -> str:
 class Inspector(QScrollArea):
     """Param form of one node; rebuilt from the Graph after every change."""
 
-    def __init__(self, document: Document, runner: Callable[[], object] | None = None, parent=None):
+    def __init__(self, document: Document, parent=None):
         super().__init__(parent)
         self.document = document
-        self.runner = runner or (lambda: None)
         self.nid: str | None = None
         self.fields: dict[str, QWidget] = {}
         self.setWidgetResizable(True)
@@ -155,13 +152,6 @@ class Inspector(QScrollArea):
             self.refresh()
             return False
         self.error.setText("")
-        runner = self.runner()
-        if runner is not None and getattr(runner, "running", False) and value is not _UNSET \
-                and name in self.document.graph.node_class(nid).HOT_PARAMS:
-            try:
-                runner.set_param(nid, name, value)
-            except PsigraphError as e:
-                self.error.setText(e.line())
         self.refresh()
         return True
 

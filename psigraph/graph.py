@@ -463,7 +463,7 @@ class SetProbe(Command):
             if at is not None:
                 del probes[at]
         else:
-            entry = {"port": self.port, **{k: v for k, v in self.settings.items() if k != "port"}}
+            entry = {"port": self.port, **{k: _plain(v) for k, v in self.settings.items() if k != "port"}}
             if at is not None:
                 probes[at] = entry
             else:

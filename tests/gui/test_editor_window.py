@@ -291,3 +291,16 @@ def test_hot_param_goes_to_the_running_graph(qtbot, window, tmp_path, monkeypatc
     assert window.document.graph.nodes["core"].params["coupling"] == 3.0
     assert [v for ref, v, _t in window.runner.applied if ref == "core.coupling"] == [3.0]
     window.stop()
+
+
+def test_undo_of_a_hot_param_reaches_the_run_too(qtbot, window, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    open_copy(window, tmp_path, "psi_core")
+    assert window.run(realtime=False) and window.runner.wait_started(60)
+    window.scene.select(["core"])
+    assert window.inspector.set_param("noise", 0.3)
+    window.document.undo_stack.undo()
+    window.document.graph.set_param("core", "noise", 0.2)           # a script, behind the editor's back
+    qtbot.waitUntil(lambda: len([r for r, _v, _t in window.runner.applied if r == "core.noise"]) == 3, timeout=20000)
+    assert [v for r, v, _t in window.runner.applied if r == "core.noise"] == [0.3, 0.1, 0.2]
+    window.stop()
