@@ -8,8 +8,8 @@ pytest.importorskip("PySide6")
 pytest.importorskip("pytestqt")
 
 from PySide6.QtCore import QPoint, QPointF, QSettings, Qt  # noqa: E402
-from PySide6.QtGui import QDropEvent  # noqa: E402
-from PySide6.QtWidgets import QMessageBox  # noqa: E402
+from PySide6.QtGui import QContextMenuEvent, QDropEvent  # noqa: E402
+from PySide6.QtWidgets import QApplication, QMessageBox  # noqa: E402
 
 from psigraph import fileformat  # noqa: E402
 from psigraph.editor.app import MainWindow  # noqa: E402
@@ -304,3 +304,42 @@ def test_undo_of_a_hot_param_reaches_the_run_too(qtbot, window, tmp_path, monkey
     qtbot.waitUntil(lambda: len([r for r, _v, _t in window.runner.applied if r == "core.noise"]) == 3, timeout=20000)
     assert [v for r, v, _t in window.runner.applied if r == "core.noise"] == [0.3, 0.1, 0.2]
     window.stop()
+
+
+def test_canvas_gestures_move_select_probe_pan_zoom(qtbot, window, tmp_path):
+    open_copy(window, tmp_path)
+    graph, view, scene = window.document.graph, window.view, window.scene
+    viewport = view.viewport()
+    # drag a node by its title: one MoveNode, snapped to the grid
+    item = scene.nodes["wav"]
+    start = view.mapFromScene(item.mapToScene(QPointF(40, 10)))
+    qtbot.mousePress(viewport, Qt.LeftButton, pos=start)
+    for k in range(1, 6):
+        qtbot.mouseMove(viewport, pos=start + QPoint(9 * k, 5 * k))
+    qtbot.mouseRelease(viewport, Qt.LeftButton, pos=start + QPoint(45, 25))
+    qtbot.waitUntil(lambda: graph.editor["positions"]["wav"] != [720, -80], timeout=3000)
+    x, y = graph.editor["positions"]["wav"]
+    assert (x % 20, y % 20) == (0, 0) and x > 720 and y > -80
+    assert window.document.undo_stack.undoText() == "move wav"
+    # rubber band over text and planner selects both
+    a = view.mapFromScene(QPointF(-30, -30))
+    b = view.mapFromScene(scene.nodes["planner"].sceneBoundingRect().bottomRight() + QPointF(10, 10))
+    qtbot.mousePress(viewport, Qt.LeftButton, pos=a)
+    qtbot.mouseMove(viewport, pos=(a + b) / 2)
+    qtbot.mouseMove(viewport, pos=b)
+    qtbot.mouseRelease(viewport, Qt.LeftButton, pos=b)
+    assert sorted(scene.selected_node_ids()) == ["planner", "text"]
+    # right-click on a wire opens a scope on it and saves the probe with the graph
+    wire = next(w for w in scene.wires if w.edge == Edge("voice", "audio", "wav", "x"))
+    mid = view.mapFromScene(wire.path().pointAtPercent(0.5))
+    # (QTest clicks bypass the window, which is what turns a right-click into a context-menu event)
+    QApplication.sendEvent(viewport, QContextMenuEvent(QContextMenuEvent.Mouse, mid, viewport.mapToGlobal(mid)))
+    assert "voice.audio" in window.scopes
+    assert {"port": "voice.audio", "window_s": 2} in graph.editor["probes"]
+    # zoom in and out, fit shows every node
+    before = view.transform().m11()
+    view.zoom(1.25)
+    assert view.transform().m11() == pytest.approx(before * 1.25)
+    view.fit()
+    shown = view.mapToScene(viewport.rect()).boundingRect()
+    assert all(shown.contains(n.sceneBoundingRect()) for n in scene.nodes.values())
