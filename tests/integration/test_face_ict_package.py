@@ -10,14 +10,26 @@ import pytest
 REPO = Path(__file__).resolve().parents[2]
 
 
+def _builder():
+    """An interpreter that can build a wheel offline (setuptools + wheel), or None."""
+    for py in (sys.executable, "/usr/bin/python3"):
+        if Path(py).exists() and subprocess.run([py, "-c", "import setuptools, wheel"],
+                                                capture_output=True).returncode == 0:
+            return py
+    return None
+
+
 @pytest.mark.skipif(shutil.which("git") is None, reason="needs git")
 def test_wheel_contains_the_ict_asset_and_licence(tmp_path):
+    py = _builder()
+    if py is None:
+        pytest.skip("no interpreter with setuptools and wheel to build a wheel offline")
     src = tmp_path / "src"
     src.mkdir()
     archive = subprocess.run(["git", "-C", str(REPO), "archive", "HEAD"], capture_output=True, check=True).stdout
     subprocess.run(["tar", "-x", "-C", str(src)], input=archive, check=True)
-    p = subprocess.run([sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", "--no-build-isolation",
-                        "-w", str(tmp_path / "dist"), str(src)], capture_output=True, text=True, timeout=600)
+    p = subprocess.run([py, "setup.py", "-q", "bdist_wheel", "-d", str(tmp_path / "dist")], cwd=src,
+                       capture_output=True, text=True, timeout=600)
     assert p.returncode == 0, p.stderr[-2000:]
     (wheel,) = (tmp_path / "dist").glob("psigraph-*.whl")
     with zipfile.ZipFile(wheel) as z:
