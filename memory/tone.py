@@ -37,6 +37,8 @@ from psigraph.node import Node
 from psigraph.params import Params, param
 from psigraph.ports import Event, Events, Out
 
+from .working import WorkingMemory  # noqa: F401  (registered from this entry-point module)
+
 __all__ = ["PsiMemory", "features", "distance", "interpolate", "tone_of", "mood_of", "FEATURE_UNITS", "ROLE"]
 
 #: what psi_memory is in the chain (say finds it by this part; a plain string, see psigraph.chain)
