@@ -171,6 +171,11 @@ class FeatureExtractor:
             while j + 1 < len(row) and row[j + 1] < row[j]:          # down to the bottom of the dip
                 j += 1
             t = j + tmin
+            h = t // 2                                                 # a dip at half the period as deep
+            if h >= tmin:                                              # (within 0.1) is the true period
+                lo = max(tmin, h - 1) + int(np.argmin(cm[i, max(tmin, h - 1):h + 2]))
+                if cm[i, lo] < cm[i, t] + 0.1 and cm[i, lo] < self.yin_threshold * 2:
+                    t = lo
             y0, y1, y2 = cm[i, t - 1], cm[i, t], cm[i, min(t + 1, tmax)]
             den = y0 - 2.0 * y1 + y2
             shift = 0.5 * (y0 - y2) / den if den > 1e-12 else 0.0

@@ -102,7 +102,7 @@ class AudioSource(Node[AudioSourceParams]):
 
 # ---------------------------------------------------------------- listener
 LISTEN_LABELS = FEATURE_LABELS + ("voiced", "speech", "pitch_rel", "pitch_z", "pitch_jump", "timbre_z", "novelty",
-                                  "syllable_hz", "speaker_phase")
+                                  "syllable_hz", "phrase_progress", "speaker_phase")
 _COL = {name: i for i, name in enumerate(LISTEN_LABELS)}
 
 
@@ -114,9 +114,9 @@ class ListenerParams(Params):
     drop_db: float = param(4.0, gt=0.0, le=30.0, unit="dB", doc="envelope dip that ends a nucleus")
     pause_ms: float = param(150.0, ge=20.0, le=2000.0, unit="ms", doc="silence that ends a phrase")
     speaker_memory_s: float = param(4.0, gt=0.1, le=120.0, unit="s", doc="time constant of the speaker model")
-    pitch_z0: float = param(3.5, ge=0.0, doc="pitch departures (in the speaker's spreads) counted as novel beyond this")
-    jump_st0: float = param(4.0, ge=0.0, unit="st", doc="pitch steps within 60 ms counted as novel beyond this")
-    novelty_gain: float = param(1.0, ge=0.0, le=100.0, doc="amplitude of the pitch role per unit of novelty")
+    pitch_z0: float = param(6.0, ge=0.0, doc="pitch departures (in the speaker's spreads) counted as novel beyond this")
+    jump_st0: float = param(5.0, ge=0.0, unit="st", doc="pitch steps against the last 200 ms counted as novel beyond this")
+    novelty_gain: float = param(3.0, ge=0.0, le=100.0, doc="amplitude of the pitch role per unit of novelty")
     strength: float = param(100.0, gt=0.0, le=10000.0, unit="1/s", doc="pull of the micro-band forcing")
     phrase_strength: float = param(20.0, gt=0.0, le=10000.0, unit="1/s", doc="pull of a phrase boundary on the macro role")
     pitch_role: str = param("pitch", doc="psi_core role (a micro-band member) whose amplitude carries pitch novelty "
@@ -151,11 +151,12 @@ class Listener(Node[ListenerParams]):
     ``features`` (control) holds the frame features (:mod:`.features`) then ``voiced``, ``speech``,
     ``pitch_rel`` (semitones from the speaker's mean, in their spreads), ``pitch_z``, ``pitch_jump``,
     ``timbre_z``, ``novelty`` (how far the voice departs from the speaker model), ``syllable_hz`` (the
-    heard syllable rate) and ``speaker_phase`` (the speaker's phrase cycle: 0 at a phrase start,
-    2π after the mean phrase duration). ``score`` entrains a psi_core: a ``syllable`` event per
-    nucleus onset (duration = the heard syllable period), ``force`` on ``pitch_role`` (amplitude =
-    novelty) and ``loud_role`` (amplitude = envelope) as they change, and a phase reset of
-    ``phrase_role`` at phrase boundaries. ``events``: ``syllable_onset`` and ``phrase_boundary``.
+    heard syllable rate), ``phrase_progress`` (time into the current phrase over the speaker's mean
+    phrase duration; 0 between phrases) and ``speaker_phase`` (2π·progress, wrapped: the speaker's
+    phrase cycle). ``score`` entrains a psi_core: a ``syllable`` event per nucleus onset (duration =
+    the heard syllable period), ``force`` on ``pitch_role`` (amplitude = novelty × gain) and
+    ``loud_role`` (amplitude = envelope) as they change, and a phase reset of ``phrase_role`` when
+    a phrase starts after a boundary. ``events``: ``syllable_onset`` and ``phrase_boundary``.
     """
 
     type_id = "listener"
@@ -214,16 +215,21 @@ class Listener(Node[ListenerParams]):
         voiced = rh.speech and row[_COL["periodicity"]] >= p.min_periodicity and p.f0_min < f0 < p.f0_max
         pz, jump, tz = st.speaker.step(row, voiced, k)
         sp = st.speaker.state
-        novelty = max(pz - p.pitch_z0, 0.5 * (jump - p.jump_st0), 0.0)
+        novelty = max(pz - p.pitch_z0, jump - p.jump_st0, 0.0)
         row[_COL["voiced"]], row[_COL["speech"]] = float(voiced), float(rh.speech)
         if voiced and sp.voiced_seen:
             row[_COL["pitch_rel"]] = (12.0 * np.log2(f0 / 100.0) - sp.st_mean) / max(sp.st_dev, 1.0)
         row[_COL["pitch_z"]], row[_COL["pitch_jump"]], row[_COL["timbre_z"]] = pz, jump, tz
         row[_COL["novelty"]] = novelty
         row[_COL["syllable_hz"]] = 1.0 / st.rhythm.ioi_s
-        if rh.speech and not st.in_phrase:
+        if rh.speech and not st.in_phrase:             # a phrase starts: the macro role restarts its cycle
             st.in_phrase, st.phrase_start = True, k
-        row[_COL["speaker_phase"]] = (2 * np.pi * (k - st.phrase_start) / (st.phrase_s * self.hz)) % (2 * np.pi)
+            if p.phrase_role:
+                score.append(Event(t, chain.FORCE, {"role": p.phrase_role, "phase": 0.0,
+                                                    "strength": p.phrase_strength, "dur": int(0.25 * self.master_rate)}))
+        progress = (k - st.phrase_start) / (st.phrase_s * self.hz)
+        row[_COL["phrase_progress"]] = progress if st.in_phrase else 0.0
+        row[_COL["speaker_phase"]] = (2 * np.pi * progress) % (2 * np.pi)
         if rh.onset:
             stress = 1 if rh.strength >= 15.0 else 2 if rh.strength >= 9.0 else 0
             score.append(Event(t, chain.SYLLABLE_EVENT, {"dur": int(round(st.rhythm.ioi_s * self.master_rate)),
@@ -234,9 +240,6 @@ class Listener(Node[ListenerParams]):
             if rh.phrase_s > 0.3:
                 st.phrase_s += 0.3 * (min(rh.phrase_s, 8.0) - st.phrase_s)
             events.append(Event(t, chain.PHRASE_BOUNDARY, {"pause_s": float(rh.pause_s)}))
-            if p.phrase_role:
-                score.append(Event(t, chain.FORCE, {"role": p.phrase_role, "phase": 0.0,
-                                                    "strength": p.phrase_strength, "dur": int(0.25 * self.master_rate)}))
         amp = min(p.novelty_gain * novelty, 10.0)
         if p.pitch_role and abs(amp - st.last_pitch_amp) > 0.05:
             st.last_pitch_amp = amp
@@ -256,30 +259,30 @@ class EntrainmentParams(Params):
     syllable_role: str = param(chain.SYLLABLE, doc="psi_core role whose frequency is reported")
     macro_role: str = param("phrase", doc="psi_core macro role compared with the speaker's phrase phase")
     smooth_ms: float = param(250.0, gt=0.0, le=10000.0, unit="ms", doc="smoothing of the entrained frequency")
-    turn_threshold: float = param(0.75, gt=0.0, le=1.0, doc="turn-end score that predicts the end of the turn")
-    min_phrase_s: float = param(0.6, ge=0.0, le=10.0, unit="s", doc="no prediction earlier in a phrase than this")
+    final_drop: float = param(2.5, gt=0.0, le=20.0,
+                              doc="pitch below the speaker's mean (in their spreads) that marks a final fall")
+    min_progress: float = param(0.4, ge=0.0, le=5.0,
+                                doc="no turn-end prediction before this fraction of the speaker's mean phrase")
 
 
 @dataclass
 class EntrainmentState:
     last_phase: float = float("nan")
-    hz: float = 0.0
+    hz: float = 0.0                 # entrained syllable frequency (smoothed)
     fired: bool = False             # a turn end was predicted in this phrase
-    low: list = None                # recent voiced pitch_rel values
-    f0: list = None                 # recent voiced (tick, semitones)
-    rate_mean: float = 0.0          # running mean of the entrained syllable rate while speaking
+    rel: list = None                # pitch_rel of the last three voiced ticks
 
 
 class Entrainment(Node[EntrainmentParams]):
     """Reads the entrained ψ-state against what was heard: syllable frequency, macro phase lag, turn ends.
 
-    ``entrainment`` (control): ``syllable_hz`` — the frequency of ``syllable_role`` (smoothed);
-    ``macro_dphase`` — the phase of ``macro_role`` minus the speaker's phrase phase (listener.features
-    ``speaker_phase``), wrapped to (−π, π]; ``turn_end`` — a score in [0, 1] that the current phrase is
-    the last of the turn: its pitch sits low in the speaker's range and falls, the phrase has run most
-    of the speaker's phrase cycle (the macro phase) and the entrained syllable rate slows (final
-    lengthening, in the meso band). ``events``: ``turn_end_predicted`` {lead_s} once per phrase when
-    the score reaches ``turn_threshold``.
+    ``entrainment`` (control): ``syllable_hz`` — the frequency of ``syllable_role`` (smoothed over
+    ``smooth_ms``); ``macro_dphase`` — the phase of ``macro_role`` minus the speaker's phrase phase
+    (listener ``speaker_phase``), wrapped to (−π, π]; ``turn_end`` — a score in [0, 1] that the
+    phrase is ending: how far the pitch (median of the last three voiced ticks) has fallen toward
+    ``final_drop`` spreads below the speaker's mean, once the phrase has run ``min_progress`` of the
+    speaker's phrase cycle (the macro phase). ``events``: ``turn_end_predicted`` {lead_s: one
+    syllable period of the entrained oscillator} once per phrase, when the score reaches 1.
     """
 
     type_id = "entrainment"
@@ -309,9 +312,10 @@ class Entrainment(Node[EntrainmentParams]):
                 label = chain.phase_label(getattr(params, name))
                 if label not in spec.labels:
                     issues.append(Issue(f"params.{name}", f"the state has no channel {label!r}; connect the "
-                                        "psi_core of graphs/listen.yaml or name one of its roles", code="input.missing_channel"))
+                                        "psi_core of graphs/listen.yaml or name one of its roles",
+                                        code="input.missing_channel"))
         spec = inputs.get("features")
-        if spec is not None and tuple(spec.labels[:len(LISTEN_LABELS)]) != LISTEN_LABELS:
+        if spec is not None and tuple(spec.labels) != LISTEN_LABELS:
             issues.append(Issue("inputs.features", "connect listener.features here", code="input.missing_channel"))
         return issues
 
@@ -321,56 +325,38 @@ class Entrainment(Node[EntrainmentParams]):
         self.i_syl = spec.index(chain.phase_label(self.params.syllable_role))
         self.i_mac = spec.index(chain.phase_label(self.params.macro_role))
         self.alpha = 1.0 - np.exp(-1.0 / (self.params.smooth_ms * 1e-3 * self.hz))
-        self.state = EntrainmentState(low=[], f0=[])
+        self.state = EntrainmentState(rel=[])
 
     def process(self, state, features):
         st, p = self.state, self.params
         n = len(state)
         out = np.zeros((n, len(ENTRAIN_LABELS)))
         events = []
+        if not n:
+            return {"entrainment": out, "events": events}
         k0, _ = self.ticks("entrainment")
         period = self.out_specs["entrainment"].period
-        win = int(0.1 * self.hz)
+        syl = state[:, self.i_syl]
+        prev = np.concatenate([[syl[0] if st.last_phase != st.last_phase else st.last_phase], syl[:-1]])
+        inst = ((syl - prev) % (2 * np.pi)) * self.hz / (2 * np.pi)
+        st.last_phase = float(syl[-1])
+        out[:, 1] = (state[:, self.i_mac] - features[:, _COL["speaker_phase"]] + np.pi) % (2 * np.pi) - np.pi
+        voiced, rel = features[:, _COL["voiced"]], features[:, _COL["pitch_rel"]]
+        progress = features[:, _COL["phrase_progress"]]
         for i in range(n):
-            f = features[i]
-            ph = state[i, self.i_syl]
-            if st.last_phase == st.last_phase:              # not NaN: a previous tick exists
-                d = (ph - st.last_phase) % (2 * np.pi)
-                st.hz += self.alpha * (d * self.hz / (2 * np.pi) - st.hz)
-            st.last_phase = ph
-            dphase = (state[i, self.i_mac] - f[_COL["speaker_phase"]] + np.pi) % (2 * np.pi) - np.pi
-            speech = f[_COL["speech"]] > 0
-            if speech:
-                st.rate_mean += 0.002 * (st.hz - st.rate_mean) if st.rate_mean else st.hz
-            k = k0 + i
-            if f[_COL["voiced"]] > 0:
-                st.low = (st.low + [f[_COL["pitch_rel"]]])[-win:]
-                st.f0 = [(kk, s) for kk, s in st.f0 if k - kk < 2 * win] + [(k, 12 * np.log2(f[_COL["f0"]] / 100))]
-            score = self._turn_score(k, f, st)
-            if f[_COL["speech"]] == 0 and not st.fired:
-                pass
-            if score >= p.turn_threshold and not st.fired:
+            st.hz += self.alpha * (inst[i] - st.hz)
+            out[i, 0] = st.hz
+            if progress[i] == 0.0:                       # between phrases: ready for the next one
+                st.fired, st.rel = False, []
+                continue
+            if voiced[i] > 0:
+                st.rel = (st.rel + [float(rel[i])])[-3:]
+            if len(st.rel) < 3 or progress[i] < p.min_progress:
+                continue
+            score = min(max(-sorted(st.rel)[1] / p.final_drop, 0.0), 1.0)
+            out[i, 2] = score
+            if score >= 1.0 and not st.fired:
                 st.fired = True
-                events.append(Event(k * period, chain.TURN_END_PREDICTED,
-                                    {"lead_s": float(max(0.0, 0.25 - 0.0))}))
-            out[i] = (st.hz, dphase, score)
-            if f[_COL["speaker_phase"]] < 2 * np.pi / self.hz / 1.5 and not speech:
-                pass
+                events.append(Event((k0 + i) * period, chain.TURN_END_PREDICTED,
+                                    {"lead_s": float(1.0 / max(st.hz, 0.5))}))
         return {"entrainment": out, "events": events}
-
-    def _turn_score(self, k, f, st) -> float:
-        """Evidence in [0, 1] that the phrase now heard ends the turn (see the class docstring)."""
-        if f[_COL["speech"]] == 0:
-            return 0.0
-        cycle = f[_COL["speaker_phase"]] / (2 * np.pi)
-        phrase_ok = 1.0 if cycle * 1.0 >= 0.0 else 0.0
-        low = float(np.mean(np.array(st.low) < -0.7)) if len(st.low) >= 5 else 0.0
-        fall = 0.0
-        if len(st.f0) >= 8:
-            half = k - int(0.1 * self.hz)
-            a = [s for kk, s in st.f0 if kk < half]
-            b = [s for kk, s in st.f0 if kk >= half]
-            if a and b:
-                fall = float(np.clip((np.median(a) - np.median(b)) / 1.5, 0.0, 1.0))
-        slow = float(np.clip((st.rate_mean - st.hz) / max(st.rate_mean, 1e-9) / 0.2, 0.0, 1.0)) if st.rate_mean else 0.0
-        return phrase_ok * (0.45 * low + 0.35 * fall + 0.2 * slow)

@@ -37,30 +37,32 @@ class SpeakerState:
     shape_mean: np.ndarray = field(default_factory=lambda: np.zeros(N_BANDS))
     shape_var: np.ndarray = field(default_factory=lambda: np.ones(N_BANDS) * 25.0)
     recent_shape: list = field(default_factory=list)  # last timbre z² values of voiced ticks
-    window: list = field(default_factory=list)        # (tick, semitones) of voiced ticks in the jump window
+    window: list = field(default_factory=list)        # (tick, semitones) of the voiced ticks of the last context_ms
 
 
 class SpeakerModel:
     """Per-tick speaker statistics and novelty (see the module docstring)."""
 
     def __init__(self, tick_hz: float, memory_s: float = 4.0, timbre_ms: float = 40.0,
-                 warmup_voiced_s: float = 0.5, jump_ms: float = 60.0):
+                 warmup_voiced_s: float = 0.5, jump_ms: float = 60.0, context_ms: float = 200.0):
         self.jump_n = max(2, int(round(jump_ms * 1e-3 * tick_hz)))
+        self.context_n = max(self.jump_n + 1, int(round(context_ms * 1e-3 * tick_hz)))
         self.alpha = 1.0 - math.exp(-1.0 / (memory_s * tick_hz))
         self.timbre_n = max(1, int(round(timbre_ms * 1e-3 * tick_hz)))
         self.warmup = int(round(warmup_voiced_s * tick_hz))
         self.state = SpeakerState()
 
     def jump(self, k: int, semis: float) -> float:
-        """Pitch step (semitones) across the last ``jump_ms``: median of the three latest voiced ticks
-        against the three earliest, once at least six voiced ticks span half the window (a
-        continuous f0 contour moves less than a few semitones in that time; a splice does not)."""
+        """Pitch step (semitones): the median of the three latest voiced ticks against the median of
+        the voiced ticks heard ``jump_ms`` to ``context_ms`` ago (at least five of them). Intonation
+        glides and accents move a few semitones over that span; a spliced voice or a shifted segment
+        moves more, at once."""
         st = self.state
-        st.window = [(kk, s) for kk, s in st.window if k - kk <= self.jump_n] + [(k, semis)]
-        w = st.window
-        if len(w) < 6 or w[-1][0] - w[0][0] < self.jump_n // 2:
+        st.window = [(kk, s) for kk, s in st.window if k - kk <= self.context_n] + [(k, semis)]
+        past = [s for kk, s in st.window if k - kk >= self.jump_n]
+        if len(past) < 5 or len(st.recent_st) < 3:
             return 0.0
-        return abs(sorted(s for _, s in w[-3:])[1] - sorted(s for _, s in w[:3])[1])
+        return abs(sorted(st.recent_st)[1] - float(np.median(past)))
 
     def step(self, row: np.ndarray, voiced: bool, k: int = 0) -> tuple[float, float, float]:
         """(pitch_z, pitch_jump, timbre_z) for tick ``k`` (zeros when unvoiced or still warming up);
@@ -69,8 +71,8 @@ class SpeakerModel:
         if not voiced:
             return 0.0, 0.0, 0.0
         semis = 12.0 * math.log2(max(row[F0], 1.0) / 100.0)
-        jump = self.jump(k, semis)
         st.recent_st = (st.recent_st + [semis])[-3:]
+        jump = self.jump(k, semis)
         shape = row[BAND0:BAND0 + N_BANDS] - row[BAND0:BAND0 + N_BANDS].mean()
         if st.voiced_seen == 0:
             st.st_mean, st.shape_mean = semis, shape.copy()
