@@ -428,7 +428,8 @@ class MainWindow(QMainWindow):
             self._show_coupling(core)
         face = self._first("face_animator")
         if face:
-            self._show_extra("face", "FaceView", lambda cls: cls(self._ensure_runner(), f"{face}.blendshapes"), "Face")
+            self._show_extra("faceview", "FaceView", lambda cls: cls(self._ensure_runner(), f"{face}.blendshapes"),
+                             "Face")
         self._show_extra("profile", "ProfilePanel", lambda cls: cls(self._ensure_runner()), "Profile")
 
     def _first(self, type_id: str) -> str | None:
@@ -478,14 +479,18 @@ class MainWindow(QMainWindow):
         self.extra_docks[key] = dock
 
     def _place_extra(self, module: str, dock: QDockWidget) -> None:
-        """Coupling matrix as a tab over the inspector, the face below it, the profile beside the issues."""
+        """Coupling matrix as a tab over the inspector, the face right of the scopes, the profile beside
+        the issues."""
         if module == "coupling":
             self.addDockWidget(Qt.RightDockWidgetArea, dock)
             self.tabifyDockWidget(self.inspector_dock, dock)
             dock.raise_()
-        elif module == "face":
-            self.addDockWidget(Qt.RightDockWidgetArea, dock)
-            self.splitDockWidget(self.inspector_dock, dock, Qt.Vertical)
+        elif module == "faceview":
+            self.addDockWidget(Qt.BottomDockWidgetArea, dock)
+            scopes = list(self.scopes.values())
+            if scopes:
+                self.splitDockWidget(scopes[min(1, len(scopes) - 1)], dock, Qt.Horizontal)
+            self.resizeDocks([dock], [SCOPE_HEIGHT], Qt.Horizontal)
         else:
             self.addDockWidget(Qt.LeftDockWidgetArea, dock)
             self.tabifyDockWidget(self.issues_dock, dock)

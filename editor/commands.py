@@ -12,6 +12,7 @@ import os
 
 MAX_RUN_S = 3600.0
 SCREENSHOT_SIZE = (1920, 1080)
+START_TIMEOUT_S = 120.0
 
 
 def register(sub) -> None:
@@ -63,7 +64,10 @@ def run(args) -> int:
         if args.run_seconds:
             if not window.run(realtime=True):
                 raise PsigraphError("cannot run the graph: " + (window.statusBar().currentMessage() or "see the issues"))
-            wait(app, args.run_seconds, until=lambda: window.runner is None or window.runner.last_error)
+            runner = window.runner
+            wait(app, START_TIMEOUT_S, until=lambda: runner.session is not None or not runner.running
+                 or runner.last_error)                                # building the graph is not running it
+            wait(app, args.run_seconds, until=lambda: not runner.running or runner.last_error)
             if window.runner is not None and window.runner.last_error:
                 raise PsigraphError(f"the run failed: {window.runner.last_error}")
         if args.screenshot:
