@@ -40,7 +40,7 @@ class FaceStyle:
     """Identity weights, colours (sRGB 0..1) and hair style of one face."""
 
     identity: tuple = ()
-    skin: Rgb = (0.87, 0.67, 0.57)
+    skin: Rgb = (0.86, 0.64, 0.52)
     lips: Rgb = (0.74, 0.45, 0.43)
     iris: Rgb = (0.36, 0.46, 0.34)
     hair: str = "short"

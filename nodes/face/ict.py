@@ -36,7 +36,7 @@ CM = 0.1
 #: where the asset's origin goes (cm, before scaling): eyes at y ≈ 0.12, face front at z ≈ 1
 OFFSET_CM = np.array([0.0, -2.4, -3.0])
 #: tongueOut = 1 moves the tongue tip this far (cm: forward, down)
-TONGUE_OUT_CM = np.array([0.0, -0.6, 2.6])
+TONGUE_OUT_CM = np.array([0.0, -0.25, 2.3])
 #: inner-lip gap of jawOpen = mouthClose = 1 (sealed lips on an open jaw)
 SEALED_GAP_CM = 0.03
 #: the head pose pivots here (cm, asset frame): between the ears, at the top of the spine
@@ -219,9 +219,10 @@ def build_ict_head(style: FaceStyle = FaceStyle()) -> HeadModel:
             half = 0.36 - 0.20 * frac
             brow = np.maximum(brow, _ss(half, half * 0.55, dist) * _ss(1.02, 0.92, frac))
     brow *= front & (v[:, 2] > 6.0)
-    grain = 0.75 + 0.25 * _noise(v * np.array([3.0, 1.0, 1.0]), 9.0, 3)
+    hairs = 0.55 + 0.45 * _noise(v * np.array([4.0, 1.0, 1.0]), 12.0, 3)     # strands along the brow
     bc = np.asarray(style.brow_rgb, np.float64)
-    col = col * (1 - 0.9 * brow[:, None]) + (bc * grain[:, None]) * 0.9 * brow[:, None]
+    a = 0.78 * brow * hairs
+    col = col * (1 - a[:, None]) + bc * a[:, None]
 
     # lash line: the upper lid margin (landmarks 36-39 / 42-45), darkest at the outer corner
     lash = np.zeros(nV)

@@ -78,20 +78,24 @@ void main() {
 
 FRAG = """
 uniform float u_lipz;
-varying vec4 v_n; varying vec4 v_col;
-vec3 lin(vec3 c) { return pow(c, vec3(2.2)); }
+varying vec4 v_n; varying vec4 v_col;    // colour arrives linear (converted once on the CPU)
 // materials: 0 skin, 1 eye (sclera, tear film), 2 teeth, 3 tongue/gums, 4 mouth lining,
 //            5 iris (behind the cornea: glossy), 6 eyelashes; 0..0.45 = skin to hair
+// three-point lighting: warm key (upper left, the only specular one), cool fill (right), rim from behind
+const vec3 L0 = vec3(-0.4897, 0.5387, 0.6856); const vec3 C0 = vec3(1.10, 1.02, 0.94);
+const vec3 L1 = vec3(0.8052, 0.0537, 0.5905);  const vec3 C1 = vec3(0.24, 0.26, 0.32);
+const vec3 L2 = vec3(0.3420, 0.4397, -0.8305); const vec3 C2 = vec3(0.55, 0.55, 0.58);
+const vec3 H0 = vec3(-0.2667, 0.2934, 0.9180);   // half vector of the key light and the view (0, 0, 1)
+vec3 wrapped(float ndl, vec3 w) { return max((vec3(ndl) + w) / (1.0 + w), 0.0); }
 void main() {
-    vec3 base = lin(v_col.rgb);
+    vec3 base = v_col.rgb;
     float mat = v_col.a;
     if (!gl_FrontFacing && mat < 0.5) {   // seen through the mouth: the inside of the head
-        gl_FragColor = vec4(pow(lin(vec3(0.16, 0.05, 0.05)) * 0.6, vec3(1.0/2.2)), 1.0);
+        gl_FragColor = vec4(0.093, 0.024, 0.024, 1.0);
         return;
     }
     vec3 n = normalize(v_n.xyz);
     if (!gl_FrontFacing) n = -n;
-    const vec3 vdir = vec3(0.0, 0.0, 1.0);          // distant camera: constant view direction
     // per-channel wrap: red light wraps further round the terminator (a subsurface look)
     vec3 wrap = vec3(0.10); float shin = 24.0; float ks = 0.06;
     float hair = clamp(mat / 0.45, 0.0, 1.0);
@@ -102,24 +106,16 @@ void main() {
     else if (mat < 3.5) { shin = 30.0; ks = 0.18; wrap = vec3(0.3); }
     else if (mat > 4.5 && mat < 5.5) { shin = 220.0; ks = 0.9; }
     else if (mat > 5.5 && mat < 6.5) { shin = 8.0; ks = 0.0; wrap = vec3(0.5); }
-    // three-point lighting: warm key (upper left), cool fill (right), rim from behind
-    vec3 Ls[3]; vec3 Cs[3];
-    Ls[0] = normalize(vec3(-0.50, 0.55, 0.70)); Cs[0] = vec3(1.10, 1.02, 0.94);
-    Ls[1] = normalize(vec3(0.75, 0.05, 0.55));  Cs[1] = vec3(0.30, 0.33, 0.40);
-    Ls[2] = normalize(vec3(0.35, 0.45, -0.85)); Cs[2] = vec3(0.55, 0.55, 0.58);
-    vec3 acc = vec3(0.0);
-    for (int i = 0; i < 3; i++) {
-        float ndl = dot(n, Ls[i]);
-        vec3 d = max((vec3(ndl) + wrap) / (1.0 + wrap), 0.0);
-        vec3 h = normalize(Ls[i] + vdir);
-        float s = pow(max(dot(n, h), 0.0), shin) * ks * step(0.0, ndl);
-        acc += Cs[i] * (base * d + vec3(s));
-    }
+    float ndl0 = dot(n, L0);
+    float spec = ndl0 > 0.0 ? pow(max(dot(n, H0), 0.0), shin) * ks : 0.0;
+    vec3 acc = C0 * (base * wrapped(ndl0, wrap) + vec3(spec))
+             + C1 * base * wrapped(dot(n, L1), wrap) + C2 * base * wrapped(dot(n, L2), wrap);
     float hemi = 0.5 + 0.5 * n.y;
-    acc += base * mix(vec3(0.10, 0.08, 0.07), vec3(0.16, 0.17, 0.20), hemi);
+    acc += base * mix(vec3(0.08, 0.065, 0.06), vec3(0.13, 0.14, 0.17), hemi);
     if (mat < 0.5) {                  // skin: a faint Fresnel sheen at grazing angles
-        float fr = pow(1.0 - max(n.z, 0.0), 4.0);
-        acc += vec3(0.05, 0.05, 0.06) * fr * (1.0 - hair);
+        float g = 1.0 - max(n.z, 0.0);
+        g *= g;
+        acc += vec3(0.05, 0.05, 0.06) * (g * g * (1.0 - hair));
     }
     if (mat > 3.5 && mat < 4.5) { acc = base * (0.35 + 0.25 * max(n.z, 0.0)); }
     if (mat > 1.5 && mat < 4.5) {     // teeth/tongue/lining darken with depth inside the mouth
@@ -167,7 +163,7 @@ class FaceRenderer:
         self._vnrm = gloo.VertexBuffer(np.zeros_like(m.vertices, np.float32))
         self._prog["a_pos"] = self._vpos
         self._prog["a_nrm"] = self._vnrm
-        self._prog["a_col"] = gloo.VertexBuffer(m.colors.astype(np.float32))
+        self._prog["a_col"] = gloo.VertexBuffer(np.power(m.colors.astype(np.float32), 2.2))   # sRGB → linear
         self._prog["a_mat"] = gloo.VertexBuffer(m.material.astype(np.float32).reshape(-1, 1))
         self._ibo = gloo.IndexBuffer(m.faces.astype(np.uint32))
         self._prog["u_lipz"] = float(m.lip_z)
