@@ -2,6 +2,7 @@
 import asyncio
 import contextlib
 import functools
+import threading
 
 import pytest
 
@@ -53,3 +54,36 @@ def offline_say(text: str, tmpdir: str, emotion: str = "auto", persona: str = "d
     of its graph run in say's blocks (psigraph.server.speak.offline_reference)."""
     from psigraph.server.speak import offline_reference
     return offline_reference(text, tmpdir, emotion=emotion, persona=persona)
+
+
+class LoopThread:
+    """A server and one raw connection in a background event loop (for synchronous drivers: hypothesis,
+    Selenium). ``call(coro)`` runs a coroutine there; ``server``, ``url`` and ``ws`` are set."""
+
+    def __init__(self):
+        self.loop = asyncio.new_event_loop()
+        self.thread = threading.Thread(target=self.loop.run_forever, daemon=True)
+        self.thread.start()
+        self.ready = self.call(self._open())
+
+    def call(self, coro, timeout=60):
+        return asyncio.run_coroutine_threadsafe(coro, self.loop).result(timeout)
+
+    async def _open(self):
+        self._srv = serve()
+        self.server, self.url = await self._srv.__aenter__()
+        self._ws = raw_ws(self.url)
+        self.ws = await self._ws.__aenter__()
+
+    async def exchange(self, msg):
+        await (self.ws.send_bytes(msg) if isinstance(msg, bytes) else self.ws.send_str(msg))
+        return await next_text(self.ws)
+
+    async def _close(self):
+        await self._ws.__aexit__(None, None, None)
+        await self._srv.__aexit__(None, None, None)
+
+    def close(self):
+        self.call(self._close())
+        self.loop.call_soon_threadsafe(self.loop.stop)
+        self.thread.join(10)

@@ -1,8 +1,6 @@
 """Security of `psigraph serve`: token, Origin, Host, loopback binds, fuzzed messages."""
-import asyncio
 import json
 import os
-import threading
 
 import aiohttp
 import pytest
@@ -13,7 +11,7 @@ from psigraph.server import security
 from psigraph import wire
 from psigraph.errors import PsigraphError
 
-from .conftest import TOKEN, next_text, raw_ws, run, serve
+from .conftest import TOKEN, LoopThread, run, serve
 
 
 async def _handshake(url, headers=None, query=""):
@@ -104,38 +102,6 @@ _messages = (_json.map(json.dumps) | _typed | _huge | st.text(max_size=200)
              | st.binary(max_size=300) | st.just("x" * (wire.MAX_MESSAGE_BYTES + 1)))
 
 
-class _LoopThread:
-    """A server and one raw connection in a background event loop (hypothesis drives it synchronously)."""
-
-    def __init__(self):
-        self.loop = asyncio.new_event_loop()
-        self.thread = threading.Thread(target=self.loop.run_forever, daemon=True)
-        self.thread.start()
-        self.ready = self.call(self._open())
-
-    def call(self, coro, timeout=60):
-        return asyncio.run_coroutine_threadsafe(coro, self.loop).result(timeout)
-
-    async def _open(self):
-        self._srv = serve()
-        self.server, url = await self._srv.__aenter__()
-        self._ws = raw_ws(url)
-        self.ws = await self._ws.__aenter__()
-
-    async def exchange(self, msg):
-        await (self.ws.send_bytes(msg) if isinstance(msg, bytes) else self.ws.send_str(msg))
-        return await next_text(self.ws)
-
-    async def _close(self):
-        await self._ws.__aexit__(None, None, None)
-        await self._srv.__aexit__(None, None, None)
-
-    def close(self):
-        self.call(self._close())
-        self.loop.call_soon_threadsafe(self.loop.stop)
-        self.thread.join(10)
-
-
 def _valid(msg) -> bool:
     try:
         wire.parse_client(msg)
@@ -147,7 +113,7 @@ def _valid(msg) -> bool:
 def test_fuzzed_messages_get_well_formed_errors():
     """1,000 random messages on one connection: each answered by one well-formed error; no crash;
     the connection and the server keep working."""
-    lt = _LoopThread()
+    lt = LoopThread()
     counts = {"sent": 0, "valid_skipped": 0}
 
     @settings(max_examples=1000, deadline=None, database=None, derandomize=True,

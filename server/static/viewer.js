@@ -1,0 +1,281 @@
+// psigraph viewer: WebAudio playback + WebGL face, both scheduled on the audio clock.
+// Protocol: docs/SERVER.md. The mesh, camera and shaders come from /mesh.bin (the offline renderer's).
+// window.psigraphStats exposes what the browser test reads (offset between audio time and the
+// displayed frame, frames shown, chunks played).
+"use strict";
+(function () {
+  const LEAD_S = 0.15;                    // audio is scheduled this far ahead of its arrival
+  const stats = window.psigraphStats = {
+    state: "loading", error: "", gl: "", framesReceived: 0, framesShown: 0, audioChunks: 0, lateChunks: 0,
+    samples: 0, offsetsMs: [], maxAbsOffsetMs: 0, meanAbsOffsetMs: 0, frameMs: 1000 / 60, streams: 0,
+  };
+  const $ = (id) => document.getElementById(id);
+  const statusEl = $("status");
+  const setStatus = (s) => { statusEl.textContent = s; };
+  const fail = (msg) => { stats.state = "error"; stats.error = String(msg); setStatus("error: " + msg); };
+
+  // ------------------------------------------------------------------ float16
+  const f16 = (() => {
+    const table = new Float32Array(65536);
+    for (let h = 0; h < 65536; h++) {
+      const s = h & 0x8000 ? -1 : 1, e = (h >> 10) & 0x1f, m = h & 0x3ff;
+      table[h] = e === 0 ? s * m * 2 ** -24 : e === 31 ? (m ? NaN : s * Infinity) : s * (1 + m / 1024) * 2 ** (e - 15);
+    }
+    return (u16) => { const out = new Float32Array(u16.length); for (let i = 0; i < u16.length; i++) out[i] = table[u16[i]]; return out; };
+  })();
+
+  // ------------------------------------------------------------------ mesh
+  async function loadMesh() {
+    const buf = await (await fetch("/mesh.bin")).arrayBuffer();
+    const dv = new DataView(buf);
+    const magic = String.fromCharCode(...new Uint8Array(buf, 0, 4));
+    if (magic !== "PSGM") throw new Error("not a psigraph mesh");
+    const n = dv.getUint32(8, true);
+    const header = JSON.parse(new TextDecoder().decode(new Uint8Array(buf, 12, n)));
+    const base = 12 + n, a = {};
+    for (const [name, t] of Object.entries(header.arrays)) {
+      const count = t.shape.reduce((x, y) => x * y, 1), off = base + t.offset, kind = t.dtype.slice(1);
+      const slice = buf.slice(off, off + count * parseInt(kind.slice(1), 10));
+      a[name] = kind === "f4" ? new Float32Array(slice) : kind === "u4" ? new Uint32Array(slice)
+        : kind === "f2" ? f16(new Uint16Array(slice)) : new Uint8Array(slice);
+    }
+    return { header, a };
+  }
+
+  // ------------------------------------------------------------------ matrices (column-major for GL)
+  function perspective(fovy, aspect, near, far) {
+    const f = 1 / Math.tan(fovy * Math.PI / 360);
+    return [f / aspect, 0, 0, 0, 0, f, 0, 0, 0, 0, (far + near) / (near - far), -1, 0, 0, 2 * far * near / (near - far), 0];
+  }
+  const sub = (p, q) => [p[0] - q[0], p[1] - q[1], p[2] - q[2]];
+  const cross = (p, q) => [p[1] * q[2] - p[2] * q[1], p[2] * q[0] - p[0] * q[2], p[0] * q[1] - p[1] * q[0]];
+  const norm = (p) => { const l = Math.hypot(p[0], p[1], p[2]); return [p[0] / l, p[1] / l, p[2] / l]; };
+  const dot = (p, q) => p[0] * q[0] + p[1] * q[1] + p[2] * q[2];
+  function lookAt(eye, target) {
+    const f = norm(sub(target, eye)), s = norm(cross(f, [0, 1, 0])), u = cross(s, f);
+    return [s[0], u[0], -f[0], 0, s[1], u[1], -f[1], 0, s[2], u[2], -f[2], 0, -dot(s, eye), -dot(u, eye), dot(f, eye), 1];
+  }
+  function rotation(pitch, yaw, roll) {        // R = Ry Rx Rz, row-major 3x3
+    const cx = Math.cos(pitch), sx = Math.sin(pitch), cy = Math.cos(yaw), sy = Math.sin(yaw), cz = Math.cos(roll), sz = Math.sin(roll);
+    const rx = [1, 0, 0, 0, cx, -sx, 0, sx, cx], ry = [cy, 0, sy, 0, 1, 0, -sy, 0, cy], rz = [cz, -sz, 0, sz, cz, 0, 0, 0, 1];
+    const mul = (A, B) => { const C = new Array(9).fill(0); for (let i = 0; i < 3; i++) for (let j = 0; j < 3; j++) for (let k = 0; k < 3; k++) C[3 * i + j] += A[3 * i + k] * B[3 * k + j]; return C; };
+    return mul(mul(ry, rx), rz);
+  }
+
+  // ------------------------------------------------------------------ face renderer
+  function toES3(src, frag) {
+    let s = src.replace(/\battribute\b/g, "in").replace(/\bvarying\b/g, frag ? "in" : "out");
+    if (frag) s = "precision highp float;\nout vec4 psg_FragColor;\n" + s.replace(/\bgl_FragColor\b/g, "psg_FragColor");
+    return "#version 300 es\n" + s;
+  }
+
+  class Face {
+    constructor(canvas, mesh) {
+      const gl = canvas.getContext("webgl2", { antialias: false, preserveDrawingBuffer: true });
+      if (!gl) throw new Error("WebGL 2 is not available");
+      this.gl = gl;
+      stats.gl = gl.getParameter(gl.VERSION);
+      const h = mesh.header, a = mesh.a;
+      this.h = h; this.a = a;
+      this.base = a.vertices; this.pos = new Float32Array(a.vertices.length); this.nrm = new Float32Array(a.vertices.length);
+      this.faces = a.faces; this.V = a.vertices.length / 3;
+      this.prog = this.program(toES3(h.shaders.vert, false), toES3(h.shaders.frag, true));
+      gl.useProgram(this.prog);
+      this.vbPos = this.attr("a_pos", this.base, 3, gl.DYNAMIC_DRAW);
+      this.vbNrm = this.attr("a_nrm", this.nrm, 3, gl.DYNAMIC_DRAW);
+      this.attr("a_col", a.colors, 3, gl.STATIC_DRAW);
+      this.attr("a_mat", Float32Array.from(a.material), 1, gl.STATIC_DRAW);
+      const ib = gl.createBuffer();
+      gl.bindBuffer(gl.ELEMENT_ARRAY_BUFFER, ib);
+      gl.bufferData(gl.ELEMENT_ARRAY_BUFFER, this.faces, gl.STATIC_DRAW);
+      const c = h.camera, el = c.elevation * Math.PI / 180, az = c.azimuth * Math.PI / 180;
+      const eye = [c.target[0] + c.distance * Math.sin(az) * Math.cos(el), c.target[1] + c.distance * Math.sin(el),
+        c.target[2] + c.distance * Math.cos(az) * Math.cos(el)];
+      this.uniform("u_proj", perspective(c.fov, canvas.width / canvas.height, 1.0, 40.0));
+      this.uniform("u_view", lookAt(eye, c.target));
+      gl.uniform1f(gl.getUniformLocation(this.prog, "u_lipz"), h.lip_z);
+      this.bg = c.background;
+      this.shapeIndex = new Map(h.shape_names.map((n, i) => [n, i]));
+      this.cols = null;
+    }
+    program(vs, fs) {
+      const gl = this.gl, p = gl.createProgram();
+      for (const [type, src] of [[gl.VERTEX_SHADER, vs], [gl.FRAGMENT_SHADER, fs]]) {
+        const s = gl.createShader(type); gl.shaderSource(s, src); gl.compileShader(s);
+        if (!gl.getShaderParameter(s, gl.COMPILE_STATUS)) throw new Error("shader: " + gl.getShaderInfoLog(s));
+        gl.attachShader(p, s);
+      }
+      gl.linkProgram(p);
+      if (!gl.getProgramParameter(p, gl.LINK_STATUS)) throw new Error("link: " + gl.getProgramInfoLog(p));
+      return p;
+    }
+    attr(name, data, size, usage) {
+      const gl = this.gl, loc = gl.getAttribLocation(this.prog, name), b = gl.createBuffer();
+      gl.bindBuffer(gl.ARRAY_BUFFER, b); gl.bufferData(gl.ARRAY_BUFFER, data, usage);
+      if (loc >= 0) { gl.enableVertexAttribArray(loc); gl.vertexAttribPointer(loc, size, gl.FLOAT, false, 0, 0); }
+      return b;
+    }
+    uniform(name, m) { this.gl.uniformMatrix4fv(this.gl.getUniformLocation(this.prog, name), false, new Float32Array(m)); }
+    setNames(names) {                                  // the start message's blendshape order
+      this.col = new Map(names.map((n, i) => [n, i]));
+      this.cols = this.h.shape_names.map((n) => (this.col.has(n) ? this.col.get(n) : -1));
+    }
+    draw(row) {
+      const gl = this.gl, a = this.a, pos = this.pos, col = this.col;
+      pos.set(this.base);
+      if (row && this.cols) {
+        const S = this.cols.length, w = new Float32Array(S);
+        for (let s = 0; s < S; s++) w[s] = this.cols[s] < 0 ? 0 : Math.min(1.2, Math.max(-0.2, row[this.cols[s]]));
+        const ic = this.shapeIndex.get("mouthClose"), ij = this.shapeIndex.get("jawOpen");
+        if (ic !== undefined && ij !== undefined) w[ic] *= Math.max(w[ij], 0);     // as HeadModel.pose
+        const ptr = a.shape_ptr, idx = a.delta_index, d = a.delta;
+        for (let s = 0; s < S; s++) {
+          const ws = w[s]; if (!ws) continue;
+          for (let k = ptr[s]; k < ptr[s + 1]; k++) { const v = 3 * idx[k]; pos[v] += ws * d[3 * k]; pos[v + 1] += ws * d[3 * k + 1]; pos[v + 2] += ws * d[3 * k + 2]; }
+        }
+        const g = (n) => (col.has(n) ? row[col.get(n)] : 0);
+        const gx = g("gazeX") + (g("eyeLookOut_L") - g("eyeLookIn_L")), gy = g("gazeY") + (g("eyeLookUp_L") - g("eyeLookDown_L"));
+        if (gx || gy) {
+          const R = rotation(-0.35 * gy, 0.45 * gx, 0);
+          for (const side of ["L", "R"]) {
+            const ix = a["eye_" + side], c = this.h.eye_center[side]; if (!ix || !c) continue;
+            for (let k = 0; k < ix.length; k++) {
+              const v = 3 * ix[k], x = pos[v] - c[0], y = pos[v + 1] - c[1], z = pos[v + 2] - c[2];
+              pos[v] = R[0] * x + R[1] * y + R[2] * z + c[0]; pos[v + 1] = R[3] * x + R[4] * y + R[5] * z + c[1]; pos[v + 2] = R[6] * x + R[7] * y + R[8] * z + c[2];
+            }
+          }
+        }
+        this.model(g("headPitch"), g("headYaw"), g("headRoll"));
+      } else this.model(0, 0, 0);
+      this.normals();
+      gl.bindBuffer(gl.ARRAY_BUFFER, this.vbPos); gl.bufferSubData(gl.ARRAY_BUFFER, 0, pos);
+      gl.bindBuffer(gl.ARRAY_BUFFER, this.vbNrm); gl.bufferSubData(gl.ARRAY_BUFFER, 0, this.nrm);
+      gl.viewport(0, 0, gl.canvas.width, gl.canvas.height);
+      gl.enable(gl.DEPTH_TEST);
+      gl.clearColor(this.bg[0], this.bg[1], this.bg[2], 1); gl.clear(gl.COLOR_BUFFER_BIT | gl.DEPTH_BUFFER_BIT);
+      gl.drawElements(gl.TRIANGLES, this.faces.length, gl.UNSIGNED_INT, 0);
+    }
+    finish() { const px = new Uint8Array(4); this.gl.readPixels(0, 0, 1, 1, this.gl.RGBA, this.gl.UNSIGNED_BYTE, px); }
+    model(pitch, yaw, roll) {
+      const R = rotation(pitch, yaw, roll), p = this.h.pivot;
+      const t = [0, 1, 2].map((i) => p[i] - (R[3 * i] * p[0] + R[3 * i + 1] * p[1] + R[3 * i + 2] * p[2]));
+      this.uniform("u_model", [R[0], R[3], R[6], 0, R[1], R[4], R[7], 0, R[2], R[5], R[8], 0, t[0], t[1], t[2], 1]);
+    }
+    normals() {                                       // area-weighted face normals summed per vertex
+      const p = this.pos, n = this.nrm, F = this.faces; n.fill(0);
+      for (let f = 0; f < F.length; f += 3) {
+        const a = 3 * F[f], b = 3 * F[f + 1], c = 3 * F[f + 2];
+        const ux = p[b] - p[a], uy = p[b + 1] - p[a + 1], uz = p[b + 2] - p[a + 2], vx = p[c] - p[a], vy = p[c + 1] - p[a + 1], vz = p[c + 2] - p[a + 2];
+        const x = uy * vz - uz * vy, y = uz * vx - ux * vz, z = ux * vy - uy * vx;
+        n[a] += x; n[a + 1] += y; n[a + 2] += z; n[b] += x; n[b + 1] += y; n[b + 2] += z; n[c] += x; n[c + 1] += y; n[c + 2] += z;
+      }
+      for (let v = 0; v < n.length; v += 3) { const l = Math.hypot(n[v], n[v + 1], n[v + 2]) || 1; n[v] /= l; n[v + 1] /= l; n[v + 2] /= l; }
+    }
+  }
+
+  // ------------------------------------------------------------------ streaming
+  let face = null, ws = null, audio = null, cur = null, nextId = 1;
+
+  function connect(token) {
+    const url = new URL("/ws", location.href);
+    url.protocol = location.protocol === "https:" ? "wss:" : "ws:";
+    url.searchParams.set("token", token);
+    ws = new WebSocket(url);
+    ws.binaryType = "arraybuffer";
+    ws.onopen = () => { stats.state = "ready"; setStatus("ready"); $("token").classList.add("hidden"); };
+    ws.onclose = (e) => { if (stats.state !== "error") { stats.state = "closed"; setStatus("disconnected (" + e.code + ") — check the token"); } };
+    ws.onmessage = (e) => (typeof e.data === "string" ? onText(JSON.parse(e.data)) : onBinary(e.data));
+  }
+
+  function onText(m) {
+    if (m.type === "start") {
+      face.setNames(m.blendshapes);
+      cur = { id: m.id, master: m.master_rate, rate: m.sample_rate, period: m.frame_period || Math.round(m.master_rate / m.frame_rate),
+        frames: new Map(), t0: audio.currentTime + LEAD_S, ended: false, samples: 0, lastShown: -1 };
+      stats.frameMs = 1000 / m.frame_rate; stats.state = "speaking"; stats.streams += 1; setStatus("speaking");
+    } else if (m.type === "end" && cur && m.id === cur.id) {
+      cur.ended = true; cur.total = m.samples;
+    } else if (m.type === "error") {
+      setStatus("error: " + m.message); stats.error = m.message;
+    }
+  }
+
+  function onBinary(buf) {
+    if (!cur) return;
+    const dv = new DataView(buf), kind = dv.getUint8(0), index = Number(dv.getBigUint64(1, true));
+    if (kind === 1) {
+      const pcm = new Int16Array(buf.slice(9)), ab = audio.createBuffer(1, pcm.length, cur.rate), ch = ab.getChannelData(0);
+      for (let i = 0; i < pcm.length; i++) ch[i] = pcm[i] / 32768;
+      const when = cur.t0 + index / cur.master;
+      if (when < audio.currentTime) stats.lateChunks += 1;
+      const src = audio.createBufferSource(); src.buffer = ab; src.connect(audio.destination); src.start(when);
+      cur.samples = Math.max(cur.samples, index + pcm.length); stats.audioChunks += 1; stats.samples += pcm.length;
+    } else if (kind === 2) {
+      cur.frames.set(index / cur.period, f16(new Uint16Array(buf.slice(9)))); stats.framesReceived += 1;
+    }
+  }
+
+  // the listener's clock: the audio context's time, refined between its render quanta
+  function audioNow() {
+    if (audio.getOutputTimestamp) {
+      const ts = audio.getOutputTimestamp();
+      if (ts.contextTime > 0 && ts.performanceTime > 0) return ts.contextTime + (performance.now() - ts.performanceTime) / 1000;
+    }
+    return audio.currentTime;
+  }
+
+  // Each animation frame draws the blendshape frame nearest to the audio being heard (the output
+  // timestamp: what leaves the speaker now). The offset recorded is that frame's time minus the
+  // audio time at this animation frame; the time the draw itself takes is reported apart (drawMs:
+  // a GPU takes ~1 ms, SwiftShader on a busy CPU far more).
+  function tick() {
+    if (cur && audio) {
+      const t = audioNow(), end = cur.ended ? cur.total : cur.samples;
+      const pos = (t - cur.t0) * cur.master;                            // master samples heard so far
+      if (pos >= 0 && pos < end) {
+        let j = Math.round(pos / cur.period);
+        while (j >= 0 && !cur.frames.has(j)) j--;                        // not arrived: the newest before it
+        if (j >= 0 && j !== cur.lastShown) {
+          const off = (j * cur.period - pos) / cur.master * 1000, c0 = performance.now();
+          face.draw(cur.frames.get(j)); face.finish();
+          const ms = performance.now() - c0;
+          stats.drawMs = stats.drawMs ? 0.9 * stats.drawMs + 0.1 * ms : ms;
+          cur.lastShown = j; stats.framesShown += 1;
+          stats.offsetsMs.push(off); if (stats.offsetsMs.length > 4000) stats.offsetsMs.shift();
+          const absOff = stats.offsetsMs.map(Math.abs);
+          stats.maxAbsOffsetMs = Math.max(...absOff); stats.meanAbsOffsetMs = absOff.reduce((x, y) => x + y, 0) / absOff.length;
+        }
+        for (const k of cur.frames.keys()) if (k < j - 2) cur.frames.delete(k);
+      } else if (cur.ended && pos >= end) {
+        stats.state = "done"; setStatus("done"); cur = null;
+      }
+      $("stats").textContent = `frames ${stats.framesShown}/${stats.framesReceived} · audio chunks ${stats.audioChunks} · ` +
+        `offset max ${stats.maxAbsOffsetMs.toFixed(1)} ms (one frame ${stats.frameMs.toFixed(1)} ms) · draw ${(stats.drawMs || 0).toFixed(0)} ms`;
+    }
+    requestAnimationFrame(tick);
+  }
+
+  function say(text) {
+    if (!ws || ws.readyState !== WebSocket.OPEN) { setStatus("not connected"); return; }
+    if (!audio) audio = new AudioContext();
+    audio.resume();
+    ws.send(JSON.stringify({ type: "say", text, id: "v" + nextId++ }));
+  }
+  window.psigraphSay = say;
+
+  async function main() {
+    try {
+      const mesh = await loadMesh();
+      face = new Face($("face"), mesh);
+      face.draw(null);
+      audio = new AudioContext();
+    } catch (e) { fail(e.message || e); return; }
+    const fromHash = new URLSearchParams(location.hash.slice(1)).get("token");
+    if (fromHash) { $("token").value = fromHash; connect(fromHash); } else { stats.state = "token"; setStatus("enter the token"); }
+    $("token").addEventListener("change", () => connect($("token").value.trim()));
+    $("say-form").addEventListener("submit", (e) => { e.preventDefault(); say($("text").value); });
+    $("cancel").addEventListener("click", () => ws && ws.send(JSON.stringify({ type: "cancel" })));
+    requestAnimationFrame(tick);
+  }
+  main();
+})();
