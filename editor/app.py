@@ -292,7 +292,10 @@ class MainWindow(QMainWindow):
             self.scene.push(fragment.delete_command(self.document.graph, nids, edges))
 
     def _selection_changed(self) -> None:
-        nids = self.scene.selected_node_ids()
+        nids, edges = self.scene.selected_node_ids(), self.scene.selected_edges()
+        if not nids and len(edges) == 1 and edges[0] != self.inspector.edge:
+            self.inspector.show_edge(edges[0])
+            self.inspector_dock.raise_()
         if len(nids) == 1 and nids[0] != self.inspector.nid:
             self.inspector.show_node(nids[0])
             if self.document.graph.nodes[nids[0]].type.split("@")[0] == "psi_core":

@@ -45,8 +45,16 @@ def run(args) -> int:
             raise PsigraphError(bad[0].message, where="--screenshot")
         if not os.environ.get("DISPLAY") and not os.environ.get("WAYLAND_DISPLAY"):
             os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
-    if args.graph and not os.path.isfile(args.graph):
-        raise PsigraphError(f"no graph file {args.graph!r}", hint="give the path of a .yaml graph")
+    if args.graph:
+        if not os.path.isfile(args.graph):
+            raise PsigraphError(f"no graph file {args.graph!r}", hint="give the path of a .yaml graph")
+        from pathlib import Path
+
+        from psigraph.errors import GraphFileError
+        from psigraph.fileformat import load_report
+        graph, issues = load_report(Path(args.graph), filename=args.graph)
+        if graph is None:                      # cannot be shown faithfully: say why, as validate does
+            raise GraphFileError(issues)
     try:
         from PySide6.QtWidgets import QApplication
     except ImportError as e:

@@ -6,11 +6,11 @@ from __future__ import annotations
 
 import yaml
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import (QCheckBox, QComboBox, QFormLayout, QLabel, QLineEdit, QScrollArea, QVBoxLayout,
-                               QWidget)
+from PySide6.QtWidgets import (QCheckBox, QComboBox, QFormLayout, QLabel, QLineEdit, QScrollArea, QSpinBox,
+                               QVBoxLayout, QWidget)
 
 from psigraph.errors import PsigraphError
-from psigraph.graph import _UNSET, RenameNode, SetParam
+from psigraph.graph import _UNSET, Compound, Connect, Disconnect, Edge, RenameNode, SetParam
 
 from .document import Document
 
@@ -40,6 +40,7 @@ class Inspector(QScrollArea):
         super().__init__(parent)
         self.document = document
         self.nid: str | None = None
+        self.edge: Edge | None = None
         self.fields: dict[str, QWidget] = {}
         self.setWidgetResizable(True)
         self.error = QLabel()
@@ -52,6 +53,12 @@ class Inspector(QScrollArea):
     # ---- building -------------------------------------------------------------
     def show_node(self, nid: str | None) -> None:
         self.nid = nid if nid in self.document.graph.nodes else None
+        self.edge = None
+        self.refresh()
+
+    def show_edge(self, edge: Edge) -> None:
+        """Show a wire: its ends and its loop delay (editable)."""
+        self.nid, self.edge = None, edge
         self.refresh()
 
     def refresh(self) -> None:
@@ -67,7 +74,16 @@ class Inspector(QScrollArea):
         self.error = QLabel(error)
         self.error.setWordWrap(True)
         self.error.setStyleSheet("color: #b91c1c")
-        if self.nid is None:
+        if self.edge is not None and self.edge in graph.edges:
+            form.addRow("wire", QLabel(self.edge.text()))
+            delay = QSpinBox()
+            delay.setRange(0, 10 ** 6)
+            delay.setValue(self.edge.delay)
+            delay.setToolTip("loop delay in ticks of the consumer's rate (0 = none); a feedback loop needs one")
+            delay.editingFinished.connect(lambda w=delay: self.set_delay(w.value()))
+            form.addRow("delay [ticks]", delay)
+            self.fields["@delay"] = delay
+        elif self.nid is None:
             form.addRow(QLabel("select a node to edit its params"))
         else:
             spec = graph.nodes[self.nid]
@@ -153,6 +169,25 @@ class Inspector(QScrollArea):
             return False
         self.error.setText("")
         self.refresh()
+        return True
+
+    def set_delay(self, ticks: int) -> bool:
+        """Give the shown wire a loop delay: one undoable edit (disconnect + connect in place)."""
+        old = self.edge
+        if old is None or old not in self.document.graph.edges or ticks == old.delay:
+            return False
+        new = Edge(old.src, old.src_port, old.dst, old.dst_port, int(ticks))
+        index = self.document.graph.edges.index(old)
+        self.edge = new
+        try:
+            self.document.push(Compound([Disconnect(old), Connect(new, index, checked=True)],
+                                        f"delay {new.text()} = {ticks}"))
+        except PsigraphError as e:
+            self.edge = old
+            self.error.setText(e.line())
+            self.refresh()
+            return False
+        self.error.setText("")
         return True
 
     def _rename(self, new: str) -> None:

@@ -45,3 +45,11 @@ def test_help_does_not_import_qt():
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip() == "False"
+
+
+def test_unreadable_graph_is_a_one_line_error(tmp_cwd):
+    (tmp_cwd / "bad.yaml").write_text("psigraph: 1\nnodes:\n  a: {type: sine\n")
+    with pytest.raises(PsigraphError) as err:
+        commands.run(args(graph="bad.yaml", screenshot="shot.png"))
+    assert err.value.line().startswith("bad.yaml:2: nodes: error: ")       # what psigraph validate prints
+    assert not (tmp_cwd / "shot.png").exists()

@@ -343,3 +343,36 @@ def test_canvas_gestures_move_select_probe_pan_zoom(qtbot, window, tmp_path):
     view.fit()
     shown = view.mapToScene(viewport.rect()).boundingRect()
     assert all(shown.contains(n.sceneBoundingRect()) for n in scene.nodes.values())
+
+
+def test_wire_delay_in_the_inspector_closes_a_loop(qtbot, window, tmp_path):
+    """A feedback loop is refused without a delay; giving an existing wire a delay is one undoable edit."""
+    open_copy(window, tmp_path)
+    graph, scene = window.document.graph, window.scene
+    scene.add_node("add")
+    scene.add_node("gain")
+    assert scene.connect_ports("core.r", "add1.a") and scene.connect_ports("add1.y", "gain1.x")
+    assert not scene.connect_ports("gain1.y", "add1.b")              # zero-delay cycle
+    graph.connect("gain1.y", "add1.b")                               # a script may write it anyway ...
+    assert any("zero-delay cycle" in i.message for i in window.document.issues())
+    loop = Edge("gain1", "y", "add1", "b")
+    scene.select(edges=[loop])
+    assert window.inspector.edge == loop
+    assert window.inspector.set_delay(2)                             # ... and the inspector fixes it
+    assert Edge("gain1", "y", "add1", "b", 2) in graph.edges and loop not in graph.edges
+    assert not any("zero-delay cycle" in i.message for i in window.document.issues())
+    wire = next(w for w in scene.wires if w.edge.delay == 2)
+    assert wire.pen().style() == Qt.DashLine and wire.label.text() == "delay 2"
+    text = fileformat.dumps(graph)
+    assert "{from: gain1.y, to: add1.b, delay: 2}" in text
+    window.document.undo_stack.undo()
+    assert loop in graph.edges and graph.edges.index(loop) == len(graph.edges) - 1
+
+
+def test_a_file_that_cannot_be_read_faithfully_is_refused_and_nothing_changes(qtbot, window, tmp_path):
+    good = open_copy(window, tmp_path)
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("psigraph: 1\nnodes:\n  a: {type: sine\n")            # unclosed flow mapping
+    assert not window.open(str(bad), ask=False)
+    assert window.statusBar().currentMessage().startswith(f"{bad}:")
+    assert window.document.path == str(good) and "core" in window.document.graph.nodes
