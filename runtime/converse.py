@@ -33,6 +33,7 @@ from psigraph.errors import PsigraphError
 #: listening events the face reacts to (and that --events writes)
 HEARD_KINDS = (chain.SURPRISE, chain.SYLLABLE_ONSET, chain.PHRASE_BOUNDARY, chain.TURN_END_PREDICTED)
 GAP_S = 0.4                         # from the end of the input to the reply's text
+WORKING_SPAN_S = 10.0               # surprises count as repeated within this span (the working memory's)
 ANALYSIS_HZ = 8000                  # pitch and envelopes are measured on the audio resampled to this
 TICK_HZ = 200                       # one measurement per 5 ms (the control rate of the speak graph)
 F0_RANGE_HZ = (60.0, 400.0)
@@ -201,6 +202,17 @@ def listening_events(path: str, seed: int | None = None, graph: str | None = Non
     return sorted(out, key=lambda e: e.t)
 
 
+def most_within(times, span_s: float) -> int:
+    """The largest number of ``times`` (seconds) inside any window of ``span_s`` seconds."""
+    t = sorted(times)
+    best, j = 0, 0
+    for i in range(len(t)):
+        while t[i] - t[j] > span_s:
+            j += 1
+        best = max(best, i - j + 1)
+    return best
+
+
 # ---------------------------------------------------------------- the conversation
 @dataclasses.dataclass(frozen=True)
 class ConverseOptions:
@@ -226,7 +238,7 @@ class ConverseOptions:
 @dataclasses.dataclass
 class ConverseResult:
     heard: dict                  # the speaker's prosody (heard_prosody)
-    surprises: int               # surprise events while listening
+    surprises: int               # the most surprise events within WORKING_SPAN_S while listening
     tone: dict                   # the reply's tone event payload
     reply: dict                  # the reply's prosody as the recorder measures it, + "jaw_open" (mean jawOpen)
     reply_start_s: float
@@ -332,7 +344,7 @@ def converse(opts: ConverseOptions, warn=None) -> ConverseResult:
         events = listening_events(opts.audio, opts.seed, opts.listen_graph)
         listened = events is not None
         events = events or []
-    surprises = sum(1 for e in events if e.kind == chain.SURPRISE)
+    surprises = most_within([e.t / master for e in events if e.kind == chain.SURPRISE], WORKING_SPAN_S)
     tone = reply_tone(plain_prosody(opts.reply, opts.persona), heard if opts.entrain else None,
                       surprises if opts.adapt else 0)
     t_reply = heard["duration_s"] + opts.gap_s

@@ -59,10 +59,10 @@ MOUTH_CHANNELS = ("jaw", "lip_ap", "lip_round", "lip_spread")
 #: cross-speaker entrainment: the reply moves this fraction of the way from its own rate and pitch range
 #: toward the speaker's (speakers converge partly, not fully: "communication accommodation")
 ENTRAIN_PULL = 0.5
-#: adaptive comprehension: this many surprises while listening make the reply careful —
+#: adaptive comprehension: this many surprises within the working memory's span (10 s) make the reply careful —
 #: CAREFUL_RATE × the rate and CAREFUL_ARTICULATION × the mouth movements (clear speech is slower and
 #: hyperarticulated)
-REPEATED_SURPRISES = 3
+REPEATED_SURPRISES = 2
 CAREFUL_RATE = 0.8
 CAREFUL_ARTICULATION = 1.3
 
@@ -257,7 +257,7 @@ def reply_tone(own: dict, heard: dict | None = None, surprises: int = 0, *, pull
 
     ``own``: what the recorder would measure on the reply said plainly (:func:`predict`: ``rate_sps``,
     ``f0_range_st``); ``heard``: the same measures of the speaker (psigraph.kernels.prosody on what was
-    heard); ``surprises``: surprise events while listening. Cross-speaker entrainment moves the rate
+    heard); ``surprises``: surprise events while listening (the most within the working memory's span). Cross-speaker entrainment moves the rate
     and the pitch range ``pull`` of the way toward the speaker's; ``repeated`` surprises or more make the reply careful (adaptive
     comprehension: :data:`CAREFUL_RATE` × the rate, mouth movements × :data:`CAREFUL_ARTICULATION`)."""
     tone: dict = {}

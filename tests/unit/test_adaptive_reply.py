@@ -63,3 +63,11 @@ def test_planner_honours_articulation():
     rest = chain.TRACT_REST["jaw"]
     for a, b in zip(plain, wide):
         assert b - rest == pytest.approx(min(1.0 - rest, 1.3 * (a - rest)))
+
+
+def test_repeated_means_within_the_working_memory_span():
+    from psigraph.runtime.converse import WORKING_SPAN_S, most_within
+    assert most_within([], WORKING_SPAN_S) == 0
+    assert most_within([0.1, 11.0], 10.0) == 1                             # 11 s apart: not repeated
+    assert most_within([0.1, 11.0, 14.0, 20.5, 30.0], 10.0) == 3
+    assert most_within([5.0, 1.0, 3.0], 1.9) == 1 and most_within([5.0, 1.0, 3.0], 2.0) == 2
