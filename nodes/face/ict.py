@@ -352,7 +352,8 @@ def _iris_rgb(ang, d, axis, iris) -> np.ndarray:
     out = np.where((r < 1.0)[:, None], base, np.array([0.93, 0.90, 0.87]))
     out = np.where((np.abs(r - 1.0) < 0.1)[:, None], iris * 0.25, out)
     out = np.where((ang < PUPIL_DEG)[:, None], np.array([0.02, 0.02, 0.025]), out)
-    return out
+    # the back of the iris shell shows through the pupil hole: as dark as the pupil
+    return np.where((ang > 60.0)[:, None], np.array([0.02, 0.02, 0.025]), out)
 
 
 def _mouth_socket(z, v) -> np.ndarray:

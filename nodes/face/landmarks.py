@@ -60,6 +60,19 @@ class LandmarkTracker:
         p = p @ M[:3, :3].T.astype(np.float64) + M[:3, 3]
         return p * self.m.mm_per_unit
 
+    def projected(self, row, view: np.ndarray, proj: np.ndarray, width: int = 1, height: int = 1) -> np.ndarray:
+        """(68, 2) landmarks of one row on the image of a camera (pixels; width = height = 1: 0..1 units)."""
+        v, M = self.poser.vertices(row)
+        return project(v[self.m.landmarks], M, view, proj, width, height)
+
+    def record(self, row, view: np.ndarray, proj: np.ndarray, digits: int = 4) -> dict:
+        """Fields a frames file carries per frame: ``landmarks`` (68 [x, y], 0..1 of the image, y down),
+        ``lip_gap_mm`` and ``eye_open_mm`` [left, right]."""
+        lm = self.projected(row, view, proj)
+        m = self.measure(row)
+        return {"landmarks": np.round(lm, digits).tolist(), "lip_gap_mm": round(m["lip_gap_mm"], 2),
+                "eye_open_mm": [round(m["eye_open_mm"]["L"], 2), round(m["eye_open_mm"]["R"], 2)]}
+
     def measure(self, row) -> dict:
         """{"lip_gap_mm", "eye_open_mm": {"L", "R"}, "gaze_deg": {"L": (yaw, pitch), "R": ...}} for one row,
         in the head's own frame (head pose removed; it turns everything rigidly there)."""

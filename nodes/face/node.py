@@ -35,6 +35,9 @@ FRAMES_EXTENSIONS = (".jsonl", ".ndjson")
 class FramesSinkParams(Params):
     path: str = param("frames.jsonl", doc="JSON Lines output file (.jsonl or .ndjson)")
     digits: int = param(4, ge=1, le=9, doc="decimals kept for the weights")
+    landmarks: bool = param(False, doc="also write the 68 landmarks of the ICT head (0..1 image coordinates of "
+                                       "face_render's default camera), lip gap and eye opening in mm")
+    persona: str = param("default", doc="persona whose face the landmarks are measured on (with landmarks: true)")
 
 
 @dataclass
@@ -62,7 +65,15 @@ class FramesSink(Node[FramesSinkParams]):
 
     @classmethod
     def check(cls, params, inputs) -> list:
-        return path_issues(params.path, extensions=FRAMES_EXTENSIONS) + _blendshape_issues(inputs)
+        issues = path_issues(params.path, extensions=FRAMES_EXTENSIONS) + _blendshape_issues(inputs)
+        if params.landmarks:
+            from .face_style import FaceStyleError, face_style
+            try:
+                face_style(params.persona or None)
+            except FaceStyleError as e:
+                issues.append(Issue("params.persona", e.message + (f"; {e.hint}" if e.hint else ""),
+                                    code="param.invalid"))
+        return issues
 
     def reset(self):
         if self.out is not None:
@@ -71,6 +82,15 @@ class FramesSink(Node[FramesSinkParams]):
         spec = self.in_specs["blendshapes"]
         self._labels = spec.labels or BLENDSHAPE_LABELS
         self.state = _FramesState()
+        self._tracker = None
+        if self.params.landmarks:
+            from .face_style import face_style
+            from .ict import build_ict_head
+            from .landmarks import LandmarkTracker
+            from .render import camera
+            self._tracker = LandmarkTracker(build_ict_head(face_style(self.params.persona or None)))
+            self._camera = camera()[:2]
+            self._map = np.array([self._labels.index(n) if n in self._labels else -1 for n in BLENDSHAPE_LABELS])
 
     def process(self, blendshapes, events=None):
         spec = self.in_specs["blendshapes"]
@@ -83,8 +103,12 @@ class FramesSink(Node[FramesSinkParams]):
         lines = []
         for i in range(m):
             f = j0 + i
+            extra = None
+            if self._tracker is not None:
+                full = np.where(self._map >= 0, np.asarray(blendshapes[i], float)[np.maximum(self._map, 0)], 0.0)
+                extra = self._tracker.record(full, *self._camera)
             rec = frame_record(f, spec.rate_hz, blendshapes[i], self._labels, st.pending.pop(f, []),
-                               self.params.digits)
+                               self.params.digits, extra)
             lines.append(json.dumps(rec, separators=(",", ":")) + "\n")
         self.out.handle.write("".join(lines).encode("utf-8"))
         st.frames += m

@@ -167,11 +167,9 @@ class FaceRenderer:
         self._prog["a_mat"] = gloo.VertexBuffer(m.material.astype(np.float32).reshape(-1, 1))
         self._ibo = gloo.IndexBuffer(m.faces.astype(np.uint32))
         self._prog["u_lipz"] = float(m.lip_z)
-        self._proj = _perspective(fov, W / H, 1.0, 40.0)
+        self._view, self._proj, eye = camera(W / H, distance=distance, fov=fov, target=target,
+                                             elevation=elevation, azimuth=azimuth)
         self._prog["u_proj"] = self._proj.T.copy()
-        el = np.radians(elevation); az = np.radians(azimuth)
-        eye = np.array(target) + distance * np.array([np.sin(az) * np.cos(el), np.sin(el), np.cos(az) * np.cos(el)])
-        self._view = _look_at(eye, np.array(target))
         self._prog["u_view"] = self._view.T.copy()
         self._prog["u_model"] = np.eye(4, dtype=np.float32)
         # vertex-normal accumulation as a sparse (V × F) matrix
@@ -301,6 +299,14 @@ class FaceRenderer:
             self._canvas.close()
         except Exception:  # pragma: no cover
             pass
+
+
+def camera(aspect: float = 1.0, *, distance: float = 7.4, fov: float = 20.0, target=(0.0, -0.07, 0.0),
+           elevation: float = 4.0, azimuth: float = 0.0) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(view, projection, eye position) of the renderer's camera (no GL needed)."""
+    el, az = np.radians(elevation), np.radians(azimuth)
+    eye = np.array(target) + distance * np.array([np.sin(az) * np.cos(el), np.sin(el), np.cos(az) * np.cos(el)])
+    return _look_at(eye, np.array(target, float)), _perspective(fov, aspect, 1.0, 40.0), eye
 
 
 def _look_at(eye, target, up=np.array([0.0, 1.0, 0.0])):

@@ -89,3 +89,31 @@ def test_landmarks_project_onto_the_face():
     bg = img[1, 1, :3].astype(int)
     on = img[lm[:, 1].astype(int), lm[:, 0].astype(int), :3].astype(int)
     assert (np.abs(on - bg).sum(1) > 30).mean() > 0.95                  # every landmark lands on the head
+
+
+def test_frames_jsonl_carries_the_rendered_landmarks(tmp_path):
+    from psigraph.nodes.face.jsonl import read_frames_jsonl
+    from psigraph.nodes.face.render import FaceRenderer
+    registry.register(face_node.FramesSink)
+    g = Graph()
+    g.add_node("src", "face_synthetic_state", {"duration": 0.5})
+    g.add_node("face", "face_animator")
+    g.add_node("frames", "frames_sink", {"path": str(tmp_path / "f.jsonl"), "landmarks": True})
+    g.add_node("bs", "vector_sink")
+    g.connect("src.state", "face.state"); g.connect("face.blendshapes", "frames.blendshapes")
+    g.connect("face.blendshapes", "bs.x")
+    s = Session(g, block=480)
+    s.run(duration=0.25)
+    rows = s.node("bs").data
+    s.close()
+    recs = read_frames_jsonl(str(tmp_path / "f.jsonl"))
+    assert len(recs) == len(rows) == 15
+    r = FaceRenderer(100, 100)
+    try:
+        for rec, row in zip(recs[::7], rows[::7]):
+            lm = np.array(rec["landmarks"])
+            assert lm.shape == (68, 2)
+            assert np.allclose(lm * 100, r.landmarks(row), atol=0.02)       # what the renderer draws
+            assert rec["lip_gap_mm"] >= -1.0 and len(rec["eye_open_mm"]) == 2
+    finally:
+        r.close()
