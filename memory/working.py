@@ -67,6 +67,7 @@ class WorkingMemory(Node[WorkingMemoryParams]):
     type_id = "working_memory"
     category = "memory"
     ROLE = ROLE
+    CORE_ROLE = WORKING_ROLE            # what to add to psi_core's roles (commands find it by type id)
     state = In(Signal, rate=chain.CONTROL, doc="ψ-state with phase:/amp: of the slow role")
     events = In(Events, optional=True, doc="listening events to count: syllable_onset, phrase_boundary, surprise")
     memory = Out(Signal, rate=chain.CONTROL, channels=len(LABELS), labels=LABELS,

@@ -33,6 +33,7 @@ from psigraph.errors import PsigraphError
 #: listening events the face reacts to (and that --events writes)
 HEARD_KINDS = (chain.SURPRISE, chain.SYLLABLE_ONSET, chain.PHRASE_BOUNDARY, chain.TURN_END_PREDICTED)
 GAP_S = 0.4                         # from the end of the input to the reply's text
+WORKING_MEMORY = "working_memory"   # the node type that keeps the slow oscillator (psigraph.memory.working)
 WORKING_SPAN_S = 10.0               # surprises count as repeated within this span (the working memory's)
 ANALYSIS_HZ = 8000                  # pitch and envelopes are measured on the audio resampled to this
 TICK_HZ = 200                       # one measurement per 5 ms (the control rate of the speak graph)
@@ -233,6 +234,8 @@ class ConverseOptions:
     heard_events: tuple | None = None         # listening events to use instead of running the listening graph
     listen_graph: str | None = None
     render_workers: int | None = None
+    db: str | None = None                     # ψ-memory store for the working memory's snapshots
+    key_file: str | None = None
 
 
 @dataclasses.dataclass
@@ -290,6 +293,8 @@ def build_conversation(opts: ConverseOptions, heard_events: list, tone: dict, t_
         for e in listeners:
             g.disconnect(voice_out, f"{e.dst}.{e.dst_port}")
             g.connect("mix.y", f"{e.dst}.{e.dst_port}")
+    if opts.db:
+        _add_working_memory(g, opts, found)
     at = round(float(t_reply), 6)
     g.connect(f"{_event_source(g, 'reply_text', [{'t': at, 'kind': 'text', 'payload': {'text': opts.reply}}])}.y",
               f"{planner}.text")
@@ -297,8 +302,11 @@ def build_conversation(opts: ConverseOptions, heard_events: list, tone: dict, t_
         g.connect(f"{_event_source(g, 'reply_tone', [{'t': at, 'kind': chain.TONE, 'payload': tone}])}.y",
                   f"{planner}.tone")
     heard = [{"t": e.t / g.master_rate, "kind": e.kind, "payload": e.payload} for e in heard_events]
-    if face and heard:
-        g.connect(f"{_event_source(g, 'heard', heard)}.y", f"{face}.events")
+    if heard:
+        src = _event_source(g, "heard", heard)
+        for nid in [face] + (["working"] if "working" in g.nodes else []):
+            if nid:
+                g.connect(f"{src}.y", f"{nid}.events")
     if opts.events:
         g.add_node("events", "events_sink", {"path": opts.events})
         if heard:
@@ -308,6 +316,23 @@ def build_conversation(opts: ConverseOptions, heard_events: list, tone: dict, t_
         for nid in found.get(chain.EVENTS, []):
             g.connect(_output_of(g, nid, lambda p, d: d.kind.name == "events"), "events.x")
     return g
+
+
+def _add_working_memory(g, opts: ConverseOptions, found: dict) -> None:
+    """The slow psi_core role and a working_memory node storing it (and the heard events) in ``opts.db``
+    (found by type id: runtime imports no memory code)."""
+    from psigraph import registry
+    if not registry.has(WORKING_MEMORY):
+        raise PsigraphError("--db needs the working_memory node (psigraph.memory)", where="--db",
+                            hint="pip install -e . to register it")
+    cls = registry.get(WORKING_MEMORY)
+    core = next(e.dst for e in g.edges_from(found[chain.PROSODY][0], "score"))
+    roles = [dict(r) for r in g.nodes[core].params.get("roles", [])]
+    if not any(r.get("name") == cls.CORE_ROLE["name"] for r in roles):
+        g.set_param(core, "roles", roles + [dict(cls.CORE_ROLE)])
+    g.add_node("working", WORKING_MEMORY, {"path": opts.db, "key_file": opts.key_file or "",
+                                           "persona": opts.persona})
+    g.connect(f"{core}.state", "working.state")
 
 
 def _reply_measures(rows: np.ndarray, labels, start_tick: int, syllables: int, blend: np.ndarray,
@@ -397,6 +422,9 @@ def register(sub) -> None:
     p.add_argument("--no-adapt", dest="adapt", action="store_false",
                    help="do not slow down and articulate more after repeated surprises")
     p.add_argument("--listen-graph", metavar="G.yaml", help="listening graph (default graphs/listen.yaml)")
+    p.add_argument("--db", metavar="STORE", help="keep the working memory (the last seconds heard, every 2 s, "
+                   "pruned after 60 s) in this ψ-memory store")
+    p.add_argument("--key-file", metavar="F", help="key of the --db store (default: $PSIGRAPH_DB_KEY)")
     p.add_argument("--seed", type=int, default=None, help="random seed (default: the graph's)")
     p.add_argument("-q", "--quiet", action="store_true", help="no summary line")
     p.set_defaults(run=run)
@@ -415,6 +443,10 @@ def check(opts: ConverseOptions) -> None:
     outs = [p for p in (opts.video, opts.wav, opts.frames, opts.events) if p]
     if len({os.path.abspath(p) for p in outs}) != len(outs):
         raise PsigraphError("-o, --wav, --frames and --events must be different files")
+    if opts.db and os.path.abspath(opts.db) in {os.path.abspath(p) for p in outs + [opts.audio]}:
+        raise PsigraphError("--db must be a different file from the input and the outputs")
+    if opts.key_file and not opts.db:
+        raise PsigraphError("--key-file needs --db STORE")
     if os.path.abspath(opts.audio) in {os.path.abspath(p) for p in outs}:
         raise PsigraphError("the outputs must not overwrite the input audio", where="IN")
     check_options(SayOptions(text=opts.reply, output=opts.wav, frames=opts.frames, video=opts.video, size=opts.size))
@@ -424,7 +456,7 @@ def run(args) -> int:
     opts = ConverseOptions(audio=args.audio, reply=args.reply, video=args.output, wav=args.wav, frames=args.frames,
                            events=args.events, size=args.size, persona=args.persona, seed=args.seed,
                            gap_s=float(args.gap), entrain=args.entrain, adapt=args.adapt,
-                           listen_graph=args.listen_graph)
+                           listen_graph=args.listen_graph, db=args.db, key_file=args.key_file)
     check(opts)
     t0 = time.perf_counter()
 

@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 from psigraph import chain
+from psigraph.ports import Event
 from psigraph.graph import Graph
 from psigraph.memory.working import LABELS, SNAPSHOT_TEXT, WORKING_ROLE
 from psigraph.runtime import Session
@@ -63,3 +64,22 @@ def test_snapshots_are_stored_and_pruned(tmp_path, monkeypatch):
         frame = next(store.frames(last.id, 2))
         assert np.allclose(frame.data.ravel(), mem[-1], atol=1e-5)         # the row at t = 30 s (float32)
         assert store.signature(last.id)["working_memory"]["t_s"] == pytest.approx(30.0)
+
+
+def test_converse_keeps_the_working_memory(tmp_path, monkeypatch):
+    pytest.importorskip("psigraph.memory.store")
+    monkeypatch.delenv("PSIGRAPH_DB_KEY", raising=False)
+    from psigraph.memory.store import Store
+    from psigraph.runtime.converse import ConverseOptions, converse
+    from psigraph.runtime.say import SayOptions, say
+    heard, db = str(tmp_path / "heard.wav"), str(tmp_path / "wm.db")
+    say(SayOptions(text="Glue the sheet to the dark blue background.", output=heard, rate=1.5))
+    events = [Event(int(t * 24000), chain.SURPRISE, {}) for t in (0.5, 1.0)]
+    res = converse(ConverseOptions(audio=heard, reply="Fine.", frames=str(tmp_path / "f.jsonl"), db=db,
+                                   heard_events=tuple(events)))
+    with Store(db, create=False) as store:
+        utts = store.utterances()
+        assert len(utts) == int(res.seconds // 2.0)                        # one snapshot every 2 s
+        first = store.signature(min(u.id for u in utts))["working_memory"]
+        row = dict(zip(first["labels"], first["row"]))
+        assert row["wm:surprises"] == pytest.approx(sum(math.exp(-(2.0 - t) / TAU) for t in (0.5, 1.0)), rel=0.01)
