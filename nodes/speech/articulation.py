@@ -8,7 +8,8 @@ Each phone becomes a few timed ``target`` gestures on the tract channels:
   vowel (codas on the preceding one), so transitions point to the place;
 * stops: closure (AV off or a voice bar) → burst (AB) at the release →
   aspiration (AH) for the VOT → voicing; fricatives set AF with FF/FB;
-  nasals AN with a nasal murmur (zero placed by place of articulation); /h/ aspirates through the next vowel's formants;
+  nasals AN with a nasal murmur (zero placed by place of articulation); /h/ aspirates through
+  the next vowel's formants, widened, plus weak broadband turbulence;
 * f0 is sent as ``ramp`` targets through the plan's points, so the tract
   reproduces the piecewise-linear contour exactly at every control tick
   (shifted one tick early to cancel the one-tick read latency of §3).
@@ -32,6 +33,12 @@ TAU_SRC = 4.0           # ms, source amplitudes
 VOT_ASP = 0.055         # s, stressed voiceless-stop aspiration
 VOT_UNSTR = 0.03
 VOT_VOICED = 0.008
+# /h/: the open glottis damps the low formants (B1-B3 widen; Klatt uses B1 >= 200 Hz for
+# voiceless sounds) and adds broadband turbulence, so /h/ is a weak, bright noise (centroid
+# ~3 kHz, as in natural and eSpeak /h/), not a whispered F2 peak at 1.4-2.4 kHz
+H_BANDWIDTHS = (300.0, 200.0, 300.0)
+H_ASP = 0.5
+H_TURBULENCE = (3500.0, 4000.0, 0.12)   # FF, FB (Hz), AF
 NASAL_AV = 0.8          # voicing amplitude of a nasal murmur
 ANTICIPATE = 0.035      # s, formants head for a post-vocalic consonant this early
 
@@ -165,12 +172,14 @@ def score_events(plan, t0: int = 0, master_rate: int = MASTER_RATE, period: int 
         tg = P.consonant_targets(p.ph, f2v)
         voiced = p.ph in P.VOICED
         carried, voice_delay = voice_delay, 0.0
-        if kind == "aspirate":                         # /h/: next vowel's formants, aspiration only
+        if kind == "aspirate":                         # /h/: a voiceless copy of the next vowel
             if nxt is not None:
                 vt = P.vowel_targets(nxt.ph)
-                target(s, {k: vt[k] for k in ("F1", "F2", "F3", "B1", "B2", "B3")},
+                b1, b2, b3 = H_BANDWIDTHS
+                target(s, {"F1": vt["F1"], "F2": vt["F2"], "F3": vt["F3"], "B1": b1, "B2": b2, "B3": b3},
                        0.0 if from_silence else TAU_CONS, "step" if from_silence else "smooth")
-            target(s, {"AV": 0.0, "AH": 0.8, "AF": 0.0, "AB": 0.0, "AN": 0.0}, TAU_SRC)
+            ff, fb, af = H_TURBULENCE
+            target(s, {"AV": 0.0, "AH": H_ASP, "AF": af, "AB": 0.0, "AN": 0.0, "FF": ff, "FB": fb}, TAU_SRC)
             target(s, {k: tg[k] for k in ("jaw", "lip_ap", "lip_round", "lip_spread", "tongue_tip")}, 20.0)
             continue
         if from_silence:
