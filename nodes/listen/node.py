@@ -110,8 +110,8 @@ class ListenerParams(Params):
     f0_min: float = param(60.0, ge=40.0, le=200.0, unit="Hz", doc="lowest pitch tracked")
     f0_max: float = param(500.0, ge=200.0, le=1000.0, unit="Hz", doc="highest pitch tracked")
     min_periodicity: float = param(0.7, ge=0.0, le=1.0, doc="YIN periodicity above which a tick is voiced")
-    rise_db: float = param(5.0, gt=0.0, le=30.0, unit="dB", doc="envelope rise that marks a syllable nucleus")
-    drop_db: float = param(4.0, gt=0.0, le=30.0, unit="dB", doc="envelope dip that ends a nucleus")
+    rise_db: float = param(6.0, gt=0.0, le=30.0, unit="dB", doc="envelope rise that marks a syllable nucleus")
+    drop_db: float = param(5.0, gt=0.0, le=30.0, unit="dB", doc="envelope dip that ends a nucleus")
     pause_ms: float = param(150.0, ge=20.0, le=2000.0, unit="ms", doc="silence that ends a phrase")
     speaker_memory_s: float = param(4.0, gt=0.1, le=120.0, unit="s", doc="time constant of the speaker model")
     pitch_z0: float = param(6.0, ge=0.0, doc="pitch departures (in the speaker's spreads) counted as novel beyond this")
@@ -140,6 +140,7 @@ class ListenerState:
     phrase_s: float = 2.0           # running mean phrase duration (s): the speaker's macro period
     phrase_start: int = 0           # tick of the last phrase start (speech after a boundary)
     in_phrase: bool = False
+    last_beat: int = -1             # master index of the last syllable event sent to the core
     extractor: object = None
     rhythm: object = None
     speaker: object = None
@@ -154,7 +155,8 @@ class Listener(Node[ListenerParams]):
     heard syllable rate), ``phrase_progress`` (time into the current phrase over the speaker's mean
     phrase duration; 0 between phrases) and ``speaker_phase`` (2π·progress, wrapped: the speaker's
     phrase cycle). ``score`` entrains a psi_core: a ``syllable`` event per nucleus onset (duration =
-    the heard syllable period), ``force`` on ``pitch_role`` (amplitude = novelty × gain) and
+    the heard syllable period; while speech goes on without a nucleus where the rhythm expects one,
+    the beat is kept with a weak ``syllable`` event), ``force`` on ``pitch_role`` (amplitude = novelty × gain) and
     ``loud_role`` (amplitude = envelope) as they change, and a phase reset of ``phrase_role`` when
     a phrase starts after a boundary. ``events``: ``syllable_onset`` and ``phrase_boundary``.
     """
@@ -230,11 +232,17 @@ class Listener(Node[ListenerParams]):
         progress = (k - st.phrase_start) / (st.phrase_s * self.hz)
         row[_COL["phrase_progress"]] = progress if st.in_phrase else 0.0
         row[_COL["speaker_phase"]] = (2 * np.pi * progress) % (2 * np.pi)
+        beat = int(round(st.rhythm.ioi_s * self.master_rate))
         if rh.onset:
             stress = 1 if rh.strength >= 15.0 else 2 if rh.strength >= 9.0 else 0
-            score.append(Event(t, chain.SYLLABLE_EVENT, {"dur": int(round(st.rhythm.ioi_s * self.master_rate)),
-                                                        "stress": stress}))
+            score.append(Event(t, chain.SYLLABLE_EVENT, {"dur": beat, "stress": stress}))
             events.append(Event(t, chain.SYLLABLE_ONSET, {"strength": float(min(rh.strength, 40.0))}))
+            st.last_beat = t
+        elif rh.speech and st.last_beat >= 0 and t - st.last_beat >= beat:
+            # no nucleus where the rhythm expected one (a long syllable, the end of a phrase): the
+            # syllable oscillator keeps the heard beat instead of falling back to its own frequency
+            score.append(Event(t, chain.SYLLABLE_EVENT, {"dur": beat, "stress": 0}))
+            st.last_beat = t
         if rh.boundary:
             st.in_phrase = False
             if rh.phrase_s > 0.3:
@@ -338,7 +346,7 @@ class Entrainment(Node[EntrainmentParams]):
         period = self.out_specs["entrainment"].period
         syl = state[:, self.i_syl]
         prev = np.concatenate([[syl[0] if st.last_phase != st.last_phase else st.last_phase], syl[:-1]])
-        inst = ((syl - prev) % (2 * np.pi)) * self.hz / (2 * np.pi)
+        inst = ((syl - prev + np.pi) % (2 * np.pi) - np.pi) * self.hz / (2 * np.pi)
         st.last_phase = float(syl[-1])
         out[:, 1] = (state[:, self.i_mac] - features[:, _COL["speaker_phase"]] + np.pi) % (2 * np.pi) - np.pi
         voiced, rel = features[:, _COL["voiced"]], features[:, _COL["pitch_rel"]]

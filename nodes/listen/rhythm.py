@@ -10,7 +10,8 @@ the periodicity of each tick:
   nucleus up to its maximum and re-arms once the envelope falls ``drop_db`` below it (the dip
   between syllables). Onsets closer than ``min_ioi_s`` are merged. The syllable period
   estimate is the exponentially weighted mean of the inter-onset intervals over the last
-  ``rate_memory`` syllables (IOIs longer than ``max_ioi_s`` span a pause and are not counted);
+  ``rate_memory`` syllables, counting speaking time only (pauses of ``pause_s`` or more are left
+  out, as a speaking rate leaves them out; intervals longer than ``max_ioi_s`` are not learnt);
 * **phrase boundary** — speech followed by ``pause_s`` of no speech.
 
 :meth:`RhythmTracker.step` returns what happened on the tick; state is a picklable dataclass.
@@ -29,6 +30,8 @@ class RhythmState:
     last_onset: int = -(10 ** 9)   # tick of the last onset
     ioi: float = 0.25              # running mean IOI (s)
     onsets: int = 0
+    counted: int = 0               # IOIs learnt
+    paused: int = 0                # ticks of pauses since the last onset
     silent: int = 0                # ticks without speech
     in_phrase: bool = False
     phrase_start: int = -1
@@ -51,7 +54,7 @@ class RhythmTracker:
     """Causal syllable-onset and phrase-boundary detector (see the module docstring)."""
 
     def __init__(self, tick_hz: float, rise_db: float = 5.0, drop_db: float = 4.0, speech_db: float = 30.0,
-                 min_ioi_s: float = 0.08, max_ioi_s: float = 0.6, pause_s: float = 0.15,
+                 min_ioi_s: float = 0.08, max_ioi_s: float = 1.0, pause_s: float = 0.15,
                  level_decay_db: float = 3.0, rate_memory: int = 6, min_periodicity: float = 0.5):
         self.hz = tick_hz
         self.rise, self.drop, self.speech_db = rise_db, drop_db, speech_db
@@ -77,9 +80,11 @@ class RhythmTracker:
             if (speech and periodicity >= self.min_per and nucleus_db - st.vmin >= self.rise
                     and k - st.last_onset >= self.min_ioi):
                 onset, strength = True, nucleus_db - st.vmin
-                ioi = (k - st.last_onset) / self.hz
-                if ioi <= self.max_ioi:
-                    st.ioi += self.rate_alpha * (ioi - st.ioi)
+                ioi = (k - st.last_onset - st.paused) / self.hz    # speaking time since the last onset
+                if ioi <= self.max_ioi:                    # learn fast from the first syllables heard
+                    st.ioi += max(self.rate_alpha, 1.0 / (st.counted + 1)) * (ioi - st.ioi)
+                    st.counted += 1
+                st.paused = 0
                 st.last_onset, st.onsets = k, st.onsets + 1
                 st.armed, st.vmax = False, nucleus_db
         else:
@@ -88,6 +93,8 @@ class RhythmTracker:
                 st.armed, st.vmin = True, nucleus_db
         boundary, pause_s, phrase_s = False, 0.0, 0.0
         if speech:
+            if st.silent >= self.pause:                    # a pause is not speaking time
+                st.paused += st.silent
             if not st.in_phrase:
                 st.in_phrase, st.phrase_start = True, k
             st.silent, st.spoke_at = 0, k

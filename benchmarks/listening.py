@@ -1,0 +1,238 @@
+"""Listening mode, measured: surprise after spliced anomalies, syllable-rate entrainment, turn-end
+prediction and speed of the offline listening graph (graphs/listen.yaml).
+
+Inputs come from benchmarks/listen_inputs.py (eSpeak NG and psigraph voices, made offline and cached
+in --inputs). Definitions:
+
+* **surprise** — an anomaly is detected when a ``surprise`` event falls within 150 ms after its
+  splice time; recall over all anomalies (and per kind), latency distribution of the detections, and
+  false alarms = surprise events per 10 s of the *clean* clips (the same turns without splices);
+* **entrainment** — the entrained syllable oscillator's frequency (entrainment.syllable_hz, i.e. the
+  phase velocity of psi_core's ``syllable`` role) averaged over the speaking ticks of a clean clip
+  (silent gaps ≥ 150 ms removed, as the input's rate is measured), against the input's syllables per
+  second of speaking time (CMU syllable counts for eSpeak, planner syllable events for psigraph);
+* **turn end** — a turn (one sentence, followed by ≥ 1.1 s of silence) is predicted when a
+  ``turn_end_predicted`` event arrives 0.1–1.0 s before its last sound; every other such event is
+  false (per 10 s of clean clips);
+* **speed** — seconds of audio per second of wall time of the offline listening graph (no face
+  render) on one core, next to its peer measured in the same run: the listener node alone
+  (feature extraction, onsets, novelty) and the speak graph saying the same duration.
+
+Run: ``python benchmarks/listening.py [--inputs DIR] [--quick]``.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import time
+
+import numpy as np
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+
+import listen_inputs as li  # noqa: E402
+
+DETECT_S = 0.15
+TURN_LEAD = (0.1, 1.0)
+RATE_VOICES = [li.Voice("espeak", "en-us", s, 50) for s in (115, 150, 190, 230, 270, 310)] + \
+    [li.Voice("psigraph", rate=r) for r in (0.9, 1.5)]
+
+
+# ---------------------------------------------------------------- running the graph
+def listen(path: str, params: dict | None = None, block: int = 4800) -> dict:
+    """Run graphs/listen.yaml (no face) on ``path``: events by kind (seconds), entrainment rows,
+    listener feature rows, the wall time and the duration heard."""
+    import psigraph
+    from psigraph.runtime import Session
+    from psigraph.runtime.shipped import graph_path
+    g = psigraph.load(graph_path("listen"))
+    g.set_param("source", "path", path)
+    for ref, v in (params or {}).items():
+        nid, name = ref.split(".")
+        g.set_param(nid, name, v)
+    g.remove_node("face")
+    refs = ["surprise.events", "listener.events", "entrain.events", "entrain.entrainment"]
+    got_all = {r: [] for r in refs}
+    with Session(g, block=block) as s:
+        for r in refs:
+            s.watch(r)
+        t0 = time.perf_counter()
+        for got in s.until_done(max_duration=None):
+            for r in refs:
+                got_all[r].append(got[r])
+        wall = time.perf_counter() - t0
+        seconds = s.now / s.master_rate
+    events: dict = {}
+    for r in refs[:3]:
+        for e in (e for b in got_all[r] for e in b):
+            events.setdefault(e.kind, []).append(e.t / 24000.0)
+    return {"events": events, "entrainment": np.vstack(got_all["entrain.entrainment"]), "wall": wall, "seconds": seconds}
+
+
+def inputs(directory: str, voices=li.VOICES, clips: int = 2, turns: int = 6, log=None) -> dict:
+    """The anomaly corpus (made once, then read from ``directory``)."""
+    path = os.path.join(directory, "manifest.json")
+    if os.path.exists(path):
+        with open(path) as f:
+            return json.load(f)
+    return li.build(directory, voices, clips_per_voice=clips, turns=turns, log=log)
+
+
+# ---------------------------------------------------------------- scores
+def surprise_scores(manifest: dict, heard: dict) -> dict:
+    """Recall within 150 ms, per kind, detection latencies (s) and false alarms per 10 s of clean clips."""
+    lat, by_kind, total, fa, clean_s = [], {}, 0, 0, 0.0
+    for c in manifest["clips"]:
+        ts = heard[c["name"]]["events"].get("surprise", [])
+        if c["anomalies"]:
+            for t, kind in c["anomalies"]:
+                d = [x - t for x in ts if 0.0 <= x - t <= DETECT_S]
+                total += 1
+                k = by_kind.setdefault(kind, [0, 0])
+                k[1] += 1
+                if d:
+                    k[0] += 1
+                    lat.append(d[0])
+        else:
+            fa += len(ts)
+            clean_s += c["duration_s"]
+    return {"recall": len(lat) / max(total, 1), "detected": len(lat), "anomalies": total, "by_kind": by_kind,
+            "latency_s": lat, "false_per_10s": 10.0 * fa / max(clean_s, 1e-9), "clean_s": clean_s}
+
+
+def turn_scores(manifest: dict, heard: dict) -> dict:
+    """Turns predicted 0.1–1.0 s ahead, their leads (s), and false predictions per 10 s (clean clips)."""
+    hits, leads, total, false, dur = 0, [], 0, 0, 0.0
+    for c in manifest["clips"]:
+        if c["anomalies"]:
+            continue
+        ts = heard[c["name"]]["events"].get("turn_end_predicted", [])
+        used = set()
+        for _, end in c["turns"]:
+            total += 1
+            cand = [t for t in ts if TURN_LEAD[0] <= end - t <= TURN_LEAD[1]]
+            if cand:
+                hits += 1
+                leads.append(end - cand[0])
+                used.add(cand[0])
+        false += len([t for t in ts if t not in used])
+        dur += c["duration_s"]
+    return {"hit_rate": hits / max(total, 1), "hits": hits, "turns": total, "leads_s": leads,
+            "false_per_10s": 10.0 * false / max(dur, 1e-9)}
+
+
+def speaking_mask(audio: np.ndarray, ticks: int, floor_db: float = 40.0, pause_s: float = 0.15) -> np.ndarray:
+    """Per control tick (5 ms): inside speech, with silent gaps ≥ ``pause_s`` and the silence around
+    turns removed (the definition listen_inputs.speaking_seconds uses)."""
+    db = li.frame_db(audio)
+    on = db > db.max() - floor_db
+    mask = on.copy()
+    idx = np.flatnonzero(on)
+    for a, b in zip(idx[:-1], idx[1:]):
+        if b - a - 1 < int(pause_s * 200):
+            mask[a:b] = True
+    out = np.zeros(ticks, dtype=bool)
+    m = mask[:ticks]
+    out[2:2 + len(m)] = m[:max(0, ticks - 2)]              # frame centres lag the tick by 10 ms
+    return out
+
+
+def rate_tracking(directory: str, voices=RATE_VOICES, turns: int = 4, log=None) -> list:
+    """[(voice, input syll/s, entrained Hz, relative error)] on clean clips at several rates."""
+    import soundfile as sf
+    os.makedirs(directory, exist_ok=True)
+    rows = []
+    for v in voices:
+        path = os.path.join(directory, f"rate-{v.label}.wav")
+        meta = path + ".json"
+        if not os.path.exists(meta):
+            audio, clip = li.rate_clip(v.label, v, li.SENTENCES[:turns])
+            sf.write(path, audio, li.RATE, subtype="PCM_16")
+            with open(meta, "w") as f:
+                json.dump({"syllables": clip.syllables, "speaking_s": clip.speaking_s}, f)
+        with open(meta) as f:
+            info = json.load(f)
+        audio, _ = sf.read(path, dtype="float64")
+        heard = listen(path)
+        hz = heard["entrainment"][:, 0]
+        mask = speaking_mask(audio, len(hz))
+        true_rate = info["syllables"] / info["speaking_s"]
+        got = float(hz[mask].mean())
+        rows.append((v.label, true_rate, got, got / true_rate - 1.0))
+        if log:
+            log(f"  {v.label:28s} input {true_rate:5.2f} syll/s  entrained {got:5.2f} Hz  ({100 * (got / true_rate - 1):+.1f} %)")
+    return rows
+
+
+def speed(path: str) -> dict:
+    """Real-time ratios of the listening graph and of its peers on one core (same run)."""
+    try:
+        os.sched_setaffinity(0, {sorted(os.sched_getaffinity(0))[0]})
+    except (AttributeError, OSError):
+        pass
+    listen(path)                                          # warm caches
+    heard = listen(path)
+    import soundfile as sf
+    from psigraph.nodes.listen.features import FeatureExtractor
+    x, sr = sf.read(path, dtype="float64")
+    t0 = time.perf_counter()
+    fe = FeatureExtractor(float(sr))
+    for a in range(0, len(x), 4800):
+        fe.push(x[a:a + 4800])
+        k = np.arange(-(-a // 120), -(-min(len(x), a + 4800) // 120))
+        fe.rows(-(-(k * 120) // (sr // 8000)))
+    feat_wall = time.perf_counter() - t0
+    dur = len(x) / sr
+    t0 = time.perf_counter()
+    n = 0
+    from psigraph.runtime.say import stream
+    for block in stream(" ".join(li.SENTENCES[:3]), emotion="neutral", block=4800):
+        n += len(block)
+        if n >= dur * 24000:
+            break
+    say_wall = time.perf_counter() - t0
+    return {"listen_x": heard["seconds"] / heard["wall"], "features_x": dur / feat_wall,
+            "say_x": (n / 24000) / say_wall, "seconds": heard["seconds"]}
+
+
+# ---------------------------------------------------------------- main
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description="listening-mode benchmark")
+    ap.add_argument("--inputs", default=os.path.join(os.environ.get("TMPDIR", "/tmp"), "psigraph_listen_inputs"))
+    ap.add_argument("--quick", action="store_true", help="one clip per voice, fewer rates")
+    a = ap.parse_args(argv)
+    log = lambda s: print(s, file=sys.stderr)                 # noqa: E731
+    corpus = os.path.join(a.inputs, "quick" if a.quick else "full")
+    manifest = inputs(corpus, clips=1 if a.quick else 2, turns=6, log=log)
+    heard = {c["name"]: listen(os.path.join(corpus, c["name"] + ".wav")) for c in manifest["clips"]}
+    s = surprise_scores(manifest, heard)
+    lat = np.array(s["latency_s"]) * 1000
+    voices = sorted({c["voice"] for c in manifest["clips"]})
+    print(f"surprise: {s['detected']}/{s['anomalies']} anomalies detected within {DETECT_S * 1000:.0f} ms "
+          f"(recall {100 * s['recall']:.0f} %) in {len(voices)} voices/rates")
+    for kind, (h, n) in sorted(s["by_kind"].items()):
+        print(f"  {kind:9s} {h}/{n}")
+    if len(lat):
+        print(f"  latency ms: min {lat.min():.0f}, median {np.median(lat):.0f}, p90 {np.percentile(lat, 90):.0f}, "
+              f"max {lat.max():.0f}")
+    print(f"  false alarms: {s['false_per_10s']:.2f} per 10 s of clean speech ({s['clean_s']:.0f} s heard)")
+    t = turn_scores(manifest, heard)
+    print(f"turn end: {t['hits']}/{t['turns']} turns predicted 100-1000 ms ahead ({100 * t['hit_rate']:.0f} %), "
+          f"median lead {1000 * float(np.median(t['leads_s'])) if t['leads_s'] else 0:.0f} ms; "
+          f"false {t['false_per_10s']:.2f} per 10 s")
+    print("entrainment (entrained syllable frequency vs input syllable rate):")
+    rows = rate_tracking(os.path.join(a.inputs, "rates"), RATE_VOICES[::2] if a.quick else RATE_VOICES, log=print)
+    inside = [r for r in rows if 3.0 <= r[1] <= 7.0]
+    ok = sum(abs(r[3]) <= 0.10 for r in inside)
+    print(f"  within 10 %: {ok}/{len(inside)} clips with input rates 3-7 syll/s")
+    sp = speed(os.path.join(corpus, manifest["clips"][0]["name"] + ".wav"))
+    print(f"speed (one core): listening graph {sp['listen_x']:.1f}x real time; peers in the same run: "
+          f"listener features alone {sp['features_x']:.1f}x, speak graph {sp['say_x']:.1f}x; "
+          f"loadavg {open('/proc/loadavg').read().split()[0]}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
