@@ -287,18 +287,22 @@ class MainWindow(QMainWindow):
         return self.paste(fragment.copy_text(self.document.graph, nids)) if nids else []
 
     def delete_selection(self) -> None:
-        nids, edges = self.scene.selected_node_ids(), self.scene.selected_edges()
+        graph = self.document.graph
+        nids = [n for n in self.scene.selected_node_ids() if n in graph.nodes]
+        edges = [e for e in self.scene.selected_edges() if e in graph.edges]
         if nids or edges:
             self.scene.push(fragment.delete_command(self.document.graph, nids, edges))
 
     def _selection_changed(self) -> None:
-        nids, edges = self.scene.selected_node_ids(), self.scene.selected_edges()
+        graph = self.document.graph
+        nids = [n for n in self.scene.selected_node_ids() if n in graph.nodes]
+        edges = [e for e in self.scene.selected_edges() if e in graph.edges]
         if not nids and len(edges) == 1 and edges[0] != self.inspector.edge:
             self.inspector.show_edge(edges[0])
             self.inspector_dock.raise_()
         if len(nids) == 1 and nids[0] != self.inspector.nid:
             self.inspector.show_node(nids[0])
-            if self.document.graph.nodes[nids[0]].type.split("@")[0] == "psi_core":
+            if graph.nodes[nids[0]].type.split("@")[0] == "psi_core":
                 self._show_coupling(nids[0])
             else:
                 self.inspector_dock.raise_()

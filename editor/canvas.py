@@ -264,6 +264,15 @@ class GraphScene(QGraphicsScene):
         selected_nodes = set(self.selected_node_ids())
         selected_edges = set(self.selected_edges())
         self._wire = None
+        blocked = self.blockSignals(True)           # one selectionChanged for the whole rebuild
+        try:
+            self._rebuild(graph, selected_nodes, selected_edges)
+        finally:
+            self.blockSignals(blocked)
+        if set(self.selected_node_ids()) != selected_nodes or set(self.selected_edges()) != selected_edges:
+            self.selectionChanged.emit()
+
+    def _rebuild(self, graph, selected_nodes: set, selected_edges: set) -> None:
         self.clear()
         self.nodes, self.wires = {}, []
         views = viewmodel.node_views(graph)

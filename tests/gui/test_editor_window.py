@@ -376,3 +376,29 @@ def test_a_file_that_cannot_be_read_faithfully_is_refused_and_nothing_changes(qt
     assert not window.open(str(bad), ask=False)
     assert window.statusBar().currentMessage().startswith(f"{bad}:")
     assert window.document.path == str(good) and "core" in window.document.graph.nodes
+
+
+def test_copy_in_one_file_paste_in_another_and_rename(qtbot, window, tmp_path):
+    open_copy(window, tmp_path)
+    window.scene.select(["core", "voice"])
+    assert window.copy()
+    other = tmp_path / "placeholder.yaml"
+    shutil.copyfile(PLACEHOLDER, other)
+    assert window.open(str(other), ask=False)
+    assert window.paste() == ["core", "voice"]                       # free ids in this file: kept
+    graph = window.document.graph
+    assert Edge("core", "state", "voice", "state") in graph.edges
+    assert graph.nodes["core"].params == fileformat.load(graph_path("speak")).nodes["core"].params
+    assert window.paste() == ["core1", "voice1"]                     # taken now: fresh ids, wires follow
+    assert Edge("core1", "state", "voice1", "state") in graph.edges
+    # rename in the inspector: wires and position follow; undo restores the file
+    window.scene.select(["voice1"])
+    ident = window.inspector.fields["@id"]
+    ident.setText("voice_b")
+    ident.editingFinished.emit()
+    assert "voice_b" in graph.nodes and Edge("core1", "state", "voice_b", "state") in graph.edges
+    assert "voice_b" in graph.editor["positions"] and "voice1" not in graph.editor["positions"]
+    assert window.document.undo_stack.undoText() == "rename voice1 to voice_b"
+    while window.document.undo_stack.canUndo():
+        window.document.undo_stack.undo()
+    assert window.document.text().encode() == other.read_bytes()
