@@ -35,7 +35,8 @@ class Config:
     max_streams: int = 4              # playing + queued `say` per client
     max_clients: int = 16
     send_buffer: int = 256 * 1024     # kernel send buffer per client (bytes): backpressure starts here
-    workers: int = 4                  # threads that advance sessions
+    workers: int = 4                  # threads that advance sessions (or wait for worker processes)
+    processes: int = 0                # synthesis processes (0: in the server process, on its threads)
     head: str | None = None
     extra: dict = field(default_factory=dict)
 
@@ -43,13 +44,35 @@ class Config:
 class Server:
     def __init__(self, config: Config):
         self.config = config
-        self.pool = ThreadPoolExecutor(max_workers=config.workers, thread_name_prefix="psigraph-serve")
+        # with worker processes the threads only wait on pipes: one per possible client keeps every process fed
+        threads = max(config.workers, config.max_clients + 2) if config.processes else config.workers
+        self.pool = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="psigraph-serve")
         self.connections: set[Connection] = set()
         self.stats = {"sessions": 0, "active": 0, "messages": 0, "errors": 0, "rejected": 0}
         self.loopback = security.is_loopback(config.host)
         self._origins = security.own_origins(config.port) | {security.normal_origin(o) for o in config.allow_origins}
         self._mesh: bytes | None = None
         self.stopping = False
+        self.processes = None
+        if config.processes:
+            from .workers import ProcessWorkers
+            self.processes = ProcessWorkers(config.processes)
+
+    async def start(self, warm: bool = True) -> None:
+        """Start the worker processes (warmed up), or warm up this process's kernels."""
+        loop = asyncio.get_running_loop()
+        if self.processes is not None:
+            await loop.run_in_executor(self.pool, self.processes.start)
+        elif warm:
+            from . import speak
+            await loop.run_in_executor(self.pool, speak.warm_up)
+
+    def open_synth(self, request):
+        """A running `say` for ``request`` (blocking: call it from the thread pool)."""
+        if self.processes is not None:
+            return self.processes.open(request, self.config.block)
+        from . import speak
+        return speak.Synth(request, self.config.block)
 
     def set_port(self, port: int) -> None:
         """The bound port (after binding port 0): the viewer's own origins follow it."""
@@ -129,7 +152,10 @@ class Server:
                                for c in conns), return_exceptions=True)
 
     async def _close_pool(self) -> None:
-        await asyncio.get_running_loop().run_in_executor(None, self.pool.shutdown, True)
+        loop = asyncio.get_running_loop()
+        if self.processes is not None:
+            await loop.run_in_executor(None, self.processes.close)
+        await loop.run_in_executor(None, self.pool.shutdown, True)
 
 
 def _limit_send_buffer(request, size: int) -> None:
@@ -152,9 +178,7 @@ class running:
 
     async def __aenter__(self):
         self.server = Server(self.config)
-        if self.warm:
-            from . import speak
-            await asyncio.get_running_loop().run_in_executor(self.server.pool, speak.warm_up)
+        await self.server.start(warm=self.warm)
         self.runner = web.AppRunner(self.server.app(), handle_signals=False, access_log=None)
         await self.runner.setup()
         site = web.TCPSite(self.runner, self.config.host, self.config.port)

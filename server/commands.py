@@ -33,7 +33,10 @@ def register(sub) -> None:
                    help="master samples per streamed block after the first small ones (default 2400 = 100 ms; "
                    "cancel takes effect within one block)")
     p.add_argument("--max-clients", type=int, default=16, help="concurrent WebSocket clients (default 16)")
-    p.add_argument("--workers", type=int, default=4, help="threads that synthesise (default 4)")
+    p.add_argument("--processes", type=int, default=2, help="synthesis processes (default 2, one per core; "
+                   "0 = synthesise in the server process on --workers threads)")
+    p.add_argument("--workers", type=int, default=4, help="threads that synthesise or wait for the processes "
+                   "(default 4)")
     p.add_argument("-q", "--quiet", action="store_true", help="print only errors")
     p.set_defaults(run=run)
 
@@ -49,6 +52,8 @@ def config_from(args, token: str):
         raise PsigraphError(f"--max-clients must be 1..1024 (got {args.max_clients})")
     if not 1 <= args.workers <= 64:
         raise PsigraphError(f"--workers must be 1..64 (got {args.workers})")
+    if not 0 <= args.processes <= 64:
+        raise PsigraphError(f"--processes must be 0..64 (got {args.processes})")
     if args.key_file and not args.db:
         raise PsigraphError("--key-file needs --db STORE")
     for o in args.allow_origin:
@@ -57,7 +62,7 @@ def config_from(args, token: str):
                                 "e.g. http://localhost:3000")
     return Config(token=token, host=args.host, port=args.port, allow_origins=tuple(args.allow_origin),
                   db=args.db, key_file=args.key_file, block=args.block, max_clients=args.max_clients,
-                  workers=args.workers)
+                  workers=args.workers, processes=args.processes)
 
 
 def _check_store(args) -> None:

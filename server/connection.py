@@ -179,7 +179,7 @@ class Connection:
             await self._end(s, None)
             return
         try:
-            syn = await loop.run_in_executor(pool, speak.Synth, s.request, self.config.block)
+            syn = await loop.run_in_executor(pool, self.server.open_synth, s.request)
         except PsigraphError as e:
             await self.error(e.line(), sid=s.id, code=e.code)
             return
@@ -236,7 +236,7 @@ class Connection:
         try:
             while not syn.done and not s.cancelled:
                 msgs = await loop.run_in_executor(self.server.pool, syn.step, s.id)
-                s.synth_samples = syn.session.now
+                s.synth_samples = syn.now
                 if s.cancelled:
                     break
                 await queue.put(msgs)

@@ -121,6 +121,11 @@ class Synth:
         self._blocks = s.until_done(max_duration=None)
         self.done = False
 
+    @property
+    def now(self) -> int:
+        """Master samples synthesised so far."""
+        return self.session.now
+
     def start_fields(self) -> dict:
         sr = self.sample_rate
         return {"sample_rate": int(sr) if float(sr).is_integer() else sr, "frame_rate": self.frame_rate,

@@ -25,7 +25,8 @@ def test_refuses_non_loopback_without_flag():
 
 def test_sigterm_ends_streams_and_flushes_the_store(tmp_path):
     tok, db = tmp_path / "t" / "serve.token", tmp_path / "mem.db"
-    p = _psigraph("serve", "--port", "0", "--token-file", str(tok), "--db", str(db), env={"PSIGRAPH_TOKEN": ""})
+    p = _psigraph("serve", "--port", "0", "--token-file", str(tok), "--db", str(db), "--processes", "1",
+                  env={"PSIGRAPH_TOKEN": ""})
     try:
         line = p.stdout.readline()
         assert "listening on http://127.0.0.1:" in line, line + p.stderr.read()

@@ -178,3 +178,15 @@ def test_client_raises_on_error():
                     pass
             return len((await c.collect("Yes.")).audio)
     assert run(go()) > 0
+
+
+def test_worker_process_streams_match_in_process_streams():
+    """With --processes the same bytes come out (the Session runs in a worker process)."""
+    async def go(processes):
+        async with serve(processes=processes) as (server, url), Client(url, token=TOKEN) as c:
+            utt = await c.collect("A worker process says this.")
+            return utt, server.stats["sessions"]
+    remote, n = run(go(1))
+    local, _ = run(go(0))
+    assert n == 1 and remote.end.reason == "done" and len(remote.audio) > 0
+    assert np.array_equal(remote.audio, local.audio) and np.array_equal(remote.frames, local.frames)

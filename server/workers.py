@@ -1,0 +1,161 @@
+"""Synthesis in worker processes: every core advances sessions (threads of one process share the GIL).
+
+``ProcessWorkers(n)`` starts ``n`` processes (spawned, each warmed up once); ``open(request, block)``
+places a new `say` on the least busy one and returns a :class:`RemoteSynth`, which has the interface
+of :class:`~psigraph.server.speak.Synth` (``start_fields``, ``step``, ``done``, ``now``, ``close``,
+``abort``). Calls block (the server makes them from its thread pool). Workers ignore SIGINT/SIGTERM:
+the server ends their streams itself, then tells them to stop.
+"""
+from __future__ import annotations
+
+import itertools
+import multiprocessing
+import threading
+
+from psigraph.errors import PsigraphError
+
+
+class RemoteError(PsigraphError):
+    """An error raised in a worker, carried over as its one line."""
+
+    def __init__(self, line: str, code: str):
+        self._line = line
+        super().__init__(line, code=code or "error")
+
+    def line(self) -> str:
+        return getattr(self, "_line", "") or super().line()
+
+
+def _serve_worker(conn) -> None:
+    """The worker process: warm up, then answer (op, key, arg) requests until told to stop."""
+    import signal
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    from . import speak
+    speak.warm_up()
+    conn.send(("ok", "ready"))
+    synths: dict = {}
+    while True:
+        try:
+            op, key, arg = conn.recv()
+        except EOFError:                       # the server died: drop everything
+            break
+        try:
+            if op == "stop":
+                break
+            if op == "open":
+                syn = synths[key] = speak.Synth(*arg)
+                reply = syn.start_fields()
+            elif op == "step":
+                syn = synths[key]
+                reply = (syn.step(arg), syn.done, syn.now)
+            elif op in ("close", "abort"):
+                syn = synths.pop(key, None)
+                if syn is not None:
+                    getattr(syn, op)()
+                reply = None
+            else:
+                raise PsigraphError(f"unknown worker request {op!r}")
+            conn.send(("ok", reply))
+        except PsigraphError as e:
+            synths.pop(key, None) if op == "open" else None
+            conn.send(("err", e.line(), e.code))
+        except Exception as e:  # noqa: BLE001 - one line back to the server
+            conn.send(("err", f"internal error in a worker: {type(e).__name__}: {e}", "internal"))
+    for syn in synths.values():
+        syn.close()
+
+
+class _Worker:
+    def __init__(self, ctx):
+        self.conn, child = ctx.Pipe()
+        self.process = ctx.Process(target=_serve_worker, args=(child,), daemon=True, name="psigraph-serve-worker")
+        self.process.start()
+        child.close()
+        self.lock = threading.Lock()
+        self.open = 0
+
+    def call(self, op: str, key: int, arg=None):
+        with self.lock:
+            try:
+                self.conn.send((op, key, arg))
+                reply = self.conn.recv()
+            except (EOFError, OSError, BrokenPipeError):
+                raise PsigraphError("a synthesis worker process died", code="internal") from None
+        if reply[0] == "err":
+            raise RemoteError(reply[1], reply[2])
+        return reply[1]
+
+
+class RemoteSynth:
+    """A `say` running in a worker process (see :class:`~psigraph.server.speak.Synth`)."""
+
+    def __init__(self, worker: _Worker, key: int, fields: dict):
+        self._worker, self._key, self._fields = worker, key, fields
+        self.done, self.now = False, 0
+
+    def start_fields(self) -> dict:
+        return dict(self._fields)
+
+    def step(self, sid) -> list:
+        msgs, self.done, self.now = self._worker.call("step", self._key, sid)
+        return msgs
+
+    def _finish(self, op: str) -> None:
+        if self._worker is not None:
+            w, self._worker = self._worker, None
+            try:
+                w.call(op, self._key)
+            finally:
+                with w.lock:
+                    w.open -= 1
+
+    def close(self) -> None:
+        self._finish("close")
+
+    def abort(self) -> None:
+        self._finish("abort")
+
+
+class ProcessWorkers:
+    """``n`` synthesis processes; ``open`` puts a `say` on the least busy."""
+
+    def __init__(self, n: int):
+        self.n = int(n)
+        self._keys = itertools.count(1)
+        self._workers: list[_Worker] = []
+
+    def start(self) -> None:
+        """Spawn and warm up every worker (blocks until all are ready)."""
+        ctx = multiprocessing.get_context("spawn")
+        self._workers = [_Worker(ctx) for _ in range(self.n)]
+        for w in self._workers:
+            if w.conn.recv() != ("ok", "ready"):
+                raise PsigraphError("a synthesis worker failed to start")
+
+    def open(self, request, block: int) -> RemoteSynth:
+        w = min(self._workers, key=lambda x: x.open)
+        with w.lock:
+            w.open += 1
+        key = next(self._keys)
+        try:
+            fields = w.call("open", key, (request, block))
+        except BaseException:
+            with w.lock:
+                w.open -= 1
+            raise
+        return RemoteSynth(w, key, fields)
+
+    def close(self) -> None:
+        """Stop every worker (their open streams are closed: recordings committed)."""
+        for w in self._workers:
+            try:
+                with w.lock:
+                    w.conn.send(("stop", 0, None))
+            except (OSError, BrokenPipeError):
+                pass
+        for w in self._workers:
+            w.process.join(30)
+            if w.process.is_alive():
+                w.process.kill()
+        self._workers = []
