@@ -57,7 +57,7 @@ def main(argv=None):
     ap.add_argument("--persona", default=None)
     ap.add_argument("--out", default=os.path.join(os.path.dirname(__file__), "..", "docs", "img", "face_contact_sheet.png"))
     a = ap.parse_args(argv)
-    r = FaceRenderer(a.size, a.size, ssaa=2, distance=6.9, target=(0.0, -0.08, 0.0), head=a.head, persona=a.persona)
+    r = FaceRenderer(a.size, a.size, ssaa=2, distance=7.6, target=(0.0, 0.04, 0.0), head=a.head, persona=a.persona)
     imgs = [r.render(row) for row in sheet_rows()]
     r.close()
     grid = [np.concatenate(imgs[i:i + 5], axis=1) for i in range(0, len(imgs), 5)]

@@ -247,7 +247,7 @@ def build_ict_head(style: FaceStyle = FaceStyle()) -> HeadModel:
 
     hair_w = _hair_weight(v, style.hair) * skin
     if style.hair != "bald":
-        lift = (0.05 + 0.6 * _ss(4.0, 13.0, v[:, 1])) * hair_w ** 2
+        lift = (0.10 + 0.9 * _ss(2.0, 13.0, v[:, 1])) * hair_w ** 2          # volume grows toward the crown
         v = v + n0 * lift[:, None]
         strands = _noise(v * np.array([1.0, 0.25, 1.0]), 14.0, 5) * 0.45 + 0.55 * _noise(v, 3.0, 6)
         hc = np.asarray(style.hair_rgb, np.float64)

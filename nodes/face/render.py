@@ -141,7 +141,7 @@ class FaceRenderer:
     """Render blendshape rows of the procedural head to RGBA images (off-screen)."""
 
     def __init__(self, width: int = 640, height: int = 640, *, distance: float = 7.4,
-                 fov: float = 20.0, target=(0.0, -0.07, 0.0), elevation: float = 4.0,
+                 fov: float = 20.0, target=(0.0, 0.0, 0.0), elevation: float = 4.0,
                  azimuth: float = 0.0, background=(0.16, 0.17, 0.2), ssaa: int = 1,
                  detail: float | None = None, model: HeadModel | None = None,
                  head: str | None = None, persona: str | None = None):
@@ -301,7 +301,7 @@ class FaceRenderer:
             pass
 
 
-def camera(aspect: float = 1.0, *, distance: float = 7.4, fov: float = 20.0, target=(0.0, -0.07, 0.0),
+def camera(aspect: float = 1.0, *, distance: float = 7.4, fov: float = 20.0, target=(0.0, 0.0, 0.0),
            elevation: float = 4.0, azimuth: float = 0.0) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(view, projection, eye position) of the renderer's camera (no GL needed)."""
     el, az = np.radians(elevation), np.radians(azimuth)
