@@ -65,7 +65,8 @@ REACTING_KINDS = (chain.SURPRISE, chain.PHRASE_BOUNDARY, chain.SYLLABLE_ONSET)
 SPEAKING_AV = 0.05                 # voicing above this (psigraph.kernels.prosody.AUDIBLE): the avatar is speaking
 LISTEN_HOLD_S = 1.0                # syllable onsets this recent: the speaker is talking, saccades follow them
 ONSET_SACCADE_P = 0.2              # chance that a syllable onset carries a saccade (≈ one a second at 5 syll/s)
-FROWN_BROW = 0.4                   # browDown of the "processing" micro-frown
+NOD_RAD = math.radians(6.0)        # depth of a listener nod (head pitch)
+FROWN_BROW = 0.6                   # browDown of the "processing" micro-frown
 _MASK = (1 << 64) - 1
 _MINUTE = 60.0                     # seconds (blink rates are per minute)
 
@@ -228,7 +229,7 @@ class AnimatorCore:
                  blink_ms: float = 150.0, expressivity: float = 1.0, head_motion: float = 1.0,
                  jaw_gain: float = 1.0, surprise_ms: float = 120.0, blink_source: str = "auto",
                  frown_after: int = 2, frown_window_s: float = 4.0, frown_ms: float = 600.0,
-                 nod_ms: float = 500.0, nod_rad: float = 0.08, pause_ms: float = 40.0):
+                 nod_ms: float = 500.0, nod_rad: float = NOD_RAD, pause_ms: float = 40.0):
         self.labels = tuple(labels)
         self.fps, self.seed = float(fps), int(seed) & _MASK
         self.blink_rate, self.blink_ms = blink_rate, blink_ms
@@ -493,7 +494,7 @@ class AnimatorCore:
             o[I[f"browOuterUp_{s}"]] = _clip(E * (1.0 * surpr + 0.1 * sad) + brow_raise + 0.9 * ev)
             o[I[f"eyeWide_{s}"]] = _clip(E * 0.7 * surpr + 0.15 * _clip(a) * (1 - anger) + 0.9 * ev)
             o[I[f"eyeSquint_{s}"]] = _clip(E * (0.35 * pos_v + 0.5 * anger) + 0.5 * FROWN_BROW * frown)
-            o[I[f"mouthPress_{s}"]] = _clip(o[I[f"mouthPress_{s}"]] + 0.3 * E * anger)
+            o[I[f"mouthPress_{s}"]] = _clip(o[I[f"mouthPress_{s}"]] + 0.3 * E * anger + 0.4 * FROWN_BROW * frown)
         o[I["browInnerUp"]] = _clip(E * (0.85 * sad + 0.8 * surpr) * (1 - _clip(1.3 * anger)) + brow_raise + 0.9 * ev)
         o[I["mouthShrugLower"]] = _clip(0.35 * E * sad)
         o[I["jawOpen"]] = _clip(o[I["jawOpen"]] + 0.12 * E * surpr + 0.1 * ev)

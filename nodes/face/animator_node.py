@@ -31,7 +31,7 @@ class FaceAnimatorParams(Params):
     frown_window_s: float = param(4.0, ge=0.1, le=60.0, unit="s", doc="window that counts repeated surprises")
     frown_ms: float = param(600.0, ge=50.0, le=3000.0, unit="ms", doc="duration of the processing frown")
     nod_ms: float = param(500.0, ge=100.0, le=2000.0, unit="ms", doc="listener nod at a phrase boundary")
-    nod_deg: float = param(4.5, ge=0.0, le=20.0, unit="deg", doc="head pitch of the nod (0: no nods)")
+    nod_deg: float = param(6.0, ge=0.0, le=20.0, unit="deg", doc="head pitch of the nod (0: no nods)")
     pause_ms: float = param(40.0, ge=0.0, le=500.0, unit="ms",
                             doc="micro-pause asked of the voice when a surprise comes while the avatar speaks")
 

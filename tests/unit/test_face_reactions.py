@@ -68,7 +68,7 @@ def test_phrase_boundary_nods_the_head_and_blinks():
     out, reactions = run([(60, chain.PHRASE_BOUNDARY)])
     dp = out[:, INDEX["headPitch"]] - base[:, INDEX["headPitch"]]
     peak = int(np.argmax(dp))
-    assert dp.max() == pytest.approx(math.radians(4.5), rel=0.05)   # the default nod_deg
+    assert dp.max() == pytest.approx(math.radians(6.0), rel=0.05)   # the default depth
     assert abs((peak - 60) * MS_PER_FRAME - 250) <= 2 * MS_PER_FRAME  # deepest half-way through 500 ms
     nod_ms, first = active_ms(dp, 0.1 * dp.max())
     assert first >= 60 and 350 <= nod_ms <= 500
