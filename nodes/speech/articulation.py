@@ -39,6 +39,8 @@ VOT_VOICED = 0.008
 H_BANDWIDTHS = (300.0, 200.0, 300.0)
 H_ASP = 0.5
 H_TURBULENCE = (3500.0, 4000.0, 0.12)   # FF, FB (Hz), AF
+R_COLOUR = 0.4          # share of the vowel before a post-vocalic /r/ that is r-coloured
+R_COLOUR_TAU = 20.0     # ms
 NASAL_AV = 0.8          # voicing amplitude of a nasal murmur
 ANTICIPATE = 0.035      # s, formants head for a post-vocalic consonant this early
 
@@ -190,6 +192,11 @@ def score_events(plan, t0: int = 0, master_rate: int = MASTER_RATE, period: int 
             pv = phones[i - 1]
             lead = min(ANTICIPATE, 0.5 * pv.dur)
             target(s - lead, {k: v for k, v in tg.items() if k[0] in "FB"}, TAU_CONS)
+        elif after_vowel and p.ph == "R" and (p.word_final or not nxt_is_vowel):
+            # post-vocalic /r/ colours the vowel: F3 falls through its second half ([ɔɚ]), so the
+            # low F3 — the /r/ cue — lasts beyond the short /r/ segment itself
+            pv = phones[i - 1]
+            target(s - R_COLOUR * pv.dur, {"F3": tg["F3"]}, R_COLOUR_TAU)
         target(s, tg, TAU_CONS)
         if kind == "stop":
             fb = c["burst"]
