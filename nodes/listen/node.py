@@ -36,9 +36,9 @@ class AudioSource(Node[AudioSourceParams]):
     """Audio from a sound file (resampled) or a live input device (through a ring buffer).
 
     A file source is finite: it is done once the file's last sample has been emitted, and emits
-    silence after that. A device source reads the ring a live runner fills from the sound card
-    (:meth:`attach`); missing frames become silence and are counted as under-runs (``ring.stats()``);
-    without a ring (an offline run) it emits silence.
+    silence after that. A device source (``path: ''``) reads the ring a live runner fills from the
+    sound card (:meth:`attach`, psigraph.runtime.realtime); missing frames become silence and are
+    counted as the ring's under-runs; without a ring (an offline run) it emits silence and never ends.
     """
 
     type_id = "audio_source"
@@ -66,7 +66,8 @@ class AudioSource(Node[AudioSourceParams]):
         return not self.params.path
 
     def attach(self, ring) -> None:
-        """Read from ``ring`` (an :class:`~.audio_io.InputRing` a live runner fills; None = silence)."""
+        """Read from ``ring`` (a live runner's ring buffer with ``read_into(out)``, which counts
+        under-runs; None = silence)."""
         self.ring = ring
 
     def reset(self):
@@ -92,7 +93,9 @@ class AudioSource(Node[AudioSourceParams]):
             return out
         if self.live:
             if self.ring is not None:
-                out[:, 0] = self.ring.take(n) * self.params.gain
+                buf = np.zeros((n, 1), dtype=np.float32)
+                self.ring.read_into(buf)
+                out[:, 0] = buf[:, 0] * self.params.gain
         else:
             a, b = min(k0, len(self.samples)), min(k0 + n, len(self.samples))
             out[:b - a, 0] = self.samples[a:b]
