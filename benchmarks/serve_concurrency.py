@@ -5,7 +5,7 @@ Starts `psigraph serve --port 0` as its own process. Phase 1: one client; phase 
 (``end`` reason done, sample and frame counts match), audio bit-identical to what `psigraph say` writes
 for that text, blendshape frames bit-identical to the float16 of say's graph run offline; delivery rate
 = seconds of speech / wall seconds from `say` to `end` (≥ 1 means no client starved). The server's RSS
-is sampled every 0.1 s: peak per phase, and its drift over phase 2 (first vs last 10 s).
+(with its worker processes) is sampled every 0.1 s: peak per phase, and its drift over phase 2 (first vs last 10 s).
 Phase 3: one client that stops reading a long text: the server's RSS over 10 s.
 
     .venv/bin/python benchmarks/serve_concurrency.py [CLIENTS] [SECONDS]
@@ -50,14 +50,28 @@ class RssSampler:
         self.thread = threading.Thread(target=self._run, daemon=True)
         self.thread.start()
 
+    def _tree(self) -> list:
+        pids, todo = [], [self.pid]
+        while todo:
+            pid = todo.pop()
+            pids.append(pid)
+            try:
+                with open(f"/proc/{pid}/task/{pid}/children") as f:
+                    todo += [int(x) for x in f.read().split()]
+            except OSError:
+                pass
+        return pids
+
     def _run(self):
         while not self._stop.is_set():
-            try:
-                with open(f"/proc/{self.pid}/status") as f:
-                    kb = next(int(line.split()[1]) for line in f if line.startswith("VmRSS:"))
-                self.samples.append((time.perf_counter(), kb / 1024))
-            except (OSError, StopIteration):
-                pass
+            kb = 0
+            for pid in self._tree():                  # the server and its worker processes
+                try:
+                    with open(f"/proc/{pid}/status") as f:
+                        kb += next(int(line.split()[1]) for line in f if line.startswith("VmRSS:"))
+                except (OSError, StopIteration):
+                    pass
+            self.samples.append((time.perf_counter(), kb / 1024))
             time.sleep(0.1)
 
     def between(self, t0, t1):
