@@ -1,11 +1,13 @@
 """FaceView: the face of a running speech graph, live.
 
-A probe on the face_animator's ``blendshapes`` feeds a render thread that owns the face
+A probe on the face_animator's ``blendshapes`` feeds a render thread that drives the face
 family's renderer (:class:`psigraph.nodes.face.render.FaceRenderer`: a vispy canvas drawn
-off-screen with OSMesa/EGL, the head from ``nodes.face.heads``); finished frames are shown
-in this widget. Rendering off the UI thread keeps the editor responsive, and the off-screen
-vispy canvas works where an on-screen GL context does not (Qt offscreen, Xvfb without GL).
-Only the newest row is rendered, at most ``fps`` times a second, and only when it changed.
+off-screen with OSMesa/EGL, the head from ``nodes.face.heads``) — by default in one render
+process of :class:`psigraph.nodes.face.render_pool.RenderPool` (the GL draw holds the GIL,
+which would stall the graph's worker and the UI), with ``workers=0`` in this process.
+Finished frames are shown in this widget. The off-screen vispy canvas works where an
+on-screen GL context does not (Qt offscreen, Xvfb without GL). Only the newest row is
+rendered, at most ``fps`` times a second, and only when it changed.
 """
 from __future__ import annotations
 
@@ -43,11 +45,11 @@ class FaceView(QWidget):
     frame_ready = QtSignal(object, float)      # RGBA array, graph time of its row
     failed = QtSignal(str)
 
-    def __init__(self, runner, ref: str, *, size: int = 256, fps: float = 12.0, head: str | None = None,
-                 parent=None):
+    def __init__(self, runner, ref: str, *, size: int = 256, fps: float = 10.0, head: str | None = None,
+                 workers: int = 1, parent=None):
         super().__init__(parent)
         self.runner, self.ref = runner, ref
-        self.size, self.fps, self.head = int(size), float(fps), head
+        self.size, self.fps, self.head, self.workers = int(size), float(fps), head, int(workers)
         self.probe = runner.probe(ref, 0.5)
         if self.probe.kind != "signal" or not set(self.probe.labels) & set(BLENDSHAPE_LABELS):
             self.probe.close()
@@ -81,8 +83,7 @@ class FaceView(QWidget):
 
     def _render_loop(self) -> None:
         try:
-            from psigraph.nodes.face.render import FaceRenderer
-            renderer = FaceRenderer(self.size, self.size, head=self.head)
+            render, close = self._renderer()
         except Exception as exc:   # noqa: BLE001 - no GL here: say so in the view
             self.failed.emit(f"face view: {exc}")
             return
@@ -93,14 +94,28 @@ class FaceView(QWidget):
                 t0 = time.perf_counter()
                 t, row = self._newest()
                 if row is not None and (shown is None or not np.array_equal(row, shown)):
-                    img = renderer.render(row)
+                    img = render(row)
                     shown = row
                     self.frame_ready.emit((img, row), t)
                 self._stop.wait(max(0.0, period - (time.perf_counter() - t0)))
         except Exception as exc:   # noqa: BLE001
             self.failed.emit(f"face view: {type(exc).__name__}: {exc}")
         finally:
-            renderer.close()
+            close()
+
+    def _renderer(self):
+        """(render(row) → RGBA image, close) in a render process, or in this one (workers=0)."""
+        if self.workers <= 0:
+            from psigraph.nodes.face.render import FaceRenderer
+            r = FaceRenderer(self.size, self.size, head=self.head)
+            return r.render, r.close
+        from psigraph.nodes.face.render_pool import RenderPool
+        pool = RenderPool(self.size, self.size, workers=1, slots=1, head=self.head).wait_ready()
+        out = np.empty((1, self.size, self.size, 4), np.uint8)
+
+        def render(row):
+            return pool.render_into(np.asarray(row, np.float64)[None], out)[0].copy()
+        return render, pool.close
 
     # ---- UI thread -----------------------------------------------------------------------
     def _show(self, payload, t: float) -> None:

@@ -221,7 +221,7 @@ class Runner(QObject):
     stopped = QtSignal(str)
     error = QtSignal(str)
 
-    def __init__(self, graph_or_document, realtime: bool = True, *, block: int = 480, ahead_s: float = 0.1,
+    def __init__(self, graph_or_document, realtime: bool = True, *, block: int = 480, ahead_s: float = 0.25,
                  out_dir: str | None = None, parent=None):
         super().__init__(parent)
         self.source = graph_or_document
@@ -231,6 +231,7 @@ class Runner(QObject):
         self._thread: threading.Thread | None = None
         self._stop = threading.Event()
         self._pause = threading.Event()
+        self._idle = threading.Event()        # set by the worker while it is paused
         self._commands: queue.SimpleQueue = queue.SimpleQueue()
         self._probes: list[ProbeBuffer] = []
         self._pacer = None
@@ -277,6 +278,7 @@ class Runner(QObject):
         graph = self.graph.copy()
         self._stop.clear()
         self._pause.clear()
+        self._idle.clear()
         self._now = 0
         self._master_rate = graph.master_rate
         self.applied = []
@@ -284,16 +286,21 @@ class Runner(QObject):
         self._thread = threading.Thread(target=self._work, args=(graph,), name="psigraph-editor-run", daemon=True)
         self._thread.start()
 
-    def pause(self) -> None:
+    def pause(self, wait: bool = False, timeout: float = 10.0) -> None:
+        """Pause after the block in progress; ``wait`` blocks until the worker is idle."""
         self._pause.set()
+        if wait and self._thread is not None and self._thread.is_alive():
+            self._idle.wait(timeout)
 
     def resume(self) -> None:
+        self._idle.clear()
         self._pause.clear()
 
     def stop(self, timeout: float = 10.0) -> None:
         """Stop the worker, then flush and commit the sinks' outputs (blocks until done)."""
         self._stop.set()
         self._pause.clear()
+        self._idle.clear()
         if self._thread is not None:
             self._thread.join(timeout)
 
@@ -458,8 +465,10 @@ class Runner(QObject):
             if self._pause.is_set():
                 if pacer is not None:
                     pacer.hold(session.now)
+                self._idle.set()
                 time.sleep(0.01)
                 continue
+            self._idle.clear()
             if pacer is not None:
                 wait = pacer.wait_s(session.now)
                 if wait > 0:

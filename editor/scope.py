@@ -22,7 +22,8 @@ from .runner import shield_qt_refcounts
 
 shield_qt_refcounts()
 
-REDRAW_MS = 25                 # 40 Hz target
+HISTORY = 3                    # the probe keeps this many windows (room to find a trigger)
+REDRAW_MS = 30                 # ~33 Hz target
 MAX_DEFAULT_CHANNELS = 4       # channels shown at first on wide wires (core.state has hundreds)
 SPECTRUM_MIN_RATE = 1000.0     # Hz: wires at least this fast get the spectrum view
 SPECTRUM_N = 4096
@@ -55,27 +56,39 @@ def envelope(x: np.ndarray, y: np.ndarray, max_points: int):
 
 
 class YRange:
-    """Autoscale with hysteresis: grow at once to fit, shrink only when the data use less than
-    a third of the range — so the axis (costly to repaint) stays still most frames."""
+    """Autoscale with hysteresis: grow at once to fit, shrink only after the data used less than
+    a third of the range for ``patience`` frames; ends snap to a 1-2-5 grid. So the axis
+    (costly to repaint) stays still most frames."""
 
-    def __init__(self):
+    def __init__(self, patience: int = 30):
         self.lo = self.hi = None
+        self.patience, self._small = patience, 0
 
     def fit(self, lo: float, hi: float, force: bool = False):
         """The range to show for data spanning [lo, hi]; None when it need not change."""
         if not (np.isfinite(lo) and np.isfinite(hi)):
             return None
-        if hi - lo < 1e-12:                         # a constant: centre it
-            half = 0.1 * abs(hi) or 1.0
+        if hi - lo < 1e-9 * max(1.0, abs(hi)):     # a constant (or silence): centre it
+            half = 0.1 * abs(hi) if abs(hi) > 1e-6 else 1.0
             lo, hi = lo - half, hi + half
         span = hi - lo
-        if not force and self.lo is not None:
-            cur = self.hi - self.lo
-            if self.lo <= lo and hi <= self.hi and span > cur / 3:
+        if not force and self.lo is not None and self.lo <= lo and hi <= self.hi:
+            if span > (self.hi - self.lo) / 3:
+                self._small = 0
                 return None
-        pad = 0.1 * span
-        self.lo, self.hi = lo - pad, hi + pad
+            self._small += 1
+            if self._small < self.patience:
+                return None
+        self._small = 0
+        step = _nice_step(0.1 * span)
+        self.lo, self.hi = np.floor(lo / step - 1) * step, np.ceil(hi / step + 1) * step
         return self.lo, self.hi
+
+
+def _nice_step(x: float) -> float:
+    """The smallest of 1, 2, 5 × 10^k that is ≥ x."""
+    e = 10.0 ** np.floor(np.log10(x))
+    return next((m * e for m in (1, 2, 5) if m * e >= x * (1 - 1e-9)), 10 * e)
 
 
 def spectrum(x: np.ndarray, rate: float, n: int = SPECTRUM_N):
@@ -103,7 +116,7 @@ class ScopeDock(QDockWidget):
         self.trigger_ref: str | None = None
         self._trigger_probe = None
         self.triggered_at: float | None = None     # graph time of the trigger shown (None: free run)
-        self.probe = runner.probe(ref, 2 * self.window_s)
+        self.probe = runner.probe(ref, HISTORY * self.window_s)
         self.kind = self.probe.kind
         self.mode = RASTER if self.kind != "signal" else TIME
         self.channels = list(range(min(MAX_DEFAULT_CHANNELS, max(1, self.probe.channels)))) \
@@ -170,13 +183,19 @@ class ScopeDock(QDockWidget):
             bar.addWidget(w)
         bar.addStretch(1)
         lay.addLayout(bar)
+        self.legend = QLabel("")
+        lay.addWidget(self.legend)
         self.plot = pg.PlotWidget(background="#1e1f24")
-        self.plot.addLegend(offset=(6, 6))
         self.plot.disableAutoRange()
+        for name in ("left", "bottom"):            # fixed geometry: no relayout when ticks change
+            axis = self.plot.getAxis(name)
+            axis.enableAutoSIPrefix(False)
+        self.plot.getAxis("left").setWidth(56)
         self.plot.setMouseEnabled(x=False, y=True)
         self._yrange = YRange()
         lay.addWidget(self.plot, 1)
         self.status = QLabel("")
+        self._status_at = 0.0
         lay.addWidget(self.status)
         self.setWidget(body)
         self.auto_y, self._fit_now = True, True
@@ -192,9 +211,6 @@ class ScopeDock(QDockWidget):
     def _rebuild_items(self) -> None:
         """Curves (time, spectrum) or the scatter item (raster) for the current mode and channels."""
         self.plot.clear()
-        legend = self.plot.plotItem.legend
-        if legend is not None:
-            legend.clear()
         self._curves = []
         self._xrange = None
         labels = self.probe.labels
@@ -206,8 +222,10 @@ class ScopeDock(QDockWidget):
             self.plot.setXRange(-self.window_s, 0, padding=0)
             return
         for j, c in enumerate(self.channels):
-            curve = self.plot.plot(pen=pg.mkPen(COLORS[j % len(COLORS)], width=1), name=labels[c])
+            curve = self.plot.plot(pen=pg.mkPen(COLORS[j % len(COLORS)], width=1), skipFiniteCheck=True)
             self._curves.append(curve)
+        self.legend.setText("  ".join(f'<span style="color:{COLORS[j % len(COLORS)]}">■</span> {labels[c]}'
+                                      for j, c in enumerate(self.channels)))
         if self.mode == SPECTRUM:
             self.plot.setLabel("bottom", "frequency", units="Hz")
             self.plot.setLabel("left", "dB")
@@ -246,12 +264,12 @@ class ScopeDock(QDockWidget):
         self.redraw(force=True)
 
     def set_window(self, window_s: float) -> None:
-        """Show the newest ``window_s`` seconds (the probe keeps twice that, for triggering)."""
+        """Show the newest ``window_s`` seconds (the probe keeps HISTORY times that, for triggering)."""
         window_s = float(window_s)
         if window_s == self.window_s:
             return
         old = self.probe
-        self.probe = self.runner.probe(self.ref, 2 * window_s)
+        self.probe = self.runner.probe(self.ref, HISTORY * window_s)
         old.close()
         self.window_s = window_s
         self.window_box.setValue(window_s)
@@ -276,7 +294,7 @@ class ScopeDock(QDockWidget):
                 self._trigger_probe.close()
             self._trigger_probe, self.trigger_ref = probe, event_ref
             self.event_edit.setText(event_ref)
-        self.trigger = mode
+        self.trigger, self.triggered_at = mode, None
         if self.trigger_box.currentText() != mode:
             self.trigger_box.setCurrentText(mode)
         if self.mode == TIME:
@@ -285,6 +303,7 @@ class ScopeDock(QDockWidget):
     def set_freeze(self, frozen: bool) -> None:
         """Keep the picture as it is (the probe goes on filling)."""
         self.frozen = bool(frozen)
+        self._status_at = 0.0                      # the status line follows at the next redraw
         if self.freeze_box.isChecked() != self.frozen:
             self.freeze_box.setChecked(self.frozen)
 
@@ -347,13 +366,16 @@ class ScopeDock(QDockWidget):
                 c.setData([], [])
             return
         t_trig = self._trigger_time(times, data)
+        if t_trig is None and self.trigger != FREE and self.triggered_at is not None:
+            return                                 # no new trigger: keep the last triggered sweep
         self.triggered_at = t_trig
         if t_trig is None:
             x0, lo, hi = times[-1], -self.window_s, 0.0
         else:
             x0, lo, hi = t_trig, -self.window_s / 2, self.window_s / 2
-        a = int(np.searchsorted(times, x0 + lo))
-        b = int(np.searchsorted(times, x0 + hi, side="right"))
+        eps = 1e-9 * max(1.0, abs(x0))              # times are tick × period: allow for rounding
+        a = int(np.searchsorted(times, x0 + lo - eps))
+        b = int(np.searchsorted(times, x0 + hi + eps, side="right"))
         x = times[a:b] - x0
         ymin, ymax = np.inf, -np.inf
         for curve, c in zip(self._curves, self.channels):
@@ -366,7 +388,7 @@ class ScopeDock(QDockWidget):
             self.plot.setXRange(lo, hi, padding=0)
         self._set_y(ymin, ymax)
         where = f"trigger at {t_trig:.3f} s" if t_trig is not None else "free run"
-        self.status.setText(f"{snap.rate:g} Hz · {where} · t = {times[-1]:.2f} s")
+        self._set_status(f"{snap.rate:g} Hz · {where} · t = {times[-1]:.2f} s")
 
     def _draw_spectrum(self, snap) -> None:
         data = snap.data
@@ -378,7 +400,7 @@ class ScopeDock(QDockWidget):
             if len(db):
                 ymin, ymax = min(ymin, float(db.min())), max(ymax, float(db.max()))
         self._set_y(max(ymin, ymax - 120.0), ymax)
-        self.status.setText(f"spectrum of the newest {n} samples at {snap.rate:g} Hz")
+        self._set_status(f"spectrum of the newest {n} samples at {snap.rate:g} Hz")
 
     def _draw_raster(self, snap) -> None:
         now = self.runner.graph_time
@@ -392,7 +414,14 @@ class ScopeDock(QDockWidget):
             self._raster_kinds = kinds
             self.plot.getAxis("left").setTicks([[(i, k) for k, i in row.items()]])
             self.plot.setYRange(-0.5, max(len(kinds), 1) - 0.5, padding=0)
-        self.status.setText(f"{len(ys)} events in {self.window_s:g} s · t = {now:.2f} s")
+        self._set_status(f"{len(ys)} events in {self.window_s:g} s · t = {now:.2f} s")
+
+    def _set_status(self, text: str) -> None:
+        """The status line, at most 5 times a second (a label change costs a relayout)."""
+        now = time.perf_counter()
+        if self.frozen or now - self._status_at >= 0.2:
+            self._status_at = now
+            self.status.setText(text)
 
     # ---- lifetime ------------------------------------------------------------------------
     def redraw_rate(self) -> float:

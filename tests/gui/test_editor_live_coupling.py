@@ -100,8 +100,7 @@ def test_painting_three_times_critical_coupling_synchronizes_the_band(qtbot, doc
     assert kc == pytest.approx(2 * 2 * np.pi * 0.3)
     runner.start()
     qtbot.waitUntil(lambda: runner.graph_time >= 3.0, timeout=60_000)
-    runner.pause()
-    qtbot.wait(30)
+    runner.pause(wait=True)
     snap = r.snapshot()
     micro = snap.labels.index("r:micro")
     assert snap.data[snap.times >= snap.times[-1] - 1.0, micro].mean() < 0.7
@@ -112,8 +111,7 @@ def test_painting_three_times_critical_coupling_synchronizes_the_band(qtbot, doc
     assert ref == "core.coupling_edits" and value == document.graph.nodes["core"].params["coupling_edits"]
     t_edit = k / 24000
     qtbot.waitUntil(lambda: runner.graph_time >= t_edit + 5.5, timeout=60_000)
-    runner.pause()
-    qtbot.wait(30)
+    runner.pause(wait=True)
     snap = r.snapshot()
     runner.stop()
     after = snap.times >= t_edit

@@ -31,7 +31,9 @@ def test_face_view_renders_the_probed_blendshapes(qtbot, speak):
     speak.start()
     qtbot.waitUntil(lambda: view.frames >= 2 or bool(view.error), timeout=60_000)
     assert not view.error
-    speak.pause()
+    speak.pause(wait=True)
+    newest = view.probe.snapshot().times[-1]                # paused: the view catches up with it
+    qtbot.waitUntil(lambda: view.last_time == newest, timeout=30_000)
     img = view.pixmap().toImage()
     assert (img.width(), img.height()) == (96, 96)
     lum = np.array([img.pixelColor(x, y).lightness() for x in range(0, 96, 4) for y in range(0, 96, 4)])

@@ -31,8 +31,7 @@ def test_start_pause_resume_stop(qtbot, tmp_path):
         runner.start()
     assert runner.running
     _run_until(qtbot, runner, 0.5)
-    runner.pause()
-    qtbot.wait(50)                                 # the block in progress ends
+    runner.pause(wait=True)
     frozen = runner.graph_time
     qtbot.wait(200)
     assert runner.graph_time == frozen and runner.paused
@@ -57,8 +56,7 @@ def test_hot_param_takes_effect_at_the_next_block_and_probes_change_nothing(qtbo
     runner.set_param("core", "coupling", 0.5)
     qtbot.waitUntil(lambda: bool(runner.applied), timeout=10_000)
     _run_until(qtbot, runner, runner.applied[0][2] / 24000 + 0.5)
-    runner.pause()
-    qtbot.wait(50)
+    runner.pause(wait=True)
     snap = probe.snapshot()
     runner.stop()
     (ref, value, k), = runner.applied
@@ -106,8 +104,7 @@ def test_probe_is_bounded_and_decimated(qtbot, tmp_path):
     events = runner.probe("surprise.events", window_s=60)
     runner.start()
     _run_until(qtbot, runner, 2.5)
-    runner.pause()
-    qtbot.wait(50)
+    runner.pause(wait=True)
     snap = audio.snapshot()
     runner.stop()
     assert len(snap.data) == 1000 and snap.data.shape[1] == 1

@@ -45,8 +45,7 @@ def _run_to(qtbot, runner, t):
     if not runner.running:
         runner.start()
     qtbot.waitUntil(lambda: runner.graph_time >= t, timeout=60_000)
-    runner.pause()
-    qtbot.wait(30)
+    runner.pause(wait=True)
 
 
 def test_data_reaches_the_plot(qtbot, running):
