@@ -788,6 +788,70 @@ class Store:
             c.execute("VACUUM")
             c.execute("PRAGMA wal_checkpoint(TRUNCATE)")
 
+    # ---- shards: recordings made apart (batch workers), merged into one store
+    def new_shard(self, path) -> Store:
+        """A new, empty store at ``path`` with this store's text-hash key and encryption key, so that
+        :meth:`merge` can move its utterances here unchanged. ``path`` must not exist yet."""
+        path = os.fspath(path)
+        if os.path.exists(path):
+            raise self._error(f"cannot create shard {path!r}: the file exists", hint="remove it first")
+        with Store(path, self._key) as shard, shard._sql("create the shard") as c:
+            c.execute("UPDATE store_meta SET value = ? WHERE key = 'siphash_key'", (self._sipkey.hex(),))
+        return Store(path, self._key, create=False)
+
+    def merge(self, path) -> list[int]:
+        """Copy every utterance of the shard at ``path`` (made by :meth:`new_shard`) into this store in
+        one transaction, with its frames, layout and the shard's persona moods; returns the new ids.
+        Idempotent: an utterance already here (same text hash, start, duration and persona) is skipped."""
+        with Store(path, self._key, create=False) as shard:
+            if shard._sipkey != self._sipkey:
+                raise self._error(f"cannot merge {os.fspath(path)!r}: its text-hash key is not this store's",
+                                  hint="record shards with Store.new_shard of this store")
+            with shard._sql("read the shard") as s:
+                utts = s.execute("SELECT u.id, u.uttr_hash, u.started_ms, u.duration_ms, u.persona, u.emotion, "
+                                 "u.text, l.labels, l.kinds, u.control_hz, u.first_frame, u.last_frame, "
+                                 "u.frame_counts, u.size_bytes, u.signature, u.committed_ms "
+                                 f"FROM {self._UTT_FROM} ORDER BY u.id").fetchall()
+                frames = {u[0]: s.execute("SELECT uttr_hash, ts_epoch_ms, band, duration_ms, psi_blob, emo_vec, "
+                                          "integrity_crc FROM psi_frames WHERE id BETWEEN ? AND ? ORDER BY id",
+                                          (u[10], u[11])).fetchall() if u[10] is not None else [] for u in utts}
+                moods = s.execute("SELECT persona, mood, updated_ms FROM persona_mood").fetchall()
+        new_ids = []
+        with self._sql("merge the shard") as c:
+            c.execute("BEGIN IMMEDIATE")
+            try:
+                for (uid, h, started, dur, persona, emotion, text, labels, kinds, hz, _, _, counts, size, sig,
+                     committed) in utts:
+                    if c.execute("SELECT 1 FROM utterances WHERE uttr_hash = ? AND started_ms = ? AND "
+                                 "duration_ms = ? AND persona = ?", (h, started, dur, persona)).fetchone():
+                        continue
+                    rows = frames[uid]
+                    first = last = None
+                    if rows:
+                        c.executemany("INSERT INTO psi_frames (uttr_hash, ts_epoch_ms, band, duration_ms, psi_blob, "
+                                      "emo_vec, integrity_crc) VALUES (?, ?, ?, ?, ?, ?, ?)", rows)
+                        last = c.execute("SELECT last_insert_rowid()").fetchone()[0]
+                        first = last - len(rows) + 1
+                    row = c.execute("SELECT id FROM layouts WHERE labels = ? AND kinds = ?", (labels, kinds)).fetchone()
+                    lid = row[0] if row else c.execute("INSERT INTO layouts (labels, kinds) VALUES (?, ?)",
+                                                       (labels, kinds)).lastrowid
+                    new_ids.append(c.execute(
+                        "INSERT INTO utterances (uttr_hash, started_ms, duration_ms, persona, emotion, text, layout, "
+                        "control_hz, first_frame, last_frame, frame_counts, size_bytes, signature, committed_ms) "
+                        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                        (h, started, dur, persona, emotion, text, lid, hz, first, last, counts, size, sig,
+                         committed)).lastrowid)
+                for persona, mood, updated in moods:
+                    c.execute("INSERT INTO persona_mood (persona, mood, updated_ms) VALUES (?, ?, ?) "
+                              "ON CONFLICT (persona) DO UPDATE SET mood = excluded.mood, updated_ms = "
+                              "excluded.updated_ms WHERE excluded.updated_ms >= persona_mood.updated_ms",
+                              (persona, mood, updated))
+                c.execute("COMMIT")
+            except BaseException:
+                self._rollback(c)
+                raise
+        return new_ids
+
     def checkpoint(self) -> None:
         """Move the WAL into the main file (e.g. before measuring its size)."""
         with self._sql("checkpoint the WAL") as c:

@@ -151,7 +151,8 @@ class SayOptions:
     itself); ``like`` holds up to two stored utterances whose tone to speak in (ids as int, texts as
     str, mixed by ``mix``), and ``mood`` starts in the persona's last mood when nothing else says how
     to speak (the command line sets it unless --no-mood; False here, for callers that build options
-    themselves). ``render_workers`` overrides face_render's process pool (0 = render in-process; None
+    themselves); ``like_db`` is the store ``like`` reads when it is not ``db`` (batch workers record into a
+    shard of it). ``render_workers`` overrides face_render's process pool (0 = render in-process; None
     = the graph's default): it changes speed, not pixels.
     """
     text: str
@@ -171,6 +172,7 @@ class SayOptions:
     mix: float | None = None
     mood: bool = False
     render_workers: int | None = None
+    like_db: str | None = None
 
     @property
     def outputs(self) -> tuple:
@@ -191,7 +193,10 @@ def say_options(args, text: str | None = None) -> SayOptions:
 
 
 def check_options(opts: SayOptions) -> None:
-    """Checks that need no graph: sizes and output names, before anything is opened."""
+    """Checks that need no graph: the text, sizes and output names, before anything is opened."""
+    if not isinstance(opts.text, str) or not opts.text.strip():
+        raise PsigraphError("nothing to say: the text is empty", where="text",
+                            hint="give at least one word, number or letter")
     if opts.video and not MIN_SIZE <= opts.size <= MAX_SIZE:
         raise PsigraphError(f"--size must be {MIN_SIZE}..{MAX_SIZE} pixels (got {opts.size})")
     outs = opts.outputs
@@ -354,7 +359,7 @@ def _add_memory(g, opts: SayOptions, prosody: str) -> None:
         raise PsigraphError("--like and the persona's mood need a prosody planner with a tone input",
                             where=g.source_file or "graph")
     nid = _fresh(g, "memory")
-    g.add_node(nid, MEMORY, {"path": opts.db, "key_file": opts.key_file or "", "like": likes,
+    g.add_node(nid, MEMORY, {"path": opts.like_db or opts.db, "key_file": opts.key_file or "", "like": likes,
                              "mix": 0.5 if opts.mix is None else float(opts.mix), "persona": opts.persona,
                              "mood": mood})
     g.connect(f"{nid}.tone", f"{prosody}.tone")

@@ -1,0 +1,101 @@
+"""Where clips run: any ``concurrent.futures.Executor``. A local process pool by default; Dask with
+``--cluster local`` (a LocalCluster, no services) or ``--scheduler tcp://HOST:PORT`` (an existing
+cluster), through ``Client.get_executor()``. The batch loop only submits, waits and, after a worker
+died, asks for a fresh executor; :class:`Pool` hides which kind it is.
+"""
+from __future__ import annotations
+
+import multiprocessing
+import os
+from concurrent.futures import Executor, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+
+from psigraph.errors import PsigraphError
+
+from .worker import init_process, worker_env
+
+
+class Pool:
+    """An executor and how to replace it: ``kind`` is "process", "dask-local" or "dask"."""
+
+    def __init__(self, workers: int | None = None, scheduler: str | None = None, cluster: str | None = None,
+                 retries: int = 2):
+        self.requested = workers or os.cpu_count() or 1
+        self.scheduler, self.cluster, self.retries = scheduler, cluster, retries
+        self.kind = "dask" if scheduler else "dask-local" if cluster else "process"
+        self._client = self._cluster = None
+        self.executor: Executor = self._open()
+
+    @property
+    def workers(self) -> int:
+        """How many worker processes take clips (the cluster's count for Dask)."""
+        if self._client is not None:
+            return len(self._client.scheduler_info().get("workers", {})) or self.requested
+        return self.requested
+
+    def _open(self) -> Executor:
+        if self.kind == "process":
+            for k, v in worker_env().items():     # spawned workers read their thread pools' sizes at import
+                os.environ.setdefault(k, v)
+            return ProcessPoolExecutor(self.requested, mp_context=multiprocessing.get_context("spawn"),
+                                       initializer=init_process)
+        try:
+            import dask
+            from distributed import Client, LocalCluster
+        except ImportError:
+            raise PsigraphError("--scheduler and --cluster need Dask, which is not installed",
+                                hint="pip install 'psigraph[batch]'") from None
+        dask.config.set({"distributed.scheduler.allowed-failures": self.retries})
+        if self._client is None:
+            try:
+                if self.kind == "dask-local":
+                    self._cluster = LocalCluster(n_workers=self.requested, threads_per_worker=1, processes=True,
+                                                 dashboard_address=None, env=worker_env())
+                    self._client = Client(self._cluster)
+                else:
+                    self._client = Client(self.scheduler, timeout="20s")
+            except OSError as e:
+                self.close()
+                raise PsigraphError(f"cannot reach the Dask scheduler: {e}", where=self.scheduler or "--cluster",
+                                    hint="start one with `dask scheduler` and workers with `dask worker ADDRESS`") from None
+        return self._client.get_executor(pure=False)
+
+    @staticmethod
+    def broken(exc: BaseException) -> bool:
+        """True when ``exc`` means the worker running the task died (the clip may be retried)."""
+        if isinstance(exc, BrokenProcessPool):
+            return True
+        try:
+            from distributed.scheduler import KilledWorker
+        except ImportError:
+            return False
+        return isinstance(exc, KilledWorker)
+
+    def renew(self) -> None:
+        """A fresh executor after a worker died (a process pool cannot take work once broken)."""
+        if self.kind == "process":
+            self.executor.shutdown(wait=True, cancel_futures=True)
+            self.executor = self._open()
+
+    def abort(self) -> None:
+        """Stop now (Ctrl-C): drop queued clips and end running ones; their files stay temporary."""
+        if self.kind == "process":
+            processes = list(getattr(self.executor, "_processes", {}).values())   # no public API before 3.14
+            self.executor.shutdown(wait=False, cancel_futures=True)
+            for p in processes:
+                p.kill()
+        else:
+            self.executor.shutdown(wait=False)   # closing the client below releases its tasks
+        self.close()
+
+    def close(self) -> None:
+        if self.kind == "process":
+            self.executor.shutdown(wait=True)
+            return
+        for thing in (self._client, self._cluster):
+            if thing is not None:
+                try:
+                    thing.close()
+                except Exception:  # noqa: BLE001, S110 - closing is best effort; the results are known
+                    pass
+        self._client = self._cluster = None

@@ -1,0 +1,129 @@
+"""The batch loop: submit every unfinished clip, collect results, retry clips whose worker died.
+
+Complete clips are skipped before anything is submitted (and again by the worker, for folders only
+it can see). When a worker dies (``kill -9``, out of memory) a process pool breaks: every clip still
+in it fails with BrokenProcessPool. The loop then opens a fresh pool and resubmits those clips; a
+clip is given up only after it was *started* more than ``retries`` times (queued clips that never
+started do not count). Dask retries a dead worker's task itself up to the same limit. Ctrl-C stops
+the workers; what finished stays finished and a rerun does the rest.
+"""
+from __future__ import annotations
+
+import os
+import time
+from concurrent.futures import FIRST_COMPLETED, wait
+
+from .clip import Clip, completed, partial_files
+from .executors import Pool
+from .worker import attempts, render_clip
+
+
+class Interrupted(Exception):
+    """Ctrl-C during a batch: ``results`` holds what finished before."""
+
+    def __init__(self, results: dict):
+        super().__init__("interrupted")
+        self.results = results
+
+
+def run_clips(clips: list[Clip], pool: Pool, retries: int, on_result=None) -> dict:
+    """{clip name: result dict} for every clip; ``on_result(clip, result)`` after each one."""
+    results: dict = {}
+
+    def finish(clip: Clip, result: dict) -> None:
+        results[clip.name] = result
+        if on_result is not None:
+            on_result(clip, result)
+
+    todo = []
+    for clip in clips:
+        if clip.opts is None:
+            finish(clip, render_clip(clip))            # a bad job line: its error, without a worker
+            continue
+        done = completed(clip)
+        if done is not None:
+            finish(clip, {"status": "skipped", **{k: done.get(k) for k in (
+                "duration_s", "wall_s", "rtf", "worker", "retries", "utterances")}})
+            continue
+        _forget_attempts(clip)
+        todo.append(clip)
+    try:
+        while todo:
+            futures = {pool.executor.submit(render_clip, clip): clip for clip in todo}
+            todo, died = [], False
+            pending = set(futures)
+            while pending:
+                finished, pending = wait(pending, return_when=FIRST_COMPLETED)
+                for fut in finished:
+                    clip = futures[fut]
+                    exc = fut.exception()
+                    if exc is None:
+                        finish(clip, fut.result())
+                    elif pool.broken(exc):
+                        died = True
+                        started = attempts(clip)
+                        if started <= retries:
+                            todo.append(clip)
+                        else:
+                            finish(clip, {"status": "failed", "retries": max(started - 1, 0),
+                                          "error": f"its worker died {started} times (--retries {retries})"})
+                    else:
+                        finish(clip, {"status": "failed", "retries": max(attempts(clip) - 1, 0),
+                                      "error": f"{type(exc).__name__}: {exc}".splitlines()[0]})
+            if died:
+                pool.renew()
+    except KeyboardInterrupt:
+        pool.abort()
+        raise Interrupted(results) from None
+    finally:
+        for clip in clips:                              # temporaries of killed renders: no partial files
+            for path in partial_files(clip):
+                _unlink(path)
+    return results
+
+
+def _forget_attempts(clip: Clip) -> None:
+    """Retries count within one batch run: a rerun starts every clip's count afresh."""
+    _unlink(clip.attempts)
+
+
+def _unlink(path: str) -> None:
+    try:
+        os.unlink(path)
+    except OSError:
+        pass
+
+
+class Throughput:
+    """Clips done per second and the time left, over the clips run in this batch (skips excluded)."""
+
+    def __init__(self, total: int):
+        self.total, self.start = total, time.perf_counter()
+        self.done = self.failed = self.skipped = 0
+
+    def add(self, status: str) -> None:
+        if status == "done":
+            self.done += 1
+        elif status == "skipped":
+            self.skipped += 1
+        else:
+            self.failed += 1
+
+    @property
+    def finished(self) -> int:
+        return self.done + self.failed + self.skipped
+
+    def rate(self) -> float:
+        elapsed = time.perf_counter() - self.start
+        return (self.done + self.failed) / elapsed if elapsed > 0 else 0.0
+
+    def eta_s(self) -> float | None:
+        r = self.rate()
+        return (self.total - self.finished) / r if r > 0 else None
+
+    def line(self) -> str:
+        eta = self.eta_s()
+        eta_text = "--:--" if eta is None else f"{int(eta) // 60}:{int(eta) % 60:02d}"
+        skipped = f", {self.skipped} skipped" if self.skipped else ""
+        return (f"{self.finished}/{self.total} · {self.done} done, {self.failed} failed{skipped} · "
+                f"{self.rate():.1f} clips/s · ETA {eta_text}")
