@@ -3,12 +3,10 @@ face and profile in docks; menus and toolbar for files, edits, views and runs.
 
 The window wires views to one :class:`~psigraph.editor.document.Document` and adds nothing
 to the model: every edit is a Graph command on the Document's undo stack.
-The run machinery and its views (runner, scope, coupling, faceview, profile) are optional
-modules: the window uses each one that is installed and says so when one is missing.
+The run and its views (scopes, coupling matrix, face, profile) are in :mod:`.live`.
 """
 from __future__ import annotations
 
-import importlib
 import os
 
 from PySide6.QtCore import QMimeData, QSettings, Qt, QTimer
@@ -17,52 +15,16 @@ from PySide6.QtWidgets import (QApplication, QDockWidget, QFileDialog, QLabel, Q
                                QToolBar)
 
 from psigraph.errors import PsigraphError
-from psigraph.graph import SetProbe
 
 from . import fragment
 from .canvas import GraphScene, GraphView
 from .document import Document
 from .inspector import Inspector
 from .issues import IssuesList
+from .live import DEFAULT_WINDOW_S, LiveViews
 from .palette import Palette
 
-DEFAULT_WINDOW_S = 2.0
-SCOPE_HEIGHT = 300
 FILE_FILTER = "psigraph graphs (*.yaml *.yml);;all files (*)"
-
-
-def optional(module: str, name: str):
-    """A class from an optional editor module (run machinery, scopes...), or None when absent."""
-    try:
-        return getattr(importlib.import_module(f"psigraph.editor.{module}"), name)
-    except (ImportError, AttributeError):
-        return None
-
-
-def default_probes(graph) -> list[str]:
-    """Scopes worth opening on a speech graph: the ψ order parameter and the audio."""
-    refs = []
-    for nid, spec in graph.nodes.items():
-        if spec.type.split("@")[0] == "psi_core":
-            refs.append(f"{nid}.r")
-            break
-    for nid, spec in graph.nodes.items():
-        if spec.type.split("@")[0] == "voice":
-            refs.append(f"{nid}.audio")
-            break
-    return refs
-
-
-def saved_probes(graph) -> list[tuple[str, float]]:
-    probes = graph.editor.get("probes") if isinstance(graph.editor.get("probes"), list) else []
-    out = []
-    for p in probes:
-        if isinstance(p, dict) and isinstance(p.get("port"), str):
-            try:
-                out.append((p["port"], float(p.get("window_s", DEFAULT_WINDOW_S))))
-            except (TypeError, ValueError):
-                out.append((p["port"], DEFAULT_WINDOW_S))
-    return out
 
 
 class MainWindow(QMainWindow):
@@ -75,10 +37,6 @@ class MainWindow(QMainWindow):
         self.scene = GraphScene(self.document, self)
         self.view = GraphView(self.scene)
         self.setCentralWidget(self.view)
-        self.runner = None
-        self.scopes: dict[str, QDockWidget] = {}
-        self.extra_docks: dict[str, QDockWidget] = {}
-        self.missing: list[str] = []
         self.ask_save = self._ask_save          # replaceable in tests: returns Save, Discard or Cancel
         self.palette = Palette()
         self.inspector = Inspector(self.document)
@@ -88,15 +46,15 @@ class MainWindow(QMainWindow):
         self.splitDockWidget(nodes_dock, self.issues_dock, Qt.Vertical)
         self.inspector_dock = self._dock("Inspector", self.inspector, Qt.RightDockWidgetArea)
         self.run_label = QLabel("stopped")
+        self.live = LiveViews(self)
         self.statusBar().addPermanentWidget(self.run_label)
         self._actions()
         self.palette.add_requested.connect(self._add_from_palette)
         self.scene.selectionChanged.connect(self._selection_changed)
-        self.scene.refused.connect(self._refused)
+        self.scene.refused.connect(self.report_refusal)
         self.scene.message.connect(lambda text: self.statusBar().showMessage(text, 4000))
         self.scene.probe_requested.connect(self.probe)
         self.issues.located.connect(self._locate)
-        self.document.changed.connect(self._send_hot_param)
         self.document.dirty_changed.connect(lambda _d: self._title())
         self.document.path_changed.connect(lambda _p: self._title())
         self._title()
@@ -184,7 +142,7 @@ class MainWindow(QMainWindow):
 
     def new(self) -> None:
         if self.maybe_save():
-            self._close_run()
+            self.live.close()
             self.document.new()
 
     def open_dialog(self) -> None:
@@ -198,13 +156,13 @@ class MainWindow(QMainWindow):
         """Open a graph file: canvas, issues, the scopes saved with it and the coupling/face views."""
         if ask and not self.maybe_save():
             return False
-        self._close_run()
+        self.live.close()
         try:
             self.document.open(path)
         except PsigraphError as e:
-            self._error(e.line())
+            self.report_error(e.line())
             return False
-        self._open_run_views()
+        self.live.open_views()
         QTimer.singleShot(0, self.view.fit)
         self.statusBar().showMessage(f"opened {path}", 4000)
         return True
@@ -215,7 +173,7 @@ class MainWindow(QMainWindow):
         try:
             self.document.save()
         except (PsigraphError, OSError) as e:
-            self._error(str(e))
+            self.report_error(str(e))
             return False
         self.statusBar().showMessage(f"saved {self.document.path}", 4000)
         return True
@@ -227,11 +185,11 @@ class MainWindow(QMainWindow):
         try:
             self.document.save(path)
         except (PsigraphError, OSError) as e:
-            self._error(str(e))
+            self.report_error(str(e))
             return False
         return True
 
-    def _error(self, text: str) -> None:
+    def report_error(self, text: str) -> None:
         self.statusBar().showMessage(text.splitlines()[0] if text else "", 10000)
         if QApplication.platformName() not in ("offscreen", "minimal"):
             QMessageBox.warning(self, "psigraph", text)
@@ -244,7 +202,7 @@ class MainWindow(QMainWindow):
         event.accept()
 
     # ---- edits ---------------------------------------------------------------------
-    def _refused(self, text: str) -> None:
+    def report_refusal(self, text: str) -> None:
         self.statusBar().showMessage(f"refused: {text}", 10000)
 
     def _add_from_palette(self, type_id: str) -> None:
@@ -273,7 +231,7 @@ class MainWindow(QMainWindow):
             cmd, ids = fragment.paste_command(self.document.graph, text)
             self.document.push(cmd)
         except PsigraphError as e:
-            self._refused(e.line().splitlines()[0])
+            self.report_refusal(e.line().splitlines()[0])
             return []
         self.scene.select(ids)
         return ids
@@ -303,7 +261,7 @@ class MainWindow(QMainWindow):
         if len(nids) == 1 and nids[0] != self.inspector.nid:
             self.inspector.show_node(nids[0])
             if graph.nodes[nids[0]].type.split("@")[0] == "psi_core":
-                self._show_coupling(nids[0])
+                self.live.show_coupling(nids[0])
             else:
                 self.inspector_dock.raise_()
 
@@ -316,205 +274,33 @@ class MainWindow(QMainWindow):
         elif 0 <= edge < len(self.document.graph.edges):
             self.scene.select(edges=[self.document.graph.edges[edge]])
 
-    # ---- running, scopes and the live views ---------------------------------------
-    def _ensure_runner(self):
-        if self.runner is None:
-            Runner = optional("runner", "Runner")
-            if Runner is None:
-                self._missing("runner")
-                return None
-            self.runner = Runner(self.document)
-            self.runner.started.connect(lambda: self.run_label.setText("running"))
-            self.runner.stopped.connect(lambda why: self.run_label.setText(f"stopped {why}".strip()))
-            self.runner.error.connect(lambda text: self._error(text))
-        return self.runner
+    # ---- running and the live views (editor/live.py) ---------------------------------
+    @property
+    def runner(self):
+        return self.live.runner
 
-    def _missing(self, what: str) -> None:
-        if what not in self.missing:
-            self.missing.append(what)
-        self.statusBar().showMessage(f"psigraph.editor.{what} is not installed: that view is unavailable", 8000)
+    @property
+    def scopes(self) -> dict:
+        return self.live.scopes
 
     def run(self, realtime: bool = True) -> bool:
-        runner = self._ensure_runner()
-        if runner is None:
-            return False
-        if runner.running:
-            return True
-        runner.realtime = realtime
-        try:
-            runner.start()
-        except PsigraphError as e:
-            self._error(e.line())
-            return False
-        self.run_label.setText("starting…")
-        return True
-
-    def _send_hot_param(self, event: dict) -> None:
-        """While the graph runs, a hot param changed in the Graph (inspector, undo, redo, a script)
-        reaches the run at its next block; other changes wait for the next run."""
-        runner = self.runner
-        if event.get("command") != "SetParam" or runner is None or not runner.running:
-            return
-        nid, name = event["nid"], event["name"]
-        spec = self.document.graph.nodes.get(nid)
-        if spec is None or spec.placeholder:
-            return
-        cls = self.document.graph.node_class(nid)
-        if name not in cls.HOT_PARAMS:
-            self.statusBar().showMessage(f"{nid}.{name} is not hot: it takes effect at the next run", 6000)
-            return
-        value = spec.params.get(name, getattr(cls.Params.from_dict(spec.params), name))
-        try:
-            runner.set_param(nid, name, value)
-        except PsigraphError as e:
-            self._refused(e.line())
+        """Run the open graph (1x, or as fast as possible); False when it cannot start."""
+        return self.live.run(realtime)
 
     def pause(self) -> None:
-        if self.runner is not None and self.runner.running:
-            if self.runner.paused:
-                self.runner.resume()
-                self.run_label.setText("running")
-            else:
-                self.runner.pause()
-                self.run_label.setText("paused")
+        self.live.pause()
 
     def stop(self) -> None:
-        if self.runner is not None:
-            self.runner.stop()
-            self.run_label.setText("stopped")
+        self.live.stop()
 
-    def probe(self, ref: str, window_s: float = DEFAULT_WINDOW_S, save: bool = True) -> QDockWidget | None:
+    def probe(self, ref: str, window_s: float = DEFAULT_WINDOW_S, save: bool = True):
         """Open a scope on ``node.port``; ``save`` also records the probe in the file (undoable)."""
-        if save and ref not in dict(saved_probes(self.document.graph)):
-            try:
-                self.document.push(SetProbe(ref, {"window_s": window_s}))
-            except PsigraphError as e:
-                self._refused(e.line())
-                return None
-        if ref in self.scopes:
-            self.scopes[ref].show()
-            self.scopes[ref].raise_()
-            return self.scopes[ref]
-        ScopeDock, runner = optional("scope", "ScopeDock"), self._ensure_runner()
-        if ScopeDock is None or runner is None:
-            self._missing("scope")
-            return None
-        try:
-            dock = ScopeDock(runner, ref, window_s, self)
-        except PsigraphError as e:
-            self._refused(e.line())
-            return None
-        self._place_scope(dock)
-        self.scopes[ref] = dock
-        return dock
-
-    def _place_scope(self, dock: QDockWidget) -> None:
-        """Scopes fill the bottom: the first two side by side, later ones as tabs behind them."""
-        shown = list(self.scopes.values())
-        self.addDockWidget(Qt.BottomDockWidgetArea, dock)
-        if len(shown) == 1:
-            self.splitDockWidget(shown[0], dock, Qt.Horizontal)
-        elif len(shown) >= 2:
-            self.tabifyDockWidget(shown[len(shown) % 2], dock)
-            shown[len(shown) % 2].raise_()
-        self.resizeDocks([dock], [SCOPE_HEIGHT], Qt.Vertical)
-
-    def _open_run_views(self, defaults: bool = False) -> None:
-        """The scopes saved with the graph (plus the speech defaults when asked), the coupling editor
-        of the first ψ-core and the face of the first face animator."""
-        refs = saved_probes(self.document.graph)
-        if defaults:
-            refs += [(r, DEFAULT_WINDOW_S) for r in default_probes(self.document.graph)]
-        seen = set()
-        for ref, window_s in refs:
-            if ref not in seen:
-                seen.add(ref)
-                self.probe(ref, window_s, save=False)
-        core = self._first("psi_core")
-        if core:
-            self._show_coupling(core)
-        face = self._first("face_animator")
-        if face:
-            self._show_extra("faceview", "FaceView", lambda cls: cls(self._ensure_runner(), f"{face}.blendshapes"),
-                             "Face")
-        self._show_extra("profile", "ProfilePanel", lambda cls: cls(self._ensure_runner()), "Profile")
-
-    def _first(self, type_id: str) -> str | None:
-        return next((n for n, s in self.document.graph.nodes.items() if s.type.split("@")[0] == type_id), None)
+        return self.live.probe(ref, window_s, save)
 
     def open_default_views(self) -> None:
-        """For screenshots: the ψ order parameter and audio scopes in front of the saved ones."""
-        self._open_run_views(defaults=True)
-        for ref in default_probes(self.document.graph):
-            if ref in self.scopes:
-                self.scopes[ref].raise_()
-
-    def _show_coupling(self, nid: str) -> None:
-        spec = self.document.graph.nodes.get(nid)
-        if spec is None or spec.type.split("@")[0] != "psi_core":
-            return
-        self._show_extra("coupling", "CouplingEditor",
-                         lambda cls: cls(self.document, nid, runner=self._ensure_runner()),
-                         f"Coupling K_ij ({nid})", key=f"coupling:{nid}")
-
-    def _show_extra(self, module: str, name: str, make, title: str, key: str | None = None) -> None:
-        """Open an optional view (coupling matrix, face, profile) in its dock, once."""
-        key = key or module
-        if key in self.extra_docks:
-            self.extra_docks[key].show()
-            self.extra_docks[key].raise_()
-            return
-        cls = optional(module, name)
-        if cls is None or (module != "coupling" and self._ensure_runner() is None):
-            self._missing(module)
-            return
-        try:
-            widget = make(cls)
-        except PsigraphError as e:
-            self._refused(e.line())
-            return
-        except Exception as e:  # noqa: BLE001 - a view that cannot start (no GL) must not take the editor down
-            self.statusBar().showMessage(f"{title}: unavailable ({type(e).__name__}: {e})", 10000)
-            return
-        if isinstance(widget, QDockWidget):
-            dock = widget
-        else:
-            dock = QDockWidget(title, self)
-            dock.setObjectName(key)
-            dock.setWidget(widget)
-        self._place_extra(module, dock)
-        self.extra_docks[key] = dock
-
-    def _place_extra(self, module: str, dock: QDockWidget) -> None:
-        """Coupling matrix as a tab over the inspector, the face right of the scopes, the profile beside
-        the issues."""
-        if module == "coupling":
-            self.addDockWidget(Qt.RightDockWidgetArea, dock)
-            self.tabifyDockWidget(self.inspector_dock, dock)
-            dock.raise_()
-        elif module == "faceview":
-            self.addDockWidget(Qt.BottomDockWidgetArea, dock)
-            scopes = list(self.scopes.values())
-            if scopes:
-                self.splitDockWidget(scopes[min(1, len(scopes) - 1)], dock, Qt.Horizontal)
-            self.resizeDocks([dock], [SCOPE_HEIGHT], Qt.Horizontal)
-        else:
-            self.addDockWidget(Qt.LeftDockWidgetArea, dock)
-            self.tabifyDockWidget(self.issues_dock, dock)
-
-    def _close_run(self) -> None:
-        """Stop a run and close the views bound to it (before another graph is opened)."""
-        if self.runner is not None:
-            self.runner.stop()
-        for dock in list(self.scopes.values()) + list(self.extra_docks.values()):
-            for target in {id(x): x for x in (dock, dock.widget()) if x is not None}.values():
-                if hasattr(target, "shutdown"):
-                    target.shutdown()
-            self.removeDockWidget(dock)
-            dock.deleteLater()
-        self.scopes, self.extra_docks = {}, {}
-        self.runner = None
+        """For screenshots: ψ order parameter and audio scopes in front of the saved ones."""
+        self.live.open_default_views()
 
     def shutdown(self) -> None:
         """Stop the run and release the scopes and GL views (call before the interpreter exits)."""
-        self._close_run()
+        self.live.close()
