@@ -43,8 +43,11 @@ def run(args) -> int:
         bad = [i for i in path_issues(args.screenshot, "screenshot", (".png",)) if i.severity == "error"]
         if bad:
             raise PsigraphError(bad[0].message, where="--screenshot")
-        if not os.environ.get("DISPLAY") and not os.environ.get("WAYLAND_DISPLAY"):
+        if not _has_display():
             os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    elif not _has_display() and not os.environ.get("QT_QPA_PLATFORM"):
+        raise PsigraphError("no display to open the editor on (DISPLAY is not set)",
+                            hint="run it in a desktop session, under xvfb-run -a, or with --screenshot PNG")
     if args.graph:
         if not os.path.isfile(args.graph):
             raise PsigraphError(f"no graph file {args.graph!r}", hint="give the path of a .yaml graph")
@@ -90,6 +93,10 @@ def run(args) -> int:
         window.close()
         window.deleteLater()
         app.processEvents()
+
+
+def _has_display() -> bool:
+    return bool(os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))
 
 
 def wait(app, seconds: float, until=lambda: False) -> None:

@@ -53,3 +53,10 @@ def test_unreadable_graph_is_a_one_line_error(tmp_cwd):
         commands.run(args(graph="bad.yaml", screenshot="shot.png"))
     assert err.value.line().startswith("bad.yaml:2: nodes: error: ")       # what psigraph validate prints
     assert not (tmp_cwd / "shot.png").exists()
+
+
+def test_no_display_without_screenshot_is_a_one_line_error(monkeypatch):
+    for name in ("DISPLAY", "WAYLAND_DISPLAY", "QT_QPA_PLATFORM"):
+        monkeypatch.delenv(name, raising=False)
+    with pytest.raises(PsigraphError, match="no display to open the editor on"):
+        commands.run(args(graph=graph_path("speak")))
