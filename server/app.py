@@ -115,7 +115,9 @@ class Server:
             from .mesh import mesh_bytes
             loop = asyncio.get_running_loop()
             self._mesh = await loop.run_in_executor(self.pool, mesh_bytes, self.config.head)
-        return web.Response(body=self._mesh, content_type="application/octet-stream")
+        resp = web.Response(body=self._mesh, content_type="application/octet-stream")
+        resp.enable_compression()
+        return resp
 
     async def websocket(self, request):
         """Token and Origin are checked before the upgrade: a rejected client gets HTTP 401/403."""

@@ -16,7 +16,7 @@ import struct
 import numpy as np
 
 MAGIC, VERSION = b"PSGM", 1
-#: the point the head rotates about (FaceRenderer.prepare's pivot)
+#: the point the head rotates about, for heads that do not carry one (the procedural head's)
 HEAD_PIVOT = (0.0, -0.9, -0.1)
 #: a delta smaller than this moves nothing visible (the renderer drops the same)
 DELTA_EPS = 1e-6
@@ -32,11 +32,35 @@ def _head(name: str | None):
 
 
 def _camera() -> dict:
-    from psigraph.nodes.face.render import FaceRenderer
-    sig = inspect.signature(FaceRenderer.__init__)
+    """The offline renderer's default camera: its parameters, and (where the renderer exposes
+    ``camera()``) the view and projection matrices for a square image, column-major as GL takes them."""
+    from psigraph.nodes.face import render
+    sig = inspect.signature(render.FaceRenderer.__init__)
     keys = ("distance", "fov", "target", "elevation", "azimuth", "background")
-    return {k: list(sig.parameters[k].default) if isinstance(sig.parameters[k].default, tuple)
-            else sig.parameters[k].default for k in keys}
+    cam = {k: list(sig.parameters[k].default) if isinstance(sig.parameters[k].default, tuple)
+           else sig.parameters[k].default for k in keys}
+    if hasattr(render, "camera"):
+        view, proj, _ = render.camera(1.0, **{k: cam[k] for k in keys if k != "background"})
+        cam["view"] = [float(x) for x in np.asarray(view, np.float64).T.ravel()]
+        cam["proj"] = [float(x) for x in np.asarray(proj, np.float64).T.ravel()]
+    return cam
+
+
+def _gaze() -> dict:
+    """Eye rotation per unit of gaze / eyeLook* (psigraph.nodes.face.deform), degrees."""
+    try:
+        from psigraph.nodes.face import deform
+    except ImportError:                    # older renderer: the procedural head's gaze
+        return {"yaw": 0.45 * 57.29577951308232, "pitch": 0.35 * 57.29577951308232, "look_h": 0.0, "look_v": 0.0,
+                "lids": False}
+    return {"yaw": deform.GAZE_YAW_DEG, "pitch": deform.GAZE_PITCH_DEG, "look_h": deform.LOOK_H_DEG,
+            "look_v": deform.LOOK_V_DEG, "lids": True}
+
+
+def _linear_colors() -> bool:
+    """True when the renderer uploads colours already linear (its shader no longer converts them)."""
+    from psigraph.nodes.face import render
+    return "lin(" not in render.FRAG
 
 
 def _shaders() -> dict:
@@ -58,18 +82,23 @@ def mesh_arrays(head: str | None = None) -> tuple[dict, dict]:
     arrays = {
         "vertices": np.asarray(m.vertices, np.float32),
         "faces": np.asarray(m.faces, np.uint32),
-        "colors": np.asarray(m.colors, np.float32).astype(np.float16),
-        "material": np.asarray(m.material, np.float32).round().astype(np.uint8),
+        "colors": (np.power(np.asarray(m.colors, np.float32), 2.2) if _linear_colors()
+                   else np.asarray(m.colors, np.float32)).astype(np.float16),
+        "material": np.asarray(m.material, np.float32).astype(np.float16),      # ids, fractions blend skin/hair
         "shape_ptr": np.asarray(ptr, np.uint32),
         "delta_index": np.concatenate(idx) if idx else np.zeros(0, np.uint32),
         "delta": np.concatenate(vals) if vals else np.zeros((0, 3), np.float16),
     }
     for side, ix in getattr(m, "eye_index", {}).items():
         arrays[f"eye_{side}"] = np.asarray(ix, np.uint32)
+    if getattr(m, "neck_weight", None) is not None:
+        arrays["neck_weight"] = np.asarray(m.neck_weight, np.float32).astype(np.float16)
+    pivot = getattr(m, "pivot", None)
     header = {"shape_names": list(m.shape_names),
               "eye_center": {k: [float(x) for x in v] for k, v in getattr(m, "eye_center", {}).items()},
-              "lip_z": float(getattr(m, "lip_z", 1.0)), "pivot": list(HEAD_PIVOT), "camera": _camera(),
-              "shaders": _shaders()}
+              "lip_z": float(getattr(m, "lip_z", 1.0)),
+              "pivot": [float(x) for x in (HEAD_PIVOT if pivot is None else pivot)],
+              "camera": _camera(), "gaze": _gaze(), "shaders": _shaders()}
     return header, arrays
 
 

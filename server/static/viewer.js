@@ -84,15 +84,15 @@
       this.vbPos = this.attr("a_pos", this.base, 3, gl.DYNAMIC_DRAW);
       this.vbNrm = this.attr("a_nrm", this.nrm, 3, gl.DYNAMIC_DRAW);
       this.attr("a_col", a.colors, 3, gl.STATIC_DRAW);
-      this.attr("a_mat", Float32Array.from(a.material), 1, gl.STATIC_DRAW);
+      this.attr("a_mat", a.material instanceof Float32Array ? a.material : Float32Array.from(a.material), 1, gl.STATIC_DRAW);
       const ib = gl.createBuffer();
       gl.bindBuffer(gl.ELEMENT_ARRAY_BUFFER, ib);
       gl.bufferData(gl.ELEMENT_ARRAY_BUFFER, this.faces, gl.STATIC_DRAW);
       const c = h.camera, el = c.elevation * Math.PI / 180, az = c.azimuth * Math.PI / 180;
       const eye = [c.target[0] + c.distance * Math.sin(az) * Math.cos(el), c.target[1] + c.distance * Math.sin(el),
         c.target[2] + c.distance * Math.cos(az) * Math.cos(el)];
-      this.uniform("u_proj", perspective(c.fov, canvas.width / canvas.height, 1.0, 40.0));
-      this.uniform("u_view", lookAt(eye, c.target));
+      this.uniform("u_proj", c.proj || perspective(c.fov, canvas.width / canvas.height, 1.0, 40.0));
+      this.uniform("u_view", c.view || lookAt(eye, c.target));
       gl.uniform1f(gl.getUniformLocation(this.prog, "u_lipz"), h.lip_z);
       this.bg = c.background;
       this.shapeIndex = new Map(h.shape_names.map((n, i) => [n, i]));
@@ -120,12 +120,30 @@
       this.col = new Map(names.map((n, i) => [n, i]));
       this.cols = this.h.shape_names.map((n) => (this.col.has(n) ? this.col.get(n) : -1));
     }
+    // one row → vertices, as psigraph.nodes.face.deform.HeadPoser poses them (shapes with the lids
+    // following the gaze, eyeballs rotated, head pose blended by neck_weight or rigid)
     draw(row) {
-      const gl = this.gl, a = this.a, pos = this.pos, col = this.col;
+      const gl = this.gl, a = this.a, h = this.h, pos = this.pos, col = this.col;
       pos.set(this.base);
+      let M = [1, 0, 0, 0, 1, 0, 0, 0, 1], T = [0, 0, 0];
       if (row && this.cols) {
+        const g = (n) => (col.has(n) ? row[col.get(n)] : 0), gz = h.gaze;
         const S = this.cols.length, w = new Float32Array(S);
         for (let s = 0; s < S; s++) w[s] = this.cols[s] < 0 ? 0 : Math.min(1.2, Math.max(-0.2, row[this.cols[s]]));
+        const angles = {};
+        for (const side of ["L", "R"]) {
+          const lookX = g("eyeLookOut_" + side) - g("eyeLookIn_" + side);
+          const yaw = gz.yaw * g("gazeX") + gz.look_h * (side === "L" ? lookX : -lookX);
+          const pitch = gz.pitch * g("gazeY") + gz.look_v * (g("eyeLookUp_" + side) - g("eyeLookDown_" + side));
+          angles[side] = [yaw, pitch];
+          if (gz.lids) {
+            const out = side === "L" ? yaw : -yaw, clip = (x) => Math.min(1.2, Math.max(0, x));
+            for (const [n, v] of [["eyeLookOut_", out / gz.look_h], ["eyeLookIn_", -out / gz.look_h],
+              ["eyeLookUp_", pitch / gz.look_v], ["eyeLookDown_", -pitch / gz.look_v]]) {
+              const k = this.shapeIndex.get(n + side); if (k !== undefined) w[k] = clip(v);
+            }
+          }
+        }
         const ic = this.shapeIndex.get("mouthClose"), ij = this.shapeIndex.get("jawOpen");
         if (ic !== undefined && ij !== undefined) w[ic] *= Math.max(w[ij], 0);     // as HeadModel.pose
         const ptr = a.shape_ptr, idx = a.delta_index, d = a.delta;
@@ -133,20 +151,27 @@
           const ws = w[s]; if (!ws) continue;
           for (let k = ptr[s]; k < ptr[s + 1]; k++) { const v = 3 * idx[k]; pos[v] += ws * d[3 * k]; pos[v + 1] += ws * d[3 * k + 1]; pos[v + 2] += ws * d[3 * k + 2]; }
         }
-        const g = (n) => (col.has(n) ? row[col.get(n)] : 0);
-        const gx = g("gazeX") + (g("eyeLookOut_L") - g("eyeLookIn_L")), gy = g("gazeY") + (g("eyeLookUp_L") - g("eyeLookDown_L"));
-        if (gx || gy) {
-          const R = rotation(-0.35 * gy, 0.45 * gx, 0);
-          for (const side of ["L", "R"]) {
-            const ix = a["eye_" + side], c = this.h.eye_center[side]; if (!ix || !c) continue;
-            for (let k = 0; k < ix.length; k++) {
-              const v = 3 * ix[k], x = pos[v] - c[0], y = pos[v + 1] - c[1], z = pos[v + 2] - c[2];
-              pos[v] = R[0] * x + R[1] * y + R[2] * z + c[0]; pos[v + 1] = R[3] * x + R[4] * y + R[5] * z + c[1]; pos[v + 2] = R[6] * x + R[7] * y + R[8] * z + c[2];
-            }
+        for (const side of ["L", "R"]) {
+          const [yaw, pitch] = angles[side], ix = a["eye_" + side], c = h.eye_center[side];
+          if (!ix || !c || (!yaw && !pitch)) continue;
+          const R = rotation(-pitch * Math.PI / 180, yaw * Math.PI / 180, 0);
+          for (let k = 0; k < ix.length; k++) {
+            const v = 3 * ix[k], x = pos[v] - c[0], y = pos[v + 1] - c[1], z = pos[v + 2] - c[2];
+            pos[v] = R[0] * x + R[1] * y + R[2] * z + c[0]; pos[v + 1] = R[3] * x + R[4] * y + R[5] * z + c[1]; pos[v + 2] = R[6] * x + R[7] * y + R[8] * z + c[2];
           }
         }
-        this.model(g("headPitch"), g("headYaw"), g("headRoll"));
-      } else this.model(0, 0, 0);
+        const R = rotation(g("headPitch"), g("headYaw"), g("headRoll")), p = h.pivot, nw = a.neck_weight;
+        if (!nw) { M = R; T = [0, 1, 2].map((i) => p[i] - (R[3 * i] * p[0] + R[3 * i + 1] * p[1] + R[3 * i + 2] * p[2])); }
+        else if (R[0] !== 1 || R[4] !== 1 || R[8] !== 1) {
+          for (let v = 0, i = 0; v < pos.length; v += 3, i++) {
+            const x = pos[v] - p[0], y = pos[v + 1] - p[1], z = pos[v + 2] - p[2], wv = nw[i];
+            pos[v] += wv * (R[0] * x + R[1] * y + R[2] * z + p[0] - pos[v]);
+            pos[v + 1] += wv * (R[3] * x + R[4] * y + R[5] * z + p[1] - pos[v + 1]);
+            pos[v + 2] += wv * (R[6] * x + R[7] * y + R[8] * z + p[2] - pos[v + 2]);
+          }
+        }
+      }
+      this.uniform("u_model", [M[0], M[3], M[6], 0, M[1], M[4], M[7], 0, M[2], M[5], M[8], 0, T[0], T[1], T[2], 1]);
       this.normals();
       gl.bindBuffer(gl.ARRAY_BUFFER, this.vbPos); gl.bufferSubData(gl.ARRAY_BUFFER, 0, pos);
       gl.bindBuffer(gl.ARRAY_BUFFER, this.vbNrm); gl.bufferSubData(gl.ARRAY_BUFFER, 0, this.nrm);
@@ -156,11 +181,6 @@
       gl.drawElements(gl.TRIANGLES, this.faces.length, gl.UNSIGNED_INT, 0);
     }
     finish() { const px = new Uint8Array(4); this.gl.readPixels(0, 0, 1, 1, this.gl.RGBA, this.gl.UNSIGNED_BYTE, px); }
-    model(pitch, yaw, roll) {
-      const R = rotation(pitch, yaw, roll), p = this.h.pivot;
-      const t = [0, 1, 2].map((i) => p[i] - (R[3 * i] * p[0] + R[3 * i + 1] * p[1] + R[3 * i + 2] * p[2]));
-      this.uniform("u_model", [R[0], R[3], R[6], 0, R[1], R[4], R[7], 0, R[2], R[5], R[8], 0, t[0], t[1], t[2], 1]);
-    }
     normals() {                                       // area-weighted face normals summed per vertex
       const p = this.pos, n = this.nrm, F = this.faces; n.fill(0);
       for (let f = 0; f < F.length; f += 3) {
@@ -262,6 +282,9 @@
     ws.send(JSON.stringify({ type: "say", text, id: "v" + nextId++ }));
   }
   window.psigraphSay = say;
+  // draw one row given by names → values (tests compare it with the offline renderer)
+  window.psigraphDrawRow = (names, values) => { face.setNames(names); face.draw(Float32Array.from(values)); face.finish();
+    return $("face").toDataURL("image/png"); };
 
   async function main() {
     try {

@@ -7,6 +7,8 @@ import time
 import numpy as np
 import pytest
 
+from psigraph.nodes.face.png import read_png
+
 from .conftest import TOKEN, LoopThread
 
 pytestmark = pytest.mark.browser
@@ -23,7 +25,7 @@ def _driver():
     opts = webdriver.ChromeOptions()
     opts.binary_location = binary
     for a in ("--headless=new", "--no-sandbox", "--use-angle=swiftshader", "--enable-unsafe-swiftshader",
-              "--autoplay-policy=no-user-gesture-required", "--window-size=560,760", "--disable-gpu-sandbox"):
+              "--autoplay-policy=no-user-gesture-required", "--window-size=560,840", "--disable-gpu-sandbox"):
         opts.add_argument(a)
     return webdriver.Chrome(options=opts, service=Service(driver))
 
@@ -44,7 +46,13 @@ def _wait(d, cond, timeout=60.0):
     raise AssertionError(f"timed out; stats {st}")
 
 
-def test_viewer_renders_and_plays_in_sync():
+def _expressive_row():
+    from psigraph.nodes.face.render import row_from
+    return row_from({"jawOpen": 0.5, "mouthSmile_L": 0.6, "mouthSmile_R": 0.6, "browInnerUp": 0.4,
+                     "eyeBlink_L": 0.3, "gazeX": 0.2, "gazeY": -0.1, "headYaw": 0.15, "headPitch": -0.05})
+
+
+def test_viewer_renders_and_plays_in_sync(tmp_path):
     lt = LoopThread()
     d = None
     try:
@@ -58,6 +66,10 @@ def test_viewer_renders_and_plays_in_sync():
         st = _wait(d, lambda s: s.get("framesShown", 0) >= 12)
         png = d.get_screenshot_as_png()
         st = _wait(d, lambda s: s.get("state") == "done", timeout=90)
+        row = _expressive_row()
+        from psigraph.nodes.face.arkit import BLENDSHAPE_LABELS
+        url = d.execute_script("return window.psigraphDrawRow(arguments[0], arguments[1])",
+                               list(BLENDSHAPE_LABELS), [float(x) for x in row])
     finally:
         if d is not None:
             d.quit()
@@ -65,7 +77,6 @@ def test_viewer_renders_and_plays_in_sync():
     os.makedirs(os.path.dirname(SHOT), exist_ok=True)
     with open(SHOT, "wb") as f:
         f.write(png)
-    from psigraph.nodes.face.png import read_png
     img = read_png(SHOT)[..., :3].astype(int)
     bg = img[5, 5]
     face_px = np.abs(img - bg).sum(axis=-1) > 60
@@ -78,3 +89,21 @@ def test_viewer_renders_and_plays_in_sync():
     assert st["framesReceived"] * 400 >= st["samples"] - 400
     assert st["framesShown"] >= 12
     assert st["maxAbsOffsetMs"] <= st["frameMs"]              # ≤ 1 frame between heard audio and shown face
+
+    # the page draws what the offline renderer draws for the same row
+    import base64
+
+    from psigraph.nodes.face.render import FaceRenderer
+    (tmp_path / "web.png").write_bytes(base64.b64decode(url.split(",", 1)[1]))
+    web = read_png(str(tmp_path / "web.png"))[..., :3].astype(float)
+    r = FaceRenderer(web.shape[1], web.shape[0])
+    try:
+        ref = r.render(row)[..., :3].astype(float)
+    finally:
+        r.close()
+    diff = np.abs(web - ref).mean()
+    bg = ref[2, 2]
+    a, b = np.abs(web - bg).sum(-1) > 30, np.abs(ref - bg).sum(-1) > 30
+    iou = (a & b).sum() / (a | b).sum()
+    print(f"viewer vs offline renderer: mean |difference| {diff:.2f} / 255, silhouette IoU {iou:.4f}")
+    assert iou > 0.97 and diff < 8.0
