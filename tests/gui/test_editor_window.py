@@ -394,3 +394,36 @@ def test_copy_in_one_file_paste_in_another_and_rename(qtbot, window, tmp_path):
     while window.document.undo_stack.canUndo():
         window.document.undo_stack.undo()
     assert window.document.text().encode() == other.read_bytes()
+
+
+def test_inspector_is_generated_from_params(qtbot, window, tmp_path):
+    """Choices become a list, booleans a box, limits/units/docs tooltips; each change is one Graph command."""
+    from PySide6.QtWidgets import QCheckBox, QComboBox, QLineEdit
+    open_copy(window, tmp_path)
+    graph, inspector = window.document.graph, window.inspector
+    window.scene.select(["face"])
+    choice = inspector.fields["blink_source"]
+    assert isinstance(choice, QComboBox)
+    assert [choice.itemText(i) for i in range(choice.count())] == ["auto", "oscillator", "hash"]
+    choice.setCurrentText("hash")
+    assert graph.nodes["face"].params["blink_source"] == "hash"
+    window.scene.select(["core"])
+    box = inspector.fields["grammar"]
+    assert isinstance(box, QCheckBox) and box.isChecked()
+    box.setChecked(False)
+    assert graph.nodes["core"].params["grammar"] is False
+    coupling = inspector.fields["coupling"]
+    assert isinstance(coupling, QLineEdit) and "≥ 0" in coupling.toolTip()
+    assert "hot: changes apply to a running graph at the next block" in coupling.toolTip()
+    bands = inspector.fields["bands"]
+    assert graph.nodes["core"].params["bands"][0]["count"] == 128
+    bands.setText(bands.text().replace("count: 128", "count: 64"))
+    bands.editingFinished.emit()
+    assert graph.nodes["core"].params["bands"][0]["count"] == 64
+    assert window.document.undo_stack.count() == 3
+    # an empty text field puts a param back to its default (removed from the file)
+    window.scene.select(["core"])
+    inspector.fields["bands"].setText("")
+    inspector.fields["bands"].editingFinished.emit()
+    assert "bands" not in graph.nodes["core"].params
+    assert inspector.fields["bands"].text().startswith("[{count: ")          # shows the default again
