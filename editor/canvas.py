@@ -12,7 +12,7 @@ from __future__ import annotations
 import math
 
 from PySide6.QtCore import QPointF, QRectF, Qt, QTimer, Signal
-from PySide6.QtGui import QBrush, QColor, QFont, QPainter, QPainterPath, QPen
+from PySide6.QtGui import QBrush, QColor, QFont, QPainter, QPainterPath, QPainterPathStroker, QPen
 from PySide6.QtWidgets import (QGraphicsEllipseItem, QGraphicsItem, QGraphicsPathItem, QGraphicsRectItem,
                                QGraphicsScene, QGraphicsSimpleTextItem, QGraphicsView)
 
@@ -197,13 +197,10 @@ class EdgeItem(QGraphicsPathItem):
         event.accept()
 
     def shape(self):
-        path = QPainterPath()
-        stroke = self.path()
-        from PySide6.QtGui import QPainterPathStroker
+        """A 10-pixel band around the wire, so it is easy to hit."""
         stroker = QPainterPathStroker()
         stroker.setWidth(10)
-        path.addPath(stroker.createStroke(stroke))
-        return path
+        return stroker.createStroke(self.path())
 
     def paint(self, painter, option, widget=None):
         if self.isSelected():
