@@ -10,7 +10,7 @@ plus the run's load average and the graph's compute share of real time. Midway t
 coupling editor paints the micro block (a live hot change under load).
 
 Run: QT_QPA_PLATFORM=offscreen python benchmarks/editor_live.py [--seconds 60] [--text "..."]
-     [--screenshots docs/img]
+     QT_QPA_PLATFORM=offscreen python benchmarks/editor_live.py --screenshots docs/img   (pictures only)
 """
 from __future__ import annotations
 
@@ -67,11 +67,53 @@ def _dock(window, title, widget, area):
     return d
 
 
+def screenshots(app, graph, out: str, folder: str) -> int:
+    """Deterministic pictures for the docs (graph time, not wall time): run as fast as possible,
+    paint the micro block to 3·K_c at 4 s, pause at 6 s, save the two scopes and the coupling editor."""
+    runner = Runner(graph, realtime=False, out_dir=out)
+    win = QMainWindow()
+    win.resize(1400, 800)
+    scopes = [ScopeDock(runner, "core.r", 4.0, win), ScopeDock(runner, "voice.audio", 0.5, win)]
+    for s in scopes:
+        win.addDockWidget(Qt.BottomDockWidgetArea, s)
+    coupling = CouplingEditor(graph, "core", runner)
+    coupling.resize(700, 760)
+    win.show()
+    coupling.show()
+    runner.start()
+    for t_stop, action in ((4.0, lambda: coupling.set_block("micro", "micro", 3 * coupling.critical("micro") / 128)),
+                           (6.0, None)):
+        while runner.graph_time < t_stop:
+            app.processEvents()
+            time.sleep(0.002)
+        runner.pause(wait=True)
+        if action:
+            action()
+            runner.resume()
+    for s in scopes:
+        s.redraw(force=True)
+    coupling.select_block(100, 100)
+    coupling._show_r()
+    app.processEvents()
+    os.makedirs(folder, exist_ok=True)
+    for s, name in zip(scopes, ("scope_r.png", "scope_audio.png")):
+        s.grab().save(os.path.join(folder, name))
+    coupling.grab().save(os.path.join(folder, "scope_coupling.png"))
+    runner.stop()
+    for s in scopes:
+        s.shutdown()
+    coupling.shutdown()
+    print(f"saved scope_r.png, scope_audio.png, scope_coupling.png in {folder}")
+    return 0
+
+
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--seconds", type=float, default=60.0)
     ap.add_argument("--text", default=None, help="override the speak graph's text")
     ap.add_argument("--screenshots", default=None, help="save scope / coupling screenshots into this folder")
+    ap.add_argument("--paint-at", type=float, default=None,
+                    help="seconds into the run at which the micro block is painted (default: a third)")
     args = ap.parse_args(argv)
 
     app = QApplication.instance() or QApplication(sys.argv[:1])
@@ -79,6 +121,8 @@ def main(argv=None) -> int:
     if args.text:
         graph.set_param("text", "text", args.text)
     out = tempfile.mkdtemp(prefix="editor_live_")
+    if args.screenshots:
+        return screenshots(app, graph, out, args.screenshots)
     runner = Runner(graph, realtime=True, out_dir=out)
     win = QMainWindow()
     win.resize(1600, 1000)
@@ -110,7 +154,7 @@ def main(argv=None) -> int:
     while (now := time.perf_counter() - t0) < args.seconds:
         app.processEvents()
         time.sleep(0.001)
-        if not painted and now >= args.seconds / 3:
+        if not painted and now >= (args.seconds / 3 if args.paint_at is None else args.paint_at):
             painted = True
             coupling.set_block("micro", "micro", 3 * coupling.critical("micro") / 128)
     wall = time.perf_counter() - t0
@@ -124,11 +168,6 @@ def main(argv=None) -> int:
     prof = runner.profile()
     share = sum(v[1] for v in prof.values())
     top = sorted(prof.items(), key=lambda kv: -kv[1][1])[:4]
-    if args.screenshots:
-        os.makedirs(args.screenshots, exist_ok=True)
-        for s, name in zip(scopes, ("scope_r.png", "scope_audio.png")):
-            s.grab().save(os.path.join(args.screenshots, name))
-        coupling.grab().save(os.path.join(args.screenshots, "scope_coupling.png"))
     underruns, gtime = runner.underruns, runner.graph_time
     runner.stop()
     face_fps = face.frames / wall

@@ -350,6 +350,8 @@ class ScopeDock(QDockWidget):
         """Pull the probe's newest data into the plot (the QTimer calls this)."""
         if self.frozen and not force:
             return
+        if force:
+            self._status_at = 0.0
         snap = self.probe.snapshot()
         if self.mode == RASTER:
             self._draw_raster(snap)
