@@ -25,7 +25,7 @@ from psigraph.nodes.face.render import FaceRenderer
 
 FPS = 60
 LABELS = ("jaw", "lip_ap", "AV", "valence")
-AT = 30                                                     # the event's frame
+AT = 200                                                    # the event's frame
 ROWS = {"surprise": ([chain.SURPRISE], (-1, 2, 4, 6, 9)),
         "frown": ([chain.SURPRISE, chain.SURPRISE], (-1, 3, 9, 18, 33)),
         "nod": ([chain.PHRASE_BOUNDARY], (-1, 6, 15, 24, 33))}
@@ -38,6 +38,7 @@ def reaction_frames(kinds, offsets) -> list:
     """Blendshape rows at ``offsets`` (frames) from the event at frame AT (a second event 1 s before it
     makes the repeat)."""
     core = AnimatorCore(LABELS, fps=FPS, head_motion=0.0, blink_rate=0.5)
+    core.add_event(chain.PHRASE_BOUNDARY, AT - 3 * FPS)      # a speaker was heard (long before: no nod shows)
     for i, kind in enumerate(kinds):
         core.add_event(kind, AT - FPS * (len(kinds) - 1 - i))
     vals = np.tile([chain.TRACT_REST["jaw"], 0.1, 0.0, 0.0], (AT + max(offsets) + 1, 1))

@@ -30,10 +30,11 @@ how time is split into blocks.
 
 **Reactions** (:meth:`AnimatorCore.add_event`, docs/LISTENING_REPLY.md) are timed by the
 events the face receives, at the first frame at or after each event, and shaped over fixed
-durations: a ``surprise`` raises the brows for ``surprise_ms`` (120 ms) — or, when it is the
-``frown_after``-th surprise within ``frown_window_s``, shows a "processing" micro-frown instead
-— and, when the state says the avatar is speaking (``AV`` audible), reports a ``pause`` of
-``pause_ms`` for the voice; a ``phrase_boundary`` nods (head pitch) and blinks (listeners blink
+durations: a ``surprise`` raises the brows for ``surprise_ms`` (120 ms); while listening (the
+state's voicing ``AV`` not audible, and the speaker heard within ``frown_window_s``: a syllable
+onset or phrase boundary), the ``frown_after``-th surprise within ``frown_window_s`` shows a
+"processing" micro-frown instead; while speaking it reports a ``pause`` of ``pause_ms`` for the
+voice; a ``phrase_boundary`` nods (head pitch) and blinks (listeners blink
 at the speaker's pauses); ``syllable_onset`` events pace the gaze: while the speaker talks, the
 eyes make their small saccades on the speaker's syllables instead of on the hashed schedule.
 Every reaction shown is reported (:meth:`AnimatorCore.take_reactions`) for the node's
@@ -217,6 +218,7 @@ class AnimState:
     frowns: list = field(default_factory=list)         # onset frames of "processing" frowns
     nods: list = field(default_factory=list)           # onset frames of nods
     last_onset: int = -10 ** 9                         # frame of the speaker's last syllable onset
+    last_heard: int = -10 ** 9                         # … or phrase boundary (the face is listening)
     onset_no: int = 0
     saccade_at: int = -1                               # frame of a saccade on a syllable onset
     reactions: list = field(default_factory=list)      # (frame, what, ms) shown since the caller last took them
@@ -376,22 +378,26 @@ class AnimatorCore:
         while st.pending and st.pending[0][0] <= f:
             _, _, kind, _ = st.pending.pop(0)
             if kind == chain.SURPRISE:
-                st.heard = [h for h in st.heard if f - h < self.frown_window] + [f]
-                if len(st.heard) >= self.frown_after:
+                speaking = self._get(row, "AV") > SPEAKING_AV
+                listening = not speaking and f - st.last_heard < self.frown_window
+                if listening:                           # a listener's surprises: repeated ones puzzle
+                    st.heard = [h for h in st.heard if f - h < self.frown_window] + [f]
+                if listening and len(st.heard) >= self.frown_after:
                     st.frowns.append(f)
                     st.reactions.append((f, "frown", self.frown_ms))
                 else:
                     st.surprises.append(f)
                     st.reactions.append((f, "brow", self.surprise_ms))
-                if self._get(row, "AV") > SPEAKING_AV:
+                if speaking:
                     st.reactions.append((f, "pause", self.pause_ms))
             elif kind == chain.PHRASE_BOUNDARY:
+                st.last_heard = f
                 st.nods.append(f)
                 st.reactions.append((f, "nod", self.nod_ms))
                 if f - st.blink_start >= st.blink_len:
                     self._start_blink(f)
             elif kind == chain.SYLLABLE_ONSET:
-                st.last_onset = f
+                st.last_onset = st.last_heard = f
                 n = st.onset_no
                 st.onset_no += 1
                 if hash01(self.seed, 24, n) < ONSET_SACCADE_P:

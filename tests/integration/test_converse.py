@@ -58,8 +58,9 @@ def test_reply_rate_moves_toward_the_speaker(speakers, tmp_path):
 
 def test_repeated_surprise_slows_the_reply_and_opens_the_mouth(speakers, tmp_path):
     surprises = [Event(int(t * MASTER), chain.SURPRISE, {}) for t in (0.5, 1.0, 1.5)]
-    calm = _reply(speakers["fast"], tmp_path)
-    careful = _reply(speakers["fast"], tmp_path, surprises)
+    onsets = [Event(int(t * MASTER), chain.SYLLABLE_ONSET, {"strength": 1.0}) for t in (0.1, 0.3, 0.7, 1.2)]
+    calm = _reply(speakers["fast"], tmp_path, onsets)
+    careful = _reply(speakers["fast"], tmp_path, sorted(surprises + onsets, key=lambda e: e.t))
     assert careful.surprises == 3 and careful.tone["articulation"] > 1.0
     assert careful.reply["rate_sps"] <= 0.85 * calm.reply["rate_sps"]      # ≥ 15 % slower
     assert careful.reply["jaw_open"] >= 1.2 * calm.reply["jaw_open"]       # mean jawOpen ≥ 20 % larger
