@@ -144,9 +144,9 @@ class ListenerState:
     phrase_start: int = 0           # tick of the last phrase start (speech after a boundary)
     in_phrase: bool = False
     last_beat: int = -1             # master index of the last syllable event sent to the core
-    extractor: object = None
-    rhythm: object = None
-    speaker: object = None
+    frames: object = None           # ExtractorState of the feature extractor
+    rhythm: object = None           # RhythmState
+    speaker: object = None          # SpeakerState
 
 
 class Listener(Node[ListenerParams]):
@@ -188,25 +188,27 @@ class Listener(Node[ListenerParams]):
         self.audio_period = self.in_specs["audio"].period
         self.decim_period = self.audio_period * int(self.in_specs["audio"].rate_hz // ANALYSIS_HZ)
         self.micro_every = max(1, int(round(hz / 50.0)))
-        self.state = ListenerState(
-            extractor=FeatureExtractor(self.in_specs["audio"].rate_hz, p.f0_min, p.f0_max),
-            rhythm=RhythmTracker(hz, rise_db=p.rise_db, drop_db=p.drop_db, pause_s=p.pause_ms * 1e-3,
-                                 min_periodicity=0.5),
-            speaker=SpeakerModel(hz, memory_s=p.speaker_memory_s))
+        self.extractor = FeatureExtractor(self.in_specs["audio"].rate_hz, p.f0_min, p.f0_max)
+        self.rhythm = RhythmTracker(hz, rise_db=p.rise_db, drop_db=p.drop_db, pause_s=p.pause_ms * 1e-3,
+                                    min_periodicity=0.5)
+        self.speaker = SpeakerModel(hz, memory_s=p.speaker_memory_s)
+        self.state = ListenerState(frames=self.extractor.state, rhythm=self.rhythm.state, speaker=self.speaker.state)
 
     def process(self, audio):
-        st, p = self.state, self.params
+        st = self.state
+        # the processors work on the state's parts (so a restored state is the one that runs)
+        self.extractor.state, self.rhythm.state, self.speaker.state = st.frames, st.rhythm, st.speaker
         k0, n = self.ticks("features")
         out = np.zeros((n, len(LISTEN_LABELS)))
         score, events = [], []
         if len(audio):
-            st.extractor.push(audio[:, 0])
+            self.extractor.push(audio[:, 0])
         if not n:
             return {"features": out, "score": score, "events": events}
         ticks = np.arange(k0, k0 + n, dtype=np.int64)
         ends = -(-(ticks * self.period) // self.decim_period)
         nf = len(FEATURE_LABELS)
-        out[:, :nf] = st.extractor.rows(ends)
+        out[:, :nf] = self.extractor.rows(ends)
         for i in range(n):
             self._tick(int(ticks[i]), out[i], score, events)
         st.tick = k0 + n
@@ -215,18 +217,18 @@ class Listener(Node[ListenerParams]):
     def _tick(self, k: int, row: np.ndarray, score: list, events: list) -> None:
         st, p = self.state, self.params
         t = k * self.period
-        rh = st.rhythm.step(k, row[_COL["nucleus_db"]], row[_COL["periodicity"]])
+        rh = self.rhythm.step(k, row[_COL["nucleus_db"]], row[_COL["periodicity"]])
         f0 = row[_COL["f0"]]
         voiced = rh.speech and row[_COL["periodicity"]] >= p.min_periodicity and p.f0_min < f0 < p.f0_max
-        pz, jump, tz = st.speaker.step(row, voiced, k)
-        sp = st.speaker.state
+        pz, jump, tz = self.speaker.step(row, voiced, k)
+        sp = st.speaker
         novelty = max(pz - p.pitch_z0, jump - p.jump_st0, 0.0)
         row[_COL["voiced"]], row[_COL["speech"]] = float(voiced), float(rh.speech)
         if voiced and sp.voiced_seen:
             row[_COL["pitch_rel"]] = (12.0 * np.log2(f0 / 100.0) - sp.st_mean) / max(sp.st_dev, 1.0)
         row[_COL["pitch_z"]], row[_COL["pitch_jump"]], row[_COL["timbre_z"]] = pz, jump, tz
         row[_COL["novelty"]] = novelty
-        row[_COL["syllable_hz"]] = 1.0 / st.rhythm.ioi_s
+        row[_COL["syllable_hz"]] = 1.0 / self.rhythm.ioi_s
         if rh.speech and not st.in_phrase:             # a phrase starts: the macro role restarts its cycle
             st.in_phrase, st.phrase_start = True, k
             if p.phrase_role:
@@ -235,7 +237,7 @@ class Listener(Node[ListenerParams]):
         progress = (k - st.phrase_start) / (st.phrase_s * self.hz)
         row[_COL["phrase_progress"]] = progress if st.in_phrase else 0.0
         row[_COL["speaker_phase"]] = (2 * np.pi * progress) % (2 * np.pi)
-        beat = int(round(st.rhythm.ioi_s * self.master_rate))
+        beat = int(round(self.rhythm.ioi_s * self.master_rate))
         if rh.onset:
             stress = 1 if rh.strength >= 15.0 else 2 if rh.strength >= 9.0 else 0
             score.append(Event(t, chain.SYLLABLE_EVENT, {"dur": beat, "stress": stress}))
@@ -256,7 +258,7 @@ class Listener(Node[ListenerParams]):
             st.last_pitch_amp = amp
             score.append(Event(t, chain.FORCE, {"role": p.pitch_role, "amp": amp, "strength": p.strength}))
         if p.loud_role and k % self.micro_every == 0:
-            loud = float(np.clip((row[_COL["env_db"]] - st.rhythm.state.level + 40.0) / 40.0, 0.0, 1.0))
+            loud = float(np.clip((row[_COL["env_db"]] - st.rhythm.level + 40.0) / 40.0, 0.0, 1.0))
             if abs(loud - st.last_loud_amp) > 0.05:
                 st.last_loud_amp = loud
                 score.append(Event(t, chain.FORCE, {"role": p.loud_role, "amp": loud, "strength": p.strength}))
