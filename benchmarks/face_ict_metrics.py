@@ -19,7 +19,6 @@ import os
 import time
 
 import numpy as np
-
 from psigraph.nodes.face.arkit import INDEX
 from psigraph.nodes.face.deform import gaze_angles
 from psigraph.nodes.face.heads import load_head
@@ -32,15 +31,20 @@ BILABIAL = {"P", "B", "M"}
 
 def blendshapes(text: str, seed: int = 0):
     """(rows (frames × BLENDSHAPE_LABELS), phones [(start_s, end_s, phone)]) through the offline chain."""
-    from psigraph.kernels.tract import CHANNELS
     from psigraph.nodes.face.animator import animate
-    from psigraph.nodes.speech.articulation import CONTROL_PERIOD, MASTER_RATE, score_events
+    from psigraph.nodes.speech.articulation import (
+        CONTROL_PERIOD,
+        MASTER_RATE,
+        score_events,
+    )
     from psigraph.nodes.speech.offline import plan, tract_track
+
+    from psigraph.kernels.tract import CHANNELS
     p = plan(text)
-    n = int(round(p.duration * MASTER_RATE))
+    n = round(p.duration * MASTER_RATE)
     n_ticks = -(-n // CONTROL_PERIOD)
     track = tract_track(score_events(p), n_ticks)
-    frame_period = int(round(MASTER_RATE / FPS))
+    frame_period = round(MASTER_RATE / FPS)
     bs = animate(track, CHANNELS, period=CONTROL_PERIOD, frame_period=frame_period, fps=FPS, seed=seed,
                  n_frames=(n_ticks * CONTROL_PERIOD) // frame_period)
     return np.asarray(bs, float), [(ph.start, ph.start + ph.dur, ph.ph) for ph in p.phones]
@@ -65,7 +69,8 @@ def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--n", type=int, default=50)
     a = ap.parse_args(argv)
-    texts = [t.strip() for t in open(DEV, encoding="utf-8") if t.strip()][:a.n]
+    with open(DEV, encoding="utf-8") as f:
+        texts = [t.strip() for t in f if t.strip()][:a.n]
     tr = LandmarkTracker(load_head("ict"))
     t0 = time.perf_counter()
     gaps, jaws, closures, blink_frac, gaze_err = [], [], [], [], []
@@ -75,7 +80,7 @@ def main(argv=None):
         gaps += [x["lip_gap_mm"] for x in m]
         jaws += list(bs[:, INDEX["jawOpen"]])
         for s0, s1, ph in phones:
-            j = int(round((s0 + s1) / 2 * FPS))
+            j = round((s0 + s1) / 2 * FPS)
             if str(ph).rstrip("012").upper() in BILABIAL and j < len(bs):
                 closures.append(m[j]["lip_gap_mm"])
         for side, key in (("L", "eyeBlink_L"), ("R", "eyeBlink_R")):

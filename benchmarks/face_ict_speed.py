@@ -26,6 +26,14 @@ def _animate(n: int) -> list:
     return [bs[i % len(bs)] for i in range(n)]
 
 
+def loadavg() -> str:
+    try:
+        with open("/proc/loadavg") as f:
+            return f.read().strip()
+    except OSError:
+        return "n/a"
+
+
 def fps(r: FaceRenderer, frames) -> float:
     t = time.perf_counter()
     for _ in r.render_many(frames):
@@ -45,7 +53,7 @@ def main(argv=None):
         r.render(frames[0])
     got = {h: [] for h in rs}
     print(f"backend {gl_backend()}, {a.size}x{a.size}, {a.frames} frames x {a.rounds} rounds; "
-          f"loadavg before: {open('/proc/loadavg').read().strip()}")
+          f"loadavg before: {loadavg()}")
     for _ in range(a.rounds):
         for h, r in rs.items():
             got[h].append(fps(r, frames))
@@ -53,7 +61,7 @@ def main(argv=None):
     for h, v in got.items():
         print(f"  {h:10s} median {med[h]:.1f} frames/s  (rounds: {', '.join(f'{x:.1f}' for x in v)})")
     print(f"ict / procedural speed = {med['ict'] / med['procedural']:.2f}; target ict >= 30 frames/s per process; "
-          f"loadavg after: {open('/proc/loadavg').read().strip()}; cores: {os.cpu_count()}")
+          f"loadavg after: {loadavg()}; cores: {os.cpu_count()}")
 
 
 if __name__ == "__main__":

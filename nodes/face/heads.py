@@ -11,7 +11,7 @@ from psigraph.errors import PsigraphError
 
 from .head import HeadModel, build_head
 
-__all__ = ["HEADS", "DEFAULT_HEAD", "HeadError", "load_head"]
+__all__ = ["DEFAULT_HEAD", "HEADS", "HeadError", "load_head"]
 
 #: Names accepted by :func:`load_head`.
 HEADS: tuple[str, ...] = ("ict", "procedural")

@@ -28,7 +28,8 @@ import numpy as np
 
 from .arkit import ARKIT_NAMES
 from .face_style import FaceStyle
-from .head import EYE, HAIR, IRIS, LASH, MOUTH, SKIN, TEETH, TONGUE, HeadModel
+from .head import EYE, IRIS, LASH, MOUTH, SKIN, TEETH, TONGUE, HeadModel
+from .ict_paint import iris_rgb, paint_skin, sclera_rgb, smoothstep
 
 ASSET = Path(__file__).resolve().parent / "assets" / "ict_head.npz"
 #: head units per cm (the renderer's unit is 10 cm)
@@ -46,7 +47,6 @@ PIVOT_CM = np.array([0.0, -4.0, -1.0])
 HIDDEN = ("M_EyeBlend", "M_EyeOcclusion", "M_EyeLashes")
 #: cornea cap of the sclera (within this angle of the eye's axis) is hidden so the iris shows
 CORNEA_DEG = 24.0
-IRIS_DEG, PUPIL_DEG = 21.0, 8.5
 TEETH_RGB, GUMS_RGB, TONGUE_RGB, SOCKET_RGB = (0.93, 0.90, 0.82), (0.80, 0.42, 0.44), (0.78, 0.40, 0.42), (0.45, 0.16, 0.17)
 
 
@@ -74,44 +74,6 @@ def _fit_sphere(p: np.ndarray) -> tuple[np.ndarray, float]:
     return c[:3], float(np.sqrt(c[3] + c[:3] @ c[:3]))
 
 
-def _ss(e0, e1, x):
-    t = np.clip((x - e0) / (e1 - e0), 0.0, 1.0)
-    return t * t * (3.0 - 2.0 * t)
-
-
-def _inside(poly: np.ndarray, p: np.ndarray) -> np.ndarray:
-    """Even-odd point-in-polygon test of 2-D points ``p`` against a closed polygon."""
-    x, y = p[:, 0], p[:, 1]
-    out = np.zeros(len(p), bool)
-    for (x0, y0), (x1, y1) in zip(poly, np.roll(poly, -1, axis=0)):
-        cross = (y0 > y) != (y1 > y)
-        xi = x0 + (y - y0) * (x1 - x0) / np.where(y1 == y0, 1e-12, y1 - y0)
-        out ^= cross & (x < xi)
-    return out
-
-
-def _seg_dist(p: np.ndarray, a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Distance of 2-D points to segment a–b, and the position along it (0..1)."""
-    ab = b - a
-    t = np.clip(((p - a) @ ab) / (ab @ ab), 0.0, 1.0)
-    return np.linalg.norm(p - (a + t[:, None] * ab), axis=1), t
-
-
-def _poly_dist(poly: np.ndarray, p: np.ndarray) -> np.ndarray:
-    return np.min([_seg_dist(p, a, b)[0] for a, b in zip(poly, np.roll(poly, -1, axis=0))], axis=0)
-
-
-def _noise(p: np.ndarray, freq: float, seed: int = 0) -> np.ndarray:
-    """Cheap smooth value noise in [0, 1] from sums of sines (deterministic)."""
-    rng = np.random.default_rng(seed)
-    acc = np.zeros(len(p))
-    for _ in range(6):
-        d = rng.normal(size=3)
-        d /= np.linalg.norm(d)
-        acc += np.sin(p @ d * freq * rng.uniform(0.6, 1.6) + rng.uniform(0, 6.3))
-    return 0.5 + acc / 12.0
-
-
 def _shapes(z, tongue_w: np.ndarray) -> dict:
     """ARKit name → (idx, delta float32 cm) sparse offsets."""
     have = {str(n) for n in z["expressions"]}
@@ -136,13 +98,15 @@ def _tongue_weight(v: np.ndarray, tongue: np.ndarray) -> np.ndarray:
     """How far each tongue vertex follows tongueOut: the tip fully, the root not at all."""
     w = np.zeros(len(v))
     z = v[tongue, 2]
-    w[tongue] = _ss(z.min() + 0.25 * np.ptp(z), z.max(), z)
+    w[tongue] = smoothstep(z.min() + 0.25 * np.ptp(z), z.max(), z)
     return w
 
 
 @functools.lru_cache(maxsize=8)
-def build_ict_head(style: FaceStyle = FaceStyle()) -> HeadModel:
-    """The ICT head dressed in ``style`` (cached per style; treat the result as read-only)."""
+def build_ict_head(style: FaceStyle | None = None) -> HeadModel:
+    """The ICT head dressed in ``style`` (default: :class:`FaceStyle`'s defaults; cached per style,
+    treat the result as read-only)."""
+    style = style or FaceStyle()
     z = load_asset()
     parts = _part_vertices(z)
     v0 = z["vertices"].astype(np.float64)
@@ -180,8 +144,8 @@ def build_ict_head(style: FaceStyle = FaceStyle()) -> HeadModel:
         eye_center[s], eye_axis[s] = c, axis
         ang_s = _angle(v[scl] - c, axis)
         hide.append(scl[ang_s < CORNEA_DEG])
-        col[scl] = _sclera_rgb(ang_s)
-        col[iris] = _iris_rgb(_angle(v[iris] - c, axis), v[iris] - c, axis, np.asarray(style.iris))
+        col[scl] = sclera_rgb(ang_s)
+        col[iris] = iris_rgb(_angle(v[iris] - c, axis), v[iris] - c, axis, np.asarray(style.iris))
         col[tear] = (0.80, 0.62, 0.60)
 
     # --- mouth parts ---
@@ -191,69 +155,8 @@ def build_ict_head(style: FaceStyle = FaceStyle()) -> HeadModel:
     col[parts["M_Teeth"]] = TEETH_RGB
     col[socket] = SOCKET_RGB
 
-    # --- skin colours: lips, brows, cheeks, nostrils, hair ---
-    skin = mat == SKIN
-    n0 = _vertex_normals(v, z["faces"])
-    nose = (np.abs(v[:, 0]) < 1.7) & (v[:, 1] > L[33, 1] - 0.3) & (v[:, 1] < L[30, 1]) & (v[:, 2] > 8.5)
-    nostril = skin & nose & (n0[:, 2] < 0.35) & (n0[:, 1] < 0.2) & (v[:, 2] < L[33, 2] - 0.1)
-    col[nostril] *= 0.35
-    front = skin & (v[:, 2] > 4.0)
-    outer = L[48:60, :2]
-    lip_in = _inside(outer, v[:, :2]) & front
-    d_edge = _poly_dist(outer, v[:, :2])
-    lipw = np.where(lip_in, _ss(0.0, 0.18, d_edge), 0.0) + np.where(~lip_in & front, _ss(0.12, 0.0, d_edge), 0.0) * 0.6
-    lipw *= front & (v[:, 2] > L[48, 2] - 2.0)
-    lipc = np.asarray(style.lips, np.float64)
-    col = col * (1 - lipw[:, None]) + lipc * lipw[:, None]
-    # inner lip and mouth-corner skin going into the mouth: lip tone, darkening inward
-    inner = skin & _inside(outer, v[:, :2]) & (v[:, 2] <= L[48, 2] - 2.0)
-    col[inner] = lipc * 0.8
-
-    brow = np.zeros(nV)
-    for a, b in ((17, 21), (22, 26)):
-        pts = L[a:b + 1, :2] - np.array([0.0, 0.12])
-        inner_first = pts if abs(pts[0, 0]) < abs(pts[-1, 0]) else pts[::-1]
-        for i in range(len(inner_first) - 1):
-            dist, t = _seg_dist(v[:, :2], inner_first[i], inner_first[i + 1])
-            frac = (i + t) / (len(inner_first) - 1)               # 0 at the inner end, 1 at the tail
-            half = 0.36 - 0.20 * frac
-            brow = np.maximum(brow, _ss(half, half * 0.55, dist) * _ss(1.02, 0.92, frac))
-    brow *= front & (v[:, 2] > 6.0)
-    hairs = 0.55 + 0.45 * _noise(v * np.array([4.0, 1.0, 1.0]), 12.0, 3)     # strands along the brow
-    bc = np.asarray(style.brow_rgb, np.float64)
-    a = 0.78 * brow * hairs
-    col = col * (1 - a[:, None]) + bc * a[:, None]
-
-    # lash line: the upper lid margin (landmarks 36-39 / 42-45), darkest at the outer corner
-    lash = np.zeros(nV)
-    for ids in ((36, 37, 38, 39), (45, 44, 43, 42)):
-        pts = L[list(ids), :2]
-        for i in range(3):
-            dist, t = _seg_dist(v[:, :2], pts[i], pts[i + 1])
-            frac = (i + t) / 3.0                                  # 0 outer corner, 1 inner
-            above = v[:, 1] >= (pts[i, 1] + t * (pts[i + 1, 1] - pts[i, 1])) - 0.03
-            lash = np.maximum(lash, above * _ss(0.16 - 0.08 * frac, 0.03, dist))
-    lash *= skin & (v[:, 2] > 7.5)
-    col = col * (1 - 0.85 * lash[:, None]) + np.asarray(style.brow_rgb) * 0.35 * 0.85 * lash[:, None]
-
-    cheek = np.zeros(nV)
-    for sx in (-1, 1):
-        cc = np.array([sx * 3.9, -1.0])
-        cheek += np.exp(-np.sum((v[:, :2] - cc) ** 2, 1) / (2 * 1.4 ** 2))
-    cheek *= front * (1 - lipw)
-    warm = np.asarray(style.cheek_rgb, np.float64)
-    col = col * (1 - 0.22 * cheek[:, None]) + warm * 0.22 * cheek[:, None]
-    col *= (0.96 + 0.08 * _noise(v, 4.0, 1))[:, None]              # subtle blotchiness
-
-    hair_w = _hair_weight(v, style.hair) * skin
-    if style.hair != "bald":
-        lift = (0.10 + 0.9 * _ss(2.0, 13.0, v[:, 1])) * hair_w ** 2          # volume grows toward the crown
-        v = v + n0 * lift[:, None]
-        strands = _noise(v * np.array([1.0, 0.25, 1.0]), 14.0, 5) * 0.45 + 0.55 * _noise(v, 3.0, 6)
-        hc = np.asarray(style.hair_rgb, np.float64)
-        hcol = hc[None] * (0.75 + 0.45 * strands[:, None])
-        col = col * (1 - hair_w[:, None]) + hcol * hair_w[:, None]
-        mat = np.where(skin, HAIR * hair_w, mat).astype(np.float32)
+    # --- skin: lips, brows, lash line, cheeks, nostrils, hair ---
+    v, col, mat = paint_skin(v, L, _vertex_normals(v, z["faces"]), mat == SKIN, col, mat, style)
 
     # --- faces drawn, culling ---
     mats = [str(m) for m in z["materials"]]
@@ -332,30 +235,6 @@ def _angle(d: np.ndarray, axis: np.ndarray) -> np.ndarray:
     return np.degrees(np.arccos(np.clip(cos, -1, 1)))
 
 
-def _sclera_rgb(ang: np.ndarray) -> np.ndarray:
-    white = np.array([0.93, 0.90, 0.87])
-    pink = np.array([0.86, 0.70, 0.68])
-    t = _ss(40.0, 75.0, ang)[:, None]                     # redder toward the corners
-    return white * (1 - t) + pink * t
-
-
-def _iris_rgb(ang, d, axis, iris) -> np.ndarray:
-    """Iris colour with radial fibres, a dark limbal ring, a darker collarette and the pupil."""
-    ref = np.cross(axis, [0.0, 1.0, 0.0])
-    ref /= np.linalg.norm(ref)
-    up = np.cross(ref, axis)
-    phi = np.arctan2(d @ up, d @ ref)
-    r = ang / IRIS_DEG                                       # 0 centre, 1 limbus
-    fib = 0.80 + 0.20 * np.sin(phi * 37) * np.sin(phi * 11 + r * 7)
-    base = iris[None] * (0.65 + 0.5 * r[:, None]) * fib[:, None]
-    base = base * (1 - 0.35 * np.exp(-((r - 0.55) / 0.12) ** 2))[:, None]
-    out = np.where((r < 1.0)[:, None], base, np.array([0.93, 0.90, 0.87]))
-    out = np.where((np.abs(r - 1.0) < 0.1)[:, None], iris * 0.25, out)
-    out = np.where((ang < PUPIL_DEG)[:, None], np.array([0.02, 0.02, 0.025]), out)
-    # the back of the iris shell shows through the pupil hole: as dark as the pupil
-    return np.where((ang > 60.0)[:, None], np.array([0.02, 0.02, 0.025]), out)
-
-
 def _mouth_socket(z, v) -> np.ndarray:
     """Vertices of the inner mouth lining (the M_BackHead island behind the lips)."""
     mats = [str(m) for m in z["materials"]]
@@ -373,22 +252,6 @@ def _vertex_normals(v: np.ndarray, faces: np.ndarray) -> np.ndarray:
     return n / np.maximum(np.linalg.norm(n, axis=1, keepdims=True), 1e-12)
 
 
-def _hair_weight(v: np.ndarray, hair: str) -> np.ndarray:
-    """0..1 hair coverage of the scalp: above a hairline that is high on the forehead, dips at the
-    temples and sideburns, and runs down to the nape at the back (cm, asset frame)."""
-    if hair == "bald":
-        return np.zeros(len(v))
-    az = np.degrees(np.abs(np.arctan2(v[:, 0], v[:, 2] - 1.0)))       # 0 front, 180 back
-    line = np.interp(az, [0, 20, 34, 44, 55, 62, 68, 80, 100, 120, 150, 180],
-                     [10.6, 10.4, 9.6, 8.4, 7.0, 4.0, 2.0, 5.5, 4.0, 0.0, -4.5, -5.5])
-    if hair == "long":
-        line = np.minimum(line, np.interp(az, [0, 50, 70, 180], [10.6, 8.0, -2.0, -9.0]))
-    wobble = 0.5 * (_noise(v, 2.5, 7) - 0.5)
-    w = _ss(line - 0.6, line + 0.9, v[:, 1] + wobble)
-    ear = (np.abs(v[:, 0]) > 6.6) & (v[:, 1] < 5.0) & (v[:, 1] > -3.5) & (v[:, 2] < 4.0) & (v[:, 2] > -3.0)
-    return np.where(ear, 0.0, w)
-
-
 def _neck_weight(v: np.ndarray) -> np.ndarray:
     """How much each vertex follows the head pose: 1 above the jaw line, 0 at the base of the neck."""
-    return _ss(-15.5, -8.5, v[:, 1] + 0.35 * v[:, 2])
+    return smoothstep(-15.5, -8.5, v[:, 1] + 0.35 * v[:, 2])

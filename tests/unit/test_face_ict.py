@@ -1,10 +1,14 @@
 """The ICT head model without GL: asset, ARKit mapping, gaze, head pose, landmarks, persona faces."""
 import numpy as np
 import pytest
-
 from psigraph.nodes.face.arkit import ARKIT_NAMES
 from psigraph.nodes.face.deform import HeadPoser, gaze_angles
-from psigraph.nodes.face.face_style import FaceStyle, FaceStyleError, face_style, style_from_dict
+from psigraph.nodes.face.face_style import (
+    FaceStyle,
+    FaceStyleError,
+    face_style,
+    style_from_dict,
+)
 from psigraph.nodes.face.heads import HeadError, load_head
 from psigraph.nodes.face.ict import build_ict_head, load_asset
 from psigraph.nodes.face.landmarks import LandmarkTracker

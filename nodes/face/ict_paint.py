@@ -1,0 +1,177 @@
+"""Colours painted on the ICT head (it has no texture): eyes, lips, brows, lash line, cheeks, hair.
+
+Everything is placed from the head's own 68 landmarks and coordinates (cm, asset frame: y up,
+the face looks down +z), so it follows any identity: lips fill the outer lip contour
+(landmarks 48–59), brows run along 17–21 / 22–26 and taper to the tail, the lash line darkens
+the upper lid margin (36–39 / 42–45), the nostrils are darkened where the surface turns away,
+and the hair cap covers the scalp above a hairline that is high on the forehead, dips at the
+temples and sideburns and runs down to the nape (``short``, ``long`` or ``bald``), pushed
+outward a few millimetres so it has volume.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from .face_style import FaceStyle
+from .head import HAIR
+
+IRIS_DEG, PUPIL_DEG = 21.0, 8.5
+PUPIL_RGB = np.array([0.02, 0.02, 0.025])
+
+
+def smoothstep(e0, e1, x):
+    """Smoothstep from e0 to e1 (e0 > e1 gives a falling step)."""
+    t = np.clip((x - e0) / (e1 - e0), 0.0, 1.0)
+    return t * t * (3.0 - 2.0 * t)
+
+
+def _inside(poly: np.ndarray, p: np.ndarray) -> np.ndarray:
+    """Even-odd point-in-polygon test of 2-D points ``p`` against a closed polygon."""
+    x, y = p[:, 0], p[:, 1]
+    out = np.zeros(len(p), bool)
+    for (x0, y0), (x1, y1) in zip(poly, np.roll(poly, -1, axis=0)):
+        cross = (y0 > y) != (y1 > y)
+        xi = x0 + (y - y0) * (x1 - x0) / np.where(y1 == y0, 1e-12, y1 - y0)
+        out ^= cross & (x < xi)
+    return out
+
+
+def _seg_dist(p: np.ndarray, a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Distance of 2-D points to segment a–b, and the position along it (0..1)."""
+    ab = b - a
+    t = np.clip(((p - a) @ ab) / (ab @ ab), 0.0, 1.0)
+    return np.linalg.norm(p - (a + t[:, None] * ab), axis=1), t
+
+
+def _poly_dist(poly: np.ndarray, p: np.ndarray) -> np.ndarray:
+    return np.min([_seg_dist(p, a, b)[0] for a, b in zip(poly, np.roll(poly, -1, axis=0))], axis=0)
+
+
+def _noise(p: np.ndarray, freq: float, seed: int = 0) -> np.ndarray:
+    """Cheap smooth value noise in [0, 1] from sums of sines (deterministic)."""
+    rng = np.random.default_rng(seed)
+    acc = np.zeros(len(p))
+    for _ in range(6):
+        d = rng.normal(size=3)
+        d /= np.linalg.norm(d)
+        acc += np.sin(p @ d * freq * rng.uniform(0.6, 1.6) + rng.uniform(0, 6.3))
+    return 0.5 + acc / 12.0
+
+
+def sclera_rgb(ang: np.ndarray) -> np.ndarray:
+    white = np.array([0.93, 0.90, 0.87])
+    pink = np.array([0.86, 0.70, 0.68])
+    t = smoothstep(40.0, 75.0, ang)[:, None]                     # redder toward the corners
+    return white * (1 - t) + pink * t
+
+
+def iris_rgb(ang, d, axis, iris) -> np.ndarray:
+    """Iris colour with radial fibres, a dark limbal ring, a darker collarette and the pupil."""
+    ref = np.cross(axis, [0.0, 1.0, 0.0])
+    ref /= np.linalg.norm(ref)
+    up = np.cross(ref, axis)
+    phi = np.arctan2(d @ up, d @ ref)
+    r = ang / IRIS_DEG                                       # 0 centre, 1 limbus
+    fib = 0.80 + 0.20 * np.sin(phi * 37) * np.sin(phi * 11 + r * 7)
+    base = iris[None] * (0.65 + 0.5 * r[:, None]) * fib[:, None]
+    base = base * (1 - 0.35 * np.exp(-((r - 0.55) / 0.12) ** 2))[:, None]
+    out = np.where((r < 1.0)[:, None], base, np.array([0.93, 0.90, 0.87]))
+    out = np.where((np.abs(r - 1.0) < 0.1)[:, None], iris * 0.25, out)
+    out = np.where((ang < PUPIL_DEG)[:, None], PUPIL_RGB, out)
+    # the back of the iris shell shows through the pupil hole: as dark as the pupil
+    return np.where((ang > 60.0)[:, None], PUPIL_RGB, out)
+
+
+def _hair_weight(v: np.ndarray, hair: str) -> np.ndarray:
+    """0..1 hair coverage of the scalp: above a hairline that is high on the forehead, dips at the
+    temples and sideburns, and runs down to the nape at the back (cm, asset frame)."""
+    if hair == "bald":
+        return np.zeros(len(v))
+    az = np.degrees(np.abs(np.arctan2(v[:, 0], v[:, 2] - 1.0)))       # 0 front, 180 back
+    line = np.interp(az, [0, 20, 34, 44, 55, 62, 68, 80, 100, 120, 150, 180],
+                     [10.6, 10.4, 9.6, 8.4, 7.0, 4.0, 2.0, 5.5, 4.0, 0.0, -4.5, -5.5])
+    if hair == "long":
+        line = np.minimum(line, np.interp(az, [0, 50, 70, 180], [10.6, 8.0, -2.0, -9.0]))
+    wobble = 0.5 * (_noise(v, 2.5, 7) - 0.5)
+    w = smoothstep(line - 0.6, line + 0.9, v[:, 1] + wobble)
+    ear = (np.abs(v[:, 0]) > 6.6) & (v[:, 1] < 5.0) & (v[:, 1] > -3.5) & (v[:, 2] < 4.0) & (v[:, 2] > -3.0)
+    return np.where(ear, 0.0, w)
+
+
+def _blend(col: np.ndarray, rgb, w: np.ndarray) -> np.ndarray:
+    return col * (1 - w[:, None]) + np.asarray(rgb, np.float64) * w[:, None]
+
+
+def _lips(v, L, front) -> tuple[np.ndarray, np.ndarray]:
+    """(lip weight of the visible lips, mask of the inner lip surface going into the mouth)."""
+    outer = L[48:60, :2]
+    inside = _inside(outer, v[:, :2])
+    d_edge = _poly_dist(outer, v[:, :2])
+    w = np.where(inside & front, smoothstep(0.0, 0.18, d_edge), 0.0) + np.where(~inside & front, smoothstep(0.12, 0.0, d_edge), 0.0) * 0.6
+    deep = v[:, 2] <= L[48, 2] - 2.0
+    return w * (front & ~deep), inside & deep
+
+
+def _brows(v, L, front) -> np.ndarray:
+    """Brow weight along landmarks 17–21 / 22–26, thick at the inner end, tapering to the tail."""
+    brow = np.zeros(len(v))
+    for a, b in ((17, 21), (22, 26)):
+        pts = L[a:b + 1, :2] - np.array([0.0, 0.12])
+        pts = pts if abs(pts[0, 0]) < abs(pts[-1, 0]) else pts[::-1]        # inner end first
+        for i in range(len(pts) - 1):
+            dist, t = _seg_dist(v[:, :2], pts[i], pts[i + 1])
+            frac = (i + t) / (len(pts) - 1)
+            half = 0.36 - 0.20 * frac
+            brow = np.maximum(brow, smoothstep(half, half * 0.55, dist) * smoothstep(1.02, 0.92, frac))
+    hairs = 0.55 + 0.45 * _noise(v * np.array([4.0, 1.0, 1.0]), 12.0, 3)    # strands along the brow
+    return 0.78 * brow * hairs * (front & (v[:, 2] > 6.0))
+
+
+def _lash_line(v, L, skin) -> np.ndarray:
+    """Upper lid margin (landmarks 36–39 / 42–45), widest at the outer corner."""
+    lash = np.zeros(len(v))
+    for ids in ((36, 37, 38, 39), (45, 44, 43, 42)):
+        pts = L[list(ids), :2]
+        for i in range(3):
+            dist, t = _seg_dist(v[:, :2], pts[i], pts[i + 1])
+            frac = (i + t) / 3.0
+            above = v[:, 1] >= (pts[i, 1] + t * (pts[i + 1, 1] - pts[i, 1])) - 0.03
+            lash = np.maximum(lash, above * smoothstep(0.16 - 0.08 * frac, 0.03, dist))
+    return 0.85 * lash * (skin & (v[:, 2] > 7.5))
+
+
+def _cheeks(v, front) -> np.ndarray:
+    c = sum(np.exp(-np.sum((v[:, :2] - np.array([sx * 3.9, -1.0])) ** 2, 1) / (2 * 1.4 ** 2)) for sx in (-1, 1))
+    return 0.22 * c * front
+
+
+def _nostrils(v, L, n0, skin) -> np.ndarray:
+    """Inside of the nostrils: under the nose tip, where the surface turns away from the camera."""
+    nose = (np.abs(v[:, 0]) < 1.7) & (v[:, 1] > L[33, 1] - 0.3) & (v[:, 1] < L[30, 1]) & (v[:, 2] > 8.5)
+    return skin & nose & (n0[:, 2] < 0.35) & (n0[:, 1] < 0.2) & (v[:, 2] < L[33, 2] - 0.1)
+
+
+def paint_skin(v: np.ndarray, L: np.ndarray, n0: np.ndarray, skin: np.ndarray, col: np.ndarray,
+               mat: np.ndarray, style: FaceStyle) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Skin colours of ``style`` on vertices ``v`` (landmarks ``L``, normals ``n0``, ``skin`` mask):
+    returns (vertices with the hair's volume, colours, materials with the hair cover)."""
+    col = col.copy()
+    col[_nostrils(v, L, n0, skin)] *= 0.35
+    front = skin & (v[:, 2] > 4.0)
+    lipw, inner = _lips(v, L, front)
+    col = _blend(col, style.lips, lipw)
+    col[inner & skin] = np.asarray(style.lips) * 0.8
+    col = _blend(col, style.brow_rgb, _brows(v, L, front))
+    col = _blend(col, np.asarray(style.brow_rgb) * 0.35, _lash_line(v, L, skin))
+    col = _blend(col, style.cheek_rgb, _cheeks(v, front) * (1 - lipw))
+    col *= (0.96 + 0.08 * _noise(v, 4.0, 1))[:, None]              # subtle blotchiness
+    if style.hair == "bald":
+        return v, col, mat
+    hair_w = _hair_weight(v, style.hair) * skin
+    lift = (0.10 + 0.9 * smoothstep(2.0, 13.0, v[:, 1])) * hair_w ** 2          # volume grows toward the crown
+    v = v + n0 * lift[:, None]
+    strands = _noise(v * np.array([1.0, 0.25, 1.0]), 14.0, 5) * 0.45 + 0.55 * _noise(v, 3.0, 6)
+    hcol = np.asarray(style.hair_rgb)[None] * (0.75 + 0.45 * strands[:, None])
+    col = col * (1 - hair_w[:, None]) + hcol * hair_w[:, None]
+    mat = np.where(skin, HAIR * hair_w, mat).astype(np.float32)
+    return v, col, mat
