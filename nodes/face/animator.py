@@ -31,7 +31,7 @@ how time is split into blocks.
 **Reactions** (:meth:`AnimatorCore.add_event`, docs/LISTENING_REPLY.md) are timed by the
 events the face receives, at the first frame at or after each event, and shaped over fixed
 durations: a ``surprise`` raises the brows for ``surprise_ms`` (120 ms); while listening (the
-state's voicing ``AV`` not audible, and the speaker heard within ``frown_window_s``: a syllable
+state's voicing ``AV`` not audible for 0.5 s, and the speaker heard within ``frown_window_s``: a syllable
 onset or phrase boundary), the ``frown_after``-th surprise within ``frown_window_s`` shows a
 "processing" micro-frown instead; while speaking it reports a ``pause`` of ``pause_ms`` for the
 voice; a ``phrase_boundary`` nods (head pitch) and blinks (listeners blink
@@ -63,7 +63,8 @@ ROLES = chain.FACE_ROLES
 MOUTH_LABELS = ("jaw", chain.phase_label(chain.SYLLABLE))
 #: event kinds the face reacts to
 REACTING_KINDS = (chain.SURPRISE, chain.PHRASE_BOUNDARY, chain.SYLLABLE_ONSET)
-SPEAKING_AV = 0.05                 # voicing above this (psigraph.kernels.prosody.AUDIBLE): the avatar is speaking
+SPEAKING_AV = 0.05                 # voicing above this (psigraph.kernels.prosody.AUDIBLE) …
+SPEAKING_HOLD_S = 0.5              # … within this: the avatar is speaking (its turn, not only its vowels)
 LISTEN_HOLD_S = 1.0                # syllable onsets this recent: the speaker is talking, saccades follow them
 ONSET_SACCADE_P = 0.2              # chance that a syllable onset carries a saccade (≈ one a second at 5 syll/s)
 NOD_RAD = math.radians(6.0)        # depth of a listener nod (head pitch)
@@ -219,6 +220,7 @@ class AnimState:
     nods: list = field(default_factory=list)           # onset frames of nods
     last_onset: int = -10 ** 9                         # frame of the speaker's last syllable onset
     last_heard: int = -10 ** 9                         # … or phrase boundary (the face is listening)
+    last_voiced: int = -10 ** 9                        # the last frame the avatar's own voicing was audible
     onset_no: int = 0
     saccade_at: int = -1                               # frame of a saccade on a syllable onset
     reactions: list = field(default_factory=list)      # (frame, what, ms) shown since the caller last took them
@@ -375,10 +377,12 @@ class AnimatorCore:
     def _react(self, f: int, row) -> None:
         """Start the reactions to the events due at frame ``f``."""
         st = self.state
+        if self._get(row, "AV") > SPEAKING_AV:
+            st.last_voiced = f
         while st.pending and st.pending[0][0] <= f:
             _, _, kind, _ = st.pending.pop(0)
             if kind == chain.SURPRISE:
-                speaking = self._get(row, "AV") > SPEAKING_AV
+                speaking = f - st.last_voiced < self.fps * SPEAKING_HOLD_S
                 listening = not speaking and f - st.last_heard < self.frown_window
                 if listening:                           # a listener's surprises: repeated ones puzzle
                     st.heard = [h for h in st.heard if f - h < self.frown_window] + [f]
