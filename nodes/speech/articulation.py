@@ -41,6 +41,11 @@ H_ASP = 0.5
 H_TURBULENCE = (3500.0, 4000.0, 0.12)   # FF, FB (Hz), AF
 R_COLOUR = 0.4          # share of the vowel before a post-vocalic /r/ that is r-coloured
 R_COLOUR_TAU = 20.0     # ms
+AFFRICATE_CLOSURE = 0.45   # share of an affricate that is closure
+AFFRICATE_BURST = 0.3
+AFFRICATE_VOICE_BAR = 0.15  # /dʒ/ closure voicing (English /dʒ/ is often partly devoiced)
+SIBILANT_RISE_TAU = 7.0    # ms: /s ʃ/ frication rises over ~40 ms (10-90 %), natural ~45 ms
+VOICE_BAR_B23 = 1000.0     # Hz, B2/B3 during a voiced closure
 NASAL_AV = 0.8          # voicing amplitude of a nasal murmur
 ANTICIPATE = 0.035      # s, formants head for a post-vocalic consonant this early
 
@@ -220,16 +225,27 @@ def score_events(plan, t0: int = 0, master_rate: int = MASTER_RATE, period: int 
             else:
                 voice_delay = VOT_VOICED if nxt_is_vowel else 0.0
         elif kind == "affr":
+            # a stop closure (silent, or a voice bar for /dʒ/) for AFFRICATE_CLOSURE of the phone,
+            # then a release burst and frication with a fast rise (~10 ms, against ~40 ms for /ʃ/):
+            # the closure and the abrupt onset are what tell "chip" from "ship"
             fr = c["fric"]
-            mid = s + 0.25 * p.dur
-            target(s, {"AV": 0.2 if voiced else 0.0, "AH": 0.0, "AF": 0.0, "AB": 0.0, "AN": 0.0,
-                       "FF": fr[0], "FB": fr[1]}, TAU_SRC)
-            target(mid, {"AF": fr[2], "AB": 0.15, "AV": 0.35 if voiced else 0.0}, 2.0)
-            target(mid + 0.01, {"AB": 0.0}, 4.0)
+            rel = s + AFFRICATE_CLOSURE * p.dur
+            target(s, {"AV": AFFRICATE_VOICE_BAR if voiced else 0.0, "AH": 0.0, "AF": 0.0, "AB": 0.0,
+                       "AN": 0.0, "FF": fr[0], "FB": fr[1]}, 2.0)
+            if voiced:
+                # the voice bar radiates through the walls of the closed tract: low-passed
+                target(s, {"F1": 200.0, "B1": 90.0, "B2": VOICE_BAR_B23, "B3": VOICE_BAR_B23}, TAU_CONS)
+            add(at(rel), "target", {"values": {"AB": AFFRICATE_BURST, "AF": 0.3 * fr[2]}, "tau_ms": 0.0,
+                                    "mode": "step"})
+            add(at(rel) + period, "target", {"values": {"AB": 0.0}, "tau_ms": 4.0, "mode": "smooth"})
+            add(at(rel) + period, "target", {"values": {"AF": fr[2], "AV": 0.35 if voiced else 0.0},
+                                             "tau_ms": 3.0, "mode": "smooth"})
         elif kind == "fric":
             fr = c["fric"]
             target(s, {"FF": fr[0], "FB": fr[1]}, 3.0)
-            target(s, {"AV": 0.45 if voiced else 0.0, "AH": 0.0, "AF": fr[2], "AB": 0.0, "AN": 0.0}, TAU_SRC + 2.0)
+            rise = SIBILANT_RISE_TAU if p.ph in ("S", "Z", "SH", "ZH") else TAU_SRC + 2.0
+            target(s, {"AV": 0.45 if voiced else 0.0, "AH": 0.0, "AB": 0.0, "AN": 0.0}, TAU_SRC + 2.0)
+            target(s, {"AF": fr[2]}, rise)
             target(s, {"B1": 200.0 if not voiced else 120.0}, TAU_CONS)
         elif kind == "nasal":
             # murmur 2 dB below full voicing (it was 9 dB): the oral closure already damps it

@@ -57,8 +57,10 @@ _LOCUS = {"lab": (0.75, 150.0, 2150.0), "labdent": (0.6, 450.0, 2300.0),
 # consonant manner table: kind and source/filter targets
 #   kind: stop, fric, affr, nasal, liquid, glide, aspirate
 CONSONANTS: dict[str, dict] = {
-    "P": dict(kind="stop", burst=(900.0, 4000.0, 0.4), asp=0.9),
-    "B": dict(kind="stop", burst=(900.0, 4000.0, 0.25), asp=0.0),
+    # labial bursts are low and diffuse (falling spectrum; Blumstein & Stevens 1979): a broad
+    # band low in frequency, not the flat 0.9/4 kHz band that peaked near /k/'s 2.3 kHz
+    "P": dict(kind="stop", burst=(500.0, 1800.0, 0.4), asp=0.9),
+    "B": dict(kind="stop", burst=(500.0, 1800.0, 0.25), asp=0.0),
     "T": dict(kind="stop", burst=(4200.0, 2500.0, 0.9), asp=0.9),
     "D": dict(kind="stop", burst=(4000.0, 2500.0, 0.6), asp=0.0),
     "K": dict(kind="stop", burst=(2000.0, 600.0, 1.0), asp=0.9),

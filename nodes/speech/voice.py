@@ -49,7 +49,7 @@ class VoiceQuality:
         p[K.P_GAIN] = self.gain
         p[K.P_ASP] = 1.6
         p[K.P_FRIC] = 2.0
-        p[K.P_BURST] = 2.5
+        p[K.P_BURST] = 1.2          # 6 dB below the earlier 2.5: bursts were 6-12 dB too strong
         return p
 
 

@@ -31,13 +31,14 @@ __all__ = ["Seg", "INHERENT_MS", "segment_durations", "pause_duration", "PAUSE_M
            "PAUSE_MAJOR_S", "RATE_CALIBRATION"]
 
 # (D_inh, D_min) in ms.  /æ/, /ɪ/, /p/, /b/ as quoted in the project facts file (§1.9); the rest
-# from Klatt's (1979) table.
+# from Klatt's (1979) table, except the affricates: closure + frication (a /t/-like closure and
+# a short /ʃ/), since the voice renders both inside the one phone.
 INHERENT_MS: dict[str, tuple[float, float]] = {
     "AA": (240, 100), "AE": (240, 105), "AH": (140, 60), "AO": (240, 100), "AW": (260, 100),
     "AY": (250, 150), "EH": (150, 70), "ER": (180, 80), "EY": (180, 100), "IH": (160, 65),
     "IY": (155, 55), "OW": (220, 80), "OY": (280, 150), "UH": (160, 60), "UW": (210, 70),
-    "B": (100, 60), "CH": (70, 50), "D": (75, 50), "DH": (50, 30), "F": (100, 80), "G": (80, 60),
-    "HH": (80, 20), "JH": (70, 50), "K": (80, 60), "L": (80, 40), "M": (70, 60), "N": (60, 50),
+    "B": (100, 60), "CH": (140, 90), "D": (75, 50), "DH": (50, 30), "F": (100, 80), "G": (80, 60),
+    "HH": (80, 20), "JH": (120, 75), "K": (80, 60), "L": (80, 40), "M": (70, 60), "N": (60, 50),
     "NG": (95, 60), "P": (100, 60), "R": (80, 30), "S": (105, 60), "SH": (105, 80), "T": (75, 50),
     "TH": (90, 60), "V": (60, 40), "W": (80, 60), "Y": (80, 40), "Z": (75, 40), "ZH": (70, 40),
 }
