@@ -23,7 +23,7 @@ from .runner import shield_qt_refcounts
 shield_qt_refcounts()
 
 HISTORY = 3                    # the probe keeps this many windows (room to find a trigger)
-REDRAW_MS = 30                 # ~33 Hz target
+REDRAW_MS = 25                 # 40 Hz target: headroom above 30 on a busy machine
 MAX_DEFAULT_CHANNELS = 4       # channels shown at first on wide wires (core.state has hundreds)
 SPECTRUM_MIN_RATE = 1000.0     # Hz: wires at least this fast get the spectrum view
 SPECTRUM_N = 4096
