@@ -29,7 +29,7 @@ import numpy as np
 from .arkit import ARKIT_NAMES
 from .face_style import FaceStyle
 from .head import EYE, IRIS, LASH, MOUTH, SKIN, TEETH, TONGUE, HeadModel
-from .ict_paint import iris_rgb, paint_skin, sclera_rgb, smoothstep
+from .ict_paint import cavity, iris_rgb, paint_skin, sclera_rgb, smoothstep
 
 ASSET = Path(__file__).resolve().parent / "assets" / "ict_head.npz"
 #: head units per cm (the renderer's unit is 10 cm)
@@ -156,7 +156,8 @@ def build_ict_head(style: FaceStyle | None = None) -> HeadModel:
     col[socket] = SOCKET_RGB
 
     # --- skin: lips, brows, lash line, cheeks, nostrils, hair ---
-    v, col, mat = paint_skin(v, L, _vertex_normals(v, z["faces"]), mat == SKIN, col, mat, style)
+    n0 = _vertex_normals(v, z["faces"])
+    v, col, mat = paint_skin(v, L, n0, mat == SKIN, col, mat, style, cavity(v, z["faces"], n0))
 
     # --- faces drawn, culling ---
     mats = [str(m) for m in z["materials"]]

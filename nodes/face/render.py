@@ -104,7 +104,7 @@ void main() {
     else if (mat < 1.5) { shin = 140.0; ks = 0.55; }
     else if (mat < 2.5) { shin = 40.0; ks = 0.20; }
     else if (mat < 3.5) { shin = 30.0; ks = 0.18; wrap = vec3(0.3); }
-    else if (mat > 4.5 && mat < 5.5) { shin = 220.0; ks = 0.9; }
+    else if (mat > 4.5 && mat < 5.5) { shin = 90.0; ks = 0.8; }
     else if (mat > 5.5 && mat < 6.5) { shin = 8.0; ks = 0.0; wrap = vec3(0.5); }
     float ndl0 = dot(n, L0);
     float spec = ndl0 > 0.0 ? pow(max(dot(n, H0), 0.0), shin) * ks : 0.0;
