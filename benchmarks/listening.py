@@ -197,15 +197,99 @@ def speed(path: str) -> dict:
             "say_x": (n / 24000) / say_wall, "seconds": heard["seconds"]}
 
 
+def live(path: str, anomalies: list, seconds: float = 60.0, block: int = 480) -> dict:
+    """Listen to ``path`` (looped to ``seconds``) from a simulated microphone paced in real time
+    (psigraph.runtime.realtime.SimulatedInput: a sound card without hardware; the null ALSA device
+    is not paced). Returns the input under-runs/overruns and, on the master clock, the latency from
+    each anomaly to the first surprise and to the first face reaction after it."""
+    import soundfile as sf
+
+    import psigraph
+    from psigraph.runtime import Session
+    from psigraph.runtime.realtime import InputRunner, SimulatedInput
+    from psigraph.runtime.shipped import graph_path
+    x, sr = sf.read(path, dtype="float64")
+    reps = int(np.ceil(seconds * sr / len(x)))
+    signal = np.tile(x, reps)[:int(seconds * sr)]
+    times = [t + r * len(x) / sr for r in range(reps) for t, _ in anomalies if t + r * len(x) / sr < seconds]
+    g = psigraph.load(graph_path("listen"))
+    with Session(g, block=block) as s:
+        s.tap("surprise.events")
+        s.tap("face.reactions")
+        runner = InputRunner(s, block=block)
+        runner.start()
+        SimulatedInput(runner.callback, signal, int(sr), block).run()
+        runner.stop()
+        surprises = [e.t / s.master_rate for e in s.tap("surprise.events")]
+        reactions = [e.t / s.master_rate for e in s.tap("face.reactions") if (e.payload or {}).get("what") in ("brow", "frown")]
+        stats = runner.stats()
+
+    def first_after(ts, t):
+        later = [u - t for u in ts if 0.0 <= u - t <= 0.5]
+        return later[0] if later else None
+    return {**stats, "anomalies": len(times), "to_surprise": [first_after(surprises, t) for t in times],
+            "to_reaction": [first_after(reactions, t) for t in times]}
+
+
+def contact_sheet(path: str, out_png: str, size: int = 256) -> dict:
+    """`psigraph listen IN --video` on ``path``, then a strip of frames around the first surprise
+    reaction (brow) and the first nod, as a PNG contact sheet."""
+    import subprocess
+    import tempfile
+
+    import av
+    with tempfile.TemporaryDirectory() as d:
+        video, events = os.path.join(d, "v.mp4"), os.path.join(d, "e.jsonl")
+        subprocess.run([sys.executable, "-m", "psigraph.runtime.cli", "listen", path, "--video", video,
+                        "--events", events, "--size", str(size), "-q"], check=True)
+        rows = [json.loads(line) for line in open(events)]
+        frames = []
+        with av.open(video) as c:
+            for f in c.decode(video=0):
+                frames.append(f.to_ndarray(format="rgb24"))
+    react = [r for r in rows if r["kind"] == "reaction"]
+    picks = {}
+    for what in ("brow", "nod"):
+        r = next((r for r in react if r["payload"]["what"] == what), None)
+        if r is not None:
+            f0 = int(round(r["time"] * 60))
+            picks[what] = (r["time"], [min(len(frames) - 1, max(0, f0 + o)) for o in (-6, 3, 7, 12)])
+    strips = []
+    for what, (_, idx) in picks.items():
+        strips.append(np.concatenate([frames[i] for i in idx], axis=1))
+    sheet = np.concatenate(strips, axis=0) if strips else np.zeros((size, size, 3), np.uint8)
+    from psigraph.nodes.face.png import write_png
+    write_png(out_png, sheet)
+    return {w: t for w, (t, _) in picks.items()}
+
+
 # ---------------------------------------------------------------- main
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description="listening-mode benchmark")
     ap.add_argument("--inputs", default=os.path.join(os.environ.get("TMPDIR", "/tmp"), "psigraph_listen_inputs"))
     ap.add_argument("--quick", action="store_true", help="one clip per voice, fewer rates")
+    ap.add_argument("--live", type=float, default=0.0, metavar="S",
+                    help="only the live run: S seconds from a simulated microphone")
+    ap.add_argument("--contact-sheet", metavar="PNG", help="only the contact sheet of a surprise and a nod")
     a = ap.parse_args(argv)
     log = lambda s: print(s, file=sys.stderr)                 # noqa: E731
     corpus = os.path.join(a.inputs, "quick" if a.quick else "full")
     manifest = inputs(corpus, clips=1 if a.quick else 2, turns=6, log=log)
+    first = next(c for c in manifest["clips"] if c["anomalies"])
+    if a.contact_sheet:
+        got = contact_sheet(os.path.join(corpus, first["name"] + ".wav"), a.contact_sheet)
+        print(f"contact sheet {a.contact_sheet}: reactions at {got}")
+        return 0
+    if a.live:
+        r = live(os.path.join(corpus, first["name"] + ".wav"), first["anomalies"], a.live)
+        for key in ("to_surprise", "to_reaction"):
+            got = [1000 * v for v in r[key] if v is not None]
+            print(f"live {key.replace('_', ' ')}: {len(got)}/{r['anomalies']} anomalies; latency ms "
+                  f"{' '.join(f'{v:.0f}' for v in got)} (max {max(got) if got else float('nan'):.0f})")
+        print(f"live: {r['graph_time_s']:.1f} s heard in real time; input under-runs {r['input_underruns']}, "
+              f"overruns {r['input_overruns']} ({r['input_dropped_frames']} frames dropped); "
+              f"loadavg {open('/proc/loadavg').read().split()[0]}")
+        return 0
     heard = {c["name"]: listen(os.path.join(corpus, c["name"] + ".wav")) for c in manifest["clips"]}
     s = surprise_scores(manifest, heard)
     lat = np.array(s["latency_s"]) * 1000

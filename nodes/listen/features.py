@@ -159,26 +159,27 @@ class FeatureExtractor:
         cm = np.ones_like(d)
         cm[:, 1:] = d[:, 1:] * tau[1:] / np.maximum(np.cumsum(d[:, 1:], axis=1), 1e-20)
         seg = cm[:, tmin:tmax]
+        rows = np.arange(n)
         below = seg < self.yin_threshold
-        first = np.where(below.any(axis=1), below.argmax(axis=1), seg.argmin(axis=1))
-        f0 = np.zeros(n)
-        per = np.zeros(n)
-        for i in range(n):
-            if e0[i, 0] <= 1e-10:
-                continue
-            row = seg[i]
-            j = int(first[i])
-            while j + 1 < len(row) and row[j + 1] < row[j]:          # down to the bottom of the dip
-                j += 1
-            t = j + tmin
-            h = t // 2                                                 # a dip at half the period as deep
-            if h >= tmin:                                              # (within 0.1) is the true period
-                lo = max(tmin, h - 1) + int(np.argmin(cm[i, max(tmin, h - 1):h + 2]))
-                if cm[i, lo] < cm[i, t] + 0.1 and cm[i, lo] < self.yin_threshold * 2:
-                    t = lo
-            y0, y1, y2 = cm[i, t - 1], cm[i, t], cm[i, min(t + 1, tmax)]
-            den = y0 - 2.0 * y1 + y2
-            shift = 0.5 * (y0 - y2) / den if den > 1e-12 else 0.0
-            f0[i] = ANALYSIS_HZ / (t + max(-0.5, min(0.5, shift)))
-            per[i] = max(0.0, 1.0 - y1)
+        j = np.where(below.any(axis=1), below.argmax(axis=1), seg.argmin(axis=1))
+        # walk down to the bottom of the dip: the first index ≥ j where the curve stops falling
+        cols = np.arange(seg.shape[1] - 1)
+        rising = (seg[:, 1:] >= seg[:, :-1]) & (cols[None, :] >= j[:, None])
+        j = np.where(rising.any(axis=1), rising.argmax(axis=1), seg.shape[1] - 1)
+        t = j + tmin
+        # a dip at half the period as deep (within 0.1) is the true period (sub-harmonic errors)
+        h = t // 2
+        lo_ok = h >= tmin
+        hc = np.clip(h, tmin + 1, tmax - 1)
+        near = np.stack([cm[rows, hc - 1], cm[rows, hc], cm[rows, hc + 1]], axis=1)
+        hmin = hc - 1 + near.argmin(axis=1)
+        take = lo_ok & (cm[rows, hmin] < cm[rows, t] + 0.1) & (cm[rows, hmin] < 2 * self.yin_threshold)
+        t = np.where(take, np.maximum(hmin, tmin), t)
+        y0, y1, y2 = cm[rows, t - 1], cm[rows, t], cm[rows, np.minimum(t + 1, tmax)]
+        den = y0 - 2.0 * y1 + y2
+        shift = np.where(den > 1e-12, 0.5 * (y0 - y2) / np.where(den > 1e-12, den, 1.0), 0.0)
+        f0 = ANALYSIS_HZ / (t + np.clip(shift, -0.5, 0.5))
+        per = np.maximum(0.0, 1.0 - y1)
+        silent = e0[:, 0] <= 1e-10
+        f0[silent], per[silent] = 0.0, 0.0
         return f0, per

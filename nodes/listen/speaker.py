@@ -58,11 +58,16 @@ class SpeakerModel:
         glides and accents move a few semitones over that span; a spliced voice or a shifted segment
         moves more, at once."""
         st = self.state
-        st.window = [(kk, s) for kk, s in st.window if k - kk <= self.context_n] + [(k, semis)]
-        past = [s for kk, s in st.window if k - kk >= self.jump_n]
+        w = st.window
+        while w and k - w[0][0] > self.context_n:
+            w.pop(0)
+        w.append((k, semis))
+        past = sorted(s for kk, s in w if k - kk >= self.jump_n)
         if len(past) < 5 or len(st.recent_st) < 3:
             return 0.0
-        return abs(sorted(st.recent_st)[1] - float(np.median(past)))
+        m = len(past) // 2
+        med = past[m] if len(past) % 2 else 0.5 * (past[m - 1] + past[m])
+        return abs(sorted(st.recent_st)[1] - med)
 
     def step(self, row: np.ndarray, voiced: bool, k: int = 0) -> tuple[float, float, float]:
         """(pitch_z, pitch_jump, timbre_z) for tick ``k`` (zeros when unvoiced or still warming up);
@@ -73,12 +78,14 @@ class SpeakerModel:
         semis = 12.0 * math.log2(max(row[F0], 1.0) / 100.0)
         st.recent_st = (st.recent_st + [semis])[-3:]
         jump = self.jump(k, semis)
-        shape = row[BAND0:BAND0 + N_BANDS] - row[BAND0:BAND0 + N_BANDS].mean()
+        bands = row[BAND0:BAND0 + N_BANDS]
+        shape = bands - bands.sum() / N_BANDS
         if st.voiced_seen == 0:
             st.st_mean, st.shape_mean = semis, shape.copy()
         med = sorted(st.recent_st)[len(st.recent_st) // 2]
         pz = abs(med - st.st_mean) / max(st.st_dev, 1.0)
-        z2 = float(np.mean((shape - st.shape_mean) ** 2 / st.shape_var))
+        d = shape - st.shape_mean
+        z2 = float(np.dot(d * d, 1.0 / st.shape_var)) / N_BANDS
         st.recent_shape = (st.recent_shape + [z2])[-self.timbre_n:]
         tz = math.sqrt(sum(st.recent_shape) / len(st.recent_shape))
         warm = st.voiced_seen >= self.warmup
@@ -87,7 +94,6 @@ class SpeakerModel:
             a = max(a, 1.0 / (st.voiced_seen + 2))
         st.st_mean += a * (semis - st.st_mean)
         st.st_dev += a * (abs(semis - st.st_mean) - st.st_dev)
-        d = shape - st.shape_mean
         st.shape_mean += a * d
         st.shape_var += a * (d * d - st.shape_var)
         np.maximum(st.shape_var, 1.0, out=st.shape_var)
