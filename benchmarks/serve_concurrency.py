@@ -51,15 +51,20 @@ class RssSampler:
         self.thread.start()
 
     def _tree(self) -> list:
+        """The server's pid and its descendants' (parent links read from /proc/*/stat)."""
+        parent = {}
+        for d in os.listdir("/proc"):
+            if d.isdigit():
+                try:
+                    with open(f"/proc/{d}/stat") as f:
+                        parent[int(d)] = int(f.read().rsplit(")", 1)[1].split()[1])
+                except (OSError, IndexError, ValueError):
+                    pass
         pids, todo = [], [self.pid]
         while todo:
             pid = todo.pop()
             pids.append(pid)
-            try:
-                with open(f"/proc/{pid}/task/{pid}/children") as f:
-                    todo += [int(x) for x in f.read().split()]
-            except OSError:
-                pass
+            todo += [c for c, p in parent.items() if p == pid]
         return pids
 
     def _run(self):
@@ -125,6 +130,11 @@ def check(results: list, folder: str) -> tuple[int, int, list]:
         same = (utt.end.reason == "done" and utt.end.samples == len(utt.audio) and utt.end.frames == len(utt.frames)
                 and np.array_equal(utt.audio, pcm) and np.array_equal(utt.frames, rows))
         ok += bool(same)
+        if not same and os.environ.get("SERVE_BENCH_DEBUG"):
+            print("mismatch:", r["text"][:40], utt.end, len(utt.audio), len(pcm), utt.frames.shape, rows.shape,
+                  len(pcm) == len(utt.audio) and np.array_equal(utt.audio, pcm),
+                  np.nonzero(utt.audio != pcm)[0][:3] if len(pcm) == len(utt.audio) else "",
+                  np.array_equal(utt.frames, rows))
         rates.append(len(utt.audio) / utt.start.sample_rate / r["wall"])
     return len(results), ok, rates
 
