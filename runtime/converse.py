@@ -14,7 +14,7 @@ Three steps (docs/LISTENING_REPLY.md):
    comprehension). The result is a ``tone`` event (psigraph.chain.TONE) for the planner.
 3. **Play the conversation** on the speak graph: the input audio plays from t = 0 while the face
    reacts to the listening events (brow raises, frowns, nods, gaze on the speaker's syllables); the
-   reply text and its tone reach the planner ``gap`` seconds after the input ends. Video, WAV, face
+   reply text and its tone reach the planner ``gap`` seconds after the speaker's last sound. Video, WAV, face
    frames and events are written through the graph's sinks, published only when all succeeded.
 """
 from __future__ import annotations
@@ -32,7 +32,7 @@ from psigraph.errors import PsigraphError
 
 #: listening events the face reacts to (and that --events writes)
 HEARD_KINDS = (chain.SURPRISE, chain.SYLLABLE_ONSET, chain.PHRASE_BOUNDARY, chain.TURN_END_PREDICTED)
-GAP_S = 0.4                         # from the end of the input to the reply's text
+GAP_S = 0.4                         # from the speaker's last sound to the reply's text
 WORKING_MEMORY = "working_memory"   # the node type that keeps the slow oscillator (psigraph.memory.working)
 WORKING_SPAN_S = 10.0               # surprises count as repeated within this span (the working memory's)
 ANALYSIS_HZ = 8000                  # pitch and envelopes are measured on the audio resampled to this
@@ -142,7 +142,8 @@ def syllable_nuclei(x8: np.ndarray, voiced: np.ndarray) -> np.ndarray:
 def heard_prosody(audio: np.ndarray, rate: int) -> dict:
     """How the speaker said it, in the recorder's numbers (psigraph.kernels.prosody.prosody_stats):
     ``f0_level_hz``, ``f0_range_st``, ``rate_sps`` (syllable nuclei per second of speaking time),
-    ``pauses``, ``voiced_s``, plus ``syllables`` and ``duration_s``."""
+    ``pauses``, ``voiced_s``, plus ``syllables``, ``duration_s`` and ``speech_end_s`` (the end of the last
+    sounding tick)."""
     from fractions import Fraction
 
     from scipy.signal import resample_poly
@@ -157,7 +158,9 @@ def heard_prosody(audio: np.ndarray, rate: int) -> dict:
     nuclei = syllable_nuclei(x8, voiced)
     stats = prosody_stats(np.where(voiced, f0, 0.0), voiced.astype(float), sounding.astype(float),
                           len(nuclei), TICK_HZ)
-    return {**stats, "syllables": int(len(nuclei)), "duration_s": len(audio) / float(rate)}
+    on = np.flatnonzero(sounding)
+    return {**stats, "syllables": int(len(nuclei)), "duration_s": len(audio) / float(rate),
+            "speech_end_s": float((on[-1] + 1) / TICK_HZ) if len(on) else 0.0}
 
 
 # ---------------------------------------------------------------- listening
@@ -372,7 +375,7 @@ def converse(opts: ConverseOptions, warn=None) -> ConverseResult:
     surprises = most_within([e.t / master for e in events if e.kind == chain.SURPRISE], WORKING_SPAN_S)
     tone = reply_tone(plain_prosody(opts.reply, opts.persona), heard if opts.entrain else None,
                       surprises if opts.adapt else 0)
-    t_reply = heard["duration_s"] + opts.gap_s
+    t_reply = heard["speech_end_s"] + opts.gap_s                 # the turn ends with the speaker's last sound
     g = build_conversation(opts, events, tone, t_reply)
     for w in validate(g):
         if warn:
@@ -416,7 +419,7 @@ def register(sub) -> None:
     p.add_argument("--size", type=int, default=640, help="video width and height in pixels (default 640)")
     p.add_argument("--persona", default="default", help="persona name or YAML file")
     p.add_argument("--gap", type=float, default=GAP_S, metavar="S",
-                   help=f"seconds from the end of the input to the reply (default {GAP_S})")
+                   help=f"seconds from the speaker's last sound to the reply (default {GAP_S})")
     p.add_argument("--no-entrain", dest="entrain", action="store_false",
                    help="reply at the persona's own rate and pitch range")
     p.add_argument("--no-adapt", dest="adapt", action="store_false",
