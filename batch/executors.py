@@ -50,7 +50,7 @@ class Pool:
             try:
                 if self.kind == "dask-local":
                     self._cluster = LocalCluster(n_workers=self.requested, threads_per_worker=1, processes=True,
-                                                 dashboard_address=None, env=worker_env())
+                                                 dashboard_address=None, host="127.0.0.1", env=worker_env())
                     self._client = Client(self._cluster)
                 else:
                     self._client = Client(self.scheduler, timeout="20s")
@@ -59,6 +59,13 @@ class Pool:
                 raise PsigraphError(f"cannot reach the Dask scheduler: {e}", where=self.scheduler or "--cluster",
                                     hint="start one with `dask scheduler` and workers with `dask worker ADDRESS`") from None
         return self._client.get_executor(pure=False)
+
+    def prepare(self, clip) -> None:
+        """Set every Dask worker up now (numba caches, graph, renderer) instead of at its first clip,
+        e.g. to time the batch apart from the cluster's start-up. A process pool sets up lazily."""
+        if self._client is not None:
+            from .worker import warm_up
+            self._client.run(warm_up, clip)
 
     @staticmethod
     def broken(exc: BaseException) -> bool:

@@ -263,11 +263,30 @@ def _output_of(graph, nid: str, kind_test) -> str:
     raise PsigraphError(f"node {nid!r} has no suitable output", where=graph.source_file or "graph")
 
 
+_LOADED: dict = {}
+_LOADED_MAX = 8
+
+
+def load_graph(path: str):
+    """``psigraph.load(path)``, parsed once per process while the file is unchanged (same size and
+    modification time): repeated says (batch workers, the server) get a fresh copy without parsing."""
+    import psigraph
+    try:
+        st = os.stat(path)
+    except OSError:
+        return psigraph.load(path)              # its error names the problem
+    key = (os.path.abspath(path), st.st_mtime_ns, st.st_size)
+    if key not in _LOADED:
+        if len(_LOADED) >= _LOADED_MAX:
+            _LOADED.clear()
+        _LOADED[key] = psigraph.load(path)
+    return _LOADED[key].copy()
+
+
 def build_say_graph(opts: SayOptions):
     """The speak graph configured for ``opts``, with the sinks it asks for (not validated yet)."""
-    import psigraph
     from psigraph.ports import Events, Signal
-    g = psigraph.load(opts.graph or default_graph_path())
+    g = load_graph(opts.graph or default_graph_path())
     found = parts(g)
     text_id = _one(found, chain.TEXT_INPUT, g, "text input")
     prosody = _one(found, chain.PROSODY, g, "prosody planner")

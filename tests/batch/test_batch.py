@@ -12,7 +12,6 @@ import wave
 from pathlib import Path
 
 import pytest
-
 from psigraph.runtime.cli import main
 
 TEXTS = ["Hello there.", "The cat sat on the mat.", "Good morning, how are you today?"]
@@ -113,7 +112,7 @@ def test_kill_9_of_a_worker_mid_batch_retries_its_clip_exactly_once(tmp_cwd):
                        what="the long clip to start")
     line = wait_for(lambda: attempt.read_text().strip(), what="its worker's pid")
     os.kill(int(line.split(":")[-1]), signal.SIGKILL)
-    out, err = p.communicate(timeout=600)
+    _out, err = p.communicate(timeout=600)
     assert p.returncode == 0, err
     r = report(tmp_cwd / "out")
     by_id = {c["id"]: c for c in r["clips"]}
@@ -121,7 +120,7 @@ def test_kill_9_of_a_worker_mid_batch_retries_its_clip_exactly_once(tmp_cwd):
     assert all(c["status"] == "done" and c["error"] is None for c in r["clips"])
     assert by_id["victim"]["retries"] >= 1 and r["retries"] >= 1
     files = clip_files(tmp_cwd / "out")
-    assert not [f for f in files if f.endswith(".part") or f.endswith(".psidb")], files
+    assert not [f for f in files if f.endswith((".part", ".psidb"))], files
     published = sorted(p.name for p in (tmp_cwd / "out").iterdir() if p.is_file())
     for c in r["clips"]:                                                # one of each output, complete
         assert [f for f in published if f.startswith(c["name"] + ".")] == sorted(
@@ -154,7 +153,7 @@ def test_ctrl_c_then_rerun_runs_only_the_unfinished_clips(tmp_cwd):
     assert r["not_run"] == len(rows) - finished
     assert not [f for f in clip_files(tmp_cwd / "out") if f.endswith(".part")]
     p = start_batch([str(jobs), "--out", "out", "--frames", "--workers", "1"], tmp_cwd)
-    out, err = p.communicate(timeout=600)
+    _out, err = p.communicate(timeout=600)
     assert p.returncode == 0, err
     r2 = report(tmp_cwd / "out")
     assert (r2["skipped"], r2["done"], r2["failed"]) == (finished, len(rows) - finished, 0)

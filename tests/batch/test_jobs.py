@@ -1,7 +1,7 @@
 """The JOBS file of `psigraph batch` (batch/jobs.py): text lines, JSON Lines, and bad lines as clip errors."""
 import pytest
-
 from psigraph.batch.jobs import read_jobs
+
 from psigraph.errors import PsigraphError
 
 

@@ -1,10 +1,10 @@
 """Store.new_shard / Store.merge (memory/store.py, issue 16): per-worker recordings end in one store."""
 import numpy as np
 import pytest
-
-from psigraph.errors import PsigraphError
 from psigraph.memory import codec, keys
 from psigraph.memory.store import Store
+
+from psigraph.errors import PsigraphError
 
 LABELS = [f"phase:r{i}" for i in range(4)] + [f"ch{i}" for i in range(6)]
 KINDS = codec.kinds_for(LABELS)

@@ -1,0 +1,115 @@
+"""`psigraph batch` scaling: 200 short texts with --frames on a Dask LocalCluster of 1 and of 2 workers.
+
+Prints, per run, the batch time with the cluster already up and its workers set up (numba caches,
+graph) and the end-to-end time (cluster start included), the ratio 2 workers / 1 worker of both
+(measured in the same invocation; rounds alternate the order), /proc/loadavg before and after, and
+checks that every output of the two runs is the same bytes, and (unless --no-say-check) the bytes
+`psigraph say` writes for the same text.
+
+    python benchmarks/batch.py [--clips 200] [--rounds 1] [--no-say-check]
+Target (issue 16): 2 workers <= 0.55x the time of 1 worker (a 2-core machine).
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+SUBJECTS = ["The cat", "My friend", "The old baker", "A small robot", "Our teacher", "The river", "This song",
+            "The red car", "Her brother", "The morning train"]
+VERBS = ["sees", "likes", "finds", "brings", "paints", "follows", "answers", "remembers", "carries", "opens"]
+OBJECTS = ["the door.", "a green apple.", "the long letter.", "every question.", "the quiet garden.",
+           "a warm coat.", "the new book.", "the blue sky.", "two paper boats.", "the last page."]
+
+
+def texts(n: int) -> list[str]:
+    """n different short sentences (about one second of speech each)."""
+    out = [f"{s} {v} {o}" for s in SUBJECTS for v in VERBS for o in OBJECTS]
+    step = 37                                   # spread over the combinations, deterministic
+    return [out[(i * step) % len(out)] for i in range(n)]
+
+
+def loadavg() -> str:
+    try:
+        return Path("/proc/loadavg").read_text().strip()
+    except OSError:
+        return "n/a"
+
+
+def run(jobs: Path, out: Path, workers: int) -> tuple[float, float, dict]:
+    """(batch seconds with warm workers, end-to-end seconds, report) on a LocalCluster of ``workers``."""
+    from psigraph.batch.clip import Settings, graph_digest, plan
+    from psigraph.batch.commands import run_batch
+    from psigraph.batch.executors import Pool
+    from psigraph.batch.jobs import read_jobs
+    t0 = time.perf_counter()
+    settings = Settings(out=str(out), frames=True)
+    clips = [plan(j, settings, graph_digest(None)) for j in read_jobs(str(jobs))]
+    pool = Pool(workers, cluster="local")
+    pool.prepare(clips[0])
+    t1 = time.perf_counter()
+    report = run_batch(clips, settings, pool, retries=2)
+    t2 = time.perf_counter()
+    assert report["done"] == len(clips), report["summary"]
+    return t2 - t1, t2 - t0, report
+
+
+def outputs(out: Path, report: dict) -> dict:
+    return {c["id"]: {k: (out / n).read_bytes() for k, n in c["outputs"].items()} for c in report["clips"]}
+
+
+def say_check(lines: list[str], got: dict, tmp: Path) -> int:
+    """How many clips differ from `psigraph say TEXT -o … --frames …` (the CLI, in this process)."""
+    from psigraph.runtime.cli import main
+    bad = 0
+    for i, text in enumerate(lines, 1):
+        wav, frames = tmp / "say.wav", tmp / "say.jsonl"
+        assert main(["say", text, "-o", str(wav), "--frames", str(frames), "-q"]) == 0
+        if got[f"{i:05d}"] != {"wav": wav.read_bytes(), "frames": frames.read_bytes()}:
+            bad += 1
+            print(f"  differs from say: line {i} {text!r}")
+    return bad
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--clips", type=int, default=200)
+    ap.add_argument("--rounds", type=int, default=1, help="1-worker/2-worker pairs (order alternates)")
+    ap.add_argument("--no-say-check", action="store_true", help="skip comparing every clip with psigraph say")
+    a = ap.parse_args()
+    print(f"cores: {os.cpu_count()}; loadavg before: {loadavg()}")
+    with tempfile.TemporaryDirectory(prefix="psigraph-batch-bench-") as tmp:
+        tmp = Path(tmp)
+        lines = texts(a.clips)
+        jobs = tmp / "jobs.txt"
+        jobs.write_text("\n".join(lines) + "\n", encoding="utf-8")
+        times: dict = {1: [], 2: []}
+        results = {}
+        for r in range(a.rounds):
+            for workers in ((1, 2) if r % 2 == 0 else (2, 1)):
+                out = tmp / f"r{r}-w{workers}"
+                batch_s, total_s, report = run(jobs, out, workers)
+                times[workers].append((batch_s, total_s))
+                results[workers] = outputs(out, report)
+                print(f"round {r + 1}: {workers} worker(s): batch {batch_s:6.2f} s ({a.clips / batch_s:5.1f} clips/s), "
+                      f"end to end {total_s:6.2f} s; speech {report['speech_s']:.1f} s; loadavg {loadavg()}")
+        b1, b2 = (statistics.median(t[0] for t in times[w]) for w in (1, 2))
+        e1, e2 = (statistics.median(t[1] for t in times[w]) for w in (1, 2))
+        print(f"ratio 2 workers / 1 worker: batch {b2 / b1:.3f}, end to end {e2 / e1:.3f} (target <= 0.55)")
+        same = results[1] == results[2]
+        print(f"outputs of 1 and 2 workers identical: {same} ({len(results[1])} clips)")
+        if not a.no_say_check:
+            bad = say_check(lines, results[2], tmp)
+            print(f"clips bit-identical to psigraph say: {len(lines) - bad}/{len(lines)}")
+            same = same and bad == 0
+    print(f"loadavg after: {loadavg()}")
+    print("command: python benchmarks/batch.py " + " ".join(sys.argv[1:]))
+    return 0 if same else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
