@@ -145,7 +145,7 @@ def test_ctrl_c_then_rerun_runs_only_the_unfinished_clips(tmp_cwd):
     state = tmp_cwd / "out" / ".batch"
     wait_for(lambda: state.is_dir() and len(list(state.glob("*.json"))) >= 3, what="three finished clips")
     p.send_signal(signal.SIGINT)
-    out, err = p.communicate(timeout=120)
+    _out, err = p.communicate(timeout=120)
     assert p.returncode == 130, err
     r = report(tmp_cwd / "out")
     finished = len(list(state.glob("*.json")))
