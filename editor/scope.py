@@ -27,7 +27,7 @@ REDRAW_MS = 25                 # 40 Hz target: headroom above 30 on a busy machi
 MAX_DEFAULT_CHANNELS = 4       # channels shown at first on wide wires (core.state has hundreds)
 SPECTRUM_MIN_RATE = 1000.0     # Hz: wires at least this fast get the spectrum view
 SPECTRUM_N = 4096
-MAX_DRAWN_POINTS = 2000        # per curve: longer traces are drawn as their min/max envelope
+MAX_DRAWN_POINTS = 1500        # per curve: longer traces are drawn as their min/max envelope
 COLORS = ["#f5c518", "#4fc3f7", "#ef5350", "#66bb6a", "#ab47bc", "#ffa726", "#26c6da", "#ec407a"]
 
 TIME, SPECTRUM, RASTER = "time", "spectrum", "raster"
