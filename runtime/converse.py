@@ -312,12 +312,15 @@ def build_conversation(opts: ConverseOptions, heard_events: list, tone: dict, t_
                 g.connect(f"{src}.y", f"{nid}.events")
     if opts.events:
         g.add_node("events", "events_sink", {"path": opts.events})
-        if heard:
-            g.connect("heard.y", "events.x")
-        if face:
-            g.connect(f"{face}.reactions", "events.x")
         for nid in found.get(chain.EVENTS, []):
             g.connect(_output_of(g, nid, lambda p, d: d.kind.name == "events"), "events.x")
+    # the heard events and the face's reactions also go where the speak chain's events go
+    for dst in (["events.x"] if opts.events else []) + \
+            [f"{n}.events" for n in g.nodes if g.nodes[n].type == "frames_sink"]:
+        if heard:
+            g.connect("heard.y", dst)
+        if face:
+            g.connect(f"{face}.reactions", dst)
     return g
 
 
