@@ -45,7 +45,7 @@ def shield_qt_refcounts() -> None:
 _SHIELDED: list = []
 shield_qt_refcounts()
 
-MAX_PROBE_POINTS = 96_000      # samples kept per probe (bounded memory; decimated above this)
+MAX_PROBE_POINTS = 240_000     # samples kept per probe (10 s of 24 kHz audio; decimated above this)
 MAX_PROBE_EVENTS = 4096
 
 

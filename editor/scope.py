@@ -56,9 +56,9 @@ def envelope(x: np.ndarray, y: np.ndarray, max_points: int):
 
 
 class YRange:
-    """Autoscale with hysteresis: grow at once to fit, shrink only after the data used less than
-    a third of the range for ``patience`` frames; ends snap to a 1-2-5 grid. So the axis
-    (costly to repaint) stays still most frames."""
+    """Autoscale with hysteresis: grow at once when the data touch the outer 2 % of the range,
+    shrink only after the data used less than a third of it for ``patience`` frames; ends snap
+    to a 1-2-5 grid. So the axis (costly to repaint) stays still most frames."""
 
     def __init__(self, patience: int = 30):
         self.lo = self.hi = None
@@ -72,8 +72,9 @@ class YRange:
             half = 0.1 * abs(hi) if abs(hi) > 1e-6 else 1.0
             lo, hi = lo - half, hi + half
         span = hi - lo
-        if not force and self.lo is not None and self.lo <= lo and hi <= self.hi:
-            if span > (self.hi - self.lo) / 3:
+        cur = None if self.lo is None else self.hi - self.lo
+        if not force and cur is not None and self.lo + 0.02 * cur <= lo and hi <= self.hi - 0.02 * cur:
+            if span > cur / 3:
                 self._small = 0
                 return None
             self._small += 1
