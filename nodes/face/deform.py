@@ -93,6 +93,8 @@ class HeadPoser:
             M[:3, :3] = R
             M[:3, 3] = p - R @ p
         elif not np.allclose(R, np.eye(3)):
-            moved = (v - p) @ R.T.astype(np.float32) + p
-            v = v + m.neck_weight[:, None] * (moved - v)
+            # v + w·(R(v − p) + p − v) = v + w·(v·(R − I)ᵀ + (p − R p)), all in float32
+            A = (R - np.eye(3)).T.astype(np.float32)
+            b = (p - R @ p).astype(np.float32)
+            v = v + m.neck_weight[:, None] * (v @ A + b)
         return v.astype(np.float32), M

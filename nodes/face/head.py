@@ -82,16 +82,21 @@ class HeadModel:
             w = np.array(weights, dtype=np.float32)
         ic, ij = self.shape_names.index("mouthClose"), self.shape_names.index("jawOpen")
         w[ic] = w[ic] * max(w[ij], 0.0)
-        return self.vertices + (self._sparse_t() @ w).reshape(-1, 3)
+        active = np.nonzero(w)[0]
+        if not len(active):
+            return self.vertices.copy()
+        return self.vertices + (self._sparse_t()[:, active] @ w[active]).reshape(-1, 3)
 
     def _sparse_t(self):
-        """Deltas as a sparse (3V × S) matrix (single-threaded, skips the zeros)."""
+        """Deltas as a sparse (3V × S) column matrix: a frame multiplies only the shapes it uses."""
         sp = self.__dict__.get("_sp")
         if sp is None:
-            from scipy.sparse import csr_matrix
+            from scipy.sparse import csc_matrix
             flat = self.deltas.reshape(len(self.shape_names), -1)
             flat = np.where(np.abs(flat) < 1e-6, 0.0, flat).astype(np.float32)
-            sp = self.__dict__["_sp"] = csr_matrix(flat.T)
+            sp = self.__dict__["_sp"] = csc_matrix(flat.T)
+        elif sp.format != "csc":
+            sp = self.__dict__["_sp"] = sp.tocsc()
         return sp
 
 

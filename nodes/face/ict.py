@@ -220,14 +220,14 @@ def _calibrate_mouth_close(shapes: dict, v: np.ndarray, lm: np.ndarray) -> None:
 
 def _sparse(shapes: dict, names: tuple, nV: int):
     """Offsets as the (3V × S) sparse matrix :meth:`HeadModel.pose` multiplies (head units)."""
-    from scipy.sparse import csr_matrix
+    from scipy.sparse import csc_matrix
     rows, cols, vals = [], [], []
     for k, n in enumerate(names):
         idx, d = shapes[n]
         rows.append((3 * idx[:, None] + np.arange(3)).ravel())
         cols.append(np.full(3 * len(idx), k))
         vals.append((d * CM).ravel())
-    return csr_matrix((np.concatenate(vals).astype(np.float32), (np.concatenate(rows), np.concatenate(cols))),
+    return csc_matrix((np.concatenate(vals).astype(np.float32), (np.concatenate(rows), np.concatenate(cols))),
                       shape=(3 * nV, len(names)))
 
 
