@@ -211,9 +211,10 @@ def live(path: str, anomalies: list, seconds: float = 60.0, block: int = 480) ->
     x, sr = sf.read(path, dtype="float64")
     reps = int(np.ceil(seconds * sr / len(x)))
     signal = np.tile(x, reps)[:int(seconds * sr)]
-    times = [t + r * len(x) / sr for r in range(reps) for t, _ in anomalies if t + r * len(x) / sr < seconds]
+    spliced = [(t + r * len(x) / sr, kind) for r in range(reps) for t, kind in anomalies if t + r * len(x) / sr < seconds]
+    times = [t for t, _ in spliced]
     g = psigraph.load(graph_path("listen"))
-    with Session(g, block=block) as s:
+    with Session(g, block=max(block, 4800)) as s:           # the runner advances by `block` when in time
         s.tap("surprise.events")
         s.tap("face.reactions")
         runner = InputRunner(s, block=block)
@@ -227,13 +228,15 @@ def live(path: str, anomalies: list, seconds: float = 60.0, block: int = 480) ->
     def first_after(ts, t):
         later = [u - t for u in ts if 0.0 <= u - t <= 0.5]
         return later[0] if later else None
-    return {**stats, "anomalies": len(times), "to_surprise": [first_after(surprises, t) for t in times],
+    return {**stats, "anomalies": len(times), "kinds": [k for _, k in spliced],
+            "to_surprise": [first_after(surprises, t) for t in times],
             "to_reaction": [first_after(reactions, t) for t in times]}
 
 
-def contact_sheet(path: str, out_png: str, size: int = 256) -> dict:
-    """`psigraph listen IN --video` on ``path``, then a strip of frames around the first surprise
-    reaction (brow) and the first nod, as a PNG contact sheet."""
+def contact_sheet(path: str, out_png: str, anomalies: list, size: int = 256) -> dict:
+    """`psigraph listen IN --video` on ``path``, then two strips of frames (before, then 50, 117 and
+    200 ms into the reaction): the brow raise after the first spliced anomaly (``anomalies``:
+    [time, kind]) and the first nod well away from any surprise, as a PNG contact sheet."""
     import subprocess
     import tempfile
 
@@ -248,9 +251,12 @@ def contact_sheet(path: str, out_png: str, size: int = 256) -> dict:
             for f in c.decode(video=0):
                 frames.append(f.to_ndarray(format="rgb24"))
     react = [r for r in rows if r["kind"] == "reaction"]
+    brows = [r for r in react if r["payload"]["what"] == "brow"]
+    chosen = {"brow": next((r for r in brows if any(0 <= r["time"] - t <= 0.3 for t, _ in anomalies)), None),
+              "nod": next((r for r in react if r["payload"]["what"] == "nod"
+                           and all(abs(r["time"] - b["time"]) > 0.6 for b in brows)), None)}
     picks = {}
-    for what in ("brow", "nod"):
-        r = next((r for r in react if r["payload"]["what"] == what), None)
+    for what, r in chosen.items():
         if r is not None:
             f0 = int(round(r["time"] * 60))
             picks[what] = (r["time"], [min(len(frames) - 1, max(0, f0 + o)) for o in (-6, 3, 7, 12)])
@@ -277,15 +283,17 @@ def main(argv=None) -> int:
     manifest = inputs(corpus, clips=1 if a.quick else 2, turns=6, log=log)
     first = next(c for c in manifest["clips"] if c["anomalies"])
     if a.contact_sheet:
-        got = contact_sheet(os.path.join(corpus, first["name"] + ".wav"), a.contact_sheet)
+        got = contact_sheet(os.path.join(corpus, first["name"] + ".wav"), a.contact_sheet, first["anomalies"])
         print(f"contact sheet {a.contact_sheet}: reactions at {got}")
         return 0
     if a.live:
         r = live(os.path.join(corpus, first["name"] + ".wav"), first["anomalies"], a.live)
         for key in ("to_surprise", "to_reaction"):
-            got = [1000 * v for v in r[key] if v is not None]
-            print(f"live {key.replace('_', ' ')}: {len(got)}/{r['anomalies']} anomalies; latency ms "
-                  f"{' '.join(f'{v:.0f}' for v in got)} (max {max(got) if got else float('nan'):.0f})")
+            for kind in sorted(set(r["kinds"])):
+                got = [1000 * v for v, k in zip(r[key], r["kinds"]) if k == kind and v is not None]
+                n = sum(k == kind for k in r["kinds"])
+                print(f"live {key.replace('_', ' ')} after {kind}: {len(got)}/{n} within 500 ms; latency ms "
+                      f"{' '.join(f'{v:.0f}' for v in got) or '-'}")
         print(f"live: {r['graph_time_s']:.1f} s heard in real time; input under-runs {r['input_underruns']}, "
               f"overruns {r['input_overruns']} ({r['input_dropped_frames']} frames dropped); "
               f"loadavg {open('/proc/loadavg').read().split()[0]}")

@@ -69,14 +69,17 @@ def _listen(g, args) -> int:
     from psigraph.runtime import Session
     from psigraph.runtime.realtime import InputRunner, open_input_stream
     stream = open_input_stream()             # one line before any work when there is no microphone
-    with Session(g, block=args.block) as s:
-        runner = InputRunner(s)
+    with Session(g, block=max(args.block, CATCH_UP_BLOCK)) as s:     # large chunks only when catching up
+        runner = InputRunner(s, block=args.block)
         try:
             stats = runner.listen(args.duration if args.duration is not None else 24 * 3600.0, stream=stream)
         except KeyboardInterrupt:
             stats = runner.stats()
     print(f"listened {stats['graph_time_s']:.2f} s" + _input_line(stats), file=sys.stderr)
     return 0
+
+
+CATCH_UP_BLOCK = 4800
 
 
 def _input_line(stats: dict) -> str:

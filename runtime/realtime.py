@@ -210,6 +210,8 @@ class InputRunner:
     The graph therefore never reads ahead of the microphone (no under-runs by construction; they
     are still counted), and a worker that falls behind shows up as overruns (dropped frames)."""
 
+    CATCH_UP = 25                      # most blocks advanced in one call when the worker is behind
+
     def __init__(self, session, block: int | None = None, buffer_s: float = 2.0):
         self.session = session
         self.block = int(block or session.block)
@@ -230,8 +232,11 @@ class InputRunner:
     def _work(self) -> None:
         try:
             while not self._stop.is_set():
-                if self.input.ring.available() >= self.block:
-                    self.session.advance(self.block)
+                # behind: catch up in one call (results do not depend on the split; the session's
+                # block bounds the chunks, so build the session with a larger block than this one)
+                whole = self.input.ring.available() // self.block
+                if whole:
+                    self.session.advance(min(whole, self.CATCH_UP) * self.block)
                 else:
                     time.sleep(self.block / self.input.rate / 4)
         except BaseException as exc:   # surfaced by stop()
