@@ -87,7 +87,7 @@ class Cancel:
 
 @dataclass(frozen=True)
 class Listen:
-    pass
+    id: str | int | None = None
 
 
 @dataclass(frozen=True)
@@ -156,8 +156,8 @@ def _like(obj: dict) -> tuple:
 def parse_client(data: str | bytes) -> Say | Cancel | Listen | Bye:
     """A client text message → its typed form; :class:`WireError` (one line) for anything else."""
     if isinstance(data, (bytes, bytearray)):
-        raise _bad("binary messages from a client are microphone audio for 'listen', which this server does "
-                   "not take yet", hint="send JSON text messages")
+        raise _bad("a binary message from a client is microphone audio, taken only while a 'listen' stream "
+                   "is the current one", hint="send {\"type\": \"listen\"} first, or JSON text messages")
     if len(data) > MAX_MESSAGE_BYTES:
         raise _bad(f"message too large ({len(data)} characters; at most {MAX_MESSAGE_BYTES})",
                    hint="split long texts into several 'say' messages")
@@ -187,13 +187,13 @@ def parse_client(data: str | bytes) -> Say | Cancel | Listen | Bye:
             raise _bad("'text' contains a NUL character")
         return Say(text=text, id=_check_id(obj.get("id")), emotion=_emotion(obj),
                    persona=_opt_str(obj, "persona", 64), like=_like(obj))
-    allowed = {"type", "id"} if kind == "cancel" else {"type"}
+    allowed = {"type", "id"} if kind in ("cancel", "listen") else {"type"}
     extra = sorted(set(obj) - allowed)
     if extra:
         raise _bad(f"'{kind}' has no field {str(extra[0])[:40]!r}")
     if kind == "cancel":
         return Cancel(_check_id(obj.get("id")))
-    return Listen() if kind == "listen" else Bye()
+    return Listen(_check_id(obj.get("id"))) if kind == "listen" else Bye()
 
 
 # ---------------------------------------------------------------- server → client

@@ -16,9 +16,11 @@ from dataclasses import dataclass, field
 from psigraph import wire
 from psigraph.errors import PsigraphError
 
-from . import speak
+from . import listening, speak
 
 _DONE = object()
+#: client audio chunks waiting for the listening Session (a client sending faster than that waits)
+LISTEN_INBOX = 16
 
 
 @dataclass
@@ -26,7 +28,7 @@ class Stream:
     """A `say` of one client, from its message to its ``end``."""
 
     id: object
-    request: speak.Request
+    request: speak.Request | None        # None: a `listen` stream
     cancelled: str = ""          # "" while running; "cancelled" / "shutdown" once stopped
     synth_samples: int = 0       # master samples synthesised so far
     sent_samples: int = 0        # audio samples sent
@@ -34,6 +36,11 @@ class Stream:
     samples_at_cancel: int | None = None
     started: bool = False
     wake: asyncio.Event = field(default_factory=asyncio.Event)
+    inbox: asyncio.Queue | None = None   # client audio chunks of a `listen` stream
+
+    @property
+    def listening(self) -> bool:
+        return self.request is None
 
 
 class Connection:
@@ -87,6 +94,16 @@ class Connection:
     async def _handle(self, data) -> bool:
         """One client message; False when the client said ``bye``."""
         self.server.stats["messages"] += 1
+        cur = self.current
+        if isinstance(data, (bytes, bytearray)) and cur is not None and cur.listening and not cur.cancelled:
+            try:
+                chunk = listening.check_chunk(data)
+            except PsigraphError as e:
+                self.server.stats["errors"] += 1
+                await self.error(e.line(), sid=cur.id, code=e.code)
+                return True
+            await cur.inbox.put(chunk)          # bounded: a client sending too fast waits here
+            return True
         try:
             msg = wire.parse_client(data)
         except PsigraphError as e:
@@ -96,8 +113,7 @@ class Connection:
         if isinstance(msg, wire.Bye):
             return False
         if isinstance(msg, wire.Listen):
-            await self.error("'listen' is not available: this server has no listening graph yet",
-                             code="listen.unavailable")
+            await self._add(Stream(msg.id, None, inbox=asyncio.Queue(maxsize=LISTEN_INBOX)))
             return True
         if isinstance(msg, wire.Cancel):
             await self._cancel(msg.id)
@@ -107,20 +123,26 @@ class Connection:
 
     async def _say(self, msg: wire.Say) -> None:
         sid = msg.id if msg.id is not None else f"s{next(self._auto)}"
-        active = ([self.current] if self.current else []) + list(self.pending)
-        if any(s.id == sid for s in active):
-            await self.error(f"a stream with id {sid!r} is already active", sid=sid, code="say.duplicate_id")
-            return
-        if len(active) >= self.config.max_streams:
-            await self.error(f"too many streams: at most {self.config.max_streams} per client (playing and "
-                             "queued)", sid=sid, code="say.too_many",)
-            return
         try:
             req = speak.request_from(msg, db=self.config.db, key_file=self.config.key_file)
         except PsigraphError as e:
             await self.error(e.line(), sid=sid, code=e.code)
             return
-        self.pending.append(Stream(sid, req))
+        await self._add(Stream(sid, req))
+
+    async def _add(self, s: Stream) -> None:
+        """Queue a stream (ids unique among active streams; at most ``max_streams`` per client)."""
+        if s.id is None:
+            s.id = f"s{next(self._auto)}"
+        active = ([self.current] if self.current else []) + list(self.pending)
+        if any(a.id == s.id for a in active):
+            await self.error(f"a stream with id {s.id!r} is already active", sid=s.id, code="say.duplicate_id")
+            return
+        if len(active) >= self.config.max_streams:
+            await self.error(f"too many streams: at most {self.config.max_streams} per client (playing and "
+                             "queued)", sid=s.id, code="say.too_many")
+            return
+        self.pending.append(s)
         self._work.set()
 
     async def _cancel(self, sid) -> None:
@@ -177,6 +199,9 @@ class Connection:
         pool, stats = self.server.pool, self.server.stats
         if s.cancelled:
             await self._end(s, None)
+            return
+        if s.listening:
+            await self._listen(s)
             return
         try:
             syn = await loop.run_in_executor(pool, self.server.open_synth, s.request)
@@ -245,6 +270,47 @@ class Connection:
             err = e if isinstance(e, PsigraphError) else PsigraphError(f"internal error: {type(e).__name__}: {e}")
             if not s.cancelled:
                 await queue.put(err)
+
+    async def _listen(self, s: Stream) -> None:
+        """Feed the client's audio chunks to a listening Session until the stream is cancelled."""
+        loop = asyncio.get_running_loop()
+        pool, stats = self.server.pool, self.server.stats
+        try:
+            syn = await loop.run_in_executor(pool, listening.Listening)
+        except PsigraphError as e:
+            await self.error(e.line(), sid=s.id, code=e.code)
+            return
+        stats["sessions"] += 1
+        stats["active"] += 1
+        reason = "cancelled"
+        try:
+            await self.send(wire.message("start", id=s.id, **syn.start_fields()))
+            s.started = True
+            while True:
+                get = asyncio.ensure_future(s.inbox.get())
+                wake = asyncio.ensure_future(s.wake.wait())
+                done, _ = await asyncio.wait({get, wake}, return_when=asyncio.FIRST_COMPLETED)
+                wake.cancel()
+                if get not in done:
+                    get.cancel()
+                if s.cancelled:
+                    break
+                chunk = get.result()
+                try:
+                    msgs = await loop.run_in_executor(pool, syn.feed, chunk.index, chunk.pcm.tobytes(), s.id)
+                except PsigraphError as e:
+                    await self.error(e.line(), sid=s.id, code=e.code)
+                    continue
+                s.synth_samples = s.sent_samples = syn.samples
+                for m in msgs:
+                    await self.send(m)
+                    if isinstance(m, bytes):
+                        s.sent_frames += 1
+        finally:
+            reason = s.cancelled or reason
+            stats["active"] -= 1
+            await loop.run_in_executor(pool, syn.close)
+        await self._end(s, reason)
 
     async def _end(self, s: Stream, reason) -> None:
         await self.send(wire.message("end", id=s.id, samples=s.sent_samples, frames=s.sent_frames,

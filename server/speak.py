@@ -93,37 +93,27 @@ def _template(persona: str, db, key_file, like: tuple, emotion):
     return g
 
 
-class Synth:
-    """A running `say`: ``start_fields()``, then ``step()`` until ``done``; ``close()`` publishes the
-    recording (--db), ``abort()`` drops it. Not thread-safe: one step at a time (any thread)."""
+class FaceStream:
+    """What `say` and `listen` streams share: a Session whose face frames (and events) become wire
+    messages; ``close()`` publishes what the session recorded (--db), ``abort()`` drops it. Not
+    thread-safe: one call at a time (from any thread)."""
 
-    def __init__(self, req: Request, block: int = 2400):
-        from psigraph.runtime import Session
-        from psigraph.runtime.say import parts
-        g = build_graph(req)
-        found = parts(g)
-        self.session = s = Session(g, block=FIRST_BLOCKS[0])
-        self.block = int(block)
-        voice, face = found[chain.VOICE][0], found[chain.FACE][0]
-        events = found.get(chain.EVENTS, [])
-        self._audio = s.watch(f"{voice}.audio")
+    def __init__(self, session, face: str, event_refs=(), audio_spec=None):
+        self.session = s = session
         self._frames = s.watch(f"{face}.blendshapes")
-        self._events = s.watch(f"{events[0]}.events") if events else None
-        aspec = s.node(voice).out_specs["audio"]
+        self._events = [s.watch(r) for r in event_refs]
         fspec = s.node(face).out_specs["blendshapes"]
-        self.audio_period, self.frame_period = aspec.period, fspec.period
-        self.sample_rate, self.frame_rate = aspec.rate_hz, fspec.rate_hz
+        self.audio_period, self.sample_rate = audio_spec.period, audio_spec.rate_hz
+        self.frame_period, self.frame_rate = fspec.period, fspec.rate_hz
         self.labels = tuple(fspec.labels)
         self._viseme_col = self.labels.index("viseme") if "viseme" in self.labels else None
         self._last_viseme = None
         self.samples = self.frames = 0
-        self._steps = 0
-        self._blocks = s.until_done(max_duration=None)
         self.done = False
 
     @property
     def now(self) -> int:
-        """Master samples synthesised so far."""
+        """Master samples processed so far."""
         return self.session.now
 
     def start_fields(self) -> dict:
@@ -132,6 +122,50 @@ class Synth:
                 "master_rate": int(self.session.master_rate), "blendshapes": list(self.labels),
                 "audio_period": self.audio_period, "frame_period": self.frame_period,
                 "time_base": "master samples from the start of this stream", "protocol": wire.PROTOCOL}
+
+    def _messages(self, got: dict, sid) -> list:
+        """One block's events (sorted by time) and frames (with viseme changes) as wire messages."""
+        out = []
+        evs = sorted((e for ref in self._events for e in got[ref]), key=lambda e: e.t)
+        for e in evs:
+            out.append(wire.message("event", id=sid, kind=e.kind, index=int(e.t), payload=_jsonable(e.payload)))
+        for row in got[self._frames]:
+            index = self.frames * self.frame_period
+            if self._viseme_col is not None:
+                vis = _viseme(row[self._viseme_col])
+                if vis != self._last_viseme:
+                    self._last_viseme = vis
+                    out.append(wire.message("event", id=sid, kind=chain.VISEME, index=index,
+                                            payload={"viseme": vis}))
+            out.append(wire.pack_frame(index, row))
+            self.frames += 1
+        return out
+
+    def close(self) -> None:
+        """Finish the session: a --db recording is committed (one store writer at a time)."""
+        with _STORE_LOCK:
+            self.session.close()
+
+    def abort(self) -> None:
+        self.session.abort()
+
+
+class Synth(FaceStream):
+    """A running `say`: ``start_fields()``, then ``step()`` until ``done``, then ``close()``."""
+
+    def __init__(self, req: Request, block: int = 2400):
+        from psigraph.runtime import Session
+        from psigraph.runtime.say import parts
+        g = build_graph(req)
+        found = parts(g)
+        s = Session(g, block=FIRST_BLOCKS[0])
+        voice = found[chain.VOICE][0]
+        events = [f"{e}.events" for e in found.get(chain.EVENTS, [])[:1]]
+        super().__init__(s, found[chain.FACE][0], events, s.node(voice).out_specs["audio"])
+        self.block = int(block)
+        self._audio = s.watch(f"{voice}.audio")
+        self._steps = 0
+        self._blocks = s.until_done(max_duration=None)
 
     def step(self, sid) -> list:
         """Advance one block; its messages (event texts, frame and audio binaries) in sending order."""
@@ -143,21 +177,7 @@ class Synth:
         except StopIteration:
             self.done = True
             return []
-        out = []
-        if self._events:
-            for e in got[self._events]:
-                out.append(wire.message("event", id=sid, kind=e.kind, index=int(e.t), payload=_jsonable(e.payload)))
-        rows = got[self._frames]
-        for row in rows:
-            index = self.frames * self.frame_period
-            if self._viseme_col is not None:
-                vis = _viseme(row[self._viseme_col])
-                if vis != self._last_viseme:
-                    self._last_viseme = vis
-                    out.append(wire.message("event", id=sid, kind=chain.VISEME, index=index,
-                                            payload={"viseme": vis}))
-            out.append(wire.pack_frame(index, row))
-            self.frames += 1
+        out = self._messages(got, sid)
         audio = got[self._audio]
         if len(audio):
             out.append(wire.pack_audio(self.samples * self.audio_period, wire.pcm16(audio[:, 0])))
@@ -165,14 +185,6 @@ class Synth:
         if s.done:
             self.done = True
         return out
-
-    def close(self) -> None:
-        """Finish the session: a --db recording is committed (one store writer at a time)."""
-        with _STORE_LOCK:
-            self.session.close()
-
-    def abort(self) -> None:
-        self.session.abort()
 
 
 def _viseme(value) -> str:

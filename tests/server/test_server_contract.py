@@ -151,7 +151,7 @@ def test_malformed_messages_get_errors_and_connection_stays_usable():
            '{"type": "say", "text": "hi", "persona": "/tmp/evil.yaml"}',
            '{"type": "say", "text": "hi", "like": [1]}', '{"type": "cancel", "id": "nope"}',
            '{"type": "say", "text": "' + "a" * (wire.MAX_TEXT_CHARS + 1) + '"}',
-           "x" * (wire.MAX_MESSAGE_BYTES + 10), b"\x01\x02garbage", '{"type": "listen"}']
+           "x" * (wire.MAX_MESSAGE_BYTES + 10), b"\x01\x02garbage", '{"type": "listen", "id": [1]}']
 
     async def go():
         async with serve() as (server, url), raw_ws(url) as ws:
