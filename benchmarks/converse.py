@@ -5,7 +5,8 @@
    text's syllables over the speaking time (benchmarks/listen_inputs.py). The avatar listens to each
    (graphs/listen.yaml) and replies the same text; the replies' rates are measured as the ψ-memory
    recorder measures speech (psigraph.kernels.prosody on the ψ-state). Target: the replies differ in
-   the speakers' direction by ≥ 30 % of the speakers' difference.
+   the speakers' direction by ≥ 30 % of the speakers' difference. The same for the pitch range, with
+   psigraph's voice excited (wide range) and sad (narrow).
 2. **Adaptive comprehension.** The same input heard with and without repeated surprise: (a) with
    anomalies spliced in (pitch jump, tempo jump, reversed word, another speaker; listen_inputs.py)
    against the clean clip, as the listening graph detects them; (b) three surprise events injected
@@ -76,6 +77,25 @@ def entrainment(tmp: str, sentences) -> bool:
     return ok
 
 
+def range_entrainment(tmp: str) -> bool:
+    """A wide-ranged (excited) and a narrow-ranged (sad) speaker, psigraph's voice: the replies' pitch ranges."""
+    from psigraph.runtime.say import SayOptions, say
+    got = {}
+    for emotion in ("excited", "sad"):
+        path = os.path.join(tmp, f"range-{emotion}.wav")
+        say(SayOptions(text=" ".join(HEARD[:2]), output=path, emotion=emotion))
+        got[emotion], _ = _reply(path, tmp)
+        r = got[emotion]
+        print(f"  psigraph-{emotion:8s} heard range {r.heard['f0_range_st']:5.2f} st → reply range "
+              f"{r.reply['f0_range_st']:5.2f} st (tone {r.tone.get('f0_range_st', 0):5.2f})")
+    wide, narrow = got["excited"], got["sad"]
+    share = (wide.reply["f0_range_st"] - narrow.reply["f0_range_st"]) / (
+        wide.heard["f0_range_st"] - narrow.heard["f0_range_st"])
+    good = share >= 0.3
+    print(f"  → replies differ by {100 * share:.0f} % of the speakers' range difference: {'PASS' if good else 'FAIL'}")
+    return good
+
+
 def _compare(label, calm, careful) -> bool:
     slower = 1.0 - careful.reply["rate_sps"] / calm.reply["rate_sps"]
     wider = careful.reply["jaw_open"] / calm.reply["jaw_open"] - 1.0
@@ -117,6 +137,7 @@ def main(argv=None) -> int:
     with tempfile.TemporaryDirectory() as tmp:
         print("1. cross-speaker entrainment")
         ok1 = entrainment(tmp, sentences)
+        ok1 &= range_entrainment(tmp)
         print("2. adaptive comprehension")
         ok2 = adaptive(tmp, HEARD[:4] if not a.quick else HEARD[:3])
     print(f"entrainment {'PASS' if ok1 else 'FAIL'}, adaptive comprehension {'PASS' if ok2 else 'FAIL'} "
