@@ -236,7 +236,38 @@ def _word_entries(words, all_caps_text: bool, wh_sentence_first: set[int], sente
         if accent_syl < 0:
             accent_syl = 0
         out.append(_W(tok.text, phones, pron.source, sylls, function, emphasis, tok.spell, accent_syl, accent))
+    _vary_accents(out, sentence_first)
     return out
+
+
+ACCENT_CLASH = 0.0      # an accent right before another accented word is dropped (the rhythm rule)
+ACCENT_GIVEN = 0.4      # a content word already said in this text (given information)
+
+
+def _vary_accents(entries, sentence_first: set[int]) -> None:
+    """Not every content word gets the same accent: a word repeated from earlier in the text is
+    given and de-accented; walking each sentence from its nuclear (last) accent leftwards, an
+    accent directly before another full accent is dropped (clash avoidance, so prenuclear
+    accents alternate: "COLD rain SOAKED the tired HIKers"). Emphasis and spelled words keep
+    theirs."""
+    seen: set[str] = set()
+    for e in entries:
+        key = e.tok_text.lower()
+        if e.accent == 1.0 and key in seen:
+            e.accent = ACCENT_GIVEN
+        if not e.function:
+            seen.add(key)
+    starts = sorted(set(sentence_first) | {0}) + [len(entries)]
+    for a, b in zip(starts, starts[1:]):
+        nxt_full = False
+        for k in range(b - 1, a - 1, -1):
+            e = entries[k]
+            if e.accent == 0.0:
+                nxt_full = False
+                continue
+            if e.accent == 1.0 and nxt_full:
+                e.accent = ACCENT_CLASH
+            nxt_full = e.accent >= 1.0
 
 
 MAX_PHRASE_WORDS = 12
