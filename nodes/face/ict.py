@@ -167,6 +167,7 @@ def build_ict_head(style: FaceStyle | None = None) -> HeadModel:
     hidden_v = np.zeros(nV, bool)
     hidden_v[np.concatenate(hide)] = True
     keep &= ~hidden_v[F].all(axis=1) | ~np.isin(fm, [mats.index("M_ScleraLeft"), mats.index("M_ScleraRight")])
+    keep &= ~_eye_sockets(z, v)
     F = F[keep]
     fmk = fm[keep]
     cull = ~np.isin(fmk, [mats.index(m) for m in ("M_EyeLashes", "M_LacrimalFluid", "M_GumsTongue")])
@@ -243,6 +244,26 @@ def _mouth_socket(z, v) -> np.ndarray:
     u = np.unique(f)
     p = v[u]
     return u[(np.abs(p[:, 0]) < 3.8) & (p[:, 1] > -6.2) & (p[:, 1] < -0.3) & (p[:, 2] > 0.5)]
+
+
+def _eye_sockets(z, v) -> np.ndarray:
+    """(F,) faces of the two small M_BackHead shells behind the eyeballs: never seen (the eyeballs
+    cover them), so they are not drawn — through the pupil the dark inside of the head shows."""
+    from scipy.sparse import coo_matrix
+    from scipy.sparse.csgraph import connected_components
+    mats = [str(m) for m in z["materials"]]
+    f, fm = z["faces"], z["face_material"]
+    sel = fm == mats.index("M_BackHead")
+    e = np.concatenate([f[sel][:, [0, 1]], f[sel][:, [1, 2]]])
+    _, lab = connected_components(coo_matrix((np.ones(len(e)), (e[:, 0], e[:, 1])), shape=(len(v), len(v))),
+                                  directed=False)
+    out = np.zeros(len(f), bool)
+    for k in np.unique(lab[f[sel][:, 0]]):
+        verts = np.unique(f[sel][lab[f[sel][:, 0]] == k])
+        c = v[verts].mean(0)
+        if len(verts) < 600 and c[1] > 1.5 and abs(c[0]) > 1.0:       # behind an eye, not the mouth socket
+            out |= sel & (lab[f[:, 0]] == k)
+    return out
 
 
 def _vertex_normals(v: np.ndarray, faces: np.ndarray) -> np.ndarray:
