@@ -35,7 +35,8 @@ state's voicing ``AV`` not audible for 0.5 s, and the speaker heard within ``fro
 onset or phrase boundary), the ``frown_after``-th surprise within ``frown_window_s`` shows a
 "processing" micro-frown instead; while speaking it reports a ``pause`` of ``pause_ms`` for the
 voice; a ``phrase_boundary`` nods (head pitch) and blinks (listeners blink
-at the speaker's pauses); ``syllable_onset`` events pace the gaze: while the speaker talks, the
+at the speaker's pauses); ``turn_end_predicted`` takes a breath before answering (lips part, head
+lifts a little, 450 ms); ``syllable_onset`` events pace the gaze: while the speaker talks, the
 eyes make their small saccades on the speaker's syllables instead of on the hashed schedule.
 Every reaction shown is reported (:meth:`AnimatorCore.take_reactions`) for the node's
 ``reactions`` output (psigraph.chain.REACTION).
@@ -62,7 +63,10 @@ ROLES = chain.FACE_ROLES
 #: state labels that move the mouth: the tract's jaw, or (no tract) the syllable oscillator
 MOUTH_LABELS = ("jaw", chain.phase_label(chain.SYLLABLE))
 #: event kinds the face reacts to
-REACTING_KINDS = (chain.SURPRISE, chain.PHRASE_BOUNDARY, chain.SYLLABLE_ONSET)
+REACTING_KINDS = (chain.SURPRISE, chain.PHRASE_BOUNDARY, chain.SYLLABLE_ONSET, chain.TURN_END_PREDICTED)
+BREATH_MS = 450.0                  # the in-breath before answering …
+BREATH_JAW = 0.08                  # … parts the lips (jawOpen) …
+BREATH_RAD = math.radians(1.5)     # … and lifts the head a little
 SPEAKING_AV = 0.05                 # voicing above this (psigraph.kernels.prosody.AUDIBLE) …
 SPEAKING_HOLD_S = 0.5              # … within this: the avatar is speaking (its turn, not only its vowels)
 LISTEN_HOLD_S = 1.0                # syllable onsets this recent: the speaker is talking, saccades follow them
@@ -218,6 +222,7 @@ class AnimState:
     heard: list = field(default_factory=list)          # frames of recent surprises (repeats make a frown)
     frowns: list = field(default_factory=list)         # onset frames of "processing" frowns
     nods: list = field(default_factory=list)           # onset frames of nods
+    breaths: list = field(default_factory=list)        # onset frames of in-breaths before answering
     last_onset: int = -10 ** 9                         # frame of the speaker's last syllable onset
     last_heard: int = -10 ** 9                         # … or phrase boundary (the face is listening)
     last_voiced: int = -10 ** 9                        # the last frame the avatar's own voicing was audible
@@ -241,6 +246,7 @@ class AnimatorCore:
         self.surprise_ms, self.frown_ms, self.nod_ms, self.pause_ms = surprise_ms, frown_ms, nod_ms, pause_ms
         self.surprise_frames = self._frames_of(surprise_ms)
         self.frown_frames, self.nod_frames = self._frames_of(frown_ms), self._frames_of(nod_ms)
+        self.breath_frames = self._frames_of(BREATH_MS)
         self.frown_after, self.frown_window = int(frown_after), self._frames_of(1000.0 * frown_window_s)
         self.nod_rad = float(nod_rad)
         pos = {n: i for i, n in enumerate(self.labels)}
@@ -370,7 +376,7 @@ class AnimatorCore:
             st.pending.sort(key=lambda x: (x[0], x[1]))
 
     def take_reactions(self) -> list:
-        """The reactions shown since the last call: ``[(frame, what, ms)]`` (what: brow, frown, nod, pause)."""
+        """The reactions shown since the last call: ``[(frame, what, ms)]`` (what: brow, frown, nod, pause, breath)."""
         out, self.state.reactions = self.state.reactions, []
         return out
 
@@ -400,6 +406,10 @@ class AnimatorCore:
                 st.reactions.append((f, "nod", self.nod_ms))
                 if f - st.blink_start >= st.blink_len:
                     self._start_blink(f)
+            elif kind == chain.TURN_END_PREDICTED:
+                if not st.breaths or f - st.breaths[-1] >= self.breath_frames:
+                    st.breaths.append(f)
+                    st.reactions.append((f, "breath", BREATH_MS))
             elif kind == chain.SYLLABLE_ONSET:
                 st.last_onset = st.last_heard = f
                 n = st.onset_no
@@ -494,6 +504,7 @@ class AnimatorCore:
         ev = self._pulses("surprises", f, self.surprise_frames, _raise_shape)
         frown = self._pulses("frowns", f, self.frown_frames, _hold_shape)
         nod = self._pulses("nods", f, self.nod_frames, _nod_shape)
+        inhale = self._pulses("breaths", f, self.breath_frames, _nod_shape)
         for s in ("L", "R"):
             asym = 1.0 + (0.04 if s == "L" else -0.04)
             o[I[f"mouthSmile_{s}"]] = _clip(smile * asym)
@@ -507,7 +518,8 @@ class AnimatorCore:
             o[I[f"mouthPress_{s}"]] = _clip(o[I[f"mouthPress_{s}"]] + 0.3 * E * anger + 0.4 * FROWN_BROW * frown)
         o[I["browInnerUp"]] = _clip(E * (0.85 * sad + 0.8 * surpr) * (1 - _clip(1.3 * anger)) + brow_raise + 0.9 * ev)
         o[I["mouthShrugLower"]] = _clip(0.35 * E * sad)
-        o[I["jawOpen"]] = _clip(o[I["jawOpen"]] + 0.12 * E * surpr + 0.1 * ev)
+        o[I["jawOpen"]] = _clip(o[I["jawOpen"]] + 0.12 * E * surpr + 0.1 * ev + BREATH_JAW * inhale)
+        o[I["mouthClose"]] *= 1.0 - inhale
 
         # --- blinks, gaze, head ---
         b = self._blink(f, row)
@@ -533,7 +545,7 @@ class AnimatorCore:
         br = self._role(row, chain.BREATH)
         breath = math.sin(br[0]) * _clip(br[1]) if br is not None else math.sin(2 * math.pi * 0.25 * f / self.fps)
         pitch += 0.012 * h * breath - 0.03 * h * self._smooth("loud", loud, 0.25)
-        pitch += self.nod_rad * nod                                    # listener nod (head down and back)
+        pitch += self.nod_rad * nod - BREATH_RAD * inhale              # listener nod; in-breath lifts the head
         o[I["headPitch"]], o[I["headYaw"]], o[I["headRoll"]] = pitch, yaw, roll
         o[I["viseme"]] = vis_i
 

@@ -52,11 +52,11 @@ class FaceAnimator(Node[FaceAnimatorParams]):
     state = In(Signal, doc="ψ-state with channel labels (tract channels such as jaw, lip_ap; phase:/amp: roles)")
     events = In(Events, optional=True,
                 doc=f"'{chain.SURPRISE}' raises the brows (repeated: a frown), '{chain.PHRASE_BOUNDARY}' nods and "
-                    f"blinks, '{chain.SYLLABLE_ONSET}' paces the gaze")
+                    f"blinks, '{chain.SYLLABLE_ONSET}' paces the gaze, '{chain.TURN_END_PREDICTED}' takes a breath")
     blendshapes = Out(Signal, rate=chain.VIDEO, channels=len(BLENDSHAPE_LABELS), labels=BLENDSHAPE_LABELS,
                       doc="52 ARKit weights, headPitch/Yaw/Roll (rad), gazeX/Y, viseme index")
     reactions = Out(Events, doc=f"'{chain.REACTION}' events at the frame each reaction starts: "
-                                "{'what': 'brow' | 'frown' | 'nod' | 'pause', 'ms'}")
+                                "{'what': 'brow' | 'frown' | 'nod' | 'pause' | 'breath', 'ms'}")
 
     @classmethod
     def example_input_specs(cls, params, timebase):

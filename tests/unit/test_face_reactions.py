@@ -137,3 +137,14 @@ def test_node_reports_reactions_at_frame_times_for_any_block_size():
     for t in brows:                                       # the synthetic face speaks: no frown, raises
         f = t // VP
         assert da[f + 3, INDEX["browOuterUp_L"]] > da[f - 1, INDEX["browOuterUp_L"]] + 0.3
+
+
+def test_predicted_turn_end_takes_a_breath_before_answering():
+    base, _ = run()
+    out, reactions = run([(60, chain.TURN_END_PREDICTED), (70, chain.TURN_END_PREDICTED)])
+    jaw = out[:, INDEX["jawOpen"]] - base[:, INDEX["jawOpen"]]
+    lift = base[:, INDEX["headPitch"]] - out[:, INDEX["headPitch"]]
+    assert 0.07 < jaw.max() <= 0.08 + 1e-9 and lift.max() == pytest.approx(math.radians(1.5), rel=0.05)
+    ms, first = active_ms(jaw, 0.01)
+    assert first >= 60 and 300 <= ms <= 450 and np.allclose(jaw[100:], 0)
+    assert reactions == [(60, "breath", 450.0)]           # one breath: the repeat came while breathing
