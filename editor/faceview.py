@@ -11,6 +11,7 @@ rendered, at most ``fps`` times a second, and only when it changed.
 """
 from __future__ import annotations
 
+import os
 import threading
 import time
 
@@ -37,6 +38,14 @@ def blendshape_row(labels: list, values: np.ndarray) -> np.ndarray:
         if lab in index:
             row[index[lab]] = v
     return row
+
+
+def _lower_priority(pid: int, nice: int = 10) -> None:
+    """Renice a process (or, on Linux, one thread by its native id); quietly skipped elsewhere."""
+    try:
+        os.setpriority(os.PRIO_PROCESS, pid, nice)
+    except (AttributeError, OSError):
+        pass
 
 
 class FaceView(QWidget):
@@ -104,13 +113,17 @@ class FaceView(QWidget):
             close()
 
     def _renderer(self):
-        """(render(row) → RGBA image, close) in a render process, or in this one (workers=0)."""
+        """(render(row) → RGBA image, close) in a render process, or in this one (workers=0).
+        Either runs at a lower CPU priority: the face preview yields to the audio and the UI."""
         if self.workers <= 0:
             from psigraph.nodes.face.render import FaceRenderer
+            _lower_priority(threading.get_native_id())
             r = FaceRenderer(self.size, self.size, head=self.head)
             return r.render, r.close
         from psigraph.nodes.face.render_pool import RenderPool
         pool = RenderPool(self.size, self.size, workers=1, slots=1, head=self.head).wait_ready()
+        for pid in pool.pids:
+            _lower_priority(pid)
         out = np.empty((1, self.size, self.size, 4), np.uint8)
 
         def render(row):
