@@ -211,7 +211,7 @@
     if (m.type === "start") {
       face.setNames(m.blendshapes);
       cur = { id: m.id, master: m.master_rate, rate: m.sample_rate, period: m.frame_period || Math.round(m.master_rate / m.frame_rate),
-        frames: new Map(), t0: audio.currentTime + LEAD_S, ended: false, samples: 0, lastShown: -1 };
+        frames: new Map(), t0: null, ended: false, samples: 0, lastShown: -1 };
       stats.frameMs = 1000 / m.frame_rate; stats.state = "speaking"; stats.streams += 1; setStatus("speaking");
     } else if (m.type === "end" && cur && m.id === cur.id) {
       cur.ended = true; cur.total = m.samples;
@@ -226,6 +226,7 @@
     if (kind === 1) {
       const pcm = new Int16Array(buf.slice(9)), ab = audio.createBuffer(1, pcm.length, cur.rate), ch = ab.getChannelData(0);
       for (let i = 0; i < pcm.length; i++) ch[i] = pcm[i] / 32768;
+      if (cur.t0 === null) cur.t0 = audio.currentTime + LEAD_S - index / cur.master;   // anchored on the first chunk
       const when = cur.t0 + index / cur.master;
       if (when < audio.currentTime) stats.lateChunks += 1;
       const src = audio.createBufferSource(); src.buffer = ab; src.connect(audio.destination); src.start(when);
@@ -249,7 +250,7 @@
   // audio time at this animation frame; the time the draw itself takes is reported apart (drawMs:
   // a GPU takes ~1 ms, SwiftShader on a busy CPU far more).
   function tick() {
-    if (cur && audio) {
+    if (cur && audio && cur.t0 !== null) {
       const t = audioNow(), end = cur.ended ? cur.total : cur.samples;
       const pos = (t - cur.t0) * cur.master;                            // master samples heard so far
       if (pos >= 0 && pos < end) {

@@ -190,3 +190,21 @@ def test_worker_process_streams_match_in_process_streams():
     local, _ = run(go(0))
     assert n == 1 and remote.end.reason == "done" and len(remote.audio) > 0
     assert np.array_equal(remote.audio, local.audio) and np.array_equal(remote.frames, local.frames)
+
+
+def test_db_records_every_stream_and_like_uses_it(tmp_path):
+    """--db: each say is recorded; 'like' speaks in the tone of a stored utterance; no path in a message."""
+    db = str(tmp_path / "mem.db")
+
+    async def go():
+        async with serve(db=db) as (_, url), Client(url, token=TOKEN) as c:
+            first = await c.collect("I am really happy today!", emotion="happy")
+            liked = await c.collect("Tell me more.", like=[1])
+            with pytest.raises(StreamError, match="like"):
+                await c.collect("No.", like=[1], emotion="sad")
+            return first, liked
+    first, liked = run(go())
+    assert first.end.reason == liked.end.reason == "done" and len(liked.audio) > 0
+    from psigraph.memory.store import Store
+    with Store(db, create=False) as store:
+        assert [u.id for u in store.utterances()] == [1, 2]
