@@ -189,6 +189,9 @@ class Connection:
                 await self._stream(s)
             except (ConnectionError, RuntimeError):       # the client went away mid-stream
                 self._stop_stream(s, "cancelled")
+            except Exception as e:  # noqa: BLE001 - this client's other streams and the server go on
+                self._stop_stream(s, "cancelled")
+                await self._safe_error(f"internal error: {type(e).__name__}: {e}", s.id)
             finally:
                 self.current = None
                 self.history.append(s)
@@ -252,7 +255,7 @@ class Connection:
                 queue.get_nowait()
             await asyncio.gather(producer, return_exceptions=True)
             stats["active"] -= 1
-            await loop.run_in_executor(pool, syn.abort if reason == "error" else syn.close)
+            await self._finish(syn, reason == "error")
         await self._end(s, reason)
 
     async def _produce(self, s: Stream, syn, queue: asyncio.Queue) -> None:
@@ -309,8 +312,21 @@ class Connection:
         finally:
             reason = s.cancelled or reason
             stats["active"] -= 1
-            await loop.run_in_executor(pool, syn.close)
+            await self._finish(syn, False)
         await self._end(s, reason)
+
+    async def _finish(self, syn, failed: bool) -> None:
+        """Close (publish a --db recording) or, after a failure, abort a stream's session."""
+        try:
+            await asyncio.get_running_loop().run_in_executor(self.server.pool, syn.abort if failed else syn.close)
+        except PsigraphError as e:
+            await self._safe_error(e.line(), None, e.code)
+
+    async def _safe_error(self, message: str, sid, code: str = "internal") -> None:
+        try:
+            await self.error(message, sid=sid, code=code)
+        except (ConnectionError, RuntimeError):
+            pass
 
     async def _end(self, s: Stream, reason) -> None:
         await self.send(wire.message("end", id=s.id, samples=s.sent_samples, frames=s.sent_frames,

@@ -124,6 +124,7 @@ class ProcessWorkers:
         self.n = int(n)
         self._keys = itertools.count(1)
         self._workers: list[_Worker] = []
+        self._lock = threading.Lock()
 
     def start(self) -> None:
         """Spawn and warm up every worker (blocks until all are ready)."""
@@ -133,7 +134,18 @@ class ProcessWorkers:
             if w.conn.recv() != ("ok", "ready"):
                 raise PsigraphError("a synthesis worker failed to start")
 
+    def _replace_dead(self) -> None:
+        """A worker that died (killed, out of memory) is replaced by a fresh, warmed one."""
+        for i, w in enumerate(self._workers):
+            if not w.process.is_alive():
+                new = _Worker(multiprocessing.get_context("spawn"))
+                if new.conn.recv() != ("ok", "ready"):
+                    raise PsigraphError("a synthesis worker failed to start")
+                self._workers[i] = new
+
     def open(self, request, block: int) -> RemoteSynth:
+        with self._lock:
+            self._replace_dead()
         w = min(self._workers, key=lambda x: x.open)
         with w.lock:
             w.open += 1

@@ -5,6 +5,7 @@ import socket
 
 import aiohttp
 import numpy as np
+import pytest
 
 from psigraph.client import Client
 
@@ -79,3 +80,16 @@ def test_killing_a_client_mid_stream_leaves_the_others_served():
     assert utt.end.reason == "done" and len(utt.audio) == utt.end.samples > 0
     assert again.end.reason == "done" and np.any(again.audio)
     assert n_conn == 1 and active == 0                # the dead client's stream was torn down
+
+
+@pytest.mark.slow
+def test_a_dead_worker_process_is_replaced():
+    async def go():
+        async with serve(processes=1) as (server, url), Client(url, token=TOKEN) as c:
+            before = await c.collect("Before.")
+            server.processes._workers[0].process.kill()
+            server.processes._workers[0].process.join(10)
+            after = await c.collect("Before.")
+            return before, after
+    before, after = run(go())
+    assert after.end.reason == "done" and np.array_equal(before.audio, after.audio)
