@@ -21,7 +21,7 @@ def test_zero_length_spans(tmp_path):
         node = instantiate(cls, params)
         out = node.process(**empty_inputs(node))
         if cls is fn.FaceAnimator:
-            assert out.shape == (0, 58)
+            assert out["blendshapes"].shape == (0, 58) and out["reactions"] == []
         if cls is fn.FaceRender:
             assert out.shape == (0, 16 * 16 * 4) and out.dtype == np.uint8
         node.close()
@@ -33,13 +33,13 @@ def test_animator_spans_of_one_sample_match_one_block():
     a, b = instantiate(fn.FaceAnimator), instantiate(fn.FaceAnimator)
     period = a.in_specs["state"].period
     a.t0, a.t1 = 0, 40 * period
-    ref = a.process(state=rows)
+    ref = a.process(state=rows)["blendshapes"]
     parts, t = [], 0
     for step in (1, 119, 1, 400, 0, 1279, 40 * period - 1800):
         b.t0, b.t1 = t, t + step
         k0 = -(-t // period)
         k1 = -(-(t + step) // period)
-        parts.append(b.process(state=rows[k0:k1]))
+        parts.append(b.process(state=rows[k0:k1])["blendshapes"])
         t += step
     assert np.array_equal(np.concatenate(parts), ref)
 
