@@ -22,7 +22,7 @@ import time
 import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from serve_latency import TOKEN, start_server  # noqa: E402
+from serve_latency import TOKEN, start_server
 
 TEXTS = [
     "The build finished in forty seconds, and every test passed.",

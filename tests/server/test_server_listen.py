@@ -1,6 +1,7 @@
 """`listen` over the wire: the client's microphone PCM drives the listening graph; the face and the
 listening events come back as `psigraph listen` computes them from the same audio in a file."""
 import asyncio
+import itertools
 import json
 import wave
 
@@ -52,7 +53,7 @@ def test_listen_streams_the_listening_face_and_events(tmp_path):
 
             task = asyncio.create_task(reader())
             cuts = np.cumsum([0] + [331, 480, 1200, 77] * (len(pcm) // 2088 + 1))   # ragged chunks
-            for a, b in zip(cuts, cuts[1:]):
+            for a, b in itertools.pairwise(cuts):
                 if a >= len(pcm):
                     break
                 await ws.send_bytes(wire.pack_audio(int(a), pcm[a:b].tobytes()))

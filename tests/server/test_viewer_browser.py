@@ -6,7 +6,6 @@ import time
 
 import numpy as np
 import pytest
-
 from psigraph.nodes.face.png import read_png
 
 from .conftest import TOKEN, LoopThread
