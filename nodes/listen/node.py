@@ -119,7 +119,7 @@ class ListenerParams(Params):
     speaker_memory_s: float = param(4.0, gt=0.1, le=120.0, unit="s", doc="time constant of the speaker model")
     pitch_z0: float = param(6.0, ge=0.0, doc="pitch departures (in the speaker's spreads) counted as novel beyond this")
     jump_st0: float = param(5.0, ge=0.0, unit="st", doc="pitch steps against the last 200 ms counted as novel beyond this")
-    novelty_gain: float = param(3.0, ge=0.0, le=100.0, doc="amplitude of the pitch role per unit of novelty")
+    novelty_gain: float = param(6.0, ge=0.0, le=100.0, doc="amplitude of the pitch role per unit of novelty")
     strength: float = param(100.0, gt=0.0, le=10000.0, unit="1/s", doc="pull of the micro-band forcing")
     phrase_strength: float = param(20.0, gt=0.0, le=10000.0, unit="1/s", doc="pull of a phrase boundary on the macro role")
     pitch_role: str = param("pitch", doc="psi_core role (a micro-band member) whose amplitude carries pitch novelty "
