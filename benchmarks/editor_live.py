@@ -49,6 +49,7 @@ class LatencyProbe(QObject):
     def __init__(self, interval_ms: int = 20):
         super().__init__()
         self.delays: list = []
+        self.stamps: list = []
         self.timer = QTimer(self)
         self.timer.setInterval(interval_ms)
         self.timer.timeout.connect(lambda: QCoreApplication.postEvent(self, _Ping()))
@@ -56,6 +57,7 @@ class LatencyProbe(QObject):
     def event(self, ev):
         if ev.type() == PING:
             self.delays.append(time.perf_counter() - ev.stamp)
+            self.stamps.append(ev.stamp)
             return True
         return super().event(ev)
 
@@ -169,6 +171,8 @@ def main(argv=None) -> int:
     share = sum(v[1] for v in prof.values())
     top = sorted(prof.items(), key=lambda kv: -kv[1][1])[:4]
     underruns, gtime = runner.underruns, runner.graph_time
+    where = getattr(runner._pacer, "underrun_at", [])
+    worst = float(np.array(latency.stamps)[int(np.argmax(latency.delays))] - t0) if latency.delays else 0.0
     runner.stop()
     face_fps = face.frames / wall
     for s in scopes:
@@ -181,9 +185,11 @@ def main(argv=None) -> int:
     print(f"scope redraws per second: core.r {rates[0]:.1f}, voice.audio {rates[1]:.1f} (target >= 30) "
           f"-> {'ok' if min(rates) >= 30 else 'MISSED'}")
     print(f"UI latency (posted events, n={len(d)}): p50 {np.percentile(d, 50):.1f} ms, "
-          f"p99 {np.percentile(d, 99):.1f} ms, max {d.max():.1f} ms (target <= 50) "
+          f"p99 {np.percentile(d, 99):.1f} ms, max {d.max():.1f} ms at {worst:.1f} s (target <= 50) "
           f"-> {'ok' if np.percentile(d, 99) <= 50 else 'MISSED'}")
-    print(f"under-runs: {underruns} (target 0) -> {'ok' if underruns == 0 else 'MISSED'}")
+    print(f"under-runs: {underruns} (target 0) -> {'ok' if underruns == 0 else 'MISSED'}"
+          + (f" at graph time {', '.join(f'{t:.1f}' for t in where[:8])} s" if where else ""))
+    print(f"(the micro block was painted at {args.seconds / 3 if args.paint_at is None else args.paint_at:.1f} s)")
     print(f"graph compute {100 * share:.1f} % of real time; face view {face_fps:.1f} frames/s; "
           f"coupling edit applied live: {bool(runner.applied)}")
     print(f"this process used {100 * cpu:.0f} % of one core (the face render process not counted)")

@@ -131,6 +131,7 @@ class _ClockPacer:
         self.t_start: float | None = None
         self.base = 0                     # samples played before the device (re)started
         self.underruns = 0
+        self.underrun_at: list = []       # graph time (s) of each under-run
 
     def _consumed(self, now_wall: float) -> int:
         """Samples the device has started to play by ``now_wall`` (whole blocks)."""
@@ -148,6 +149,7 @@ class _ClockPacer:
         if produced < need:                             # the device found its block missing
             missing = need - produced
             self.underruns += -(-missing // self.block)
+            self.underrun_at.append(produced / self.rate)
             self.t_start += missing / self.rate
             return 0.0
         if produced < need + self.ahead:
