@@ -152,3 +152,20 @@ def test_envelope_keeps_peaks_and_edges():
     ex, ey = envelope(x, y, 500)
     assert len(ex) <= 502 and ey.max() == 7.0 and ey.min() == -3.0
     assert list(rising_edges(np.array([0, 1, 0, 2, 2]), 0.5)) == [1, 3]
+
+
+def test_closing_a_scope_removes_its_taps_from_the_running_session(qtbot, running):
+    runner, scope = running
+    dock = scope("s.y", 1.0)
+    dock.set_trigger(EVENT, event_ref="ev.y")
+    _run_to(qtbot, runner, 0.5)
+    taps = lambda: sum(len(v) for v in runner.session._taps.values())  # noqa: E731
+    assert taps() == 2
+    dock.set_window(0.5)                       # a new probe replaces the old one
+    runner.resume()
+    _run_to(qtbot, runner, runner.graph_time + 0.1)
+    assert taps() == 2 and dock.probe.attached
+    dock.shutdown()
+    runner.resume()
+    _run_to(qtbot, runner, runner.graph_time + 0.1)
+    assert taps() == 0 and runner.probes() == []
