@@ -190,9 +190,13 @@ class MainWindow(QMainWindow):
         return True
 
     def report_error(self, text: str) -> None:
+        """Status bar line plus a message box that does not block the event loop (runs and scopes go on)."""
         self.statusBar().showMessage(text.splitlines()[0] if text else "", 10000)
-        if QApplication.platformName() not in ("offscreen", "minimal"):
-            QMessageBox.warning(self, "psigraph", text)
+        if QApplication.platformName() in ("offscreen", "minimal"):
+            return
+        box = QMessageBox(QMessageBox.Warning, "psigraph", text, QMessageBox.Ok, self)
+        box.setAttribute(Qt.WA_DeleteOnClose)
+        box.open()
 
     def closeEvent(self, event):
         if not self.maybe_save():
