@@ -328,6 +328,13 @@ def test_canvas_gestures_move_select_probe_pan_zoom(qtbot, window, tmp_path):
     QApplication.sendEvent(viewport, QContextMenuEvent(QContextMenuEvent.Mouse, mid, viewport.mapToGlobal(mid)))
     assert "voice.audio" in window.scopes
     assert {"port": "voice.audio", "window_s": 2} in graph.editor["probes"]
+    # select a wire and delete it (a disconnect); undo puts it back in its place
+    index = graph.edges.index(Edge("core", "state", "face", "state"))
+    scene.select(edges=[Edge("core", "state", "face", "state")])
+    window.delete_selection()
+    assert Edge("core", "state", "face", "state") not in graph.edges and "face" in graph.nodes
+    window.document.undo_stack.undo()
+    assert graph.edges.index(Edge("core", "state", "face", "state")) == index
     # zoom in and out, fit shows every node
     before = view.transform().m11()
     view.zoom(1.25)
