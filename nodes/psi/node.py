@@ -67,7 +67,6 @@ def _errstate():
 
 
 _ERRSTATE = _errstate()
-_TRACT_AHEAD = 256          # tract ticks computed per batch
 
 
 class CoreParams(Params):
@@ -144,7 +143,7 @@ class CoreState:
     tract: Tract
     z: np.ndarray          # (cos θ, sin θ), carried by the integrator
     tract_base: int = 0    # tick the tract's own state stands at
-    tract_cache: Any = None  # tract rows computed ahead from tract_base
+    tract_cache: Any = None  # unused (kept so older pickled states load)
 
 
 class PsiCore(Node[CoreParams]):
@@ -324,28 +323,17 @@ class PsiCore(Node[CoreParams]):
         h = self.dt / self.params.substeps
         return self.coupling_bound * h + self.sig_max * 3.47 * np.sqrt(h)
 
-    def _tract_rows(self, k0: int, n: int) -> np.ndarray:
-        """Tract values for ticks k0..k0+n-1, computed ahead in batches (Tract.step costs ~50 µs a call)."""
+    def _tract_sync(self) -> None:
+        """Bring the tract to the current tick (no values are computed on the way: they are closed-form)."""
         st = self.state
-        if st.tract_cache is None or k0 + n > st.tract_base + len(st.tract_cache):
-            if k0 > st.tract_base:                       # bring the tract to tick k0
-                st.tract.step(np.empty((k0 - st.tract_base, self.n_tract)))
-                st.tract_base = k0
-            ahead = np.empty((max(n, _TRACT_AHEAD), self.n_tract))
-            saved = st.tract.state.copy()
-            st.tract.step(ahead)
-            st.tract.state = saved
-            st.tract_cache = ahead
-        a = k0 - st.tract_base
-        return st.tract_cache[a:a + n]
+        if st.tract_base < st.tick:
+            st.tract.advance(st.tick - st.tract_base)
+            st.tract_base = st.tick
+        st.tract_cache = None
 
     def _tract_apply(self, payload) -> None:
-        st = self.state
-        if st.tract_base < st.tick:                       # bring the tract to the current tick
-            st.tract.step(np.empty((st.tick - st.tract_base, self.n_tract)))
-            st.tract_base = st.tick
-        st.tract.apply(payload)
-        st.tract_cache = None
+        self._tract_sync()
+        self.state.tract.apply(payload)
 
     def process(self, score=None):
         k0, n = self.ticks("state")
@@ -372,6 +360,7 @@ class PsiCore(Node[CoreParams]):
                                  self.amp_rate, st.amp_eq, st.amp_decay,
                                  self.lock_a, self.lock_b, self.lock_n, self.lock_m, self.lock_w, self.lock_off,
                                  self.bound, st.z, self.work, out, r, e)
-            out[:, 2 * L.n:] = self._tract_rows(k0, n)
+            self._tract_sync()
+            st.tract.write(out, 2 * L.n)
             st.tick += n
         return {"state": out, "r": r, "energy": e}

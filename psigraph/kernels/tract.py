@@ -16,11 +16,14 @@ moving from there for ``smooth``/``ramp``. Shared by psi_core (which integrates 
 """
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 
 import numpy as np
 
 from psigraph.chain import TRACT_CHANNELS, TRACT_INDEX, TRACT_REST
+
+from . import njit
 
 __all__ = ["CHANNELS", "REST", "INDEX", "Tract", "TractState", "SMOOTH", "RAMP", "STEP"]
 
@@ -51,7 +54,9 @@ class TractState:
 
 
 def _evaluate(st: TractState, k: np.ndarray, dt: float, cols=slice(None)):
-    """Values and velocities after ``k`` ticks since each channel's anchor (k broadcasts)."""
+    """Values and velocities after ``k`` ticks since each channel's anchor (k broadcasts).
+
+    The vectorised reference of :func:`_value` (kept for tests and diagnostics)."""
     x0, v0, tg = st.x0[cols], st.v0[cols], st.targets[cols]
     tau, mode = st.taus[cols], st.modes[cols]
     t = k * dt
@@ -74,6 +79,40 @@ def _evaluate(st: TractState, k: np.ndarray, dt: float, cols=slice(None)):
     return x, v
 
 
+@njit(fastmath=False)
+def _value(x0, v0, tg, tau, mode, t):
+    """(value, velocity) of one channel ``t`` seconds after its anchor (same formulas as _evaluate)."""
+    if tau > 0.0 and mode == SMOOTH:
+        w = 1.0 / tau
+        e0 = x0 - tg
+        c = v0 + w * e0
+        decay = math.exp(-w * t)
+        return tg + (e0 + c * t) * decay, (v0 - w * c * t) * decay
+    if tau > 0.0 and mode == RAMP:
+        frac = min(t / tau, 1.0)
+        return x0 + (tg - x0) * frac, ((tg - x0) / tau if t < tau else 0.0)
+    return tg, 0.0
+
+
+@njit(fastmath=False)
+def _rows(x0, v0, tg, taus, modes, elapsed, dt, out, col0):
+    """Write the values of ``out.shape[0]`` ticks from each channel's ``elapsed`` into out[:, col0:col0+C]."""
+    for c in range(x0.shape[0]):
+        for r in range(out.shape[0]):
+            t = (elapsed[c] + r) * dt
+            out[r, col0 + c] = _value(x0[c], v0[c], tg[c], taus[c], modes[c], float(t))[0]
+
+
+@njit(fastmath=False)
+def _anchor(x0, v0, tg, taus, modes, elapsed, dt, idx):
+    """Re-anchor channels ``idx`` at their current value and velocity (elapsed back to 0)."""
+    for i in idx:
+        x, v = _value(x0[i], v0[i], tg[i], taus[i], modes[i], elapsed[i] * dt)
+        x0[i] = x
+        v0[i] = v
+        elapsed[i] = 0
+
+
 class Tract:
     """The tract channels with exact per-tick dynamics (see module docstring)."""
 
@@ -90,7 +129,10 @@ class Tract:
 
     def current(self) -> tuple[np.ndarray, np.ndarray]:
         """(values, velocities) at the next tick to be written."""
-        return _evaluate(self.state, self.state.elapsed.astype(np.float64), self.dt)
+        st = self.state
+        pairs = [_value(st.x0[c], st.v0[c], st.targets[c], st.taus[c], st.modes[c], st.elapsed[c] * self.dt)
+                 for c in range(len(CHANNELS))]
+        return np.array([x for x, _ in pairs]), np.array([v for _, v in pairs])
 
     def apply(self, payload: dict) -> None:
         """Apply a ``target`` event payload ``{"values": {...}, "tau_ms": .., "mode": ..}``."""
@@ -98,9 +140,9 @@ class Tract:
         if not values:
             return
         mode_name = payload.get("mode", "smooth")
-        if mode_name not in _MODES:
+        mode = _MODES.get(mode_name)
+        if mode is None:
             raise ValueError(f"target mode must be smooth, ramp or step (got {mode_name!r})")
-        mode = _MODES[mode_name]
         tau_ms = payload.get("tau_ms", 0.0)
         st = self.state
         idx = []
@@ -109,32 +151,40 @@ class Tract:
             if i is None:
                 raise ValueError(f"unknown tract channel {name!r}; known: {', '.join(CHANNELS)}")
             idx.append(i)
-        idx = np.array(idx, dtype=np.int64)
-        x, v = _evaluate(st, st.elapsed[idx].astype(np.float64), self.dt, idx)
-        st.x0[idx] = x
-        st.v0[idx] = v
-        st.elapsed[idx] = 0
+        _anchor(st.x0, st.v0, st.targets, st.taus, st.modes, st.elapsed, self.dt, np.array(idx, dtype=np.int64))
+        per_channel = isinstance(tau_ms, dict)
         for j, (name, val) in zip(idx, values.items()):
-            tau = tau_ms.get(name, 0.0) if isinstance(tau_ms, dict) else tau_ms
-            tau = max(float(tau), 0.0) * 1e-3
+            tau = max(float(tau_ms.get(name, 0.0) if per_channel else tau_ms), 0.0) * 1e-3
             st.targets[j] = float(val)
             st.taus[j] = tau
-            st.modes[j] = mode if tau > 0.0 else STEP
-            if st.modes[j] == STEP:
+            st.modes[j] = m = mode if tau > 0.0 else STEP
+            if m == STEP:
                 st.x0[j] = float(val)
                 st.v0[j] = 0.0
+
+    def advance(self, n: int) -> None:
+        """Move ``n`` ticks on without writing them (values are closed-form in the ticks since the anchor)."""
+        if n > 0:
+            self.state.elapsed += n
+            self.state.tick += n
+
+    def write(self, out: np.ndarray, col0: int = 0) -> None:
+        """Write the next ``len(out)`` ticks into ``out[:, col0:col0 + len(CHANNELS)]`` without advancing."""
+        st = self.state
+        if out.dtype == np.float64 and out.ndim == 2 and out.flags.c_contiguous:
+            _rows(st.x0, st.v0, st.targets, st.taus, st.modes, st.elapsed, self.dt, out, col0)
+        else:
+            tmp = np.empty((out.shape[0], len(CHANNELS)))
+            _rows(st.x0, st.v0, st.targets, st.taus, st.modes, st.elapsed, self.dt, tmp, 0)
+            out[:, col0:col0 + len(CHANNELS)] = tmp
 
     def step(self, out: np.ndarray) -> None:
         """Write ``len(out)`` ticks into ``out[:, :len(CHANNELS)]`` and advance."""
         n = out.shape[0]
         if n == 0:
             return
-        st = self.state
-        k = st.elapsed[None, :].astype(np.float64) + np.arange(n, dtype=np.float64)[:, None]
-        x, _ = _evaluate(st, k, self.dt)
-        out[:, :len(CHANNELS)] = x
-        st.elapsed += n
-        st.tick += n
+        self.write(out)
+        self.advance(n)
 
     def run(self, events, n_ticks: int) -> np.ndarray:
         """Convenience: apply ``(tick, payload)`` pairs (sorted) and return an (n_ticks, C) track."""
