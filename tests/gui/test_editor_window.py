@@ -1,6 +1,7 @@
 """The Qt editor drives the model: every gesture is a Graph command, undo restores the file byte for byte,
 the view is a function of the Graph (also when a script changes it), unknown node types survive."""
 import shutil
+from pathlib import Path
 
 import pytest
 
@@ -20,7 +21,7 @@ from psigraph.graph import suggest_converter as graph_hint  # noqa: E402
 from psigraph.runtime.shipped import graph_path  # noqa: E402
 
 pytestmark = pytest.mark.gui
-SHIPPED = ["speak", "psi_core", "live", "mixed_rates", "replay"]
+SHIPPED = sorted(p.stem for p in Path(graph_path("speak")).parent.glob("*.yaml"))
 PLACEHOLDER = "tests/data/placeholder.yaml"
 
 
