@@ -74,7 +74,8 @@ def run(args) -> int:
         window.show()
         if args.run_seconds:
             if not window.run(realtime=True):
-                raise PsigraphError("cannot run the graph: " + (window.statusBar().currentMessage() or "see the issues"))
+                why = window.statusBar().currentMessage() or "see the issues"
+                raise PsigraphError(f"cannot run the graph: {why}")
             runner = window.runner
             wait(app, START_TIMEOUT_S, until=lambda: runner.session is not None or not runner.running
                  or runner.last_error)                                # building the graph is not running it

@@ -11,14 +11,17 @@ from psigraph import registry
 from .canvas import TYPE_MIME
 
 
+def _port_text(p: dict) -> str:
+    return f"{p['name']} ({p['kind']}{', ' + str(p['rate']) if 'rate' in p else ''})"
+
+
 def type_tooltip(cls) -> str:
     """Doc, ports and params of a node type, as shown on hover."""
     d = cls.describe()
     lines = [f"{d['type']} (v{d['version']}, {d['category']})", (cls.__doc__ or "").strip()]
     for title, ports in (("inputs", d["inputs"]), ("outputs", d["outputs"])):
         if ports:
-            lines.append(f"{title}: " + ", ".join(f"{p['name']} ({p['kind']}{', ' + str(p['rate']) if 'rate' in p else ''})"
-                                                  for p in ports))
+            lines.append(f"{title}: " + ", ".join(_port_text(p) for p in ports))
     if d["params"]:
         lines.append("params: " + ", ".join(p["name"] for p in d["params"]))
     return "\n".join(line for line in lines if line)

@@ -5,9 +5,10 @@ notifies subscribers with a plain dict and returns the inverse command (undo is
 ``graph.apply(inverse)``). Commands cover the nodes and edges (AddNode, RemoveNode,
 RenameNode, SetParam, Connect, Disconnect), graph settings (SetMeta), the view data of
 the ``editor:`` section (MoveNode, SetProbe) and groups of edits (Compound); undoing
-any of them restores the exact former state, file order included. The model tolerates invalid content loaded from a file
-(unknown types become placeholders that keep their YAML) so that nothing is lost
-on save; :func:`psigraph.compile.check` reports what is wrong.
+any of them restores the exact former state, file order included. The model tolerates
+invalid content loaded from a file (unknown types become placeholders that keep their
+YAML) so that nothing is lost on save; :func:`psigraph.compile.check` reports what is
+wrong.
 """
 from __future__ import annotations
 
