@@ -5,6 +5,7 @@ died, asks for a fresh executor; :class:`Pool` hides which kind it is.
 """
 from __future__ import annotations
 
+import logging
 import multiprocessing
 import os
 from concurrent.futures import Executor, ProcessPoolExecutor
@@ -50,7 +51,8 @@ class Pool:
             try:
                 if self.kind == "dask-local":
                     self._cluster = LocalCluster(n_workers=self.requested, threads_per_worker=1, processes=True,
-                                                 dashboard_address=None, host="127.0.0.1", env=worker_env())
+                                                 dashboard_address=None, host="127.0.0.1", env=worker_env(),
+                                                 silence_logs=logging.ERROR)   # report.json has what matters
                     self._client = Client(self._cluster)
                 else:
                     self._client = Client(self.scheduler, timeout="20s")

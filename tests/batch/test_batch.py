@@ -160,6 +160,16 @@ def test_ctrl_c_then_rerun_runs_only_the_unfinished_clips(tmp_cwd):
     print(f"\nCtrl-C after {finished} of {len(rows)} clips; the rerun ran {r2['done']} and skipped {r2['skipped']}")
 
 
+@pytest.mark.slow
+def test_video_clips_are_the_bytes_of_psigraph_say(tmp_cwd):
+    """Batch workers render in-process (face_render workers: 0), say uses its render pool: same file."""
+    (tmp_cwd / "jobs.txt").write_text(TEXTS[0] + "\n", encoding="utf-8")
+    assert main(["batch", "jobs.txt", "--out", "out", "--video", "--size", "96", "--workers", "1", "-q"]) == 0
+    assert main(["say", TEXTS[0], "-o", "s.wav", "--video", "s.mp4", "--size", "96", "-q"]) == 0
+    assert outputs_of(tmp_cwd / "out") == {"00001": {"wav": (tmp_cwd / "s.wav").read_bytes(),
+                                                     "video": (tmp_cwd / "s.mp4").read_bytes()}}
+
+
 def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
