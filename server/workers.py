@@ -11,6 +11,7 @@ from __future__ import annotations
 import itertools
 import multiprocessing
 import threading
+from concurrent.futures import ThreadPoolExecutor
 
 from psigraph.errors import PsigraphError
 
@@ -74,14 +75,19 @@ class _Worker:
         child.close()
         self.lock = threading.Lock()
         self.open = 0
+        # one thread talks to the process, taking requests first come first served: the streams
+        # placed on this worker share it fairly (a plain lock lets one stream re-acquire and starve others)
+        self.queue = ThreadPoolExecutor(max_workers=1, thread_name_prefix="psigraph-worker-pipe")
 
     def call(self, op: str, key: int, arg=None):
-        with self.lock:
-            try:
-                self.conn.send((op, key, arg))
-                reply = self.conn.recv()
-            except (EOFError, OSError, BrokenPipeError):
-                raise PsigraphError("a synthesis worker process died", code="internal") from None
+        return self.queue.submit(self._call, op, key, arg).result()
+
+    def _call(self, op: str, key: int, arg=None):
+        try:
+            self.conn.send((op, key, arg))
+            reply = self.conn.recv()
+        except (EOFError, OSError, BrokenPipeError):
+            raise PsigraphError("a synthesis worker process died", code="internal") from None
         if reply[0] == "err":
             raise RemoteError(reply[1], reply[2])
         return reply[1]
@@ -162,10 +168,10 @@ class ProcessWorkers:
         """Stop every worker (their open streams are closed: recordings committed)."""
         for w in self._workers:
             try:
-                with w.lock:
-                    w.conn.send(("stop", 0, None))
+                w.queue.submit(w.conn.send, ("stop", 0, None)).result()
             except (OSError, BrokenPipeError):
                 pass
+            w.queue.shutdown(wait=True)
         for w in self._workers:
             w.process.join(30)
             if w.process.is_alive():
