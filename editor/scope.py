@@ -327,6 +327,32 @@ class ScopeDock(QDockWidget):
         if r is not None:
             self.plot.setYRange(*r, padding=0)
 
+    def settings(self) -> dict:
+        """What to save with the probe in the file's ``editor: probes`` entry (plain data)."""
+        out = {"port": self.ref, "window_s": self.window_s}
+        if self.mode != (RASTER if self.kind != "signal" else TIME):
+            out["view"] = self.mode
+        if self.kind == "signal" and self.channels != list(range(min(MAX_DEFAULT_CHANNELS, self.probe.channels))):
+            out["channels"] = [self.probe.labels[c] for c in self.channels]
+        if self.trigger != FREE:
+            out["trigger"] = {"mode": self.trigger, "level": self.level, "channel": self.trigger_channel,
+                              **({"events": self.trigger_ref} if self.trigger_ref else {})}
+        return out
+
+    def apply_settings(self, settings: dict) -> None:
+        """Restore :meth:`settings` (unknown keys and channel names are ignored)."""
+        if "window_s" in settings:
+            self.set_window(float(settings["window_s"]))
+        if settings.get("view") and self._mode_allowed(settings["view"]):
+            self.set_mode(settings["view"])
+        if isinstance(settings.get("channels"), list):
+            labels = self.probe.labels
+            self.set_channels([labels.index(c) for c in settings["channels"] if c in labels])
+        trig = settings.get("trigger")
+        if isinstance(trig, dict) and trig.get("mode") in (FREE, RISING, EVENT):
+            self.set_trigger(trig["mode"], float(trig.get("level", 0.0)), channel=int(trig.get("channel", 0)),
+                             event_ref=trig.get("events"))
+
     # ---- drawing ---------------------------------------------------------------------------
     def _trigger_time(self, times: np.ndarray, data: np.ndarray) -> float | None:
         """Graph time of the newest trigger with half a window of data after it, or None."""

@@ -169,3 +169,20 @@ def test_closing_a_scope_removes_its_taps_from_the_running_session(qtbot, runnin
     runner.resume()
     _run_to(qtbot, runner, runner.graph_time + 0.1)
     assert taps() == 0 and runner.probes() == []
+
+
+def test_settings_round_trip_for_the_graph_file(qtbot, running):
+    runner, scope = running
+    dock = scope("s.y", 1.0)
+    assert dock.settings() == {"port": "s.y", "window_s": 1.0}
+    dock.set_window(0.25)
+    dock.set_trigger(EVENT, event_ref="ev.y")
+    saved = dock.settings()
+    assert saved == {"port": "s.y", "window_s": 0.25,
+                     "trigger": {"mode": EVENT, "level": 0.0, "channel": 0, "events": "ev.y"}}
+    other = scope("s.y", 1.0)
+    other.apply_settings(saved)
+    assert other.settings() == saved
+    tone = scope("tone.y", 0.5)
+    tone.apply_settings({"view": SPECTRUM, "channels": ["nope"]})
+    assert tone.settings() == {"port": "tone.y", "window_s": 0.5, "view": SPECTRUM, "channels": []}
