@@ -168,11 +168,18 @@ def build_ict_head(style: FaceStyle | None = None) -> HeadModel:
     hidden_v[np.concatenate(hide)] = True
     keep &= ~hidden_v[F].all(axis=1) | ~np.isin(fm, [mats.index("M_ScleraLeft"), mats.index("M_ScleraRight")])
     keep &= ~_eye_sockets(z, v)
-    F = F[keep]
+    F = F[keep].copy()
     fmk = fm[keep]
-    cull = ~np.isin(fmk, [mats.index(m) for m in ("M_EyeLashes", "M_LacrimalFluid", "M_GumsTongue")])
-    cull &= ~np.isin(F, socket).any(axis=1)
-    interior = np.isin(fmk, [mats.index(m) for m in ("M_GumsTongue", "M_Teeth")]) | np.isin(F, socket).all(axis=1)
+    in_socket = np.isin(F, socket).all(axis=1)
+    gums = (fmk == mats.index("M_GumsTongue")) & ~np.isin(F, z["tongue"]).all(axis=1)
+    tongue_f = (fmk == mats.index("M_GumsTongue")) & ~gums
+    # the source winds these parts either way: face the lining inward and the tongue and gums
+    # outward, so back faces can be culled there too
+    for sel, outward in ((in_socket, False), (tongue_f, True), (gums, True)):
+        _orient(F, sel, v, outward)
+    cull = ~np.isin(fmk, [mats.index(m) for m in ("M_EyeLashes", "M_LacrimalFluid")])
+    cull &= ~np.isin(F, socket).any(axis=1) | in_socket
+    interior = np.isin(fmk, [mats.index(m) for m in ("M_GumsTongue", "M_Teeth")]) | in_socket
 
     # --- shapes ---
     tongue_w = _tongue_weight(v, z["tongue"])
@@ -244,6 +251,20 @@ def _mouth_socket(z, v) -> np.ndarray:
     u = np.unique(f)
     p = v[u]
     return u[(np.abs(p[:, 0]) < 3.8) & (p[:, 1] > -6.2) & (p[:, 1] < -0.3) & (p[:, 2] > 0.5)]
+
+
+def _orient(F: np.ndarray, sel: np.ndarray, v: np.ndarray, outward: bool) -> None:
+    """Flip the faces ``sel`` of ``F`` in place so their normals point away from (``outward``) or
+    toward the centroid of the part."""
+    if not sel.any():
+        return
+    f = F[sel]
+    c = v[np.unique(f)].mean(0)
+    fn = np.cross(v[f[:, 1]] - v[f[:, 0]], v[f[:, 2]] - v[f[:, 0]])
+    away = np.einsum("ij,ij->i", fn, v[f].mean(1) - c) > 0
+    flip = ~away if outward else away
+    f[flip] = f[flip][:, ::-1]
+    F[sel] = f
 
 
 def _eye_sockets(z, v) -> np.ndarray:
