@@ -55,7 +55,7 @@ class RhythmTracker:
 
     def __init__(self, tick_hz: float, rise_db: float = 5.0, drop_db: float = 4.0, speech_db: float = 30.0,
                  min_ioi_s: float = 0.08, max_ioi_s: float = 1.0, pause_s: float = 0.15,
-                 level_decay_db: float = 3.0, rate_memory: int = 6, min_periodicity: float = 0.5):
+                 level_decay_db: float = 3.0, rate_memory: int = 10, min_periodicity: float = 0.5):
         self.hz = tick_hz
         self.rise, self.drop, self.speech_db = rise_db, drop_db, speech_db
         self.min_ioi, self.max_ioi = int(round(min_ioi_s * tick_hz)), max_ioi_s
