@@ -102,11 +102,12 @@ def test_a_content_failure_is_one_line_in_the_report_and_the_others_complete(tmp
 
 
 @pytest.mark.slow
-def test_kill_9_of_a_worker_mid_batch_retries_its_clip_exactly_once(tmp_cwd):
+@pytest.mark.parametrize("executor", [[], ["--cluster", "local"]], ids=["process-pool", "dask-local"])
+def test_kill_9_of_a_worker_mid_batch_retries_its_clip_exactly_once(tmp_cwd, executor):
     rows = [{"id": "victim", "text": LONG}] + [{"id": f"c{i}", "text": t} for i, t in enumerate(TEXTS * 2)]
     jobs = write_jobs(tmp_cwd / "jobs.jsonl", rows)
-    p = start_batch([str(jobs), "--out", "out", "--frames", "--workers", "2", "--db", "m.db", "--keep-text"],
-                    tmp_cwd)
+    p = start_batch([str(jobs), "--out", "out", "--frames", "--workers", "2", "--db", "m.db", "--keep-text",
+                     *executor], tmp_cwd)
     state = tmp_cwd / "out" / ".batch"
     attempt = wait_for(lambda: next(state.glob("victim-*.attempts"), None) if state.is_dir() else None,
                        what="the long clip to start")
@@ -133,7 +134,7 @@ def test_kill_9_of_a_worker_mid_batch_retries_its_clip_exactly_once(tmp_cwd):
         assert texts == sorted(x["text"] for x in rows)
         assert sorted(i for c in r["clips"] for i in c["utterances"]) == [u.id for u in store.utterances()]
         assert store.verify() == []
-    print(f"\nkill -9 of worker {line}: victim retried {by_id['victim']['retries']} time(s); "
+    print(f"\n{r['executor']}: kill -9 of worker {line}: victim retried {by_id['victim']['retries']} time(s); "
           f"{len(rows)} clips done once each, {len(texts)} recordings in the store")
 
 
