@@ -9,9 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-import networkx as nx
-
-from . import registry
+from . import digraph, registry
 from .errors import Issue, PsigraphError, RegistryError
 from .graph import Edge, Graph
 from .node import DelayNode, signal_spec
@@ -207,11 +205,13 @@ def _rate_message(e: Edge, src: SignalSpec, want: SignalSpec, tb: Timebase) -> s
 
 def _check_cycles(res: Resolved, edges, add) -> None:
     """A cycle is legal only through an edge delay or a delay node (a DelayNode)."""
+    live = [(i, e) for i, e in edges if not (e.delay or _is_delay(res.classes.get(e.dst)))]
+    if not digraph.has_cycle(res.classes, [(e.src, e.dst) for _, e in live]):
+        return
+    import networkx as nx                       # only to list the cycles of a graph that has some
     g = nx.DiGraph()
     g.add_nodes_from(res.classes)
-    for i, e in edges:
-        if e.delay or _is_delay(res.classes.get(e.dst)):
-            continue
+    for i, e in live:
         g.add_edge(e.src, e.dst, label=f"{e.src}.{e.src_port} -> {e.dst}.{e.dst_port}", index=i)
     for cyc in sorted(nx.simple_cycles(g)):
         i0 = cyc.index(min(cyc))
@@ -228,22 +228,13 @@ def _is_delay(cls) -> bool:
 
 def execution_order(res: Resolved) -> list[str]:
     """Deterministic topological order; inputs of delay nodes are cut only where they close a loop."""
-    full = nx.DiGraph()
-    full.add_nodes_from(res.classes)
-    for (dst, _), edges in res.sources.items():
-        for e in edges:
-            full.add_edge(e.src, e.dst, delayed=bool(e.delay))
+    full = [(e.src, e.dst, bool(e.delay)) for edges in res.sources.values() for e in edges]
     looped = set()
-    for comp in nx.strongly_connected_components(full):
+    for comp in digraph.strongly_connected_components(res.classes, [(a, b) for a, b, _ in full]):
         if len(comp) > 1:
             looped |= comp
-    g = nx.DiGraph()
-    g.add_nodes_from(res.classes)
-    for a, b, data in full.edges(data=True):
-        if data["delayed"] or (_is_delay(res.classes[b]) and b in looped):
-            continue
-        g.add_edge(a, b)
-    return list(nx.lexicographical_topological_sort(g))
+    kept = [(a, b) for a, b, delayed in full if not (delayed or (_is_delay(res.classes[b]) and b in looped))]
+    return digraph.lexicographic_order(res.classes, kept)
 
 
 def check(graph: Graph) -> list[Issue]:

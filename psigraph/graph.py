@@ -15,14 +15,15 @@ from __future__ import annotations
 import copy
 import re
 from dataclasses import dataclass, field
-from typing import Any, Callable
-
-import networkx as nx
+from typing import TYPE_CHECKING, Any, Callable
 
 from . import registry
 from .errors import GraphError, PortError
 from .timebase import DEFAULT_MASTER_RATE, DEFAULT_RATES, Timebase
 from .util import did_you_mean, split_ref
+
+if TYPE_CHECKING:                               # imported by Graph.nx() only: slow to import
+    import networkx
 
 FORMAT_VERSION = 1
 _ID = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
@@ -80,8 +81,9 @@ class Graph:
     def timebase(self) -> Timebase:
         return Timebase(self.master_rate, self.rates)
 
-    def nx(self) -> nx.MultiDiGraph:
-        """A networkx view: nodes carry ``spec``, edges carry ``edge``."""
+    def nx(self) -> networkx.MultiDiGraph:
+        """A networkx view: nodes carry ``spec``, edges carry ``edge`` (networkx is imported here only)."""
+        import networkx as nx
         g = nx.MultiDiGraph()
         for nid, spec in self.nodes.items():
             g.add_node(nid, spec=spec)

@@ -394,11 +394,11 @@ def _fresh(g, base: str) -> str:
 
 def _keep_only_what_feeds(g, sinks) -> None:
     """Remove nodes whose results reach none of ``sinks`` (e.g. the face when only a WAV is asked)."""
-    import networkx as nx
-    view = g.nx()
+    from psigraph import digraph
+    edges = [(e.src, e.dst) for e in g.edges]
     keep = set(sinks)
     for sink in sinks:
-        keep |= nx.ancestors(view, sink)
+        keep |= digraph.ancestors(edges, sink)
     for nid in [n for n in g.nodes if n not in keep]:
         g.remove_node(nid)
 

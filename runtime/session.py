@@ -600,13 +600,10 @@ def _insert_edge_delays(graph: Graph) -> None:
 
 
 def _nodes_on_delay_loops(res: Resolved) -> set:
-    import networkx as nx
-    g = nx.DiGraph()
-    for (dst, _), edges in res.sources.items():
-        for e in edges:
-            g.add_edge(e.src, dst)
+    from psigraph import digraph
+    edges = [(e.src, dst) for (dst, _), es in res.sources.items() for e in es]
     out = set()
-    for comp in nx.strongly_connected_components(g):
+    for comp in digraph.strongly_connected_components([], edges):
         if len(comp) > 1:
             out |= comp
     return out
