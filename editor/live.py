@@ -107,6 +107,7 @@ class LiveViews(QObject):
             self.window.report_error(e.line())
             return False
         self.window.run_label.setText("starting…")
+        self.open_run_views()
         return True
 
     def send_hot_param(self, event: dict) -> None:
@@ -180,8 +181,8 @@ class LiveViews(QObject):
         self.window.resizeDocks([dock], [SCOPE_HEIGHT], Qt.Vertical)
 
     def open_views(self, defaults: bool = False) -> None:
-        """The scopes saved with the graph (plus the speech defaults when asked), the coupling editor
-        of the first ψ-core and the face of the first face animator."""
+        """The scopes saved with the graph (plus the speech defaults when asked) and the coupling
+        editor of the first ψ-core; with ``defaults``, the views of a run as well."""
         refs = saved_probes(self.window.document.graph)
         if defaults:
             refs += [(r, DEFAULT_WINDOW_S) for r in default_probes(self.window.document.graph)]
@@ -193,6 +194,12 @@ class LiveViews(QObject):
         core = first_of(self.window.document.graph, "psi_core")
         if core:
             self.show_coupling(core)
+        if defaults:
+            self.open_run_views()
+
+    def open_run_views(self) -> None:
+        """The face of the first face animator and the profile: views of a running graph, opened
+        when it starts (the face renderer is not free to keep idle)."""
         face = first_of(self.window.document.graph, "face_animator")
         if face:
             self.show_extra("faceview", "FaceView", lambda cls: cls(self.ensure_runner(), f"{face}.blendshapes"),
