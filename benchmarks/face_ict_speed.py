@@ -4,7 +4,8 @@ Frames are animated rows from face_animator on a synthetic ψ-state (jaw, lips, 
 head motion), rendered at --size with FaceRenderer.render_many (the CPU part of the next
 frame overlaps the GL draw, as face_render does). Heads alternate for --rounds rounds so the
 machine's load hits both alike; the median frames/s per head and their ratio are printed,
-with /proc/loadavg. Run: python benchmarks/face_ict_speed.py [--size 640] [--frames 120] [--rounds 3]
+with /proc/loadavg, and the CPU time per frame (less sensitive to the machine's load: 1000 / that
+is the speed one otherwise idle core would give). Run: python benchmarks/face_ict_speed.py [--size 640] [--frames 120] [--rounds 3]
 """
 from __future__ import annotations
 
@@ -34,11 +35,12 @@ def loadavg() -> str:
         return "n/a"
 
 
-def fps(r: FaceRenderer, frames) -> float:
-    t = time.perf_counter()
+def fps(r: FaceRenderer, frames) -> tuple[float, float]:
+    """(frames per wall second, CPU milliseconds of this process per frame — both threads, GL included)."""
+    t, c = time.perf_counter(), time.process_time()
     for _ in r.render_many(frames):
         pass
-    return len(frames) / (time.perf_counter() - t)
+    return len(frames) / (time.perf_counter() - t), (time.process_time() - c) * 1000 / len(frames)
 
 
 def main(argv=None):
@@ -57,10 +59,13 @@ def main(argv=None):
     for _ in range(a.rounds):
         for h, r in rs.items():
             got[h].append(fps(r, frames))
-    med = {h: statistics.median(v) for h, v in got.items()}
+    med = {h: statistics.median(x for x, _ in v) for h, v in got.items()}
+    cpu = {h: statistics.median(c for _, c in v) for h, v in got.items()}
     for h, v in got.items():
-        print(f"  {h:10s} median {med[h]:.1f} frames/s  (rounds: {', '.join(f'{x:.1f}' for x in v)})")
-    print(f"ict / procedural speed = {med['ict'] / med['procedural']:.2f}; target ict >= 30 frames/s per process; "
+        print(f"  {h:10s} median {med[h]:.1f} frames/s  (rounds: {', '.join(f'{x:.1f}' for x, _ in v)}); "
+              f"CPU {cpu[h]:.1f} ms/frame = {1000 / cpu[h]:.1f} frames per CPU-second")
+    print(f"ict / procedural speed = {med['ict'] / med['procedural']:.2f} (wall), "
+          f"{cpu['procedural'] / cpu['ict']:.2f} (CPU time); target ict >= 30 frames/s per process; "
           f"loadavg after: {loadavg()}; cores: {os.cpu_count()}")
 
 
