@@ -60,3 +60,19 @@ def test_no_display_without_screenshot_is_a_one_line_error(monkeypatch):
         monkeypatch.delenv(name, raising=False)
     with pytest.raises(PsigraphError, match="no display to open the editor on"):
         commands.run(args(graph=graph_path("speak")))
+
+
+@pytest.mark.slow
+def test_screenshot_after_a_run(qtbot, tmp_cwd, monkeypatch):
+    """--run 1 --screenshot: the graph runs (its sink writes), the scopes hold data when the PNG is taken."""
+    seen = {}
+
+    def grab(window, path):
+        seen.update({ref: dock.probe.snapshot() for ref, dock in window.scopes.items()})
+        real_save(window, path)
+    real_save = commands.save_screenshot
+    monkeypatch.setattr(commands, "save_screenshot", grab)
+    assert commands.run(args(graph=graph_path("speak"), screenshot="shot.png", run_seconds=1.0)) == 0
+    assert QImage("shot.png").width() == commands.SCREENSHOT_SIZE[0]
+    assert {"core.r", "voice.audio", "core.state"} <= set(seen)
+    assert all(len(snap.times) > 0 for snap in seen.values())
