@@ -435,3 +435,20 @@ def test_inspector_is_generated_from_params(qtbot, window, tmp_path):
     inspector.fields["bands"].editingFinished.emit()
     assert "bands" not in graph.nodes["core"].params
     assert inspector.fields["bands"].text().startswith("[{count: ")          # shows the default again
+
+
+def test_nodes_without_saved_positions_are_laid_out_by_depth_without_editing_the_file(qtbot, tmp_path):
+    from psigraph.graph import Graph
+    g = Graph("chain")
+    for nid, type_id in (("s", "sine"), ("a", "gain"), ("b", "gain"), ("c", "gain"), ("out", "wav_sink")):
+        g.add_node(nid, type_id)
+    for src, dst in (("s", "a"), ("a", "b"), ("a", "c"), ("b", "out")):
+        g.connect(f"{src}.y", f"{dst}.x")
+    text = fileformat.dumps(g)
+    doc = Document(g, settings=QSettings(str(tmp_path / "s.ini"), QSettings.IniFormat))
+    scene = GraphScene(doc)
+    places = {nid: (item.pos().x(), item.pos().y()) for nid, item in scene.nodes.items()}
+    assert len(set(places.values())) == 5                                   # no two boxes on one spot
+    assert places["s"][0] < places["a"][0] < places["b"][0] == places["c"][0] < places["out"][0]
+    assert not doc.dirty and fileformat.dumps(g) == text and g.editor == {}
+    doc.detach()
