@@ -35,6 +35,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import listen_inputs as li  # noqa: E402
 
 DETECT_S = 0.15
+LATE_S = 0.4          # also reported: surprises up to this long after a splice
 TURN_LEAD = (0.1, 1.0)
 RATE_VOICES = [li.Voice("espeak", "en-us", s, 50) for s in (115, 150, 190, 230, 270, 310)] + \
     [li.Voice("psigraph", rate=r) for r in (0.9, 1.5)]
@@ -83,7 +84,7 @@ def inputs(directory: str, voices=li.VOICES, clips: int = 2, turns: int = 6, log
 # ---------------------------------------------------------------- scores
 def surprise_scores(manifest: dict, heard: dict) -> dict:
     """Recall within 150 ms, per kind, detection latencies (s) and false alarms per 10 s of clean clips."""
-    lat, by_kind, total, fa, clean_s = [], {}, 0, 0, 0.0
+    lat, by_kind, late, total, fa, clean_s = [], {}, {}, 0, 0, 0.0
     for c in manifest["clips"]:
         ts = heard[c["name"]]["events"].get("surprise", [])
         if c["anomalies"]:
@@ -92,6 +93,8 @@ def surprise_scores(manifest: dict, heard: dict) -> dict:
                 total += 1
                 k = by_kind.setdefault(kind, [0, 0])
                 k[1] += 1
+                if any(0.0 <= x - t <= LATE_S for x in ts):
+                    late[kind] = late.get(kind, 0) + 1
                 if d:
                     k[0] += 1
                     lat.append(d[0])
@@ -99,6 +102,7 @@ def surprise_scores(manifest: dict, heard: dict) -> dict:
             fa += len(ts)
             clean_s += c["duration_s"]
     return {"recall": len(lat) / max(total, 1), "detected": len(lat), "anomalies": total, "by_kind": by_kind,
+            "within_late": late,
             "latency_s": lat, "false_per_10s": 10.0 * fa / max(clean_s, 1e-9), "clean_s": clean_s}
 
 
@@ -305,7 +309,7 @@ def main(argv=None) -> int:
     print(f"surprise: {s['detected']}/{s['anomalies']} anomalies detected within {DETECT_S * 1000:.0f} ms "
           f"(recall {100 * s['recall']:.0f} %) in {len(voices)} voices/rates")
     for kind, (h, n) in sorted(s["by_kind"].items()):
-        print(f"  {kind:9s} {h}/{n}")
+        print(f"  {kind:9s} {h}/{n}   (within {LATE_S * 1000:.0f} ms: {s['within_late'].get(kind, 0)}/{n})")
     if len(lat):
         print(f"  latency ms: min {lat.min():.0f}, median {np.median(lat):.0f}, p90 {np.percentile(lat, 90):.0f}, "
               f"max {lat.max():.0f}")
