@@ -156,12 +156,13 @@ class MainWindow(QMainWindow):
         """Open a graph file: canvas, issues, the scopes saved with it and the coupling/face views."""
         if ask and not self.maybe_save():
             return False
-        self.live.close()
         try:
-            self.document.open(path)
-        except PsigraphError as e:
+            loaded = self.document.read(path)
+        except PsigraphError as e:              # nothing changes: the open graph and its views stay
             self.report_error(e.line())
             return False
+        self.live.close()
+        self.document.open(path, loaded)
         self.live.open_views()
         QTimer.singleShot(0, self.view.fit)
         self.statusBar().showMessage(f"opened {path}", 4000)

@@ -142,13 +142,20 @@ class Document(QObject):
     def new(self) -> None:
         self._set(Graph("untitled"), "")
 
-    def open(self, path: str | os.PathLike) -> None:
+    @staticmethod
+    def read(path: str | os.PathLike) -> tuple[Graph, list[Issue]]:
         """Load a graph file with the one load pipeline; a file that cannot be represented faithfully
-        raises GraphFileError (every issue); semantic problems open and show in the issues list."""
+        raises GraphFileError (every issue); semantic problems come back as issues."""
         path = os.fspath(path)
         graph, issues = fileformat.load_report(Path(path), filename=path)
         if graph is None:
             raise GraphFileError(issues)
+        return graph, issues
+
+    def open(self, path: str | os.PathLike, loaded: tuple[Graph, list[Issue]] | None = None) -> None:
+        """Make the file at ``path`` the document (``loaded``: what :meth:`read` returned for it)."""
+        path = os.fspath(path)
+        graph, issues = loaded or self.read(path)
         self.load_issues = issues
         self._set(graph, path)
         self.remember(path)

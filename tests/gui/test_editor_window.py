@@ -376,6 +376,7 @@ def test_a_file_that_cannot_be_read_faithfully_is_refused_and_nothing_changes(qt
     assert not window.open(str(bad), ask=False)
     assert window.statusBar().currentMessage().startswith(f"{bad}:")
     assert window.document.path == str(good) and "core" in window.document.graph.nodes
+    assert "core.state" in window.scopes                                  # its views stay open
 
 
 def test_copy_in_one_file_paste_in_another_and_rename(qtbot, window, tmp_path):
