@@ -17,7 +17,7 @@ from psigraph.progress import ProgressBar
 
 from .clip import Settings, graph_digest, plan
 from .executors import Pool
-from .jobs import read_jobs
+from .jobs import jobs_from_dicts, read_jobs
 from .runner import Interrupted, Throughput, run_clips
 
 EXIT_INTERRUPTED = 130
@@ -77,17 +77,27 @@ def settings_from(args) -> Settings:
 
 
 def run(args) -> int:
-    settings = settings_from(args)
-    jobs = read_jobs(args.jobs)
+    report = render(args.jobs, settings_from(args), workers=args.workers, scheduler=args.scheduler,
+                    cluster=args.cluster, retries=args.retries, quiet=args.quiet)
+    return EXIT_INTERRUPTED if report["interrupted"] else (1 if report["failed"] else 0)
+
+
+def render(jobs, settings: Settings, *, workers: int | None = None, scheduler: str | None = None,
+           cluster: str | None = None, retries: int = 2, quiet: bool = True) -> dict:
+    """Render ``jobs`` (a JOBS file, or a list of ``{"id", "text", …}`` dicts as in JSON Lines) into
+    ``settings.out``, as the command does; returns the report (also written to ``report.json``).
+    Evaluation sweeps and benchmarks can call this instead of the command line."""
+    if isinstance(jobs, (str, os.PathLike)):
+        source, parsed = os.fspath(jobs), read_jobs(os.fspath(jobs))
+    else:
+        source, parsed = "<list>", jobs_from_dicts(jobs)
     digest = graph_digest(settings.graph)
-    clips = [plan(job, settings, digest) for job in jobs]
+    clips = [plan(job, settings, digest) for job in parsed]
     os.makedirs(os.path.join(settings.out, ".batch"), exist_ok=True)
     if settings.db:
         from .recordings import open_store
-        open_store(settings.db, settings.key_file, notice=not args.quiet).close()
-    report = run_batch(clips, settings, Pool(args.workers, args.scheduler, args.cluster, args.retries),
-                       args.retries, quiet=args.quiet, jobs=args.jobs)
-    return EXIT_INTERRUPTED if report["interrupted"] else (1 if report["failed"] else 0)
+        open_store(settings.db, settings.key_file, notice=not quiet).close()
+    return run_batch(clips, settings, Pool(workers, scheduler, cluster, retries), retries, quiet=quiet, jobs=source)
 
 
 def run_batch(clips, settings: Settings, pool: Pool, retries: int, *, quiet: bool = True, jobs: str = "") -> dict:

@@ -25,7 +25,14 @@ class Pool:
         self.scheduler, self.cluster, self.retries = scheduler, cluster, retries
         self.kind = "dask" if scheduler else "dask-local" if cluster else "process"
         self._client = self._cluster = None
-        self.executor: Executor = self._open()
+        self._executor: Executor | None = None
+
+    @property
+    def executor(self) -> Executor:
+        """The executor, started on first use (a rerun with every clip complete starts no worker)."""
+        if self._executor is None:
+            self._executor = self._open()
+        return self._executor
 
     @property
     def workers(self) -> int:
@@ -63,8 +70,9 @@ class Pool:
         return self._client.get_executor(pure=False)
 
     def prepare(self, clip) -> None:
-        """Set every Dask worker up now (numba caches, graph, renderer) instead of at its first clip,
-        e.g. to time the batch apart from the cluster's start-up. A process pool sets up lazily."""
+        """Start the workers and set every Dask worker up now (numba caches, graph, renderer) instead of
+        at its first clip, e.g. to time the batch apart from the cluster's start-up."""
+        self.executor.submit(len, ()).result()          # the workers are up
         if self._client is not None:
             from .worker import warm_up
             self._client.run(warm_up, clip)
@@ -82,24 +90,27 @@ class Pool:
 
     def renew(self) -> None:
         """A fresh executor after a worker died (a process pool cannot take work once broken)."""
-        if self.kind == "process":
-            self.executor.shutdown(wait=True, cancel_futures=True)
-            self.executor = self._open()
+        if self.kind == "process" and self._executor is not None:
+            self._executor.shutdown(wait=True, cancel_futures=True)
+            self._executor = self._open()
 
     def abort(self) -> None:
         """Stop now (Ctrl-C): drop queued clips and end running ones; their files stay temporary."""
+        if self._executor is None:
+            return
         if self.kind == "process":
-            processes = list(getattr(self.executor, "_processes", {}).values())   # no public API before 3.14
-            self.executor.shutdown(wait=False, cancel_futures=True)
+            processes = list(getattr(self._executor, "_processes", {}).values())   # no public API before 3.14
+            self._executor.shutdown(wait=False, cancel_futures=True)
             for p in processes:
                 p.kill()
         else:
-            self.executor.shutdown(wait=False)   # closing the client below releases its tasks
+            self._executor.shutdown(wait=False)   # closing the client below releases its tasks
         self.close()
 
     def close(self) -> None:
         if self.kind == "process":
-            self.executor.shutdown(wait=True)
+            if self._executor is not None:
+                self._executor.shutdown(wait=True)
             return
         for thing in (self._client, self._cluster):
             if thing is not None:

@@ -48,25 +48,38 @@ def read_jobs(path: str) -> list[Job]:
         data = data[3:]
     lines = data.split(b"\n")
     parse = _json_job if _is_json_lines(path, lines) else _text_job
-    jobs, seen = [], set()
+    jobs = []
     for n, raw in enumerate(lines, 1):
         raw = raw.rstrip(b"\r")
         if not raw.strip():
             continue
         try:
-            line = raw.decode("utf-8")
+            jobs.append(parse(raw.decode("utf-8"), n))
         except UnicodeDecodeError as e:
             jobs.append(Job(id=f"{n:05d}", line=n, error=f"line {n}: the text is not UTF-8 (byte {e.start})"))
-            continue
-        job = parse(line, n)
-        if job.id in seen:
-            job = Job(id=f"{n:05d}", line=n, error=f"line {n}: id {job.id!r} is used by an earlier line")
-        seen.add(job.id)
-        jobs.append(job)
+    jobs = _unique_ids(jobs)
     if not jobs:
         raise PsigraphError("the jobs file has no clips (no non-blank line)", where=path,
                             hint="one utterance per line, or one JSON object per line")
     return jobs
+
+
+def jobs_from_dicts(rows) -> list[Job]:
+    """Jobs from ``{"id", "text", …}`` dicts, checked exactly like the lines of a JSON Lines file."""
+    jobs = [_json_job(json.dumps(row, ensure_ascii=False) if isinstance(row, dict) else "[]", n)
+            for n, row in enumerate(rows, 1)]
+    return _unique_ids(jobs)
+
+
+def _unique_ids(jobs: list) -> list:
+    out, seen = [], set()
+    for job in jobs:
+        if job.id in seen:
+            job = Job(id=f"{job.line:05d}", line=job.line,
+                      error=f"line {job.line}: id {job.id!r} is used by an earlier line")
+        seen.add(job.id)
+        out.append(job)
+    return out
 
 
 def _is_json_lines(path: str, lines: list) -> bool:

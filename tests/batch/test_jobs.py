@@ -40,3 +40,13 @@ def test_a_jobs_file_that_cannot_be_used_is_one_error(tmp_path):
     (tmp_path / "empty.txt").write_text("\n \n")
     with pytest.raises(PsigraphError, match="no clips"):
         read_jobs(str(tmp_path / "empty.txt"))
+
+
+def test_dicts_are_checked_like_json_lines():
+    from psigraph.batch.jobs import jobs_from_dicts
+    jobs = jobs_from_dicts([{"id": "a", "text": "Hi.", "like": ["x", 2], "mix": 0.25}, {"id": "a", "text": "Hi."},
+                            "not a dict", {"text": None}])
+    assert (jobs[0].id, jobs[0].like, jobs[0].mix, jobs[0].error) == ("a", ("x", 2), 0.25, None)
+    assert [j.error for j in jobs[1:]] == ["line 2: id 'a' is used by an earlier line",
+                                          "line 3: not a JSON object (one {\"text\": ...} per line)",
+                                          "line 4: \"text\" must be a string (got NoneType)"]
