@@ -7,8 +7,8 @@ behind, the callback plays silence and ``underruns`` goes up — visible, not hi
 
 Graphs that listen (an ``audio_source`` without a file: the microphone) get an input ring the
 input callback writes into. :class:`InputRunner` runs such graphs when they play nothing: the
-worker advances the graph a block at a time as input arrives, so the graph never reads ahead of
-the microphone; a full ring drops frames and counts them (``overruns``). ``SimulatedInput``
+worker advances the graph by whole blocks of input as they arrive, so the graph never reads ahead
+of the microphone; a full ring drops frames and counts them (``overruns``). ``SimulatedInput``
 feeds the input callback at the device's pace without a sound card.
 """
 from __future__ import annotations
@@ -125,7 +125,7 @@ class RealtimeRunner:
         try:
             with sd.OutputStream(samplerate=self.rate, channels=self.ring.buf.shape[1], dtype="float32",
                                  blocksize=self.block, device=device, callback=self.callback), \
-                    _input_streams(sd, self.inputs, self.block):
+                    _InputStreams(sd, self.inputs, self.block):
                 if until_done:
                     while not self.session.done and self.error is None:
                         time.sleep(0.05)
@@ -184,7 +184,7 @@ def input_stats(inputs: list) -> dict:
             "input_dropped_frames": sum(i.ring.dropped for i in inputs)}
 
 
-class _input_streams:
+class _InputStreams:
     """Context manager opening one sounddevice InputStream per live input (none: does nothing)."""
 
     def __init__(self, sd, inputs: list, block: int):
@@ -266,7 +266,7 @@ class InputRunner:
         sd = stream or open_input_stream()
         self.start()
         try:
-            with _input_streams(sd, self.inputs, self.block):
+            with _InputStreams(sd, self.inputs, self.block):
                 time.sleep(duration)
         except PsigraphError:
             raise
