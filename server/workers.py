@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import itertools
 import multiprocessing
+import queue
 import threading
-from concurrent.futures import ThreadPoolExecutor
+import time
+from concurrent.futures import Future
 
 from psigraph.errors import PsigraphError
 
@@ -68,6 +70,12 @@ def _serve_worker(conn) -> None:
 
 
 class _Worker:
+    """One synthesis process and the thread that talks to it.
+
+    Requests wait in a priority queue ordered by deadline, earliest first: a stream's next block is
+    due when the audio it has delivered runs out in real time, so a stream that is only just ahead of
+    its listener goes before one that is seconds ahead (no stream starves while others race ahead)."""
+
     def __init__(self, ctx):
         self.conn, child = ctx.Pipe()
         self.process = ctx.Process(target=_serve_worker, args=(child,), daemon=True, name="psigraph-serve-worker")
@@ -75,22 +83,38 @@ class _Worker:
         child.close()
         self.lock = threading.Lock()
         self.open = 0
-        # one thread talks to the process, taking requests first come first served: the streams
-        # placed on this worker share it fairly (a plain lock lets one stream re-acquire and starve others)
-        self.queue = ThreadPoolExecutor(max_workers=1, thread_name_prefix="psigraph-worker-pipe")
+        self._queue: queue.PriorityQueue = queue.PriorityQueue()
+        self._seq = itertools.count()
+        self._thread = threading.Thread(target=self._pump, daemon=True, name="psigraph-worker-pipe")
+        self._thread.start()
 
-    def call(self, op: str, key: int, arg=None):
-        return self.queue.submit(self._call, op, key, arg).result()
+    def call(self, op: str, key: int, arg=None, deadline: float = 0.0):
+        """Send one request and wait for its reply (requests with earlier deadlines go first)."""
+        fut: Future = Future()
+        self._queue.put((deadline, next(self._seq), fut, op, key, arg))
+        return fut.result()
 
-    def _call(self, op: str, key: int, arg=None):
-        try:
-            self.conn.send((op, key, arg))
-            reply = self.conn.recv()
-        except (EOFError, OSError, BrokenPipeError):
-            raise PsigraphError("a synthesis worker process died", code="internal") from None
-        if reply[0] == "err":
-            raise RemoteError(reply[1], reply[2])
-        return reply[1]
+    def stop(self) -> None:
+        self._queue.put((float("inf"), next(self._seq), None, "stop", 0, None))
+        self._thread.join(30)
+
+    def _pump(self) -> None:
+        while True:
+            _, _, fut, op, key, arg = self._queue.get()
+            try:
+                self.conn.send((op, key, arg))
+                if fut is None:                        # stop: no reply
+                    return
+                reply = self.conn.recv()
+            except (EOFError, OSError, BrokenPipeError):
+                if fut is None:
+                    return
+                fut.set_exception(PsigraphError("a synthesis worker process died", code="internal"))
+                continue
+            if reply[0] == "err":
+                fut.set_exception(RemoteError(reply[1], reply[2]))
+            else:
+                fut.set_result(reply[1])
 
 
 class RemoteSynth:
@@ -99,12 +123,14 @@ class RemoteSynth:
     def __init__(self, worker: _Worker, key: int, fields: dict):
         self._worker, self._key, self._fields = worker, key, fields
         self.done, self.now = False, 0
+        self._t0, self._rate = time.monotonic(), float(fields["master_rate"])
 
     def start_fields(self) -> dict:
         return dict(self._fields)
 
     def step(self, sid) -> list:
-        msgs, self.done, self.now = self._worker.call("step", self._key, sid)
+        deadline = self._t0 + self.now / self._rate          # when the audio delivered so far runs out
+        msgs, self.done, self.now = self._worker.call("step", self._key, sid, deadline)
         return msgs
 
     def _finish(self, op: str) -> None:
@@ -144,6 +170,7 @@ class ProcessWorkers:
         """A worker that died (killed, out of memory) is replaced by a fresh, warmed one."""
         for i, w in enumerate(self._workers):
             if not w.process.is_alive():
+                w.stop()
                 new = _Worker(multiprocessing.get_context("spawn"))
                 if new.conn.recv() != ("ok", "ready"):
                     raise PsigraphError("a synthesis worker failed to start")
@@ -167,11 +194,7 @@ class ProcessWorkers:
     def close(self) -> None:
         """Stop every worker (their open streams are closed: recordings committed)."""
         for w in self._workers:
-            try:
-                w.queue.submit(w.conn.send, ("stop", 0, None)).result()
-            except (OSError, BrokenPipeError):
-                pass
-            w.queue.shutdown(wait=True)
+            w.stop()
         for w in self._workers:
             w.process.join(30)
             if w.process.is_alive():
