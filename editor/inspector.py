@@ -97,8 +97,9 @@ class Inspector(QScrollArea):
                     form.addRow(name, QLabel(value_text(value)))
             else:
                 cls = graph.node_class(self.nid)
+                problems = self._param_issues()
                 for d in cls.Params.describe():
-                    self._add_field(form, d, spec.params, cls.HOT_PARAMS)
+                    self._add_field(form, d, spec.params, cls.HOT_PARAMS, problems.get(d["name"], []))
         outer.addWidget(self.error)
         outer.addStretch(1)
         old = self.takeWidget()
@@ -106,10 +107,19 @@ class Inspector(QScrollArea):
         if old is not None:
             old.deleteLater()
 
-    def _add_field(self, form: QFormLayout, d: dict, given: dict, hot) -> None:
+    def _param_issues(self) -> dict[str, list[str]]:
+        """Messages of the issues located at the shown node's params (``nodes.<id>.params.<name>``)."""
+        out: dict[str, list[str]] = {}
+        prefix = f"nodes.{self.nid}.params."
+        for issue in self.document.issues():
+            if issue.path.startswith(prefix):
+                out.setdefault(issue.path[len(prefix):].split(".")[0], []).append(f"{issue.severity}: {issue.message}")
+        return out
+
+    def _add_field(self, form: QFormLayout, d: dict, given: dict, hot, problems: list) -> None:
         name = d["name"]
         value = given.get(name, d.get("default"))
-        tip = "\n".join(x for x in (d.get("doc", ""), _limits(d), f"type {d['type']}",
+        tip = "\n".join(x for x in (*problems, d.get("doc", ""), _limits(d), f"type {d['type']}",
                                     f"default {value_text(d.get('default'))}" if "default" in d else "",
                                     "hot: changes apply to a running graph at the next block" if name in hot else "")
                         if x)
@@ -132,6 +142,8 @@ class Inspector(QScrollArea):
             font = label.font()
             font.setBold(True)
             label.setFont(font)
+        if problems:
+            label.setStyleSheet("color: #b91c1c")
         form.addRow(label, w)
         self.fields[name] = w
 

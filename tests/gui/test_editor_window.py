@@ -453,3 +453,20 @@ def test_nodes_without_saved_positions_are_laid_out_by_depth_without_editing_the
     assert places["s"][0] < places["a"][0] < places["b"][0] == places["c"][0] < places["out"][0]
     assert not doc.dirty and fileformat.dumps(g) == text and g.editor == {}
     doc.detach()
+
+
+def test_param_issues_show_on_the_inspector_field(qtbot, window, tmp_path):
+    """A param the file got wrong is marked in the inspector with the message validate prints."""
+    path = tmp_path / "bad_param.yaml"
+    text = open(graph_path("speak"), encoding="utf-8").read().replace("persona: default}", "persona: nobody}", 1)
+    path.write_text(text)
+    assert window.open(str(path), ask=False)
+    issue = next(i for i in window.document.issues() if i.path.startswith("nodes.planner.params.persona"))
+    window.issues.itemClicked.emit(next(window.issues.item(k) for k in range(window.issues.count())
+                                        if "nodes.planner.params.persona" in window.issues.item(k).text()))
+    assert window.inspector.nid == "planner"
+    field = window.inspector.fields["persona"]
+    assert issue.message in field.toolTip()
+    window.inspector.set_param("persona", "default")
+    assert not any(i.path.startswith("nodes.planner.params.persona") for i in window.document.issues())
+    assert issue.message not in window.inspector.fields["persona"].toolTip()
