@@ -89,11 +89,13 @@ def run(args) -> int:
             print(f"wrote {args.screenshot}")
             return 0
         return app.exec()
-    finally:
+    finally:                                   # pyqtgraph and GL views must be gone before the interpreter
+        from PySide6.QtCore import QEvent
         window.shutdown()
         window.close()
         window.deleteLater()
         app.processEvents()
+        app.sendPostedEvents(None, QEvent.Type.DeferredDelete)
 
 
 def _has_display() -> bool:
