@@ -25,6 +25,7 @@ as the graph) of words in the carrier "Say X again." — the phone boundaries co
 """
 from __future__ import annotations
 
+import functools
 import sys
 import time
 
@@ -35,12 +36,14 @@ CARRIER = "Say {} again."
 
 
 # ----------------------------------------------------------------------------- rendering
+@functools.lru_cache(maxsize=256)
 def utter(word: str, seed: int = 0, carrier: str = CARRIER):
     """(audio, phones) of ``word`` in the carrier; phones: [(ARPAbet base, start_s, end_s, word_index)]."""
     from psigraph.nodes.speech.offline import plan, render_plan
     pl = plan(carrier.format(word))
     a = render_plan(pl, seed=seed).astype(np.float64)
     ph = [(p.ph, p.start, p.start + p.dur, p.word) for p in pl.phones if not p.is_pause]
+    a.flags.writeable = False
     return a, ph
 
 
