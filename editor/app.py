@@ -27,6 +27,11 @@ from .palette import Palette
 FILE_FILTER = "psigraph graphs (*.yaml *.yml);;all files (*)"
 
 
+def _count(issues) -> tuple[int, int]:
+    errors = sum(i.severity == "error" for i in issues)
+    return errors, len(issues) - errors
+
+
 class MainWindow(QMainWindow):
     """The psigraph editor."""
 
@@ -55,6 +60,8 @@ class MainWindow(QMainWindow):
         self.scene.message.connect(lambda text: self.statusBar().showMessage(text, 4000))
         self.scene.probe_requested.connect(self.probe)
         self.issues.located.connect(self._locate)
+        self.issues.counted.connect(self._issues_counted)
+        self._issues_counted(*_count(self.document.issues()))
         self.document.dirty_changed.connect(lambda _d: self._title())
         self.document.path_changed.connect(lambda _p: self._title())
         self._title()
@@ -269,6 +276,13 @@ class MainWindow(QMainWindow):
                 self.live.show_coupling(nids[0])
             else:
                 self.inspector_dock.raise_()
+
+    def _issues_counted(self, errors: int, warnings: int) -> None:
+        parts = [f"{errors} error{'s' * (errors != 1)}"] if errors else []
+        parts += [f"{warnings} warning{'s' * (warnings != 1)}"] if warnings else []
+        self.issues_dock.setWindowTitle(f"Issues ({', '.join(parts)})" if parts else "Issues")
+        if errors:
+            self.issues_dock.raise_()
 
     def _locate(self, nid: str, param: str, edge: int) -> None:
         if nid:

@@ -23,6 +23,7 @@ class IssuesList(QListWidget):
     """One line per issue (``file:line: path: severity: message``), refreshed after edits."""
 
     located = Signal(str, str, int)       # node id, param name, edge index
+    counted = Signal(int, int)            # errors, warnings (after every refresh)
 
     def __init__(self, document: Document, parent=None):
         super().__init__(parent)
@@ -48,6 +49,8 @@ class IssuesList(QListWidget):
             item = QListWidgetItem("no issues: the graph validates")
             item.setForeground(QColor("#15803d"))
             self.addItem(item)
+        errors = sum(i.severity == "error" for i in issues)
+        self.counted.emit(errors, len(issues) - errors)
 
     def _clicked(self, item: QListWidgetItem) -> None:
         path = item.data(Qt.UserRole)

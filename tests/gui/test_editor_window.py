@@ -212,6 +212,7 @@ def test_unknown_node_type_is_a_placeholder_saved_unchanged(qtbot, window, tmp_p
     assert item.view.placeholder and item.view.type == "future_reverb@3"
     assert {p.name for p in item.view.inputs} == {"x"} and {p.name for p in item.view.outputs} == {"y"}
     assert any("unknown node type 'future_reverb@3'" in i.message for i in item.issues)
+    assert window.issues_dock.windowTitle() == "Issues (1 error, 1 warning)"
     texts = [window.issues.item(i).text() for i in range(window.issues.count())]
     assert any("placeholder.yaml:9: nodes.fx.type: error: unknown node type" in t for t in texts)
     # clicking the issue selects the node
