@@ -65,8 +65,9 @@ def render_clip(clip: Clip) -> dict:
     if clip.opts is None:
         return {"status": "failed", "error": clip.error, "retries": 0}
     done = completed(clip)
-    if done is not None:
-        return {"status": "skipped", **_summary(done)}
+    if done is not None:                        # complete: from an earlier batch, or from this one when
+        started = attempts(clip) > 0            # a worker died after publishing it
+        return {"status": "done" if started else "skipped", **_summary(done)}
     warm_up(clip)
     os.makedirs(os.path.dirname(clip.attempts), exist_ok=True)
     with open(clip.attempts, "a", encoding="utf-8") as f:   # O_APPEND: one short line per attempt
