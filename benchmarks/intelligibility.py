@@ -315,12 +315,18 @@ def paired_bootstrap(err_a, err_b, words, n_boot: int = 4000, seed: int = 1):
     return diff, ratio
 
 
-def report(results: Path, ref_engine: str = "espeak") -> dict:
+N_DEV = 50      # the first 50 sentences are harvard_dev.txt (looked at while the voice was built)
+
+
+def report(results: Path, ref_engine: str = "espeak", min_idx: int = 0) -> dict:
     """Print WER per engine/decoder (+ CI vs ``ref_engine``) and DNSMOS; return the table.
 
     A psigraph sentence's errors are averaged over its seeds, so the bootstrap pairs sentences."""
     import json
     rows = [json.loads(l) for l in results.read_text().splitlines() if l.strip()]
+    rows = [r for r in rows if r["idx"] >= min_idx]
+    print("\n" + ("all sentences" if min_idx == 0 else
+                  f"held-out only (harvard_dev_extended.txt, sentence index >= {min_idx})"))
     by = {}
     for r in rows:
         by.setdefault(r["engine"], {}).setdefault(r["seed"], {})[r["idx"]] = r
@@ -393,6 +399,7 @@ def main(argv=None) -> int:
     args = ap.parse_args(argv)
     if args.report:
         report(args.report)
+        report(args.report, min_idx=N_DEV)
         return 0
     if args.via_graph:
         SYNTH["psigraph"] = synth_graph
@@ -401,6 +408,7 @@ def main(argv=None) -> int:
                  args.results, dnsmos=not args.no_dnsmos, verbose=args.verbose,
                  shard=tuple(int(x) for x in args.shard.split("/")))
         report(args.results)
+        report(args.results, min_idx=N_DEV)
         return 0
     global PSIGRAPH_SEED
     PSIGRAPH_SEED = args.seed
