@@ -180,6 +180,7 @@ def test_client_raises_on_error():
     assert run(go()) > 0
 
 
+@pytest.mark.slow
 def test_worker_process_streams_match_in_process_streams():
     """With --processes the same bytes come out (the Session runs in a worker process)."""
     async def go(processes):
