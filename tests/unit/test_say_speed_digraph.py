@@ -34,14 +34,3 @@ def test_components_cycles_order_and_ancestors_equal_networkx():
         for x in nodes:
             assert digraph.ancestors(edges, x) == nx.ancestors(g, x)
     assert acyclic > 50                     # both branches were exercised
-
-
-def test_run_path_does_not_import_networkx():
-    import subprocess
-    import sys
-    code = ("import sys, psigraph, psigraph.runtime.cli, psigraph.runtime.session, psigraph.runtime.say;"
-            "from psigraph.runtime.say import SayOptions, build_say_graph, validate;"
-            "g = build_say_graph(SayOptions(text='hi', output='x.wav')); validate(g);"
-            "print('networkx' in sys.modules)")
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
-    assert out.strip() == "False"
