@@ -69,7 +69,8 @@ def listen(path: str, params: dict | None = None, block: int = 4800) -> dict:
     for r in refs[:3]:
         for e in (e for b in got_all[r] for e in b):
             events.setdefault(e.kind, []).append(e.t / 24000.0)
-    return {"events": events, "entrainment": np.vstack(got_all["entrain.entrainment"]), "wall": wall, "seconds": seconds}
+    return {"events": events, "entrainment": np.vstack(got_all["entrain.entrainment"]), "wall": wall,
+            "seconds": seconds}
 
 
 def inputs(directory: str, voices=li.VOICES, clips: int = 2, turns: int = 6, log=None) -> dict:
@@ -166,7 +167,8 @@ def rate_tracking(directory: str, voices=RATE_VOICES, turns: int = 4, log=None) 
         got = float(hz[mask].mean())
         rows.append((v.label, true_rate, got, got / true_rate - 1.0))
         if log:
-            log(f"  {v.label:28s} input {true_rate:5.2f} syll/s  entrained {got:5.2f} Hz  ({100 * (got / true_rate - 1):+.1f} %)")
+            log(f"  {v.label:28s} input {true_rate:5.2f} syll/s  entrained {got:5.2f} Hz  "
+                f"({100 * (got / true_rate - 1):+.1f} %)")
     return rows
 
 
@@ -217,7 +219,8 @@ def live(path: str, anomalies: list, seconds: float = 60.0, block: int = 480) ->
     x, sr = sf.read(path, dtype="float64")
     reps = int(np.ceil(seconds * sr / len(x)))
     signal = np.tile(x, reps)[:int(seconds * sr)]
-    spliced = [(t + r * len(x) / sr, kind) for r in range(reps) for t, kind in anomalies if t + r * len(x) / sr < seconds]
+    spliced = [(t + r * len(x) / sr, kind) for r in range(reps) for t, kind in anomalies
+               if t + r * len(x) / sr < seconds]
     times = [t for t, _ in spliced]
     g = psigraph.load(graph_path("listen"))
     with Session(g, block=max(block, 4800)) as s:           # the runner advances by `block` when in time
@@ -228,7 +231,8 @@ def live(path: str, anomalies: list, seconds: float = 60.0, block: int = 480) ->
         SimulatedInput(runner.callback, signal, int(sr), block).run()
         runner.stop()
         surprises = [e.t / s.master_rate for e in s.tap("surprise.events")]
-        reactions = [e.t / s.master_rate for e in s.tap("face.reactions") if (e.payload or {}).get("what") in ("brow", "frown")]
+        reactions = [e.t / s.master_rate for e in s.tap("face.reactions")
+                     if (e.payload or {}).get("what") in ("brow", "frown")]
         stats = runner.stats()
 
     def first_after(ts, t):

@@ -273,7 +273,8 @@ class InputRunner:
         except Exception as exc:
             self._stop.set()
             raise PsigraphError(f"cannot open the sound input device: {exc}",
-                                hint="check `python -m sounddevice`, or listen to a file: psigraph listen IN.wav") from None
+                                hint="check `python -m sounddevice`, or listen to a file: "
+                                     "psigraph listen IN.wav") from None
         finally:
             self.stop()
         return self.stats()

@@ -118,14 +118,17 @@ class ListenerParams(Params):
     pause_ms: float = param(150.0, ge=20.0, le=2000.0, unit="ms", doc="silence that ends a phrase")
     speaker_memory_s: float = param(4.0, gt=0.1, le=120.0, unit="s", doc="time constant of the speaker model")
     pitch_z0: float = param(6.0, ge=0.0, doc="pitch departures (in the speaker's spreads) counted as novel beyond this")
-    jump_st0: float = param(5.0, ge=0.0, unit="st", doc="pitch steps against the last 200 ms counted as novel beyond this")
+    jump_st0: float = param(5.0, ge=0.0, unit="st",
+                            doc="pitch steps against the last 200 ms counted as novel beyond this")
     novelty_gain: float = param(6.0, ge=0.0, le=100.0, doc="amplitude of the pitch role per unit of novelty")
     strength: float = param(100.0, gt=0.0, le=10000.0, unit="1/s", doc="pull of the micro-band forcing")
-    phrase_strength: float = param(20.0, gt=0.0, le=10000.0, unit="1/s", doc="pull of a phrase boundary on the macro role")
+    phrase_strength: float = param(20.0, gt=0.0, le=10000.0, unit="1/s", doc="pull of a phrase start on the macro role")
     pitch_role: str = param("pitch", doc="psi_core role (a micro-band member) whose amplitude carries pitch novelty "
                                          "('' = none)")
-    loud_role: str = param("loud", doc="psi_core role (a micro-band member) whose amplitude follows the envelope ('' = none)")
-    phrase_role: str = param("phrase", doc="psi_core role (a macro-band member) reset at phrase boundaries ('' = none)")
+    loud_role: str = param("loud", doc="psi_core role (a micro-band member) whose amplitude follows the envelope "
+                                       "('' = none)")
+    phrase_role: str = param("phrase", doc="psi_core role (a macro-band member) restarted when a phrase starts "
+                                           "('' = none)")
 
     def validate(self) -> list:
         from psigraph.errors import ParamError
@@ -159,9 +162,10 @@ class Listener(Node[ListenerParams]):
     phrase duration; 0 between phrases) and ``speaker_phase`` (2π·progress, wrapped: the speaker's
     phrase cycle). ``score`` entrains a psi_core: a ``syllable`` event per nucleus onset (duration =
     the heard syllable period; while speech goes on without a nucleus where the rhythm expects one,
-    the beat is kept with a weak ``syllable`` event), ``force`` on ``pitch_role`` (amplitude = novelty × gain) and
-    ``loud_role`` (amplitude = envelope) as they change, and a phase reset of ``phrase_role`` when
-    a phrase starts after a boundary. ``events``: ``syllable_onset`` and ``phrase_boundary``.
+    the beat is kept with a weak ``syllable`` event), ``force`` on ``pitch_role`` (amplitude =
+    novelty × gain) and ``loud_role`` (amplitude = envelope) as they change, and a phase reset of
+    ``phrase_role`` when a phrase starts after a boundary. ``events``: ``syllable_onset`` and
+    ``phrase_boundary``.
     """
 
     type_id = "listener"
@@ -232,8 +236,8 @@ class Listener(Node[ListenerParams]):
         if rh.speech and not st.in_phrase:             # a phrase starts: the macro role restarts its cycle
             st.in_phrase, st.phrase_start = True, k
             if p.phrase_role:
-                score.append(Event(t, chain.FORCE, {"role": p.phrase_role, "phase": 0.0,
-                                                    "strength": p.phrase_strength, "dur": int(0.25 * self.master_rate)}))
+                score.append(Event(t, chain.FORCE, {"role": p.phrase_role, "phase": 0.0, "strength": p.phrase_strength,
+                                                    "dur": int(0.25 * self.master_rate)}))
         progress = (k - st.phrase_start) / (st.phrase_s * self.hz)
         row[_COL["phrase_progress"]] = progress if st.in_phrase else 0.0
         row[_COL["speaker_phase"]] = (2 * np.pi * progress) % (2 * np.pi)

@@ -8,10 +8,11 @@ ticks it keeps exponentially weighted statistics with time constant ``memory_s``
 * spectral shape: the :data:`~.features.N_BANDS` log band energies minus their mean (level removed),
   mean and variance per band.
 
-Per tick it reports ``pitch_jump`` (see :meth:`SpeakerModel.jump`), ``pitch_z`` (|st − mean| / spread, over the median of the last three voiced
-ticks, so a single octave error does not count) and ``timbre_z`` (root-mean-square z-score of the
-spectral shape, averaged over the last ``timbre_ms`` of voiced ticks). Frames that look novel are
-learnt at a quarter of the rate, so an anomaly does not immediately become the norm.
+Per tick it reports ``pitch_jump`` (see :meth:`SpeakerModel.jump`), ``pitch_z`` (|st − mean| /
+spread, over the median of the last three voiced ticks, so a single octave error does not count)
+and ``timbre_z`` (root-mean-square z-score of the spectral shape, averaged over the last
+``timbre_ms`` of voiced ticks). Frames that look novel are learnt at a quarter of the rate, so an
+anomaly does not immediately become the norm.
 """
 from __future__ import annotations
 
