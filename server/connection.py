@@ -34,6 +34,7 @@ class Stream:
     sent_samples: int = 0        # audio samples sent
     sent_frames: int = 0
     samples_at_cancel: int | None = None
+    sent_at_cancel: int | None = None    # audio samples sent when the cancel arrived
     started: bool = False
     wake: asyncio.Event = field(default_factory=asyncio.Event)
     inbox: asyncio.Queue | None = None   # client audio chunks of a `listen` stream
@@ -159,7 +160,7 @@ class Connection:
         if s.cancelled:
             return
         s.cancelled = reason
-        s.samples_at_cancel = s.synth_samples
+        s.samples_at_cancel, s.sent_at_cancel = s.synth_samples, s.sent_samples
         s.wake.set()
 
     async def stop(self, reason: str) -> None:
