@@ -38,6 +38,17 @@ def _hash(seed, counter):
     return _splitmix64(seed ^ (np.uint64(counter) * np.uint64(0x9E3779B97F4A7C15)))
 
 
+_MASK64 = (1 << 64) - 1
+
+
+def hash_int(seed: int, counter: int) -> int:
+    """:func:`_hash` in Python integers, for the few calls made outside kernels (no numba dispatch)."""
+    z = ((int(seed) ^ ((int(counter) * 0x9E3779B97F4A7C15) & _MASK64)) + 0x9E3779B97F4A7C15) & _MASK64
+    z = ((z ^ (z >> 30)) * 0xBF58476D1CE4E5B9) & _MASK64
+    z = ((z ^ (z >> 27)) * 0x94D049BB133111EB) & _MASK64
+    return z ^ (z >> 31)
+
+
 @njit
 def _gauss(seed, counter):
     """Approximately standard normal: four 16-bit uniforms of one hash, centred and scaled."""

@@ -220,7 +220,7 @@ class PsiCore(Node[CoreParams]):
         self.amp_rate = np.full(n, p.amp_rate)
         self.seed_u = np.uint64(((int(self.seed) * 0x9E3779B1) ^ (p.seed * 0x85EBCA77 + 0x165667B1))
                                 & 0xFFFFFFFFFFFFFFFF)
-        u = np.array([kernels._hash(self.seed_u, np.int64(2**62 + i)) >> np.uint64(11) for i in range(n)],
+        u = np.array([kernels.hash_int(self.seed_u, 2**62 + i) >> 11 for i in range(n)],
                      dtype=np.float64) * (1.0 / 9007199254740992.0)
         theta = (2 * np.pi * p.init_spread * u) % (2 * np.pi)
         self.state = CoreState(0, theta, L.amp_rest.copy(), np.zeros(n), np.zeros(n), np.zeros(n),
