@@ -62,17 +62,20 @@ def main(argv=None) -> int:
     with tempfile.TemporaryDirectory() as tmp:
         path = a.text_file
         if path is None:
-            words = open(TEXT, encoding="utf-8").read().split()[:a.words]
+            with open(TEXT, encoding="utf-8") as f:
+                words = f.read().split()[:a.words]
             path = os.path.join(tmp, "text.txt")
             with open(path, "w", encoding="utf-8") as f:
                 f.write(" ".join(words) + "\n")
-        n_words = len(open(path, encoding="utf-8").read().split())
+        with open(path, encoding="utf-8") as f:
+            n_words = len(f.read().split())
         env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
         cmds = {"psigraph say": [sys.executable, "-m", "psigraph.runtime.cli", "say", "--text-file", path,
                                  "-q", "-o", os.path.join(tmp, "p.wav")],
                 "espeak-ng": [espeak, "-f", path, "-w", os.path.join(tmp, "e.wav")]}
         res = measure(cmds, a.runs, env)
-        load = open("/proc/loadavg").read().split()[:3]
+        with open("/proc/loadavg") as f:
+            load = f.read().split()[:3]
     med = {k: (statistics.median(w for w, _ in v), max(r for _, r in v)) for k, v in res.items()}
     print(f"{n_words} words, median of {a.runs} after a warm-up; loadavg {' '.join(load)}")
     for name, (wall, rss) in med.items():

@@ -28,7 +28,7 @@ def _import_numba():
                 and not os.environ.get("PSIGRAPH_NUMBA_BLAS")):
             sys.modules[_BLAS_MODULE] = None            # numba then registers no BLAS-backed functions
             try:
-                import numba.np.arraymath  # noqa: F401
+                import numba.np.arraymath
             finally:
                 del sys.modules[_BLAS_MODULE]
         _numba = numba

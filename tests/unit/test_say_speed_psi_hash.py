@@ -1,6 +1,5 @@
 """psi_core's start-up hash in Python integers equals the kernel's uint64 hash (so initial phases are unchanged)."""
 import numpy as np
-
 from psigraph.nodes.psi import kernels
 
 
