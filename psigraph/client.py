@@ -32,12 +32,11 @@ class StreamError(PsigraphError):
 
 def read_token(path: str | None = None) -> str:
     """The server token: $PSIGRAPH_TOKEN, else the token file (default: where `psigraph serve` writes it)."""
-    tok = os.environ.get("PSIGRAPH_TOKEN")
+    tok = os.environ.get(wire.TOKEN_ENV)
     if tok and path is None:
         return tok
     if path is None:
-        base = os.environ.get("XDG_RUNTIME_DIR") or os.path.join(os.path.expanduser("~"), ".cache")
-        path = os.path.join(base, "psigraph", "serve.token")
+        path = wire.default_token_file()
     try:
         with open(path, encoding="utf-8") as f:
             return f.read().strip()

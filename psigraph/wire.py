@@ -62,6 +62,15 @@ MAX_LIKE = 2
 CLIENT_TYPES = ("say", "cancel", "listen", "bye")
 _SAY_KEYS = {"type", "text", "id", "emotion", "persona", "like"}
 _LOG = struct.Struct("<BI")
+#: where `psigraph serve` writes its token unless told otherwise (hosts read it there)
+TOKEN_ENV = "PSIGRAPH_TOKEN"
+
+
+def default_token_file() -> str:
+    """$XDG_RUNTIME_DIR/psigraph/serve.token, else ~/.cache/psigraph/serve.token."""
+    import os
+    base = os.environ.get("XDG_RUNTIME_DIR") or os.path.join(os.path.expanduser("~"), ".cache")
+    return os.path.join(base, "psigraph", "serve.token")
 
 
 class WireError(PsigraphError):

@@ -10,15 +10,9 @@ import socket
 from urllib.parse import urlsplit
 
 from psigraph.errors import PsigraphError
+from psigraph.wire import TOKEN_ENV, default_token_file  # noqa: F401  (the host-facing contract)
 
-TOKEN_ENV = "PSIGRAPH_TOKEN"
 MIN_TOKEN_CHARS = 16
-
-
-def default_token_file() -> str:
-    """$XDG_RUNTIME_DIR/psigraph/serve.token, else ~/.cache/psigraph/serve.token."""
-    base = os.environ.get("XDG_RUNTIME_DIR") or os.path.join(os.path.expanduser("~"), ".cache")
-    return os.path.join(base, "psigraph", "serve.token")
 
 
 def new_token() -> str:
