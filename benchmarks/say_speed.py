@@ -3,8 +3,9 @@
     python benchmarks/say_speed.py [--text-file F | --words 400] [--runs 3]
 
 Both commands run as fresh processes writing a WAV: one warm-up each, then ``--runs`` timed
-runs, interleaved. Prints the median wall time and the peak resident memory (ru_maxrss of the
-child) of each, their ratios and /proc/loadavg. Targets: wall <= 8x eSpeak NG's, peak <= 150 MiB.
+runs, interleaved. Prints the median wall time, CPU time (user + system: less sensitive to a
+loaded machine) and the peak resident memory (ru_maxrss) of each child, their ratios and
+/proc/loadavg. Targets: wall <= 8x eSpeak NG's, peak <= 150 MiB.
 The default text is the first ``--words`` words of ../shared/eval/harvard_dev_extended.txt.
 Children run with Python bytecode caching on (as an installed package has it), whatever
 PYTHONDONTWRITEBYTECODE says here.
@@ -25,8 +26,8 @@ TEXT = os.path.join(HERE, "..", "..", "shared", "eval", "harvard_dev_extended.tx
 WALL_TARGET, RSS_TARGET_MIB = 8.0, 150.0
 
 
-def run_once(cmd: list[str], env: dict) -> tuple[float, float]:
-    """(wall seconds, peak RSS MiB) of one child process; raises if it fails."""
+def run_once(cmd: list[str], env: dict) -> tuple[float, float, float]:
+    """(wall seconds, CPU seconds, peak RSS MiB) of one child process; raises if it fails."""
     t0 = time.perf_counter()
     proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     _, status, usage = os.wait4(proc.pid, 0)
@@ -36,11 +37,11 @@ def run_once(cmd: list[str], env: dict) -> tuple[float, float]:
     proc.stderr.close()
     if proc.returncode != 0:
         raise SystemExit(f"error: {' '.join(cmd)} failed ({proc.returncode}): {err.strip()[-400:]}")
-    return wall, usage.ru_maxrss / 1024.0
+    return wall, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024.0
 
 
 def measure(cmds: dict, runs: int, env: dict) -> dict:
-    """name -> list of (wall, rss) over ``runs`` timed runs after one warm-up, runs interleaved."""
+    """name -> list of (wall, cpu, rss) over ``runs`` timed runs after one warm-up, runs interleaved."""
     for cmd in cmds.values():
         run_once(cmd, env)
     out: dict = {name: [] for name in cmds}
@@ -76,12 +77,13 @@ def main(argv=None) -> int:
         res = measure(cmds, a.runs, env)
         with open("/proc/loadavg") as f:
             load = f.read().split()[:3]
-    med = {k: (statistics.median(w for w, _ in v), max(r for _, r in v)) for k, v in res.items()}
+    med = {k: (statistics.median(w for w, _, _ in v), statistics.median(c for _, c, _ in v), max(r for *_, r in v))
+           for k, v in res.items()}
     print(f"{n_words} words, median of {a.runs} after a warm-up; loadavg {' '.join(load)}")
-    for name, (wall, rss) in med.items():
-        print(f"  {name:13s} wall {wall:6.2f} s   peak RSS {rss:6.1f} MiB")
-    (pw, pr), (ew, er) = med["psigraph say"], med["espeak-ng"]
-    print(f"  ratio         wall {pw / ew:6.1f}x (target <= {WALL_TARGET:.0f}x)   "
+    for name, (wall, cpu, rss) in med.items():
+        print(f"  {name:13s} wall {wall:6.2f} s   cpu {cpu:6.2f} s   peak RSS {rss:6.1f} MiB")
+    (pw, pc, pr), (ew, ec, er) = med["psigraph say"], med["espeak-ng"]
+    print(f"  ratio         wall {pw / ew:6.1f}x (target <= {WALL_TARGET:.0f}x)   cpu {pc / max(ec, 1e-3):6.1f}x   "
           f"peak {pr:.1f} MiB (target <= {RSS_TARGET_MIB:.0f} MiB; {pr / er:.1f}x eSpeak NG's)")
     return 0
 
