@@ -40,6 +40,16 @@ def loadavg() -> str:
         return "n/a"
 
 
+def autogroup() -> str:
+    """Linux autogroup shares the CPU per session: on a busy machine every worker of this batch (one
+    session) splits one session's share, so more workers cannot go faster until other sessions idle."""
+    try:
+        on = Path("/proc/sys/kernel/sched_autogroup_enabled").read_text().strip() == "1"
+    except OSError:
+        return "n/a"
+    return "on (CPU shared per session, not per process)" if on else "off"
+
+
 def run(jobs: Path, out: Path, workers: int) -> tuple[float, float, dict]:
     """(batch seconds with warm workers, end-to-end seconds, report) on a LocalCluster of ``workers``."""
     from psigraph.batch.clip import Settings, graph_digest, plan
@@ -82,7 +92,7 @@ def main() -> int:
     ap.add_argument("--rounds", type=int, default=1, help="1-worker/2-worker pairs (order alternates)")
     ap.add_argument("--no-say-check", action="store_true", help="skip comparing every clip with psigraph say")
     a = ap.parse_args()
-    print(f"cores: {os.cpu_count()}; loadavg before: {loadavg()}")
+    print(f"cores: {os.cpu_count()}; sched autogroup: {autogroup()}; loadavg before: {loadavg()}")
     with tempfile.TemporaryDirectory(prefix="psigraph-batch-bench-") as tmp:
         tmp = Path(tmp)
         lines = texts(a.clips)
