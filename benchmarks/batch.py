@@ -1,7 +1,8 @@
 """`psigraph batch` scaling: 200 short texts with --frames on a Dask LocalCluster of 1 and of 2 workers.
 
 Prints, per run, the batch time with the cluster already up and its workers set up (numba caches,
-graph) and the end-to-end time (cluster start included), the ratio 2 workers / 1 worker of both
+graph), the end-to-end time (cluster start included), the median clip time and how many workers
+were busy on average (sum of clip times / batch time: the batch's own overhead), the ratio 2 workers / 1 worker of both
 (measured in the same invocation; rounds alternate the order), /proc/loadavg before and after, and
 checks that every output of the two runs is the same bytes, and (unless --no-say-check) the bytes
 `psigraph say` writes for the same text.
@@ -106,9 +107,11 @@ def main() -> int:
                 batch_s, total_s, report = run(jobs, out, workers)
                 times[workers].append((batch_s, total_s))
                 results[workers] = outputs(out, report)
+                walls = [c["wall_s"] for c in report["clips"]]
                 print(f"round {r + 1}: {workers} worker(s): batch {batch_s:6.2f} s ({a.clips / batch_s:5.1f} clips/s), "
-                      f"end to end {total_s:6.2f} s; speech {report['speech_s']:.1f} s; batch process CPU "
-                      f"{report['client_cpu_s']:.2f} s; loadavg {loadavg()}")
+                      f"end to end {total_s:6.2f} s; speech {report['speech_s']:.1f} s; clip median "
+                      f"{statistics.median(walls):.3f} s, workers busy {sum(walls) / batch_s:.2f} of {workers}; "
+                      f"batch process CPU {report['client_cpu_s']:.2f} s; loadavg {loadavg()}")
         b1, b2 = (statistics.median(t[0] for t in times[w]) for w in (1, 2))
         e1, e2 = (statistics.median(t[1] for t in times[w]) for w in (1, 2))
         print(f"ratio 2 workers / 1 worker: batch {b2 / b1:.3f}, end to end {e2 / e1:.3f} (target <= 0.55)")
