@@ -1,8 +1,13 @@
 """say drops the nodes that feed no output (face, Koopman, surprise for a WAV) without changing the audio."""
+import os
+
 import numpy as np
+import pytest
 import soundfile as sf
 from psigraph.runtime import say as say_mod
 
+pytestmark = pytest.mark.skipif(os.environ.get("NUMBA_DISABLE_JIT", "0") not in ("", "0"),
+                                reason="a whole say as plain Python is too slow; the JIT pass runs it")
 
 def _say(tmp_path, name):
     out = tmp_path / name

@@ -1,6 +1,12 @@
 """Start-up of the say path stays light: a whole short say imports neither networkx nor SciPy's BLAS."""
+import os
 import subprocess
 import sys
+
+import pytest
+
+pytestmark = pytest.mark.skipif(os.environ.get("NUMBA_DISABLE_JIT", "0") not in ("", "0"),
+                                reason="a whole say as plain Python is too slow; the JIT pass runs it")
 
 
 def test_say_imports_neither_networkx_nor_scipy_linalg(tmp_path):
