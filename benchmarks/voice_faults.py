@@ -136,11 +136,11 @@ def murmur_zero(ph: str, f0: float = 100.0) -> float:
     """Hz of the deepest notch (re a smooth log-frequency trend) in 0.6–3.5 kHz of a sustained
     0.5 s murmur of nasal ``ph`` (its own targets, F2 context 1500 Hz) — the anti-resonance."""
     from psigraph.kernels.tract import CHANNELS, Tract
-    from psigraph.nodes.speech import phonetics as P
-    from psigraph.nodes.speech.articulation import NASAL_AV
+    from psigraph.nodes.speech import articulation as A, phonetics as P
     from psigraph.nodes.speech.voice import VoiceQuality, VoiceSynth
     vals = {k: v for k, v in P.consonant_targets(ph).items() if k[0] in "FB"}
-    vals.update(f0=f0, AV=NASAL_AV, AN=P.nasal_coupling(ph))
+    # (the getattr defaults are the voice before issue 15, so the table can be run on it)
+    vals.update(f0=f0, AV=getattr(A, "NASAL_AV", 0.35), AN=getattr(P, "nasal_coupling", lambda _: 1.0)(ph))
     track = Tract().run([(0, {"values": vals, "mode": "step"})], 102)
     a = VoiceSynth(CHANNELS, VoiceQuality(jitter=0.0, shimmer=0.0, breathiness=0.0)).render(0, track, FS // 2)
     x = a[FS // 10:]
