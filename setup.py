@@ -21,5 +21,6 @@ def packages():
 
 setup(packages=packages(), package_dir=MAPPED,
       package_data={"": [f"{d}{pat}" for d in ("", "*/", "*/*/")
-                         for pat in ("*.yaml", "*.json", "*.npz", "*.png", "*.txt", "*.obj", "LICENSE*")]},
+                         for pat in ("*.yaml", "*.json", "*.npz", "*.png", "*.txt", "*.obj", "LICENSE*",
+                                                      "*.html", "*.js", "*.css")]},
       include_package_data=True)

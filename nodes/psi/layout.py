@@ -173,6 +173,8 @@ def _build(bands, roles, constraints) -> Layout:
             members[name] = (r["member"], w)
             continue
         band = r.get("band")
+        if band is not None and not isinstance(band, str):
+            raise _err(f"{w}.band", f"must be a band name (got {band!r}); known: {', '.join(band_idx)}")
         if band is not None and band not in band_idx:
             raise _err(f"{w}.band", f"unknown band {band!r}" + did_you_mean(band, list(band_idx)))
         period = _num(r, "period_ms", w, lo=1e-3)
