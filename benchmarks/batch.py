@@ -2,10 +2,10 @@
 
 Prints, per run, the batch time with the cluster already up and its workers set up (numba caches,
 graph), the end-to-end time (cluster start included), the median clip time and how many workers
-were busy on average (sum of clip times / batch time: the batch's own overhead), the ratio 2 workers / 1 worker of both
-(measured in the same invocation; rounds alternate the order), /proc/loadavg before and after, and
-checks that every output of the two runs is the same bytes, and (unless --no-say-check) the bytes
-`psigraph say` writes for the same text.
+were busy on average (sum of clip times / batch time: the batch's own overhead), the ratio
+2 workers / 1 worker of both (measured in the same invocation; rounds alternate the order),
+/proc/loadavg before and after, and checks that every output of the two runs is the same bytes,
+and (unless --no-say-check) the bytes `psigraph say` writes for the same text.
 
     python benchmarks/batch.py [--clips 200] [--rounds 1] [--no-say-check]
 Target (issue 16): 2 workers <= 0.55x the time of 1 worker (a 2-core machine).
