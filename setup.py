@@ -22,5 +22,5 @@ def packages():
 setup(packages=packages(), package_dir=MAPPED,
       package_data={"": [f"{d}{pat}" for d in ("", "*/", "*/*/")
                          for pat in ("*.yaml", "*.json", "*.npz", "*.png", "*.txt", "*.obj", "LICENSE*",
-                                                      "*.html", "*.js", "*.css")]},
+                                     "*.html", "*.js", "*.css")]},
       include_package_data=True)
