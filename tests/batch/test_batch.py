@@ -162,6 +162,31 @@ def test_ctrl_c_then_rerun_runs_only_the_unfinished_clips(tmp_cwd):
 
 
 @pytest.mark.slow
+def test_db_records_every_clip_once_and_like_reads_the_batch_store(tmp_cwd):
+    """--db: clips are `say --db STORE --no-mood`; "like" finds what an earlier batch recorded."""
+    happy = "I am so happy to see you!"
+    write_jobs(tmp_cwd / "a.jsonl", [{"id": "base", "text": happy, "emotion": "happy"}])
+    write_jobs(tmp_cwd / "b.jsonl", [{"id": "copy", "text": "The weather is fine today.", "like": happy},
+                                     {"id": "plain", "text": "The weather is fine today."}])
+    assert main(["batch", "a.jsonl", "--out", "out", "--db", "m.db", "--keep-text", "-q"]) == 0
+    assert main(["say", happy, "--emotion", "happy", "-o", "s.wav", "--db", "s.db", "--no-mood", "--keep-text",
+                 "-q"]) == 0
+    assert outputs_of(tmp_cwd / "out")["base"]["wav"] == (tmp_cwd / "s.wav").read_bytes()
+    assert main(["batch", "b.jsonl", "--out", "out", "--db", "m.db", "--keep-text", "-q"]) == 0
+    assert main(["batch", "b.jsonl", "--out", "out", "--db", "m.db", "--keep-text", "-q"]) == 0   # all skipped
+    r = report(tmp_cwd / "out")
+    assert (r["skipped"], r["done"]) == (2, 0)
+    from psigraph.memory.store import Store
+    with Store(tmp_cwd / "m.db", create=False) as store:
+        utts = {u.id: u for u in store.utterances()}
+        assert sorted(u.text for u in utts.values()) == sorted([happy] + ["The weather is fine today."] * 2)
+        base = next(u for u in utts.values() if u.text == happy)
+        copy, plain = sorted((u for u in utts.values() if u.text != happy), key=lambda u: u.id)
+        assert copy.emotion == pytest.approx(base.emotion)                 # said in the stored tone
+        assert plain.emotion != pytest.approx(base.emotion)
+
+
+@pytest.mark.slow
 def test_video_clips_are_the_bytes_of_psigraph_say(tmp_cwd):
     """Batch workers render in-process (face_render workers: 0), say uses its render pool: same file."""
     (tmp_cwd / "jobs.txt").write_text(TEXTS[0] + "\n", encoding="utf-8")
