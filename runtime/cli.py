@@ -414,8 +414,13 @@ class _Parser(argparse.ArgumentParser):
         self.exit(2, f"{self.prog}: error: {elide(message)}\n")
 
 
-def build_parser() -> argparse.ArgumentParser:
-    """The argument parser with every built-in and plug-in subcommand."""
+def build_parser(command: str | None = None) -> argparse.ArgumentParser:
+    """The argument parser with every built-in and plug-in subcommand.
+
+    With ``command`` naming a plug-in, only that plug-in is imported (its siblings may pull in
+    multiprocessing, aiohttp or Qt that a ``say`` does not need); anything else builds them all,
+    so help and "invalid choice" messages list every command.
+    """
     from psigraph import __version__
     parser = _Parser(prog="psigraph", description="psigraph: node-graph dataflow for speech "
                                      "and a talking face. Run 'psigraph COMMAND -h' for help on a command.")
@@ -423,9 +428,17 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for register in BUILTIN:
         register(sub)
-    for name, modname in command_modules():
+    plugins = command_modules()
+    if any(name == command for name, _ in plugins):
+        plugins = [(name, mod) for name, mod in plugins if name == command]
+    for name, modname in plugins:
         _register_module(sub, name, modname)
     return parser
+
+
+def _command_word(argv: list[str]) -> str | None:
+    """The subcommand named on the command line (the first word that is not an option)."""
+    return next((a for a in argv if not a.startswith("-")), None)
 
 
 def command_modules() -> list[tuple[str, str]]:
@@ -462,7 +475,7 @@ def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``psigraph`` console script; returns the exit code."""
     from psigraph.errors import GraphFileError, PsigraphError, elide
     debug = os.environ.get("PSIGRAPH_DEBUG", "") not in ("", "0")
-    parser = build_parser()
+    parser = build_parser(_command_word(sys.argv[1:] if argv is None else argv))
     try:
         args = parser.parse_args(argv)
     except SystemExit as e:           # argparse: --help (0) or a usage error (2), message already printed
