@@ -38,6 +38,8 @@ CM = 0.1
 OFFSET_CM = np.array([0.0, -2.4, -3.0])
 #: tongueOut = 1 moves the tongue tip this far (cm: forward, down)
 TONGUE_OUT_CM = np.array([0.0, -0.25, 2.3])
+#: jawOpen = 1 also lowers the whole tongue this far (cm: down, back), so the dark mouth shows above it
+TONGUE_DROP_CM = np.array([0.0, -1.3, -0.8])
 #: inner-lip gap of jawOpen = mouthClose = 1 (sealed lips on an open jaw)
 SEALED_GAP_CM = 0.03
 #: the head pose pivots here (cm, asset frame): between the ears, at the top of the spine
@@ -47,7 +49,8 @@ PIVOT_CM = np.array([0.0, -4.0, -1.0])
 HIDDEN = ("M_EyeBlend", "M_EyeOcclusion", "M_EyeLashes")
 #: cornea cap of the sclera (within this angle of the eye's axis) is hidden so the iris shows
 CORNEA_DEG = 24.0
-TEETH_RGB, GUMS_RGB, TONGUE_RGB, SOCKET_RGB = (0.93, 0.90, 0.82), (0.80, 0.42, 0.44), (0.78, 0.40, 0.42), (0.45, 0.16, 0.17)
+TEETH_RGB, GUMS_RGB, TONGUE_RGB, SOCKET_RGB = (0.95, 0.93, 0.86), (0.80, 0.42, 0.44), (0.90, 0.52, 0.52), (0.30, 0.09, 0.10)
+TONGUE_BACK_RGB = np.array([0.42, 0.14, 0.15])
 
 
 @functools.lru_cache(maxsize=1)
@@ -74,7 +77,7 @@ def _fit_sphere(p: np.ndarray) -> tuple[np.ndarray, float]:
     return c[:3], float(np.sqrt(c[3] + c[:3] @ c[:3]))
 
 
-def _shapes(z, tongue_w: np.ndarray) -> dict:
+def _shapes(z, tongue_w: np.ndarray, tongue: np.ndarray) -> dict:
     """ARKit name → (idx, delta float32 cm) sparse offsets."""
     have = {str(n) for n in z["expressions"]}
     out = {}
@@ -91,7 +94,17 @@ def _shapes(z, tongue_w: np.ndarray) -> dict:
         elif name == "tongueOut":
             idx = np.nonzero(tongue_w > 0)[0]
             out[name] = (idx, (tongue_w[idx, None] * TONGUE_OUT_CM[None]).astype(np.float32))
+    _add_offset(out, "jawOpen", tongue, TONGUE_DROP_CM)   # the tongue sinks as the jaw drops: dark mouth above it
     return out
+
+
+def _add_offset(shapes: dict, name: str, idx: np.ndarray, delta_cm) -> None:
+    """Add a constant offset (cm) of vertices ``idx`` to shape ``name`` (sparse idx/delta pairs)."""
+    i0, d0 = shapes[name]
+    u, inv = np.unique(np.concatenate([i0, idx]), return_inverse=True)
+    s = np.zeros((len(u), 3), np.float32)
+    np.add.at(s, inv, np.concatenate([d0, np.tile(np.asarray(delta_cm, np.float32), (len(idx), 1))]))
+    shapes[name] = (u, s)
 
 
 def _tongue_weight(v: np.ndarray, tongue: np.ndarray) -> np.ndarray:
@@ -151,7 +164,8 @@ def build_ict_head(style: FaceStyle | None = None) -> HeadModel:
     # --- mouth parts ---
     tongue = z["tongue"]
     col[parts["M_GumsTongue"]] = GUMS_RGB
-    col[tongue] = TONGUE_RGB
+    tw = _tongue_weight(v, tongue)[tongue, None]
+    col[tongue] = TONGUE_BACK_RGB + (np.asarray(TONGUE_RGB) - TONGUE_BACK_RGB) * tw ** 0.7   # lighter to the tip
     col[parts["M_Teeth"]] = TEETH_RGB
     col[socket] = SOCKET_RGB
 
@@ -183,7 +197,7 @@ def build_ict_head(style: FaceStyle | None = None) -> HeadModel:
 
     # --- shapes ---
     tongue_w = _tongue_weight(v, z["tongue"])
-    shapes = _shapes(z, tongue_w)
+    shapes = _shapes(z, tongue_w, z["tongue"])
     _calibrate_mouth_close(shapes, v, lm)
     names = tuple(n for n in ARKIT_NAMES if n in shapes)
     D = np.zeros((len(names), nV, 3), np.float32)

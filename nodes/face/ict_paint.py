@@ -145,6 +145,21 @@ def _cheeks(v, front) -> np.ndarray:
     return 0.22 * c * front
 
 
+def _nose_warmth(v, L, front) -> np.ndarray:
+    """Warmer tip and wings of the nose (around landmark 30)."""
+    d2 = (v[:, 0] - L[30, 0]) ** 2 / 1.1 ** 2 + (v[:, 1] - L[30, 1] + 0.4) ** 2 / 0.9 ** 2
+    return 0.20 * np.exp(-d2) * front
+
+
+def _under_chin(v, L) -> np.ndarray:
+    """0..1 darkening of the neck: a shadow right under the jaw line, the neck a little darker
+    than the face all the way down (the key light comes from above)."""
+    below = v[:, 1] - (L[8, 1] + 0.15 * (v[:, 2] - L[8, 2]))       # the jaw line slopes back up
+    neck = smoothstep(0.4, -1.0, below)
+    shadow = np.exp(-((below + 1.8) / 1.4) ** 2)
+    return 0.18 * neck + 0.30 * shadow * neck
+
+
 def _nostrils(v, L, n0, skin) -> np.ndarray:
     """Inside of the nostrils: under the nose tip, where the surface turns away from the camera."""
     nose = (np.abs(v[:, 0]) < 1.7) & (v[:, 1] > L[33, 1] - 0.3) & (v[:, 1] < L[30, 1]) & (v[:, 2] > 8.5)
@@ -181,7 +196,8 @@ def paint_skin(v: np.ndarray, L: np.ndarray, n0: np.ndarray, skin: np.ndarray, c
     col[inner & skin] = np.asarray(style.lips) * 0.8
     col = _blend(col, style.brow_rgb, _brows(v, L, front))
     col = _blend(col, np.asarray(style.brow_rgb) * 0.35, _lash_line(v, L, skin))
-    col = _blend(col, style.cheek_rgb, _cheeks(v, front) * (1 - lipw))
+    col = _blend(col, style.cheek_rgb, (_cheeks(v, front) + _nose_warmth(v, L, front)) * (1 - lipw))
+    col *= (1.0 - _under_chin(v, L) * skin)[:, None]
     col *= (0.96 + 0.08 * _noise(v, 4.0, 1))[:, None]              # subtle blotchiness
     if style.hair == "bald":
         return v, col, mat

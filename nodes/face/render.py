@@ -66,12 +66,15 @@ def gl_backend() -> str:
 VERT = """
 uniform mat4 u_model; uniform mat4 u_view; uniform mat4 u_proj;
 attribute vec3 a_pos; attribute vec3 a_nrm; attribute vec3 a_col; attribute float a_mat;
+attribute vec3 a_rest;  // rest-pose position (procedural hair strands, T-zone sheen stay put on the head)
 varying vec4 v_n;      // view-space normal, object-space z (mouth depth)
 varying vec4 v_col;    // colour, material id
+varying vec3 v_rest;
 void main() {
     vec4 vp = u_view * (u_model * vec4(a_pos, 1.0));
     v_n = vec4(mat3(u_view) * (mat3(u_model) * a_nrm), a_pos.z);
     v_col = vec4(a_col, a_mat);
+    v_rest = a_rest;
     gl_Position = u_proj * vp;
 }
 """
@@ -79,19 +82,28 @@ void main() {
 FRAG = """
 uniform float u_lipz;
 varying vec4 v_n; varying vec4 v_col;    // colour arrives linear (converted once on the CPU)
+varying vec3 v_rest;
 // materials: 0 skin, 1 eye (sclera, tear film), 2 teeth, 3 tongue/gums, 4 mouth lining,
 //            5 iris (behind the cornea: glossy), 6 eyelashes; 0..0.45 = skin to hair
-// three-point lighting: warm key (upper left, the only specular one), cool fill (right), rim from behind
-const vec3 L0 = vec3(-0.4897, 0.5387, 0.6856); const vec3 C0 = vec3(1.10, 1.02, 0.94);
-const vec3 L1 = vec3(0.8052, 0.0537, 0.5905);  const vec3 C1 = vec3(0.24, 0.26, 0.32);
-const vec3 L2 = vec3(0.3420, 0.4397, -0.8305); const vec3 C2 = vec3(0.55, 0.55, 0.58);
+// three-point lighting: warm key (upper left, specular), dim cool fill (right), rim from behind
+const vec3 L0 = vec3(-0.4897, 0.5387, 0.6856); const vec3 C0 = vec3(1.16, 1.07, 0.97);
+const vec3 L1 = vec3(0.8052, 0.0537, 0.5905);  const vec3 C1 = vec3(0.13, 0.15, 0.20);
+const vec3 L2 = vec3(0.3420, 0.4397, -0.8305); const vec3 C2 = vec3(0.45, 0.45, 0.48);
 const vec3 H0 = vec3(-0.2667, 0.2934, 0.9180);   // half vector of the key light and the view (0, 0, 1)
+const vec3 H1 = vec3(0.4515, 0.0301, 0.8918);    // half vector of the fill light: the second catch light
 vec3 wrapped(float ndl, vec3 w) { return max((vec3(ndl) + w) / (1.0 + w), 0.0); }
+// hair strands: clumps across the direction the hair is combed (front to back, round the z axis)
+float strands(vec3 p) {
+    float th = atan(p.x, p.y + 0.35);
+    float w = 2.0 * sin(p.z * 23.0 + th * 9.0);
+    return 0.5 + 0.20 * sin(th * 260.0 + w) + 0.16 * sin(th * 610.0 + 1.7 * w + p.z * 40.0)
+               + 0.14 * sin(th * 75.0 - 0.6 * w);
+}
 void main() {
     vec3 base = v_col.rgb;
     float mat = v_col.a;
     if (!gl_FrontFacing && mat < 0.5) {   // seen through the mouth: the inside of the head
-        gl_FragColor = vec4(0.093, 0.024, 0.024, 1.0);
+        gl_FragColor = vec4(0.035, 0.010, 0.012, 1.0);
         return;
     }
     vec3 n = normalize(v_n.xyz);
@@ -99,19 +111,28 @@ void main() {
     // per-channel wrap: red light wraps further round the terminator (a subsurface look)
     vec3 wrap = vec3(0.10); float shin = 24.0; float ks = 0.06;
     float hair = clamp(mat / 0.45, 0.0, 1.0);
-    if (mat < 0.5) { wrap = mix(vec3(0.55, 0.38, 0.32), vec3(0.35), hair); shin = mix(24.0, 9.0, hair);
-                     ks = mix(0.06, 0.09, hair); }
-    else if (mat < 1.5) { shin = 140.0; ks = 0.55; }
-    else if (mat < 2.5) { shin = 40.0; ks = 0.20; }
-    else if (mat < 3.5) { shin = 30.0; ks = 0.18; wrap = vec3(0.3); }
+    float rim = 1.0;
+    if (mat < 0.5) {
+        // T-zone (forehead, nose): a soft sheen; hair: matte, strands varying the colour
+        float tz = smoothstep(0.30, 0.08, abs(v_rest.x)) * smoothstep(-0.45, -0.1, v_rest.y) * smoothstep(0.6, 0.85, v_rest.z);
+        wrap = mix(vec3(0.42, 0.26, 0.20), vec3(0.15), hair); shin = mix(18.0 + 14.0 * tz, 6.0, hair);
+        ks = mix(0.05 + 0.09 * tz, 0.012, hair);
+        rim = 1.0 - 0.75 * hair;
+        if (hair > 0.0) base *= mix(1.0, 0.55 + 0.9 * strands(v_rest), hair);
+    }
+    else if (mat < 1.5) { shin = 140.0; ks = 0.55; wrap = vec3(0.35); }
+    else if (mat < 2.5) { shin = 40.0; ks = 0.20; wrap = vec3(0.45); }
+    else if (mat < 3.5) { shin = 22.0; ks = 0.30; wrap = vec3(0.12); }   // wet
     else if (mat > 4.5 && mat < 5.5) { shin = 90.0; ks = 0.8; }
     else if (mat > 5.5 && mat < 6.5) { shin = 8.0; ks = 0.0; wrap = vec3(0.5); }
     float ndl0 = dot(n, L0);
     float spec = ndl0 > 0.0 ? pow(max(dot(n, H0), 0.0), shin) * ks : 0.0;
+    if (mat > 0.5 && mat < 1.5 || mat > 4.5 && mat < 5.5)     // eyes: the fill light's catch light too
+        spec += 0.5 * ks * pow(max(dot(n, H1), 0.0), shin);
     vec3 acc = C0 * (base * wrapped(ndl0, wrap) + vec3(spec))
-             + C1 * base * wrapped(dot(n, L1), wrap) + C2 * base * wrapped(dot(n, L2), wrap);
+             + C1 * base * wrapped(dot(n, L1), wrap) + rim * C2 * base * wrapped(dot(n, L2), wrap);
     float hemi = 0.5 + 0.5 * n.y;
-    acc += base * mix(vec3(0.08, 0.065, 0.06), vec3(0.13, 0.14, 0.17), hemi);
+    acc += base * mix(vec3(0.05, 0.04, 0.04), vec3(0.10, 0.11, 0.13), hemi);
     if (mat < 0.5) {                  // skin: a faint Fresnel sheen at grazing angles
         float g = 1.0 - max(n.z, 0.0);
         g *= g;
@@ -120,7 +141,8 @@ void main() {
     if (mat > 3.5 && mat < 4.5) { acc = base * (0.35 + 0.25 * max(n.z, 0.0)); }
     if (mat > 1.5 && mat < 4.5) {     // teeth/tongue/lining darken with depth inside the mouth
         float occ = clamp((v_n.w - (u_lipz - 0.30)) / 0.28, 0.0, 1.0);
-        acc *= 0.25 + 0.75 * occ * occ;
+        float floor_ = mat < 2.5 ? 0.35 : (mat < 3.5 ? 0.22 : 0.08);
+        acc *= floor_ + (1.0 - floor_) * occ * occ;
     }
     gl_FragColor = vec4(pow(acc, vec3(1.0/2.2)), 1.0);
 }
@@ -165,6 +187,7 @@ class FaceRenderer:
         self._prog["a_nrm"] = self._vnrm
         self._prog["a_col"] = gloo.VertexBuffer(np.power(m.colors.astype(np.float32), 2.2))   # sRGB → linear
         self._prog["a_mat"] = gloo.VertexBuffer(m.material.astype(np.float32).reshape(-1, 1))
+        self._prog["a_rest"] = gloo.VertexBuffer(m.vertices.astype(np.float32))
         self._ibo = gloo.IndexBuffer(m.faces.astype(np.uint32))
         self._prog["u_lipz"] = float(m.lip_z)
         self._view, self._proj, eye = camera(W / H, distance=distance, fov=fov, target=target,
