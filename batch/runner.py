@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import os
 import time
-from concurrent.futures import FIRST_COMPLETED, wait
+from concurrent.futures import as_completed
 
 from .clip import Clip, completed, partial_files
 from .executors import Pool
@@ -51,25 +51,22 @@ def run_clips(clips: list[Clip], pool: Pool, retries: int, on_result=None) -> di
         while todo:
             futures = {pool.executor.submit(render_clip, clip): clip for clip in todo}
             todo, died = [], False
-            pending = set(futures)
-            while pending:
-                finished, pending = wait(pending, return_when=FIRST_COMPLETED)
-                for fut in finished:
-                    clip = futures[fut]
-                    exc = fut.exception()
-                    if exc is None:
-                        finish(clip, fut.result())
-                    elif pool.broken(exc):
-                        died = True
-                        started = attempts(clip)
-                        if started <= retries:
-                            todo.append(clip)
-                        else:
-                            finish(clip, {"status": "failed", "retries": max(started - 1, 0),
-                                          "error": f"its worker died {started} times (--retries {retries})"})
+            for fut in as_completed(futures):
+                clip = futures[fut]
+                exc = fut.exception()
+                if exc is None:
+                    finish(clip, fut.result())
+                elif pool.broken(exc):
+                    died = True
+                    started = attempts(clip)
+                    if started <= retries:
+                        todo.append(clip)
                     else:
-                        finish(clip, {"status": "failed", "retries": max(attempts(clip) - 1, 0),
-                                      "error": f"{type(exc).__name__}: {exc}".splitlines()[0]})
+                        finish(clip, {"status": "failed", "retries": max(started - 1, 0),
+                                      "error": f"its worker died {started} times (--retries {retries})"})
+                else:
+                    finish(clip, {"status": "failed", "retries": max(attempts(clip) - 1, 0),
+                                  "error": f"{type(exc).__name__}: {exc}".splitlines()[0]})
             if died:
                 pool.renew()
     except KeyboardInterrupt:
