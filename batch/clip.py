@@ -1,7 +1,8 @@
 """One clip of a batch: its name, its `say` options, and whether it is already complete.
 
 A clip's files are named ``<id>-<key>`` where ``key`` hashes everything its bytes depend on (text,
-emotion, persona, like/mix, video size, the graph file's bytes, the seed, whether it is recorded):
+emotion, persona, like/mix, video size, the graph file's bytes, the seed, whether it is recorded,
+the psigraph version; not the code between versions):
 change any of them and the clip is a new one; rerun the same batch and the names are the same.
 A clip is *complete* when its manifest (``.batch/<name>.json``, written atomically after its
 outputs) lists every output this batch asks for and each file still has the size and SHA-256 the
@@ -77,7 +78,8 @@ def graph_digest(graph: str | None) -> str:
 
 def plan(job: Job, settings: Settings, digest: str) -> Clip:
     """The clip for ``job`` under ``settings`` (``digest``: :func:`graph_digest` of the graph)."""
-    identity = {"format": FORMAT, "text": job.text, "emotion": job.emotion, "persona": job.persona,
+    import psigraph
+    identity = {"format": FORMAT, "psigraph": psigraph.__version__, "text": job.text, "emotion": job.emotion, "persona": job.persona,
                 "like": list(job.like), "mix": job.mix, "size": settings.size if settings.video else None,
                 "graph": digest, "seed": settings.seed, "recorded": bool(settings.db),
                 "keep_text": settings.keep_text}
