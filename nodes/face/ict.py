@@ -46,7 +46,11 @@ SEALED_GAP_CM = 0.03
 PIVOT_CM = np.array([0.0, -4.0, -1.0])
 
 #: faces of these materials are not drawn (alpha-textured shadow/blend layers in the source)
-HIDDEN = ("M_EyeBlend", "M_EyeOcclusion", "M_EyeLashes")
+HIDDEN = ("M_EyeBlend", "M_EyeOcclusion")
+#: the source's eyelash cards are made for alpha textures: drawn opaque they read as heavy eyeliner,
+#: so the upper cards are shortened to this fraction (toward the lid), the lower ones hidden, and the
+#: fragment shader cuts them into tapering lashes (their red channel carries root→tip 0..1)
+LASH_LENGTH = 0.6
 #: cornea cap of the sclera (within this angle of the eye's axis) is hidden so the iris shows
 CORNEA_DEG = 24.0
 TEETH_RGB, GUMS_RGB, TONGUE_RGB, SOCKET_RGB = (0.95, 0.93, 0.86), (0.80, 0.42, 0.44), (0.90, 0.52, 0.52), (0.30, 0.09, 0.10)
@@ -172,6 +176,7 @@ def build_ict_head(style: FaceStyle | None = None) -> HeadModel:
     # --- skin: lips, brows, lash line, cheeks, nostrils, hair ---
     n0 = _vertex_normals(v, z["faces"])
     v, col, mat = paint_skin(v, L, n0, mat == SKIN, col, mat, style, cavity(v, z["faces"], n0))
+    v, col[parts["M_EyeLashes"], 0] = _short_lashes(v, parts["M_EyeLashes"], mat == SKIN)
 
     # --- faces drawn, culling ---
     mats = [str(m) for m in z["materials"]]
@@ -182,6 +187,7 @@ def build_ict_head(style: FaceStyle | None = None) -> HeadModel:
     hidden_v[np.concatenate(hide)] = True
     keep &= ~hidden_v[F].all(axis=1) | ~np.isin(fm, [mats.index("M_ScleraLeft"), mats.index("M_ScleraRight")])
     keep &= ~_eye_sockets(z, v)
+    keep &= ~_lower_lashes(z, v, L)
     F = F[keep].copy()
     fmk = fm[keep]
     in_socket = np.isin(F, socket).all(axis=1)
@@ -215,6 +221,26 @@ def build_ict_head(style: FaceStyle | None = None) -> HeadModel:
                       pivot=((PIVOT_CM + off) * CM), interior=interior, mm_per_unit=10.0 / CM, name="ict")
     model.__dict__["_sp"] = _sparse(shapes, names, nV)
     return model
+
+
+def _lower_lashes(z, v: np.ndarray, L: np.ndarray) -> np.ndarray:
+    """(F,) faces of the lower lash cards (below the eye corners' height)."""
+    mats = [str(m) for m in z["materials"]]
+    f = z["faces"]
+    eye_y = L[[36, 39, 42, 45], 1].mean()
+    return (z["face_material"] == mats.index("M_EyeLashes")) & (v[f, 1].mean(1) < eye_y)
+
+
+def _short_lashes(v: np.ndarray, lashes: np.ndarray, skin: np.ndarray) -> np.ndarray:
+    """(vertices with the lashes pulled toward their root, the nearest skin vertex of the lid, to
+    :data:`LASH_LENGTH` of their length; 0..1 root→tip of each lash vertex)."""
+    from scipy.spatial import cKDTree
+    skin_i = np.nonzero(skin)[0]
+    dist, k = cKDTree(v[skin_i]).query(v[lashes])
+    root = v[skin_i[k]]
+    v = v.copy()
+    v[lashes] = root + LASH_LENGTH * (v[lashes] - root)
+    return v, np.clip(dist / np.percentile(dist, 95), 0.0, 1.0)
 
 
 def _calibrate_mouth_close(shapes: dict, v: np.ndarray, lm: np.ndarray) -> None:

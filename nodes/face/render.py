@@ -106,6 +106,11 @@ void main() {
         gl_FragColor = vec4(0.035, 0.010, 0.012, 1.0);
         return;
     }
+    if (mat > 5.5 && mat < 6.5) {         // lashes: the card cut into thin strands that taper to the tip
+        float t = base.r;
+        if (abs(fract(v_rest.x * 140.0 + 0.3 * sin(v_rest.x * 900.0)) - 0.5) > 0.24 * (1.0 - t)) discard;
+        base = vec3(0.004, 0.003, 0.0025);
+    }
     vec3 n = normalize(v_n.xyz);
     if (!gl_FrontFacing) n = -n;
     // per-channel wrap: red light wraps further round the terminator (a subsurface look)
@@ -123,12 +128,12 @@ void main() {
     else if (mat < 1.5) { shin = 140.0; ks = 0.55; wrap = vec3(0.35); }
     else if (mat < 2.5) { shin = 40.0; ks = 0.20; wrap = vec3(0.45); }
     else if (mat < 3.5) { shin = 22.0; ks = 0.30; wrap = vec3(0.12); }   // wet
-    else if (mat > 4.5 && mat < 5.5) { shin = 90.0; ks = 0.8; }
+    else if (mat > 4.5 && mat < 5.5) { shin = 420.0; ks = 1.6; }   // crisp catch lights
     else if (mat > 5.5 && mat < 6.5) { shin = 8.0; ks = 0.0; wrap = vec3(0.5); }
     float ndl0 = dot(n, L0);
     float spec = ndl0 > 0.0 ? pow(max(dot(n, H0), 0.0), shin) * ks : 0.0;
     if (mat > 0.5 && mat < 1.5 || mat > 4.5 && mat < 5.5)     // eyes: the fill light's catch light too
-        spec += 0.5 * ks * pow(max(dot(n, H1), 0.0), shin);
+        spec += 0.35 * ks * pow(max(dot(n, H1), 0.0), shin);
     vec3 acc = C0 * (base * wrapped(ndl0, wrap) + vec3(spec))
              + C1 * base * wrapped(dot(n, L1), wrap) + rim * C2 * base * wrapped(dot(n, L2), wrap);
     float hemi = 0.5 + 0.5 * n.y;
