@@ -331,49 +331,45 @@ def report(results: Path, ref_engine: str = "espeak", min_idx: int = 0) -> dict:
     for r in rows:
         by.setdefault(r["engine"], {}).setdefault(r["seed"], {})[r["idx"]] = r
     out = {eng: {"seeds": len(seeds)} for eng, seeds in by.items()}
-    print(f"\n{'engine':9s} {'seeds':>5s} {'decoder':7s} {'sents':>5s} {'WER %':>6s}   "
-          f"{'Δ vs ' + ref_engine + ' (95% CI)':28s} {'ratio (95% CI)':22s}")
-    for dec in ("beam5", "greedy", "sphinx", "dnsmos"):
-        # per engine: the seeds that carry this measure; sentences: those every such (engine, seed) has
-        use = {eng: [s for s in seeds if any(r.get(dec) is not None for r in seeds[s].values())]
-               for eng, seeds in by.items()}
-        common = None
-        for eng, seeds in by.items():
-            for s in use[eng]:
-                have = {i for i, r in seeds[s].items() if r.get(dec) is not None}
-                common = have if common is None else common & have
-        common = sorted(common or [])
-        if not common:
-            continue
-        if dec == "dnsmos":
-            for eng, seeds in by.items():
-                out[eng]["dnsmos"] = float(np.mean([seeds[s][i]["dnsmos"] for s in use[eng] for i in common]))
-                out[eng]["dnsmos_n"] = len(common) * len(use[eng])
-            continue
-        tot = {}
-        for eng, seeds in by.items():
-            ns = len(use[eng])
-            words = np.array([seeds[use[eng][0]][i]["words"] for i in common], dtype=np.float64)
-            err = np.array([sum(seeds[s][i][dec] for s in use[eng]) for i in common]) / ns
-            tot[eng] = (err, words, ns)
-        for eng, (err, words, ns) in tot.items():
-            wer = err.sum() / words.sum()
-            out[eng][dec] = wer
-            ci = ""
-            if eng != ref_engine and ref_engine in tot:
-                rerr = tot[ref_engine][0]
-                rwer = rerr.sum() / words.sum()
-                diff, ratio = paired_bootstrap(err, rerr, words)
-                out[eng][dec + "_ratio"] = wer / max(rwer, 1e-9)
-                out[eng][dec + "_diff_ci"] = diff.tolist()
-                out[eng][dec + "_ratio_ci"] = ratio.tolist()
-                ci = (f"{100 * (wer - rwer):+6.1f} [{100 * diff[0]:+5.1f}, {100 * diff[1]:+5.1f}]"
-                      f"        {out[eng][dec + '_ratio']:.2f} [{ratio[0]:.2f}, {ratio[1]:.2f}]")
-            print(f"{eng:9s} {ns:5d} {dec:7s} {len(common):5d} {100 * wer:6.1f}   {ci}")
+    if ref_engine not in by:
+        print(f"no {ref_engine} rows yet")
+        return out
+
+    def scored(eng, dec):
+        """(seeds carrying ``dec``, {sentence: mean errors over those seeds}) of one engine."""
+        seeds = by[eng]
+        use = [sd for sd in seeds if any(r.get(dec) is not None for r in seeds[sd].values())]
+        have = set.intersection(*[{i for i, r in seeds[sd].items() if r.get(dec) is not None}
+                                  for sd in use]) if use else set()
+        return use, {i: float(np.mean([seeds[sd][i][dec] for sd in use])) for i in have}
+
+    print(f"\n{'engine':9s} {'seeds':>5s} {'decoder':7s} {'sents':>5s} {'WER %':>6s} {ref_engine + ' %':>9s}  "
+          f"{'Δ (95% CI)':24s} {'ratio (95% CI)':20s}")
+    for dec in ("beam5", "greedy", "sphinx"):
+        _, ref = scored(ref_engine, dec)
+        for eng in by:
+            if eng == ref_engine:
+                continue
+            use, mine = scored(eng, dec)
+            common = sorted(set(mine) & set(ref))     # paired: sentences both engines have
+            if not common:
+                continue
+            words = np.array([by[ref_engine][0][i]["words"] for i in common], dtype=np.float64)
+            err = np.array([mine[i] for i in common])
+            rerr = np.array([ref[i] for i in common])
+            wer, rwer = err.sum() / words.sum(), rerr.sum() / words.sum()
+            diff, ratio = paired_bootstrap(err, rerr, words)
+            out[eng][dec] = {"n": len(common), "wer": wer, "ref_wer": rwer, "diff_ci": diff.tolist(),
+                             "ratio": wer / max(rwer, 1e-9), "ratio_ci": ratio.tolist()}
+            print(f"{eng:9s} {len(use):5d} {dec:7s} {len(common):5d} {100 * wer:6.1f} {100 * rwer:9.1f}  "
+                  f"{100 * (wer - rwer):+5.1f} [{100 * diff[0]:+5.1f}, {100 * diff[1]:+5.1f}]    "
+                  f"{wer / max(rwer, 1e-9):.2f} [{ratio[0]:.2f}, {ratio[1]:.2f}]")
     print(f"\n{'engine':9s} {'DNSMOS':>7s} {'clips':>6s}")
-    for eng, d in out.items():
-        if "dnsmos" in d:
-            print(f"{eng:9s} {d['dnsmos']:7.2f} {d['dnsmos_n']:6d}")
+    for eng, seeds in by.items():
+        v = [r["dnsmos"] for sd in seeds for r in seeds[sd].values() if r.get("dnsmos") is not None]
+        if v:
+            out[eng]["dnsmos"] = float(np.mean(v))
+            print(f"{eng:9s} {np.mean(v):7.2f} {len(v):6d}")
     return out
 
 
