@@ -97,13 +97,15 @@ class SphinxChoice:
         return said[1] if len(said) >= 2 else ""
 
 
-def probe(engines, seeds) -> dict:
-    """{engine: {class: [whisper correct, sphinx correct, n]}}."""
+def probe(engines, seeds, classes=None, verbose: bool = False) -> dict:
+    """{engine: {class: [whisper correct, sphinx correct, n]}} (``verbose``: print every miss)."""
     inst = I.Instruments(dnsmos=False)
     wc, sc = WhisperChoice(inst), SphinxChoice()
     table: dict = {}
     for engine in engines:
         for cls, pairs in PAIRS.items():
+            if classes and cls not in classes:
+                continue
             row = table.setdefault(engine, {}).setdefault(cls, [0, 0, 0])
             for pair in pairs:
                 alts = [CARRIER.format(w) for w in pair]
@@ -113,9 +115,14 @@ def probe(engines, seeds) -> dict:
                         audio, sr = I.SYNTH[engine](alts[k])
                         a16 = I.Instruments.to16k(audio, sr)
                         s = wc.scores(a16, alts)
+                        heard = sc.choose(a16, list(pair))
                         row[0] += int(np.argmax(s) == k)
-                        row[1] += int(sc.choose(a16, list(pair)) == word)
+                        row[1] += int(heard == word)
                         row[2] += 1
+                        if verbose and (np.argmax(s) != k or heard != word):
+                            print(f"  {engine} s{seed} {cls}: said {word!r}; Whisper "
+                                  f"{pair[int(np.argmax(s))]!r} ({s[k] - max(s):+.1f} nats), sphinx {heard!r}",
+                                  flush=True)
     return table
 
 
@@ -123,16 +130,19 @@ def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--engines", nargs="+", default=["psigraph", "espeak"], choices=I.ENGINES)
     ap.add_argument("--seeds", nargs="+", type=int, default=[0, 1], help="psigraph noise seeds")
+    ap.add_argument("--classes", nargs="+", choices=list(PAIRS), help="only these classes")
+    ap.add_argument("-v", "--verbose", action="store_true", help="print every misheard word")
     a = ap.parse_args(argv)
     t = time.time()
-    table = probe(a.engines, a.seeds)
-    words = sum(2 * len(p) for p in PAIRS.values())
-    print(f"\n{words} words in {sum(len(p) for p in PAIRS.values())} pairs; % heard as said "
+    table = probe(a.engines, a.seeds, a.classes, a.verbose)
+    classes = [c for c in PAIRS if c in table[a.engines[0]]]
+    words = sum(2 * len(PAIRS[c]) for c in classes)
+    print(f"\n{words} words in {sum(len(PAIRS[c]) for c in classes)} pairs; % heard as said "
           f"(forced choice between the pair; chance 50 %), Whisper / pocketsphinx")
     head = f"{'class':14s}" + "".join(f" {e + ' W':>12s} {e + ' S':>12s}" for e in a.engines)
     print(head)
     tot = {e: [0, 0, 0] for e in a.engines}
-    for cls in PAIRS:
+    for cls in classes:
         line = f"{cls:14s}"
         for e in a.engines:
             w, s, n = table[e][cls]
