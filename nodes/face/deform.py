@@ -19,6 +19,7 @@ import numpy as np
 
 from .arkit import BLENDSHAPE_LABELS
 from .head import HeadModel
+from .mixing import blink_pairs, mix_weights
 
 #: eye rotation for gazeX = 1 / gazeY = 1 (the animator's gaze range is about ±0.25 / ±0.15)
 GAZE_YAW_DEG, GAZE_PITCH_DEG = 25.8, 20.0
@@ -58,11 +59,15 @@ class HeadPoser:
         self.m = model
         self._cols = np.array([_I[n] for n in model.shape_names])
         self._pos = {n: k for k, n in enumerate(model.shape_names)}
+        self._blink_pairs = blink_pairs(model.shape_names)
 
     def weights(self, row) -> np.ndarray:
         """Shape weights for ``row``: clipped, with the eyeLook* lid shapes following the gaze."""
         r = np.asarray(row, np.float64)
-        w = np.clip(r[self._cols], -0.2, 1.2).astype(np.float32)
+        w = r[self._cols]
+        if self.m.shape_mix is not None:               # the head's own gains and couplings (mixing.py)
+            w = mix_weights(self.m.shape_mix, w, self._blink_pairs)
+        w = np.clip(w, -0.2, 1.2).astype(np.float32)
         for s, (yaw, pitch) in gaze_angles(r).items():
             out_, in_ = (yaw, -yaw) if s == "L" else (-yaw, yaw)
             for name, val in ((f"eyeLookOut_{s}", out_ / LOOK_H_DEG), (f"eyeLookIn_{s}", in_ / LOOK_H_DEG),

@@ -65,6 +65,7 @@ class HeadModel:
     interior: np.ndarray | None = None                 # (F,) bool: inside the mouth (skipped while the lips are shut)
     mm_per_unit: float = 100.0                         # one mesh unit in millimetres
     name: str = "procedural"
+    shape_mix: np.ndarray | None = None                # (S, S): shape weights = shape_mix @ animator weights (None: as given)
 
     @property
     def n_vertices(self) -> int:

@@ -29,6 +29,7 @@ import numpy as np
 from .arkit import ARKIT_NAMES
 from .face_style import FaceStyle
 from .head import EYE, IRIS, LASH, MOUTH, SKIN, TEETH, TONGUE, HeadModel
+from .mixing import shape_mix
 from .ict_paint import cavity, iris_rgb, paint_skin, sclera_rgb, smoothstep
 
 ASSET = Path(__file__).resolve().parent / "assets" / "ict_head.npz"
@@ -220,6 +221,7 @@ def build_ict_head(style: FaceStyle | None = None) -> HeadModel:
                       landmarks=lm, eye_axis=eye_axis, neck_weight=nw.astype(np.float32),
                       pivot=((PIVOT_CM + off) * CM), interior=interior, mm_per_unit=10.0 / CM, name="ict")
     model.__dict__["_sp"] = _sparse(shapes, names, nV)
+    model.shape_mix = shape_mix(names)
     return model
 
 

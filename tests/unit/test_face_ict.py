@@ -120,3 +120,22 @@ def test_bad_face_sections_name_the_field():
         style_from_dict({"hair": "mohawk"})
     with pytest.raises(FaceStyleError, match="unknown persona"):
         face_style("nobody")
+
+
+def test_shape_mix_smile_raises_the_cheeks_and_blinks_relax_the_squint(head):
+    poser = HeadPoser(head)
+    pos = {n: k for k, n in enumerate(head.shape_names)}
+    smile = poser.weights(row_from({"mouthSmile_L": 0.5, "mouthSmile_R": 0.5}))
+    assert smile[pos["cheekSquint_L"]] > 0.15 and smile[pos["eyeSquint_R"]] > 0.1
+    assert smile[pos["mouthSmile_L"]] > 0.5                     # the ICT smile is weaker than ARKit's
+    shut = poser.weights(row_from({"mouthSmile_L": 0.5, "mouthSmile_R": 0.5, "eyeBlink_L": 1.0, "eyeBlink_R": 1.0}))
+    assert shut[pos["cheekSquint_L"]] == 0.0 and shut[pos["eyeSquint_R"]] == 0.0
+    lips = poser.weights(row_from({"jawOpen": 0.4, "mouthClose": 0.7}))   # the lip-gap calibration is untouched
+    assert lips[pos["jawOpen"]] == pytest.approx(0.4) and lips[pos["mouthClose"]] == pytest.approx(0.7)
+
+
+def test_the_tongue_sinks_as_the_jaw_opens(head):
+    t = load_asset()["tongue"]
+    v0 = HeadPoser(head).vertices(row_from({}))[0][t]
+    v1 = HeadPoser(head).vertices(row_from({"jawOpen": 1.0}))[0][t]
+    assert (v1[:, 1] - v0[:, 1]).max() < -0.1        # every tongue vertex at least 1 cm lower (head units: 10 cm)
