@@ -69,12 +69,15 @@ attribute vec3 a_pos; attribute vec3 a_nrm; attribute vec3 a_col; attribute floa
 attribute vec3 a_rest;  // rest-pose position (procedural hair strands, T-zone sheen stay put on the head)
 varying vec4 v_n;      // view-space normal, object-space z (mouth depth)
 varying vec4 v_col;    // colour, material id
-varying vec3 v_rest;
+varying vec4 v_aux;    // hair: angle round the z axis, strand wave; T-zone weight; rest x (lashes)
 void main() {
     vec4 vp = u_view * (u_model * vec4(a_pos, 1.0));
+    vec3 p = a_rest;
+    float th = p.x / (abs(p.y + 0.35) + abs(p.z) + 0.2);     // ~ the angle round the z axis (no atan)
+    float tz = smoothstep(0.30, 0.08, abs(p.x)) * smoothstep(-0.45, -0.1, p.y) * smoothstep(0.6, 0.85, p.z);
+    v_aux = vec4(th, 0.9 * sin(p.z * 23.0 + th * 9.0) + 0.7 * sin(p.z * 61.0 - th * 37.0), tz, p.x);
     v_n = vec4(mat3(u_view) * (mat3(u_model) * a_nrm), a_pos.z);
     v_col = vec4(a_col, a_mat);
-    v_rest = a_rest;
     gl_Position = u_proj * vp;
 }
 """
@@ -82,7 +85,7 @@ void main() {
 FRAG = """
 uniform float u_lipz;
 varying vec4 v_n; varying vec4 v_col;    // colour arrives linear (converted once on the CPU)
-varying vec3 v_rest;
+varying vec4 v_aux;                      // per-vertex parts of the hair strands, T-zone, lashes (see VERT)
 // materials: 0 skin, 1 eye (sclera, tear film), 2 teeth, 3 tongue/gums, 4 mouth lining,
 //            5 iris (behind the cornea: glossy), 6 eyelashes; 0..0.45 = skin to hair
 // three-point lighting: warm key (upper left, specular), dim cool fill (right), rim from behind
@@ -93,11 +96,8 @@ const vec3 H0 = vec3(-0.2667, 0.2934, 0.9180);   // half vector of the key light
 const vec3 H1 = vec3(0.4515, 0.0301, 0.8918);    // half vector of the fill light: the second catch light
 vec3 wrapped(float ndl, vec3 w) { return max((vec3(ndl) + w) / (1.0 + w), 0.0); }
 // hair strands: clumps across the direction the hair is combed (front to back, round the z axis)
-float strands(vec3 p) {
-    float th = atan(p.x, p.y + 0.35);
-    float w = 2.0 * sin(p.z * 23.0 + th * 9.0);
-    return 0.5 + 0.20 * sin(th * 260.0 + w) + 0.16 * sin(th * 610.0 + 1.7 * w + p.z * 40.0)
-               + 0.14 * sin(th * 75.0 - 0.6 * w);
+float strands(vec2 a) {
+    return 0.5 + 0.28 * sin(a.x * 260.0 + a.y) + 0.2 * sin(a.x * 610.0 + 1.7 * a.y);
 }
 void main() {
     vec3 base = v_col.rgb;
@@ -108,7 +108,7 @@ void main() {
     }
     if (mat > 5.5 && mat < 6.5) {         // lashes: the card cut into thin strands that taper to the tip
         float t = base.r;
-        if (abs(fract(v_rest.x * 140.0 + 0.3 * sin(v_rest.x * 900.0)) - 0.5) > 0.24 * (1.0 - t)) discard;
+        if (abs(fract(v_aux.w * 140.0) - 0.5) > 0.24 * (1.0 - t)) discard;
         base = vec3(0.004, 0.003, 0.0025);
     }
     vec3 n = normalize(v_n.xyz);
@@ -119,11 +119,11 @@ void main() {
     float rim = 1.0;
     if (mat < 0.5) {
         // T-zone (forehead, nose): a soft sheen; hair: matte, strands varying the colour
-        float tz = smoothstep(0.30, 0.08, abs(v_rest.x)) * smoothstep(-0.45, -0.1, v_rest.y) * smoothstep(0.6, 0.85, v_rest.z);
+        float tz = v_aux.z;
         wrap = mix(vec3(0.42, 0.26, 0.20), vec3(0.15), hair); shin = mix(18.0 + 14.0 * tz, 6.0, hair);
         ks = mix(0.05 + 0.09 * tz, 0.012, hair);
         rim = 1.0 - 0.75 * hair;
-        if (hair > 0.0) base *= mix(1.0, 0.55 + 0.9 * strands(v_rest), hair);
+        if (hair > 0.0) base *= mix(1.0, 0.55 + 0.9 * strands(v_aux.xy), hair);
     }
     else if (mat < 1.5) { shin = 140.0; ks = 0.55; wrap = vec3(0.35); }
     else if (mat < 2.5) { shin = 40.0; ks = 0.20; wrap = vec3(0.45); }
@@ -132,8 +132,9 @@ void main() {
     else if (mat > 5.5 && mat < 6.5) { shin = 8.0; ks = 0.0; wrap = vec3(0.5); }
     float ndl0 = dot(n, L0);
     float spec = ndl0 > 0.0 ? pow(max(dot(n, H0), 0.0), shin) * ks : 0.0;
-    if (mat > 0.5 && mat < 1.5 || mat > 4.5 && mat < 5.5)     // eyes: the fill light's catch light too
-        spec += 0.35 * ks * pow(max(dot(n, H1), 0.0), shin);
+    float e1 = max(dot(n, H1), 0.0);                           // eyes: the fill light's catch light too
+    e1 *= e1; e1 *= e1; e1 *= e1; e1 *= e1; e1 *= e1; e1 *= e1; e1 *= e1; e1 *= e1;   // ^256, no pow
+    spec += (mat > 0.5 && mat < 1.5 || mat > 4.5 && mat < 5.5) ? 0.35 * ks * e1 : 0.0;
     vec3 acc = C0 * (base * wrapped(ndl0, wrap) + vec3(spec))
              + C1 * base * wrapped(dot(n, L1), wrap) + rim * C2 * base * wrapped(dot(n, L2), wrap);
     float hemi = 0.5 + 0.5 * n.y;
