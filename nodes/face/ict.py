@@ -176,7 +176,7 @@ def build_ict_head(style: FaceStyle | None = None) -> HeadModel:
 
     # --- skin: lips, brows, lash line, cheeks, nostrils, hair ---
     n0 = _vertex_normals(v, z["faces"])
-    v, col, mat = paint_skin(v, L, n0, mat == SKIN, col, mat, style, cavity(v, z["faces"], n0))
+    v, col, mat = paint_skin(v, L, n0, mat == SKIN, col, mat, style, cavity(v, z["faces"], n0), z["faces"])
     v, col[parts["M_EyeLashes"], 0] = _short_lashes(v, parts["M_EyeLashes"], mat == SKIN)
 
     # --- faces drawn, culling ---

@@ -166,32 +166,46 @@ def _nostrils(v, L, n0, skin) -> np.ndarray:
     return skin & nose & (n0[:, 2] < 0.35) & (n0[:, 1] < 0.2) & (v[:, 2] < L[33, 2] - 0.1)
 
 
+def _adjacency(faces: np.ndarray, n: int):
+    """(CSR adjacency with unit weights, degree) of the mesh's vertex graph."""
+    from scipy.sparse import coo_matrix
+    e = np.concatenate([faces[:, [0, 1]], faces[:, [1, 2]], faces[:, [2, 0]]])
+    e = np.concatenate([e, e[:, ::-1]])
+    A = coo_matrix((np.ones(len(e)), (e[:, 0], e[:, 1])), shape=(n, n)).tocsr()
+    A.data[:] = 1.0
+    return A, np.maximum(np.asarray(A.sum(1)).ravel(), 1)
+
+
+def smooth_over(faces: np.ndarray, x: np.ndarray, rounds: int = 2) -> np.ndarray:
+    """``x`` (per vertex) averaged with its mesh neighbours ``rounds`` times (softens painted edges)."""
+    A, deg = _adjacency(faces, len(x))
+    for _ in range(rounds):
+        x = 0.5 * x + 0.5 * (A @ x) / deg
+    return x
+
+
 def cavity(v: np.ndarray, faces: np.ndarray, n0: np.ndarray, rounds: int = 3) -> np.ndarray:
     """0..1 darkening of concave places (creases, the nose wings, eye sockets, the ear's folds):
     how far a vertex lies below the mean of its neighbours along its normal, smoothed — a cheap
     stand-in for ambient occlusion."""
-    from scipy.sparse import coo_matrix
-    e = np.concatenate([faces[:, [0, 1]], faces[:, [1, 2]], faces[:, [2, 0]]])
-    e = np.concatenate([e, e[:, ::-1]])
-    A = coo_matrix((np.ones(len(e)), (e[:, 0], e[:, 1])), shape=(len(v), len(v))).tocsr()
-    A.data[:] = 1.0
-    deg = np.maximum(np.asarray(A.sum(1)).ravel(), 1)
+    A, deg = _adjacency(faces, len(v))
     depth = np.einsum("ij,ij->i", A @ v / deg[:, None] - v, n0)       # > 0: the neighbours stand higher
-    for _ in range(rounds):
-        depth = 0.5 * depth + 0.5 * (A @ depth) / deg
-    return smoothstep(0.004, 0.05, depth)
+    return smoothstep(0.004, 0.05, smooth_over(faces, depth, rounds))
 
 
 def paint_skin(v: np.ndarray, L: np.ndarray, n0: np.ndarray, skin: np.ndarray, col: np.ndarray,
-               mat: np.ndarray, style: FaceStyle, occlusion: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+               mat: np.ndarray, style: FaceStyle, occlusion: np.ndarray,
+               faces: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Skin colours of ``style`` on vertices ``v`` (landmarks ``L``, normals ``n0``, ``skin`` mask,
-    ``occlusion`` from :func:`cavity`): returns (vertices with the hair's volume, colours, materials
+    ``occlusion`` from :func:`cavity`; ``faces`` soften the lip edge over the mesh): returns (vertices with the hair's volume, colours, materials
     with the hair cover)."""
     col = col.copy()
     col[_nostrils(v, L, n0, skin)] *= 0.35
     col *= (1.0 - 0.30 * occlusion * skin)[:, None]
     front = skin & (v[:, 2] > 4.0)
     lipw, inner = _lips(v, L, front)
+    if faces is not None:                    # no skin-coloured specks between lip-coloured vertices
+        lipw = smooth_over(faces, lipw, 2) * front
     col = _blend(col, style.lips, lipw)
     col[inner & skin] = np.asarray(style.lips) * 0.8
     col = _blend(col, style.brow_rgb, _brows(v, L, front))
