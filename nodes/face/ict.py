@@ -171,6 +171,7 @@ def build_ict_head(style: FaceStyle | None = None) -> HeadModel:
     col[parts["M_GumsTongue"]] = GUMS_RGB
     tw = _tongue_weight(v, tongue)[tongue, None]
     col[tongue] = TONGUE_BACK_RGB + (np.asarray(TONGUE_RGB) - TONGUE_BACK_RGB) * tw ** 0.7   # lighter to the tip
+    col[tongue] *= 1.0 - 0.3 * np.exp(-(v[tongue, 0] / 0.3) ** 2)[:, None]      # the median groove
     col[parts["M_Teeth"]] = TEETH_RGB
     col[socket] = SOCKET_RGB
 
