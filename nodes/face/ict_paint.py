@@ -82,20 +82,21 @@ def iris_rgb(ang, d, axis, iris) -> np.ndarray:
     return np.where((ang > 60.0)[:, None], PUPIL_RGB, out)
 
 
-def _hair_weight(v: np.ndarray, hair: str) -> np.ndarray:
-    """0..1 hair coverage of the scalp: above a hairline that is high on the forehead, dips at the
-    temples and sideburns, and runs down to the nape at the back (cm, asset frame)."""
+def _hair_weight(v: np.ndarray, hair: str) -> tuple[np.ndarray, np.ndarray]:
+    """(0..1 hair coverage of the scalp, cm above the hairline): the hairline is high on the
+    forehead, dips at the temples and sideburns, and runs down to the nape at the back (cm, asset frame)."""
     if hair == "bald":
-        return np.zeros(len(v))
+        return np.zeros(len(v)), np.full(len(v), -1.0)
     az = np.degrees(np.abs(np.arctan2(v[:, 0], v[:, 2] - 1.0)))       # 0 front, 180 back
     line = np.interp(az, [0, 20, 34, 44, 55, 62, 68, 80, 100, 120, 150, 180],
                      [10.6, 10.4, 9.6, 8.4, 7.0, 4.0, 2.0, 5.5, 4.0, 0.0, -4.5, -5.5])
     if hair == "long":
         line = np.minimum(line, np.interp(az, [0, 50, 70, 180], [10.6, 8.0, -2.0, -9.0]))
-    wobble = 0.5 * (_noise(v, 2.5, 7) - 0.5)
-    w = smoothstep(line - 0.6, line + 0.9, v[:, 1] + wobble)
+    wobble = 0.5 * (_noise(v, 2.5, 7) - 0.5) + 0.35 * (_noise(v, 9.0, 8) - 0.5)   # an irregular line, finer wisps
+    above = v[:, 1] + wobble - line
+    w = smoothstep(-0.3, 0.45, above)
     ear = (np.abs(v[:, 0]) > 6.6) & (v[:, 1] < 5.0) & (v[:, 1] > -3.5) & (v[:, 2] < 4.0) & (v[:, 2] > -3.0)
-    return np.where(ear, 0.0, w)
+    return np.where(ear, 0.0, w), above
 
 
 def _blend(col: np.ndarray, rgb, w: np.ndarray) -> np.ndarray:
@@ -215,11 +216,13 @@ def paint_skin(v: np.ndarray, L: np.ndarray, n0: np.ndarray, skin: np.ndarray, c
     col *= (0.96 + 0.08 * _noise(v, 4.0, 1))[:, None]              # subtle blotchiness
     if style.hair == "bald":
         return v, col, mat
-    hair_w = _hair_weight(v, style.hair) * skin
+    hair_w, above = _hair_weight(v, style.hair)
+    hair_w = hair_w * skin
     lift = (0.10 + 0.9 * smoothstep(2.0, 13.0, v[:, 1])) * hair_w ** 2          # volume grows toward the crown
     v = v + n0 * lift[:, None]
     strands = _noise(v * np.array([1.0, 0.25, 1.0]), 14.0, 5) * 0.45 + 0.55 * _noise(v, 3.0, 6)
-    hcol = np.asarray(style.hair_rgb)[None] * (0.75 + 0.45 * strands[:, None])
+    roots = 0.62 + 0.38 * smoothstep(0.0, 2.5, above)                          # darker at the hairline
+    hcol = np.asarray(style.hair_rgb)[None] * ((0.75 + 0.45 * strands) * roots)[:, None]
     col = col * (1 - hair_w[:, None]) + hcol * hair_w[:, None]
     mat = np.where(skin, HAIR * hair_w, mat).astype(np.float32)
     return v, col, mat
