@@ -13,7 +13,9 @@ harvard_dev_extended.txt) × several psigraph noise seeds, Whisper beam-5 *and* 
 pocketsphinx (en-us LM) as a second recogniser, DNSMOS; one JSON line per clip goes to
 ``--results`` (resumable, so engines may run as separate processes), and ``--report``
 prints WER per engine and decoder with a paired bootstrap 95 % interval of the WER
-difference (and ratio) to eSpeak NG, resampling sentences:
+difference (and ratio) to eSpeak NG, resampling sentences. pocketsphinx decodes eSpeak NG
+clips into one or two words (WER ~90 %; also with dither), so its row is a psigraph-vs-Piper
+cross-check, not a fair eSpeak comparison:
 
     python benchmarks/intelligibility.py --full --only espeak --only piper --results R.jsonl
     python benchmarks/intelligibility.py --full --only psigraph --seeds 0 1 2 --results R.jsonl

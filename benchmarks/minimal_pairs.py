@@ -6,7 +6,10 @@ choice between the pair's two alternatives by two recognisers:
 * Whisper tiny.en (faster-whisper, offline): the log-probability of the transcripts
   " Say X again." and " Say Y again." given the audio (teacher-forced token probabilities
   from ``WhisperModel.model.align``), higher wins;
-* pocketsphinx 5 (en-us): a two-word JSGF grammar ``say ( X | Y ) again``.
+* pocketsphinx 5 (en-us): a two-word JSGF grammar ``say ( X | Y ) again``. It returns no
+  hypothesis at all for most eSpeak NG clips (also with dither or added noise; its free
+  decoding of eSpeak gives one or two words a sentence), so its column compares psigraph
+  with chance, not with eSpeak.
 
 A class's score is the share of its words heard correctly (chance = 50 %). Classes cover stop
 place and voicing, stop + sonorant clusters, nasals, fricatives (f/θ apart: hard for every
