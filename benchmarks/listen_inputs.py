@@ -104,7 +104,8 @@ def psigraph_voice(text: str, rate: float) -> tuple[np.ndarray, int]:
 
     from psigraph import chain
     from psigraph.runtime import Session
-    from psigraph.runtime.say import build_graph, parts, validate
+    from psigraph.runtime.graph_parts import parts
+    from psigraph.runtime.say import build_graph, validate
     args = ap.Namespace(text=text, text_file=None, output="unused.wav", emotion="neutral", persona="default",
                         rate=rate, frames=None, video=None, size=640, graph=None, seed=None)
     g = build_graph(args, text)

@@ -103,8 +103,8 @@ def build_replay_graph(store_path: str, ids: list, *, key_file: str | None, outp
     import psigraph
     from psigraph import chain
     from psigraph.errors import PsigraphError
-    from psigraph.ports import Events, Signal
-    from psigraph.runtime.say import _fresh, _keep_only_what_feeds, _one, _output_of, parts
+    from psigraph.runtime.graph_parts import (add_frames_sink, add_video, events_out, fresh_id, keep_only_what_feeds,
+                                              one, parts, signal_out, wav_output)
     g = psigraph.load(default_replay_graph())
     if seed is not None:
         g.seed = int(seed)
@@ -117,52 +117,29 @@ def build_replay_graph(store_path: str, ids: list, *, key_file: str | None, outp
     if len(ids) > 1:
         g.set_param(rep, "ids", [int(i) for i in ids])
     found = parts(g)
-    voice = _one(found, chain.VOICE, g, "voice")
+    voice = one(found, chain.VOICE, g, "voice", like="graphs/replay.yaml")
     if persona:
         g.set_param(voice, "persona", persona)
-    audio = _output_of(g, voice, lambda p, d: d.kind is Signal)
-    sinks = []
-    wavs = found.get(chain.AUDIO_FILE, [])
-    if output:
-        if wavs:
-            g.set_param(wavs[0], "path", output)
-        else:
-            g.add_node("wav", "wav_sink", {"path": output})
-            g.connect(audio, "wav.x")
-            wavs = ["wav"]
-        sinks.append(wavs[0])
-    else:
-        for nid in wavs:
-            g.remove_node(nid)
+    audio = signal_out(g, voice)
+    wav = wav_output(g, found.get(chain.AUDIO_FILE, []), audio, output or None)
+    sinks = [wav] if wav else []
     face = found.get(chain.FACE, [None])[0]
     events = found.get(chain.EVENTS, [None])[0]
     if (frames or video) and face is None:
         raise PsigraphError("--frames and --video need a face_animator in the graph", where=g.source_file or "graph")
-    if face:
-        blend = _output_of(g, face, lambda p, d: d.kind is Signal)
     if frames:
-        nid = _fresh(g, "frames")
-        g.add_node(nid, "frames_sink", {"path": frames})
-        g.connect(blend, f"{nid}.blendshapes")
-        if events:
-            g.connect(_output_of(g, events, lambda p, d: d.kind is Events), f"{nid}.events")
-        sinks.append(nid)
+        sinks.append(add_frames_sink(g, signal_out(g, face), frames, [events_out(g, events)] if events else [],
+                                     persona))
     if video:
-        render, vid = _fresh(g, "render"), _fresh(g, "video")
-        g.add_node(render, "face_render", {"width": size, "height": size})
-        g.add_node(vid, "video_sink", {"path": video, "width": size, "height": size})
-        g.connect(blend, f"{render}.blendshapes")
-        g.connect(f"{render}.frames", f"{vid}.frames")
-        g.connect(audio, f"{vid}.audio")
-        sinks.append(vid)
+        sinks.append(add_video(g, signal_out(g, face), audio, video, size, persona))
     if live:
-        nid = _fresh(g, "speaker")
+        nid = fresh_id(g, "speaker")
         g.add_node(nid, "audio_sink", {})
         g.connect(audio, f"{nid}.x")
         sinks.append(nid)
     if not sinks:
         raise PsigraphError("nothing to write: give -o OUT.wav (or --live)")
-    _keep_only_what_feeds(g, sinks)
+    keep_only_what_feeds(g, sinks)
     return g
 
 

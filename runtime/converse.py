@@ -30,6 +30,8 @@ import numpy as np
 from psigraph import chain
 from psigraph.errors import PsigraphError
 
+from .graph_parts import events_out, fresh_id, parts, signal_out
+
 #: listening events the face reacts to (and that --events writes)
 HEARD_KINDS = (chain.SURPRISE, chain.SYLLABLE_ONSET, chain.PHRASE_BOUNDARY, chain.TURN_END_PREDICTED)
 GAP_S = 0.4                         # from the speaker's last sound to the reply's text
@@ -172,7 +174,6 @@ def listening_events(path: str, seed: int | None = None, graph: str | None = Non
     from psigraph import registry
     from psigraph.ports import Events
     from psigraph.runtime import Session
-    from psigraph.runtime.say import parts
     from psigraph.runtime.shipped import graph_path
     src = graph or graph_path("listen")
     if not os.path.exists(src) or not registry.has("audio_source") or not registry.has("listener"):
@@ -263,8 +264,7 @@ def plain_prosody(text: str, persona: str = "default", master_rate: int = 24000,
 
 
 def _event_source(g, base: str, events: list) -> str:
-    from psigraph.runtime.say import _fresh
-    nid = _fresh(g, base)
+    nid = fresh_id(g, base)
     g.add_node(nid, "event_source", {"events": events})
     return nid
 
@@ -273,15 +273,14 @@ def build_conversation(opts: ConverseOptions, heard_events: list, tone: dict, t_
     """The speak graph playing the conversation: the input audio and the listening reactions from t = 0,
     the reply text and tone at ``t_reply`` seconds (not validated yet)."""
     from psigraph import registry
-    from psigraph.ports import Signal
-    from psigraph.runtime.say import SayOptions, _output_of, build_say_graph, parts
+    from psigraph.runtime.say import SayOptions, build_say_graph
     g = build_say_graph(SayOptions(text="", output=opts.wav, frames=opts.frames, video=opts.video, size=opts.size,
                                    persona=opts.persona, seed=opts.seed, render_workers=opts.render_workers))
     found = parts(g)
     planner, voice = found[chain.PROSODY][0], found[chain.VOICE][0]
     face = found.get(chain.FACE, [None])[0]
     # the input plays into the same outputs as the voice
-    voice_out = _output_of(g, voice, lambda p, d: d.kind is Signal)
+    voice_out = signal_out(g, voice)
     listeners = [e for e in g.edges_from(voice, voice_out.split(".")[1])]
     if listeners:
         if registry.has("audio_source"):
@@ -313,7 +312,7 @@ def build_conversation(opts: ConverseOptions, heard_events: list, tone: dict, t_
     if opts.events:
         g.add_node("events", "events_sink", {"path": opts.events})
         for nid in found.get(chain.EVENTS, []):
-            g.connect(_output_of(g, nid, lambda p, d: d.kind.name == "events"), "events.x")
+            g.connect(events_out(g, nid), "events.x")
     # the heard events and the face's reactions also go where the speak chain's events go
     for dst in (["events.x"] if opts.events else []) + \
             [f"{n}.events" for n in g.nodes if g.nodes[n].type == "frames_sink"]:

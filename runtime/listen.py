@@ -18,7 +18,8 @@ from psigraph import chain
 from psigraph.errors import PsigraphError
 from psigraph.progress import ProgressBar
 
-from .say import MAX_SIZE, MIN_SIZE, _fresh, _keep_only_what_feeds, _output_of, parts, validate
+from .graph_parts import add_events_sink, add_frames_sink, add_video, keep_only_what_feeds, one, parts, signal_out
+from .say import MAX_SIZE, MIN_SIZE, validate
 
 #: parts whose events outputs the --events file and the frames' event lists collect
 EVENT_PARTS = (chain.LISTENER, chain.EVENTS, chain.FACE)
@@ -66,14 +67,6 @@ def check_args(args) -> None:
                                 hint="pip install 'psigraph[export]'")
 
 
-def _one(found: dict, part: str, g, what: str) -> str:
-    ids = found.get(part, [])
-    if len(ids) != 1:
-        raise PsigraphError(f"the graph needs exactly one {what} node (found {len(ids)})",
-                            where=g.source_file or "graph", hint="listen drives graphs like graphs/listen.yaml")
-    return ids[0]
-
-
 def event_outputs(g, found: dict) -> list:
     """'node.port' of every events output of the listening parts (listener, monitors, face)."""
     from psigraph.ports import Events
@@ -90,42 +83,24 @@ def build_graph(args):
     """The listening graph configured for one `listen` invocation (not validated yet); also returns
     the ids of the sinks it added."""
     import psigraph
-    from psigraph.ports import Signal
     g = psigraph.load(args.graph or default_graph_path())
     found = parts(g)
-    source = _one(found, chain.AUDIO_SOURCE, g, "audio source")
+    source = one(found, chain.AUDIO_SOURCE, g, "audio source", like="graphs/listen.yaml")
     g.set_param(source, "path", args.input)
-    audio = _output_of(g, source, lambda p, d: d.kind is Signal)
+    audio = signal_out(g, source)
     events = event_outputs(g, found)
     face = found.get(chain.FACE, [None])[0]
     if (args.frames or args.video) and face is None:
         raise PsigraphError("--frames and --video need a face_animator in the graph", where=g.source_file or "graph")
     sinks = []
     if args.events:
-        nid = _fresh(g, "events")
-        g.add_node(nid, "events_sink", {"path": args.events})
-        for ref in events:
-            g.connect(ref, f"{nid}.x")
-        sinks.append(nid)
-    if face:
-        blend = _output_of(g, face, lambda p, d: d.kind is Signal)
+        sinks.append(add_events_sink(g, events, args.events))
     if args.frames:
-        nid = _fresh(g, "frames")
-        g.add_node(nid, "frames_sink", {"path": args.frames})
-        g.connect(blend, f"{nid}.blendshapes")
-        for ref in events:
-            g.connect(ref, f"{nid}.events")
-        sinks.append(nid)
+        sinks.append(add_frames_sink(g, signal_out(g, face), args.frames, events))
     if args.video:
-        render, video = _fresh(g, "render"), _fresh(g, "video")
-        g.add_node(render, "face_render", {"width": args.size, "height": args.size})
-        g.add_node(video, "video_sink", {"path": args.video, "width": args.size, "height": args.size})
-        g.connect(blend, f"{render}.blendshapes")
-        g.connect(f"{render}.frames", f"{video}.frames")
-        g.connect(audio, f"{video}.audio")
-        sinks.append(video)
+        sinks.append(add_video(g, signal_out(g, face), audio, args.video, args.size))
     if sinks:
-        _keep_only_what_feeds(g, sinks)
+        keep_only_what_feeds(g, sinks)
     return g, sinks
 
 

@@ -37,7 +37,7 @@ def run(args) -> int:
     from psigraph.errors import PsigraphError
     from psigraph.runtime import Session
     from psigraph.runtime.realtime import RealtimeRunner, open_input_stream, open_output_stream
-    from psigraph.runtime.say import parts
+    from psigraph.runtime.graph_parts import parts
     g = psigraph.load(args.graph or default_live_graph())
     if args.text is not None:
         ids = parts(g).get(chain.TEXT_INPUT, [])

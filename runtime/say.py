@@ -28,6 +28,9 @@ from psigraph import chain
 from psigraph.errors import GraphFileError, Issue, PsigraphError
 from psigraph.progress import ProgressBar
 
+from .graph_parts import (add_frames_sink, add_video, events_out, fresh_id, keep_only_what_feeds, one, parts,
+                          signal_out, wav_output)
+
 #: the ψ-memory recorder (psigraph.memory.nodes), found by type id and part: runtime imports no memory code
 RECORDER = "recorder"
 #: the emotional memory (psigraph.memory.tone): stored tones and moods → the planner's tone input
@@ -235,34 +238,6 @@ def check_flags(args) -> None:
         raise PsigraphError("--no-mood needs --db STORE (the persona's mood lives there)")
 
 
-def parts(graph) -> dict:
-    """{part: [node ids]} of a graph, from each node class's ROLE."""
-    from psigraph import registry
-    out: dict = {}
-    for nid, spec in graph.nodes.items():
-        if registry.has(spec.type):
-            out.setdefault(registry.get(spec.type).ROLE, []).append(nid)
-    return out
-
-
-def _one(found: dict, part: str, graph, what: str) -> str:
-    ids = found.get(part, [])
-    if len(ids) != 1:
-        raise PsigraphError(f"the graph needs exactly one {what} node (found {len(ids)})",
-                            where=graph.source_file or "graph", hint="say drives graphs like graphs/speak.yaml")
-    return ids[0]
-
-
-def _output_of(graph, nid: str, kind_test) -> str:
-    """'node.port' of the first output of ``nid`` whose declaration passes ``kind_test``."""
-    from psigraph import registry
-    cls = registry.get(graph.nodes[nid].type)
-    for port, decl in cls.outputs().items():
-        if kind_test(port, decl):
-            return f"{nid}.{port}"
-    raise PsigraphError(f"node {nid!r} has no suitable output", where=graph.source_file or "graph")
-
-
 _LOADED: dict = {}
 _LOADED_MAX = 8
 
@@ -285,52 +260,28 @@ def load_graph(path: str):
 
 def build_say_graph(opts: SayOptions):
     """The speak graph configured for ``opts``, with the sinks it asks for (not validated yet)."""
-    from psigraph.ports import Events, Signal
     g = load_graph(opts.graph or default_graph_path())
     found = parts(g)
-    text_id = _one(found, chain.TEXT_INPUT, g, "text input")
-    prosody = _one(found, chain.PROSODY, g, "prosody planner")
-    voice = _one(found, chain.VOICE, g, "voice")
+    text_id = one(found, chain.TEXT_INPUT, g, "text input")
+    prosody = one(found, chain.PROSODY, g, "prosody planner")
+    voice = one(found, chain.VOICE, g, "voice")
     g.set_param(text_id, "text", opts.text)
     g.set_param(prosody, "emotion", opts.emotion)
     g.set_param(prosody, "persona", opts.persona)
     g.set_param(prosody, "rate", float(opts.rate))
     g.set_param(voice, "persona", opts.persona)
-    audio = _output_of(g, voice, lambda p, d: d.kind is Signal)
-    sinks = []
-    wavs = found.get(chain.AUDIO_FILE, [])
-    if opts.output is None:                     # no WAV: the voice stays for whoever reads its audio
-        for nid in wavs:
-            g.remove_node(nid)
-        sinks.append(voice)
-    elif wavs:
-        g.set_param(wavs[0], "path", opts.output)
-        sinks.append(wavs[0])
-    else:
-        g.add_node("wav", "wav_sink", {"path": opts.output})
-        g.connect(audio, "wav.x")
-        sinks.append("wav")
+    audio = signal_out(g, voice)
+    # no WAV: the voice stays for whoever reads its audio
+    sinks = [wav_output(g, found.get(chain.AUDIO_FILE, []), audio, opts.output) or voice]
     face = found.get(chain.FACE, [None])[0]
     events = found.get(chain.EVENTS, [None])[0]
     if (opts.frames or opts.video) and face is None:
         raise PsigraphError("--frames and --video need a face_animator in the graph", where=g.source_file or "graph")
-    if face:
-        blend = _output_of(g, face, lambda p, d: d.kind is Signal)
     if opts.frames:
-        nid = _fresh(g, "frames")
-        g.add_node(nid, "frames_sink", {"path": opts.frames})
-        g.connect(blend, f"{nid}.blendshapes")
-        if events:
-            g.connect(_output_of(g, events, lambda p, d: d.kind is Events), f"{nid}.events")
-        sinks.append(nid)
+        sinks.append(add_frames_sink(g, signal_out(g, face), opts.frames,
+                                     [events_out(g, events)] if events else [], opts.persona))
     if opts.video:
-        render, video = _fresh(g, "render"), _fresh(g, "video")
-        g.add_node(render, "face_render", {"width": opts.size, "height": opts.size})
-        g.add_node(video, "video_sink", {"path": opts.video, "width": opts.size, "height": opts.size})
-        g.connect(blend, f"{render}.blendshapes")
-        g.connect(f"{render}.frames", f"{video}.frames")
-        g.connect(audio, f"{video}.audio")
-        sinks.append(video)
+        sinks.append(add_video(g, signal_out(g, face), audio, opts.video, opts.size, opts.persona))
     if opts.render_workers is not None:
         for nid, spec in g.nodes.items():
             if spec.type == "face_render":
@@ -338,7 +289,7 @@ def build_say_graph(opts: SayOptions):
     if opts.db:
         _add_recorder(g, opts, text_id, prosody, voice)
         _add_memory(g, opts, prosody)
-    _keep_only_what_feeds(g, sinks)
+    keep_only_what_feeds(g, sinks)
     return g
 
 
@@ -350,21 +301,20 @@ def build_graph(args, text: str):
 def _add_recorder(g, opts: SayOptions, text_id: str, prosody: str, voice: str) -> None:
     """Put a recorder between the ψ-state that feeds the voice and everything that reads it (voice, face,
     Koopman monitor): what they consume is exactly what the store keeps."""
-    from psigraph.ports import Events
     feeds = g.edges_into(voice, "state") if "state" in g.node_class(voice).inputs() else []
     if not feeds:
         raise PsigraphError("--db needs a graph whose voice reads a ψ-state (psi_core.state)",
                             where=g.source_file or "graph")
     src = f"{feeds[0].src}.{feeds[0].src_port}"
-    rec = _fresh(g, RECORDER)
+    rec = fresh_id(g, RECORDER)
     g.add_node(rec, RECORDER, {"path": opts.db, "key_file": opts.key_file or "",
                                "keep_text": bool(opts.keep_text), "persona": opts.persona})
     for e in list(g.edges_from(feeds[0].src, feeds[0].src_port)):
         g.disconnect(src, f"{e.dst}.{e.dst_port}")
         g.connect(f"{rec}.y", f"{e.dst}.{e.dst_port}")
     g.connect(src, f"{rec}.x")
-    g.connect(_output_of(g, text_id, lambda p, d: d.kind is Events), f"{rec}.events")
-    g.connect(_output_of(g, prosody, lambda p, d: d.kind is Events), f"{rec}.events")
+    g.connect(events_out(g, text_id), f"{rec}.events")
+    g.connect(events_out(g, prosody), f"{rec}.events")
 
 
 def _add_memory(g, opts: SayOptions, prosody: str) -> None:
@@ -377,30 +327,11 @@ def _add_memory(g, opts: SayOptions, prosody: str) -> None:
     if "tone" not in g.node_class(prosody).inputs():
         raise PsigraphError("--like and the persona's mood need a prosody planner with a tone input",
                             where=g.source_file or "graph")
-    nid = _fresh(g, "memory")
+    nid = fresh_id(g, "memory")
     g.add_node(nid, MEMORY, {"path": opts.like_db or opts.db, "key_file": opts.key_file or "", "like": likes,
                              "mix": 0.5 if opts.mix is None else float(opts.mix), "persona": opts.persona,
                              "mood": mood})
     g.connect(f"{nid}.tone", f"{prosody}.tone")
-
-
-def _fresh(g, base: str) -> str:
-    nid, k = base, 1
-    while nid in g.nodes:
-        k += 1
-        nid = f"{base}{k}"
-    return nid
-
-
-def _keep_only_what_feeds(g, sinks) -> None:
-    """Remove nodes whose results reach none of ``sinks`` (e.g. the face when only a WAV is asked)."""
-    from psigraph import digraph
-    edges = [(e.src, e.dst) for e in g.edges]
-    keep = set(sinks)
-    for sink in sinks:
-        keep |= digraph.ancestors(edges, sink)
-    for nid in [n for n in g.nodes if n not in keep]:
-        g.remove_node(nid)
 
 
 def validate(g) -> list:

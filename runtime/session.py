@@ -24,7 +24,7 @@ from psigraph.compile import Resolved, analyze, execution_order
 from psigraph.errors import GraphFileError, PsigraphError, SchedulingError
 from psigraph.graph import Edge, Graph, NodeSpec
 from psigraph.node import DelayNode, NodeContext
-from psigraph.ports import Event, Events, Signal, SignalSpec, Value
+from psigraph.ports import Event, Events, Signal
 from psigraph.timebase import seconds_to_index, ticks_in
 from psigraph.util import did_you_mean, split_ref
 

@@ -155,7 +155,7 @@ class Synth(FaceStream):
 
     def __init__(self, req: Request, block: int = 2400):
         from psigraph.runtime import Session
-        from psigraph.runtime.say import parts
+        from psigraph.runtime.graph_parts import parts
         g = build_graph(req)
         found = parts(g)
         s = Session(g, block=FIRST_BLOCKS[0])

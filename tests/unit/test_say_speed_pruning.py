@@ -19,7 +19,7 @@ def test_pruned_graph_keeps_the_wav_bit_identical(tmp_path, monkeypatch):
     pruned = say_mod.build_say_graph(say_mod.SayOptions(text="x", output=str(tmp_path / "p.wav")))
     a = _say(tmp_path, "pruned.wav")
     kept = []
-    monkeypatch.setattr(say_mod, "_keep_only_what_feeds", lambda g, sinks: kept.append(set(g.nodes)))
+    monkeypatch.setattr(say_mod, "keep_only_what_feeds", lambda g, sinks: kept.append(set(g.nodes)))
     full = say_mod.build_say_graph(say_mod.SayOptions(text="x", output=str(tmp_path / "f.wav")))
     b = _say(tmp_path, "full.wav")
     assert {"face", "koopman", "surprise"} <= set(full.nodes) and not {"face", "koopman", "surprise"} & set(pruned.nodes)
