@@ -7,7 +7,7 @@ the file loader turns into a line number) and, when there are none, returns a
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from . import digraph, registry
 from .errors import Issue, PsigraphError, RegistryError
@@ -184,7 +184,9 @@ def _resolve_rates(res: Resolved, edges, add) -> None:
             if decl.like and decl.like in ins[e.dst] and decl.like != e.dst_port:
                 want = ins[e.dst][decl.like]
             elif decl.rate is not None:
-                want = signal_spec(decl, res.params[e.dst], tb, ins[e.dst], where=f"nodes.{e.dst}")
+                # a declared rate is checked even when the channels follow the source
+                rule = decl if decl.channels is not None or decl.like else replace(decl, channels=src.channels)
+                want = signal_spec(rule, res.params[e.dst], tb, ins[e.dst], where=f"nodes.{e.dst}")
         except PsigraphError as err:
             add(f"nodes.{e.dst}", err.message)
             continue

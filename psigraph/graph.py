@@ -319,9 +319,9 @@ def connection_issues(g: Graph, edge: Edge) -> list[str]:
 
 
 def _declared_rate_mismatch(g: Graph, edge: Edge) -> list[str]:
-    """The analysis skips the rate of an input that declares a rate but no channel count (and
-    resolves nothing while the graph has any error); an edge into one is checked here on the
-    source's upstream part, with the analysis' own rule and message."""
+    """The analysis resolves no rates while the graph has any error; an edge into an input with a
+    declared rate is then checked here on the source's upstream part, with the analysis' own rule
+    and message."""
     from dataclasses import replace
 
     from .compile import _rate_message, analyze

@@ -379,3 +379,16 @@ def test_every_registered_type_round_trips_with_explicit_defaults():
         assert back.nodes[nid].params == spec.params and not back.nodes[nid].placeholder
         assert type(back.nodes[nid]).__name__ == "NodeSpec"
     assert dumps(back) == text
+
+
+def test_a_declared_input_rate_is_checked_when_its_channels_follow_the_source():
+    """audio_sink.x declares the audio rate but takes any channel count: a 200 Hz signal into it
+    is a rate mismatch, not a clean graph that fails (or plays garbage) at run time."""
+    import psigraph
+    from psigraph.errors import GraphFileError
+    with pytest.raises(GraphFileError) as info:
+        psigraph.loads("psigraph: 1\ngraph: {name: t}\nnodes:\n  core: {type: psi_core}\n"
+                       "  spk: {type: audio_sink}\nedges:\n  - core.r -> spk.x\n")
+    errors = [i for i in info.value.issues if i.severity == "error"]
+    assert len(errors) == 1 and errors[0].path == "edges.0"
+    assert "core.r runs at 200 Hz but spk.x expects 24000 Hz" in errors[0].message
