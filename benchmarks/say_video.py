@@ -41,14 +41,14 @@ TEXT = ("The quick brown fox jumps over the lazy dog near the river bank. "
 #: runs `say` with face_render's workers set (say itself has no flag for it)
 WRAPPER = """import sys
 from psigraph.runtime import cli, say
-_build = say.build_graph
-def build_graph(args, text):
-    g = _build(args, text)
+_build = say.build_say_graph
+def build_say_graph(opts):
+    g = _build(opts)
     for nid, spec in g.nodes.items():
         if spec.type == "face_render":
             g.set_param(nid, "workers", {workers})
     return g
-say.build_graph = build_graph
+say.build_say_graph = build_say_graph
 sys.exit(cli.main(sys.argv[1:]))
 """
 #: top-level folders of the repository that install as psigraph.<name> (setup.py MAPPED)
