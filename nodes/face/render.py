@@ -108,7 +108,7 @@ void main() {
     }
     if (mat > 5.5 && mat < 6.5) {         // lashes: the card cut into thin strands that taper to the tip
         float t = base.r;
-        if (abs(fract(v_aux.w * 140.0) - 0.5) > 0.24 * (1.0 - t)) discard;
+        if (abs(fract(v_aux.w * 140.0) - 0.5) > 0.19 * (1.0 - t)) discard;
         base = vec3(0.004, 0.003, 0.0025);
     }
     vec3 n = normalize(v_n.xyz);
