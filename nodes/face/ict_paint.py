@@ -202,7 +202,7 @@ def paint_skin(v: np.ndarray, L: np.ndarray, n0: np.ndarray, skin: np.ndarray, c
     with the hair cover)."""
     col = col.copy()
     col[_nostrils(v, L, n0, skin)] *= 0.35
-    col *= (1.0 - 0.30 * occlusion * skin)[:, None]
+    col *= 1.0 - (occlusion * skin)[:, None] * np.array([0.20, 0.30, 0.32])    # creases keep their red (blood under the skin)
     front = skin & (v[:, 2] > 4.0)
     lipw, inner = _lips(v, L, front)
     if faces is not None:                    # no skin-coloured specks between lip-coloured vertices
