@@ -147,7 +147,7 @@ void main() {
     if (mat > 3.5 && mat < 4.5) { acc = base * (0.35 + 0.25 * max(n.z, 0.0)); }
     if (mat > 1.5 && mat < 4.5) {     // teeth/tongue/lining darken with depth inside the mouth
         float occ = clamp((v_n.w - (u_lipz - 0.30)) / 0.28, 0.0, 1.0);
-        float floor_ = mat < 2.5 ? 0.35 : (mat < 3.5 ? 0.22 : 0.08);
+        vec3 floor_ = mat < 2.5 ? vec3(0.42, 0.37, 0.31) : vec3(mat < 3.5 ? 0.22 : 0.08);   // deep teeth: warm, not grey
         acc *= floor_ + (1.0 - floor_) * occ * occ;
     }
     gl_FragColor = vec4(pow(acc, vec3(1.0/2.2)), 1.0);
