@@ -189,7 +189,7 @@ def build_ict_head(style: FaceStyle | None = None) -> HeadModel:
     hidden_v[np.concatenate(hide)] = True
     keep &= ~hidden_v[F].all(axis=1) | ~np.isin(fm, [mats.index("M_ScleraLeft"), mats.index("M_ScleraRight")])
     keep &= ~_eye_sockets(z, v)
-    keep &= ~_lower_lashes(z, v, L)
+    keep &= ~_hidden_lashes(z, v, L)
     F = F[keep].copy()
     fmk = fm[keep]
     in_socket = np.isin(F, socket).all(axis=1)
@@ -226,12 +226,15 @@ def build_ict_head(style: FaceStyle | None = None) -> HeadModel:
     return model
 
 
-def _lower_lashes(z, v: np.ndarray, L: np.ndarray) -> np.ndarray:
-    """(F,) faces of the lower lash cards (below the eye corners' height)."""
+def _hidden_lashes(z, v: np.ndarray, L: np.ndarray) -> np.ndarray:
+    """(F,) faces of the lash cards not drawn: the lower ones (below the eye corners' height) and
+    those at the inner corners (they stand off the lid there)."""
     mats = [str(m) for m in z["materials"]]
     f = z["faces"]
     eye_y = L[[36, 39, 42, 45], 1].mean()
-    return (z["face_material"] == mats.index("M_EyeLashes")) & (v[f, 1].mean(1) < eye_y)
+    inner_x = np.abs(L[[39, 42], 0]).mean() + 0.35
+    c = v[f].mean(1)
+    return (z["face_material"] == mats.index("M_EyeLashes")) & ((c[:, 1] < eye_y) | (np.abs(c[:, 0]) < inner_x))
 
 
 def _short_lashes(v: np.ndarray, lashes: np.ndarray, skin: np.ndarray) -> np.ndarray:
