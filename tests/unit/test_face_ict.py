@@ -139,3 +139,19 @@ def test_the_tongue_sinks_as_the_jaw_opens(head):
     v0 = HeadPoser(head).vertices(row_from({}))[0][t]
     v1 = HeadPoser(head).vertices(row_from({"jawOpen": 1.0}))[0][t]
     assert (v1[:, 1] - v0[:, 1]).max() < -0.1        # every tongue vertex at least 1 cm lower (head units: 10 cm)
+
+
+def test_contact_sheet_cells_are_labelled():
+    import importlib.util
+    import os
+    path = os.path.join(os.path.dirname(__file__), "..", "..", "benchmarks", "face_contact_sheet.py")
+    spec = importlib.util.spec_from_file_location("face_contact_sheet", path)
+    sheet = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(sheet)
+    names = sheet.sheet_names()
+    assert len(names) == 20 and names[:5] == ["neutral", "happy", "sad", "angry", "surprised"] and "PP" in names
+    img = np.full((128, 128, 4), 100, np.uint8)
+    for name in names:                                   # every name can be written
+        out = sheet.label(img, name)
+        changed = np.nonzero((out != img).any(axis=2))
+        assert changed[0].max() < 20 and (out == 235).any()   # the label stays in the top strip
