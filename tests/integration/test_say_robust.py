@@ -139,7 +139,7 @@ def test_two_thousand_words_have_no_hidden_cap(tmp_cwd):
 
 def test_interrupt_leaves_earlier_file_and_no_partial_file(tmp_cwd):
     (tmp_cwd / "x.wav").write_bytes(b"EARLIER")
-    (tmp_cwd / "long.txt").write_text(" ".join(["The quick brown fox jumps over the lazy dog."] * 150))
+    (tmp_cwd / "long.txt").write_text(" ".join(["The quick brown fox jumps over the lazy dog."] * 900))   # ~30 s of work: still running when interrupted
     proc = subprocess.Popen([sys.executable, "-m", "psigraph.runtime.cli", "say", "--text-file", "long.txt",
                              "-o", "x.wav", "-q"], cwd=tmp_cwd, stderr=subprocess.PIPE, text=True)
     deadline = time.monotonic() + 120
