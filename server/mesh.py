@@ -4,7 +4,8 @@ Layout: ``b"PSGM"``, uint32 version, uint32 length of a UTF-8 JSON header, the h
 spaces to a multiple of 4 bytes), then the arrays the header lists (``offset`` from the start of the
 data section, ``dtype`` as numpy spells it, ``shape``), each 4-byte aligned. Blendshape deltas are
 sparse: for shape ``s``, entries ``shape_ptr[s]:shape_ptr[s+1]`` of ``delta_index`` (vertex) and
-``delta`` (float16 xyz). The header also carries what the offline renderer
+``delta`` (float16 xyz). ``shape_mix`` (S×S float32, optional) and ``blink_pairs`` ((P, 2) uint32:
+squint shape, eyeBlink of the same side) are the head's shape mixing (psigraph.nodes.face.mixing). The header also carries what the offline renderer
 (psigraph.nodes.face.render) draws with: camera, head-pose pivot and its GLSL shaders.
 """
 from __future__ import annotations
@@ -68,6 +69,15 @@ def _shaders() -> dict:
     return {"vert": render.VERT, "frag": render.FRAG}
 
 
+def _blink_pairs(names) -> np.ndarray:
+    """(P, 2) uint32: (squint shape, same side's eyeBlink) pairs, as the offline poser relaxes them."""
+    try:
+        from psigraph.nodes.face.mixing import blink_pairs
+    except ImportError:                    # older renderer: no relaxing
+        return np.zeros((0, 2), np.uint32)
+    return np.asarray(blink_pairs(tuple(names)), np.uint32).reshape(-1, 2)
+
+
 def mesh_arrays(head: str | None = None) -> tuple[dict, dict]:
     """(header fields, {name: array}) of the head the offline renderer draws."""
     m = _head(head)
@@ -93,6 +103,10 @@ def mesh_arrays(head: str | None = None) -> tuple[dict, dict]:
         arrays[f"eye_{side}"] = np.asarray(ix, np.uint32)
     if getattr(m, "neck_weight", None) is not None:
         arrays["neck_weight"] = np.asarray(m.neck_weight, np.float32).astype(np.float16)
+    mix = getattr(m, "shape_mix", None)
+    if mix is not None:                    # weights = mix @ row, squints relaxed by blinks (mixing.py)
+        arrays["shape_mix"] = np.asarray(mix, np.float32).reshape(S, S)
+        arrays["blink_pairs"] = _blink_pairs(m.shape_names)
     pivot = getattr(m, "pivot", None)
     header = {"shape_names": list(m.shape_names),
               "eye_center": {k: [float(x) for x in v] for k, v in getattr(m, "eye_center", {}).items()},

@@ -85,6 +85,7 @@
       this.vbNrm = this.attr("a_nrm", this.nrm, 3, gl.DYNAMIC_DRAW);
       this.attr("a_col", a.colors, 3, gl.STATIC_DRAW);
       this.attr("a_mat", a.material instanceof Float32Array ? a.material : Float32Array.from(a.material), 1, gl.STATIC_DRAW);
+      this.attr("a_rest", this.base, 3, gl.STATIC_DRAW);     // rest pose: hair strands, T-zone, lashes stay on the head
       const ib = gl.createBuffer();
       gl.bindBuffer(gl.ELEMENT_ARRAY_BUFFER, ib);
       gl.bufferData(gl.ELEMENT_ARRAY_BUFFER, this.faces, gl.STATIC_DRAW);
@@ -120,6 +121,21 @@
       this.col = new Map(names.map((n, i) => [n, i]));
       this.cols = this.h.shape_names.map((n) => (this.col.has(n) ? this.col.get(n) : -1));
     }
+    // shape weights of one row, as psigraph.nodes.face.mixing.mix_weights and HeadPoser.weights:
+    // w = mix @ row, each squint times (1 − its eye's blink), then clipped to [−0.2, 1.2]
+    weights(row) {
+      const S = this.cols.length, raw = new Float64Array(S), w = new Float32Array(S), mix = this.a.shape_mix;
+      for (let s = 0; s < S; s++) raw[s] = this.cols[s] < 0 ? 0 : row[this.cols[s]];
+      if (mix) {
+        const mixed = new Float64Array(S);
+        for (let i = 0; i < S; i++) { let acc = 0; for (let j = 0; j < S; j++) if (raw[j]) acc += mix[i * S + j] * raw[j]; mixed[i] = acc; }
+        const bp = this.a.blink_pairs || [];
+        for (let k = 0; k + 1 < bp.length; k += 2) mixed[bp[k]] *= 1 - Math.min(Math.max(mixed[bp[k + 1]], 0), 1);
+        raw.set(mixed);
+      }
+      for (let s = 0; s < S; s++) w[s] = Math.min(1.2, Math.max(-0.2, raw[s]));
+      return w;
+    }
     // one row → vertices, as psigraph.nodes.face.deform.HeadPoser poses them (shapes with the lids
     // following the gaze, eyeballs rotated, head pose blended by neck_weight or rigid)
     draw(row) {
@@ -128,8 +144,7 @@
       let M = [1, 0, 0, 0, 1, 0, 0, 0, 1], T = [0, 0, 0];
       if (row && this.cols) {
         const g = (n) => (col.has(n) ? row[col.get(n)] : 0), gz = h.gaze;
-        const S = this.cols.length, w = new Float32Array(S);
-        for (let s = 0; s < S; s++) w[s] = this.cols[s] < 0 ? 0 : Math.min(1.2, Math.max(-0.2, row[this.cols[s]]));
+        const w = this.weights(row), S = w.length;
         const angles = {};
         for (const side of ["L", "R"]) {
           const lookX = g("eyeLookOut_" + side) - g("eyeLookIn_" + side);

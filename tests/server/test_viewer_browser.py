@@ -104,5 +104,9 @@ def test_viewer_renders_and_plays_in_sync(tmp_path):
     bg = ref[2, 2]
     a, b = np.abs(web - bg).sum(-1) > 30, np.abs(ref - bg).sum(-1) > 30
     iou = (a & b).sum() / (a | b).sum()
-    print(f"viewer vs offline renderer: mean |difference| {diff:.2f} / 255, silhouette IoU {iou:.4f}")
-    assert iou > 0.97 and diff < 8.0
+    far = (np.abs(web - ref).max(-1) > 32).mean()            # pixels of another colour (hair, lashes, sheen)
+    print(f"viewer vs offline renderer: mean |difference| {diff:.2f} / 255, silhouette IoU {iou:.4f}, "
+          f"pixels off by > 32: {100 * far:.2f} %")
+    # tight: a viewer without the rest-pose attribute (flat hair, no lashes, no sheen) or without the
+    # shape mixing measured 1.25 / 255 and IoU 0.9963; this one 0.06 and 0.9997 (SwiftShader vs OSMesa)
+    assert iou > 0.998 and diff < 0.5 and far < 0.005
