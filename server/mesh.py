@@ -78,6 +78,22 @@ def _blink_pairs(names) -> np.ndarray:
     return np.asarray(blink_pairs(tuple(names)), np.uint32).reshape(-1, 2)
 
 
+def _culling(m, arrays: dict) -> dict:
+    """What the offline renderer leaves out per frame (FaceRenderer.prepare): ``cullable`` faces
+    turned away from the camera, and the ``interior`` faces while the lips are shut (the three
+    inner-lip vertex pairs ``lip_pairs`` closer than ``shut_gap`` in y). Adds the arrays, returns
+    the header fields."""
+    if getattr(m, "cullable", None) is not None:
+        arrays["cullable"] = np.asarray(m.cullable, np.uint8)
+    if getattr(m, "interior", None) is None or getattr(m, "landmarks", None) is None:
+        return {}
+    from psigraph.nodes.face.landmarks import INNER_LIP_PAIRS
+    lm = np.asarray(m.landmarks)
+    arrays["interior"] = np.asarray(m.interior, np.uint8)
+    arrays["lip_pairs"] = np.array([[lm[a], lm[b]] for a, b in INNER_LIP_PAIRS], np.uint32)
+    return {"shut_gap": 1.0 / float(m.mm_per_unit)}
+
+
 def mesh_arrays(head: str | None = None) -> tuple[dict, dict]:
     """(header fields, {name: array}) of the head the offline renderer draws."""
     m = _head(head)
@@ -107,12 +123,13 @@ def mesh_arrays(head: str | None = None) -> tuple[dict, dict]:
     if mix is not None:                    # weights = mix @ row, squints relaxed by blinks (mixing.py)
         arrays["shape_mix"] = np.asarray(mix, np.float32).reshape(S, S)
         arrays["blink_pairs"] = _blink_pairs(m.shape_names)
+    extra = _culling(m, arrays)
     pivot = getattr(m, "pivot", None)
     header = {"shape_names": list(m.shape_names),
               "eye_center": {k: [float(x) for x in v] for k, v in getattr(m, "eye_center", {}).items()},
               "lip_z": float(getattr(m, "lip_z", 1.0)),
               "pivot": [float(x) for x in (HEAD_PIVOT if pivot is None else pivot)],
-              "camera": _camera(), "gaze": _gaze(), "shaders": _shaders()}
+              "camera": _camera(), "gaze": _gaze(), "shaders": _shaders(), **extra}
     return header, arrays
 
 

@@ -88,10 +88,12 @@
       this.attr("a_rest", this.base, 3, gl.STATIC_DRAW);     // rest pose: hair strands, T-zone, lashes stay on the head
       const ib = gl.createBuffer();
       gl.bindBuffer(gl.ELEMENT_ARRAY_BUFFER, ib);
-      gl.bufferData(gl.ELEMENT_ARRAY_BUFFER, this.faces, gl.STATIC_DRAW);
+      gl.bufferData(gl.ELEMENT_ARRAY_BUFFER, this.faces, gl.DYNAMIC_DRAW);
+      this.kept = new Uint32Array(this.faces.length);          // this frame's faces (see visibleFaces)
       const c = h.camera, el = c.elevation * Math.PI / 180, az = c.azimuth * Math.PI / 180;
       const eye = [c.target[0] + c.distance * Math.sin(az) * Math.cos(el), c.target[1] + c.distance * Math.sin(el),
         c.target[2] + c.distance * Math.cos(az) * Math.cos(el)];
+      this.eye = eye;
       this.uniform("u_proj", c.proj || perspective(c.fov, canvas.width / canvas.height, 1.0, 40.0));
       this.uniform("u_view", c.view || lookAt(eye, c.target));
       gl.uniform1f(gl.getUniformLocation(this.prog, "u_lipz"), h.lip_z);
@@ -188,20 +190,44 @@
       }
       this.uniform("u_model", [M[0], M[3], M[6], 0, M[1], M[4], M[7], 0, M[2], M[5], M[8], 0, T[0], T[1], T[2], 1]);
       this.normals();
+      const count = this.visibleFaces(M, T);
+      gl.bufferSubData(gl.ELEMENT_ARRAY_BUFFER, 0, this.kept, 0, count);
       gl.bindBuffer(gl.ARRAY_BUFFER, this.vbPos); gl.bufferSubData(gl.ARRAY_BUFFER, 0, pos);
       gl.bindBuffer(gl.ARRAY_BUFFER, this.vbNrm); gl.bufferSubData(gl.ARRAY_BUFFER, 0, this.nrm);
       gl.viewport(0, 0, gl.canvas.width, gl.canvas.height);
       gl.enable(gl.DEPTH_TEST);
       gl.clearColor(this.bg[0], this.bg[1], this.bg[2], 1); gl.clear(gl.COLOR_BUFFER_BIT | gl.DEPTH_BUFFER_BIT);
-      gl.drawElements(gl.TRIANGLES, this.faces.length, gl.UNSIGNED_INT, 0);
+      gl.drawElements(gl.TRIANGLES, count, gl.UNSIGNED_INT, 0);
+    }
+    // the faces FaceRenderer.prepare keeps: cullable faces turned away from the camera are dropped,
+    // and the mouth interior while the lips are shut; fills this.kept, returns its length
+    visibleFaces(M, T) {
+      const p = this.pos, F = this.faces, fn = this.fnrm, cull = this.a.cullable, h = this.h;
+      const e = [0, 1, 2].map((i) => M[i] * (this.eye[0] - T[0]) + M[3 + i] * (this.eye[1] - T[1]) + M[6 + i] * (this.eye[2] - T[2]));
+      const lp = this.a.lip_pairs;
+      let shut = !!(lp && this.a.interior);
+      for (let k = 0; shut && k + 1 < lp.length; k += 2) shut = p[3 * lp[k] + 1] - p[3 * lp[k + 1] + 1] < h.shut_gap;
+      const inner = shut ? this.a.interior : null;
+      let n = 0;
+      for (let f = 0, i = 0; f < F.length; f += 3, i++) {
+        if (inner && inner[i]) continue;
+        if (cull && cull[i]) {
+          const a = 3 * F[f];
+          if (fn[f] * (e[0] - p[a]) + fn[f + 1] * (e[1] - p[a + 1]) + fn[f + 2] * (e[2] - p[a + 2]) <= 0) continue;
+        }
+        this.kept[n++] = F[f]; this.kept[n++] = F[f + 1]; this.kept[n++] = F[f + 2];
+      }
+      return n;
     }
     finish() { const px = new Uint8Array(4); this.gl.readPixels(0, 0, 1, 1, this.gl.RGBA, this.gl.UNSIGNED_BYTE, px); }
     normals() {                                       // area-weighted face normals summed per vertex
       const p = this.pos, n = this.nrm, F = this.faces; n.fill(0);
+      const fn = this.fnrm || (this.fnrm = new Float32Array(F.length));     // face normals (culling)
       for (let f = 0; f < F.length; f += 3) {
         const a = 3 * F[f], b = 3 * F[f + 1], c = 3 * F[f + 2];
         const ux = p[b] - p[a], uy = p[b + 1] - p[a + 1], uz = p[b + 2] - p[a + 2], vx = p[c] - p[a], vy = p[c + 1] - p[a + 1], vz = p[c + 2] - p[a + 2];
         const x = uy * vz - uz * vy, y = uz * vx - ux * vz, z = ux * vy - uy * vx;
+        fn[f] = x; fn[f + 1] = y; fn[f + 2] = z;
         n[a] += x; n[a + 1] += y; n[a + 2] += z; n[b] += x; n[b + 1] += y; n[b + 2] += z; n[c] += x; n[c + 1] += y; n[c + 2] += z;
       }
       for (let v = 0; v < n.length; v += 3) { const l = Math.hypot(n[v], n[v + 1], n[v + 2]) || 1; n[v] /= l; n[v + 1] /= l; n[v + 2] /= l; }

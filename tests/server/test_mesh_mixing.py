@@ -1,5 +1,5 @@
-"""/mesh.bin carries what the viewer needs to pose the head as the offline poser does: the shape
-mixing matrix and the blink/squint pairs; the viewer's weights (re-done here in numpy, the same
+"""/mesh.bin carries what the viewer needs to pose and cull the head as the offline renderer does: the
+shape mixing matrix and the blink/squint pairs, the cullable and mouth-interior faces; the viewer's weights (re-done here in numpy, the same
 steps as viewer.js Face.weights) equal HeadPoser.weights for the shapes the gaze does not set."""
 import numpy as np
 
@@ -49,3 +49,13 @@ def test_mesh_carries_the_shape_mixing_and_the_viewer_weights_match_the_poser():
     smile_blink[BLENDSHAPE_LABELS.index("eyeBlink_L")] = 0.0
     w = _viewer_weights(header, arrays, smile_blink)
     assert w[pos["eyeSquint_L"]] > 0.2 and w[pos["cheekSquint_L"]] > 0.3
+
+
+def test_mesh_carries_what_the_offline_renderer_culls():
+    from psigraph.nodes.face.landmarks import INNER_LIP_PAIRS
+    model = load_head(None)
+    header, arrays = read_mesh(mesh_bytes())
+    assert arrays["cullable"].tolist() == model.cullable.astype(int).tolist()
+    assert arrays["interior"].tolist() == model.interior.astype(int).tolist()
+    assert arrays["lip_pairs"].tolist() == [[int(model.landmarks[a]), int(model.landmarks[b])] for a, b in INNER_LIP_PAIRS]
+    assert header["shut_gap"] == 1.0 / model.mm_per_unit

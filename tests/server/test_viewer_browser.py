@@ -107,6 +107,8 @@ def test_viewer_renders_and_plays_in_sync(tmp_path):
     far = (np.abs(web - ref).max(-1) > 32).mean()            # pixels of another colour (hair, lashes, sheen)
     print(f"viewer vs offline renderer: mean |difference| {diff:.2f} / 255, silhouette IoU {iou:.4f}, "
           f"pixels off by > 32: {100 * far:.2f} %")
-    # tight: a viewer without the rest-pose attribute (flat hair, no lashes, no sheen) or without the
-    # shape mixing measured 1.25 / 255 and IoU 0.9963; this one 0.06 and 0.9997 (SwiftShader vs OSMesa)
-    assert iou > 0.998 and diff < 0.5 and far < 0.005
+    # tight: a viewer without the rest-pose attribute (flat hair, no lashes, no sheen) and the shape
+    # mixing measured 1.25 / 255, IoU 0.9963; without the offline renderer's face culling 0.08 % of
+    # the pixels off (molars seen from behind); this one 0.04 / 255, IoU 0.9997, 0.014 % (rasteriser
+    # edges: SwiftShader vs OSMesa)
+    assert iou > 0.998 and diff < 0.5 and far < 0.0005
