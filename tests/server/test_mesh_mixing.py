@@ -1,8 +1,8 @@
-"""/mesh.bin carries what the viewer needs to pose and cull the head as the offline renderer does: the
-shape mixing matrix and the blink/squint pairs, the cullable and mouth-interior faces; the viewer's weights (re-done here in numpy, the same
-steps as viewer.js Face.weights) equal HeadPoser.weights for the shapes the gaze does not set."""
+"""/mesh.bin carries what the viewer needs to pose and cull the head as the offline renderer does:
+the shape mixing matrix and the blink/squint pairs, the cullable and mouth-interior faces. The
+viewer's weights (re-done here in numpy, the same steps as viewer.js Face.weights) equal
+HeadPoser.weights for the shapes the gaze does not set."""
 import numpy as np
-
 from psigraph.nodes.face.arkit import BLENDSHAPE_LABELS
 from psigraph.nodes.face.deform import HeadPoser
 from psigraph.nodes.face.heads import load_head
