@@ -87,6 +87,8 @@ def _from_doc(doc, where: str) -> Persona:
                            hint="see nodes/speech/personas/default.yaml")
     values = {}
     for key, val in _flatten(doc).items():
+        if key.startswith("face."):                 # how the persona looks: the face family reads it
+            continue
         if key not in _SCHEMA:
             raise PersonaError(f"unknown persona field {key!r}", where=where,
                                hint=f"known fields: {', '.join(_SCHEMA)}")
