@@ -288,28 +288,26 @@ class InputRunner:
 def open_output_stream():
     """The sounddevice module once a sound output is known to exist; else one clear error naming
     exactly what is missing (the Python package, the PortAudio library, or a device)."""
-    sd = _sounddevice("live playback")
-    try:
-        outputs = [d for d in sd.query_devices() if d.get("max_output_channels", 0) > 0]
-    except Exception:   # noqa: BLE001 - PortAudio errors vary by host
-        outputs = []
-    if not outputs:
-        raise PsigraphError("no sound output device found on this machine",
-                            hint="write a file instead: psigraph say TEXT -o out.wav")
-    return sd
+    return _sounddevice_with("max_output_channels", "live playback", "no sound output device found on this machine",
+                             "write a file instead: psigraph say TEXT -o out.wav")
 
 
 def open_input_stream():
     """The sounddevice module once a sound input is known to exist; else one clear error naming
     exactly what is missing (the Python package, the PortAudio library, or an input device)."""
-    sd = _sounddevice("live listening")
+    return _sounddevice_with("max_input_channels", "live listening",
+                             "no sound input device (microphone) found on this machine",
+                             "listen to a recording instead: psigraph listen IN.wav")
+
+
+def _sounddevice_with(channels_key: str, what: str, missing: str, hint: str):
+    sd = _sounddevice(what)
     try:
-        found = [d for d in sd.query_devices() if d.get("max_input_channels", 0) > 0]
+        found = [d for d in sd.query_devices() if d.get(channels_key, 0) > 0]
     except Exception:   # noqa: BLE001 - PortAudio errors vary by host
         found = []
     if not found:
-        raise PsigraphError("no sound input device (microphone) found on this machine",
-                            hint="listen to a recording instead: psigraph listen IN.wav")
+        raise PsigraphError(missing, hint=hint)
     return sd
 
 
