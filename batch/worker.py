@@ -85,9 +85,9 @@ def render_clip(clip: Clip) -> dict:
     except Exception as e:  # noqa: BLE001 - a bug is one clip's failure too; the batch goes on
         return {"status": "failed", "error": one_line(f"internal error: {type(e).__name__}: {e}"),
                 "worker": worker_name(), "retries": retries}
-    wall = time.perf_counter() - t0
-    manifest = write_manifest(clip, {"duration_s": round(result.seconds, 6), "wall_s": round(wall, 4),
-                                     "rtf": round(wall / result.seconds, 5) if result.seconds else None,
+    wall = round(time.perf_counter() - t0, 6)            # the report's rtf is the reported wall / duration
+    manifest = write_manifest(clip, {"duration_s": round(result.seconds, 6), "wall_s": wall,
+                                     "rtf": round(wall / result.seconds, 6) if result.seconds else None,
                                      "worker": worker_name(), "retries": retries,
                                      "utterances": list(result.utterance_ids)})
     return {"status": "done", **_summary(manifest)}
