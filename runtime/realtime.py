@@ -110,12 +110,7 @@ class RealtimeRunner:
         self._worker.start()
 
     def stop(self) -> None:
-        self._stop.set()
-        if self._worker:
-            self._worker.join(timeout=5)
-        if self.error:
-            raise self.error
-        self.session.finish()
+        _stop_worker(self)
 
     def play(self, duration: float, device=None, *, until_done: bool = False, stream=None) -> dict:
         """Play ``duration`` seconds (or, with ``until_done``, until the graph's finite nodes are done)
@@ -253,12 +248,7 @@ class InputRunner:
             while (self.input.ring.available() >= self.block and self.error is None
                    and time.perf_counter() < deadline):
                 time.sleep(0.005)
-        self._stop.set()
-        if self._worker:
-            self._worker.join(timeout=5)
-        if self.error:
-            raise self.error
-        self.session.finish()
+        _stop_worker(self)
 
     def listen(self, duration: float, *, stream=None) -> dict:
         """Listen to the input device for ``duration`` seconds; returns :meth:`stats`.
@@ -367,3 +357,13 @@ class SimulatedClock:
             self.callback(out, self.blocksize)
             self.blocks.append(out)
         return np.concatenate(self.blocks) if self.blocks else np.zeros((0, self.channels), np.float32)
+
+
+def _stop_worker(runner) -> None:
+    """Stop a runner's worker thread, re-raise what failed in it, and finish its session."""
+    runner._stop.set()
+    if runner._worker:
+        runner._worker.join(timeout=5)
+    if runner.error:
+        raise runner.error
+    runner.session.finish()
