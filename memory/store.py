@@ -484,30 +484,34 @@ class Store:
         with self._sql("write the utterance") as c:
             c.execute("BEGIN IMMEDIATE")
             try:
-                first = last = None
-                if rows:
-                    c.executemany("INSERT INTO psi_frames (uttr_hash, ts_epoch_ms, band, duration_ms, psi_blob, "
-                                  "emo_vec, integrity_crc) VALUES (?, ?, ?, ?, ?, ?, ?)", rows)
-                    last = c.execute("SELECT last_insert_rowid()").fetchone()[0]
-                    first = last - len(rows) + 1
-                layout = (fields["labels"], fields["kinds"])
-                row = c.execute("SELECT id FROM layouts WHERE labels = ? AND kinds = ?", layout).fetchone()
-                if row is None:
-                    row = (c.execute("INSERT INTO layouts (labels, kinds) VALUES (?, ?)", layout).lastrowid,)
-                lid = row[0]
-                cur = c.execute(
-                    "INSERT INTO utterances (uttr_hash, started_ms, duration_ms, persona, emotion, text, layout, "
-                    "control_hz, first_frame, last_frame, frame_counts, size_bytes, signature, committed_ms) "
-                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                    (rec.uttr_hash, rec.started_ms, fields["duration_ms"], rec.persona, _json(rec.emotion), rec.text,
-                     lid, fields["control_hz"], first, last, fields["frame_counts"], fields["size_bytes"],
-                     fields["signature"], _now_ms()))
-                uid = cur.lastrowid
+                uid = self._insert_utterance(
+                    c, rows, fields["labels"], fields["kinds"], uttr_hash=rec.uttr_hash, started_ms=rec.started_ms,
+                    duration_ms=fields["duration_ms"], persona=rec.persona, emotion=_json(rec.emotion), text=rec.text,
+                    control_hz=fields["control_hz"], frame_counts=fields["frame_counts"],
+                    size_bytes=fields["size_bytes"], signature=fields["signature"], committed_ms=_now_ms())
                 c.execute("COMMIT")
             except BaseException:
                 self._rollback(c)
                 raise
         return uid
+
+    @staticmethod
+    def _insert_utterance(c, rows: list, labels, kinds, **columns) -> int:
+        """Insert one utterance inside the caller's transaction: its frame ``rows``, its layout (reused
+        when this store has it) and its ``utterances`` row (``columns`` by name; layout and frame range
+        are filled in here). Returns the new utterance id."""
+        first = last = None
+        if rows:
+            c.executemany("INSERT INTO psi_frames (uttr_hash, ts_epoch_ms, band, duration_ms, psi_blob, "
+                          "emo_vec, integrity_crc) VALUES (?, ?, ?, ?, ?, ?, ?)", rows)
+            last = c.execute("SELECT last_insert_rowid()").fetchone()[0]
+            first = last - len(rows) + 1
+        row = c.execute("SELECT id FROM layouts WHERE labels = ? AND kinds = ?", (labels, kinds)).fetchone()
+        lid = row[0] if row else c.execute("INSERT INTO layouts (labels, kinds) VALUES (?, ?)",
+                                           (labels, kinds)).lastrowid
+        values = dict(columns, layout=lid, first_frame=first, last_frame=last)
+        return c.execute(f"INSERT INTO utterances ({', '.join(values)}) VALUES ({', '.join('?' * len(values))})",
+                         tuple(values.values())).lastrowid
 
     # ---- reading
     _UTT_COLS = ("u.id, u.started_ms, u.duration_ms, u.persona, u.emotion, u.size_bytes, u.text, l.labels, l.kinds, "
@@ -825,22 +829,10 @@ class Store:
                     if c.execute("SELECT 1 FROM utterances WHERE uttr_hash = ? AND started_ms = ? AND "
                                  "duration_ms = ? AND persona = ?", (h, started, dur, persona)).fetchone():
                         continue
-                    rows = frames[uid]
-                    first = last = None
-                    if rows:
-                        c.executemany("INSERT INTO psi_frames (uttr_hash, ts_epoch_ms, band, duration_ms, psi_blob, "
-                                      "emo_vec, integrity_crc) VALUES (?, ?, ?, ?, ?, ?, ?)", rows)
-                        last = c.execute("SELECT last_insert_rowid()").fetchone()[0]
-                        first = last - len(rows) + 1
-                    row = c.execute("SELECT id FROM layouts WHERE labels = ? AND kinds = ?", (labels, kinds)).fetchone()
-                    lid = row[0] if row else c.execute("INSERT INTO layouts (labels, kinds) VALUES (?, ?)",
-                                                       (labels, kinds)).lastrowid
-                    new_ids.append(c.execute(
-                        "INSERT INTO utterances (uttr_hash, started_ms, duration_ms, persona, emotion, text, layout, "
-                        "control_hz, first_frame, last_frame, frame_counts, size_bytes, signature, committed_ms) "
-                        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                        (h, started, dur, persona, emotion, text, lid, hz, first, last, counts, size, sig,
-                         committed)).lastrowid)
+                    new_ids.append(self._insert_utterance(
+                        c, frames[uid], labels, kinds, uttr_hash=h, started_ms=started, duration_ms=dur,
+                        persona=persona, emotion=emotion, text=text, control_hz=hz, frame_counts=counts,
+                        size_bytes=size, signature=sig, committed_ms=committed))
                 for persona, mood, updated in moods:
                     c.execute("INSERT INTO persona_mood (persona, mood, updated_ms) VALUES (?, ?, ?) "
                               "ON CONFLICT (persona) DO UPDATE SET mood = excluded.mood, updated_ms = "
