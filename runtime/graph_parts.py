@@ -122,5 +122,5 @@ def _persona(g, node_type: str, persona: str | None) -> dict:
     from psigraph import registry
     if not persona or not registry.has(node_type):
         return {}
-    fields = getattr(registry.get(node_type).Params, "__dataclass_fields__", {})
-    return {"persona": persona} if "persona" in fields else {}
+    names = {f.name for f in registry.get(node_type).Params.fields()}
+    return {"persona": persona} if "persona" in names else {}
