@@ -64,10 +64,16 @@ class _Slot:
 
 
 class Session:
-    """Run a graph. ``Session(graph, block=N)`` then ``tap``, ``schedule``, ``run``."""
+    """Run a graph. ``Session(graph, block=N)`` then ``tap``, ``schedule``, ``run``.
+
+    ``skip_unread=True`` (offline commands such as ``say``): when the run starts, every node that has an
+    ``outputs_read(read)`` method is told what of its signal outputs is read, ``{port: None}`` (all of
+    it), ``frozenset()`` (nothing) or a frozenset of channel labels (every reader is an input whose node
+    class declares ``READS = {port: labels}``), so it may skip computing the rest. Taps and watches must
+    then be registered before the run: a tap added later on such an output is refused."""
 
     def __init__(self, graph: Graph | str, block: int = DEFAULT_BLOCK, *, seed: int | None = None,
-                 out_dir: str | None = None, params: dict | None = None):
+                 out_dir: str | None = None, params: dict | None = None, skip_unread: bool = False):
         if isinstance(graph, (str, os.PathLike)):
             from psigraph import load
             graph = load(graph)
@@ -99,6 +105,8 @@ class Session:
         self._seq = 0
         self._wall_ns = 0
         self._watches: dict[str, Tap] = {}
+        self._skip_unread = bool(skip_unread)
+        self._partly_read: set = set()      # (node, port) outputs a node was told are not (all) read
         self._build()
         self._finite = [s.node for s in self.slots.values() if type(s.node).FINITE]
 
@@ -163,6 +171,11 @@ class Session:
 
     def _attach(self, key: tuple, ref: str, capacity: int | None = None, every: int = 1) -> Tap:
         """A new Tap on output ``key`` (node, port), fed from the next chunk on."""
+        if key in self._partly_read:
+            raise SchedulingError(f"{ref}: this session skips what nothing read when the run started "
+                                  f"(skip_unread), so {key[0]}.{key[1]} is not fully computed",
+                                  hint="register taps and watches before the run, or build the Session "
+                                       "without skip_unread")
         kind, spec = next((k, s) for p, k, s in self.slots[key[0]].outputs if p == key[1])
         tap = Tap(ref, kind.name, spec.channels if spec else 1, capacity, every)
         self._taps.setdefault(key, []).append(tap)
@@ -412,7 +425,32 @@ class Session:
                                 f"{type(exc).__name__}: {exc}", code="node.failed") from exc
 
     # ---- the scheduler ----------------------------------------------------------
+    def _tell_readers(self) -> None:
+        """``skip_unread``: tell each node that wants to know what of its signal outputs is read."""
+        self._skip_unread = False
+        readers: dict = {}
+        for (dst, dport), edges in self.resolved.sources.items():
+            reads = getattr(type(self.slots[dst].node), "READS", {}).get(dport)
+            for e in edges:
+                readers.setdefault((e.src, e.src_port), []).append(None if reads is None else frozenset(reads))
+        for s in self.slots.values():
+            hook = getattr(s.node, "outputs_read", None)
+            if hook is None:
+                continue
+            read = {}
+            for port, kind, _ in s.outputs:
+                if kind is not Signal:
+                    continue
+                key = (s.nid, port)
+                got = readers.get(key, []) + ([None] if self._taps.get(key) else [])
+                read[port] = None if None in got else frozenset().union(*got)
+                if read[port] is not None:
+                    self._partly_read.add(key)
+            hook(read)
+
     def _chunk(self, t0: int, t1: int) -> None:
+        if self._skip_unread:
+            self._tell_readers()
         sig = self._sig
         loop = [s for s in self.slots.values() if s.loop_delay]
         for s in loop:                                  # loop delays speak first

@@ -235,6 +235,15 @@ class PsiCore(Node[CoreParams]):
         self.force_idx = np.array(sorted(L.role_index.values()), dtype=np.int64)
         self.n_tract = len(TRACT_CHANNELS)
         self.ignored_events = 0
+        self.integrate = True
+
+    def outputs_read(self, read: dict) -> None:
+        """Told by a ``skip_unread`` Session what is read: when nothing reads a phase, an amplitude,
+        ``r`` or ``energy`` (e.g. ``say`` to a WAV: the voice reads only tract channels), the
+        oscillators are not integrated and those columns are NaN. The tract channels are unchanged."""
+        state = read.get("state")
+        self.integrate = not (read.get("r") == frozenset() and read.get("energy") == frozenset()
+                              and state is not None and state <= frozenset(TRACT_CHANNELS))
 
     def set_params(self, params) -> None:
         self.params = params
@@ -348,19 +357,29 @@ class PsiCore(Node[CoreParams]):
         if n:
             if k0 != st.tick:
                 raise PsigraphError(f"psi_core expected tick {st.tick}, got {k0}: spans must be gapless")
-            with _ERRSTATE():
-                kernels._advance(n, st.tick, self.params.substeps, self.dt, st.theta, st.amp, self.omega,
-                                 self.rh_c, self.rh_s, self.sig, self.seed_u,
-                                 L.band_start, L.band_count, self.band_k, L.band_ratio,
-                                 self.params.upward_gain, self.params.downward_gain,
-                                 L.role_band, L.role_pull, L.role_q, len(L.role_band) - int(L.band_count.sum()),
-                                 self.use_matrix, self.kmat,
-                                 st.f_s, st.f_phase, st.f_omega, st.f_end, self.force_idx, st.a_s, st.a_tgt,
-                                 st.amp_rest,
-                                 self.amp_rate, st.amp_eq, st.amp_decay,
-                                 self.lock_a, self.lock_b, self.lock_n, self.lock_m, self.lock_w, self.lock_off,
-                                 self.bound, st.z, self.work, out, r, e)
+            if not self.integrate:
+                out[:, :2 * L.n] = np.nan
+                r.fill(np.nan)
+                e.fill(np.nan)
+            else:
+                self._integrate(n, out, r, e)
             self._tract_sync()
             st.tract.write(out, 2 * L.n)
             st.tick += n
         return {"state": out, "r": r, "energy": e}
+
+    def _integrate(self, n, out, r, e) -> None:
+        """Phases, amplitudes, r and energy of the next ``n`` ticks (the oscillators advance)."""
+        L, st = self.layout, self.state
+        with _ERRSTATE():
+            kernels._advance(n, st.tick, self.params.substeps, self.dt, st.theta, st.amp, self.omega,
+                             self.rh_c, self.rh_s, self.sig, self.seed_u,
+                             L.band_start, L.band_count, self.band_k, L.band_ratio,
+                             self.params.upward_gain, self.params.downward_gain,
+                             L.role_band, L.role_pull, L.role_q, len(L.role_band) - int(L.band_count.sum()),
+                             self.use_matrix, self.kmat,
+                             st.f_s, st.f_phase, st.f_omega, st.f_end, self.force_idx, st.a_s, st.a_tgt,
+                             st.amp_rest,
+                             self.amp_rate, st.amp_eq, st.amp_decay,
+                             self.lock_a, self.lock_b, self.lock_n, self.lock_m, self.lock_w, self.lock_off,
+                             self.bound, st.z, self.work, out, r, e)

@@ -13,6 +13,7 @@ from psigraph.params import Params, param
 from psigraph.ports import Event, Events, In, Out, Signal, SignalSpec
 
 from .articulation import score_events
+from .kernels import VCH
 from .voice import VoiceQuality, VoiceSynth
 
 __all__ = ["TextSource", "ProsodyPlanner", "Voice"]
@@ -271,6 +272,7 @@ class Voice(Node[VoiceParams]):
     type_id = "voice"
     category = "speech"
     ROLE = chain.VOICE
+    READS = {"state": frozenset(VCH)}       # the only channels it reads (Session skip_unread)
     state = In(Signal, rate="control", doc="ψ-state with labelled tract channels (F1, AV, f0, ...)")
     audio = Out(Signal, rate="master", channels=1, doc="speech, one sample per master tick")
 
