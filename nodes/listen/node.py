@@ -117,7 +117,8 @@ class ListenerParams(Params):
     drop_db: float = param(5.0, gt=0.0, le=30.0, unit="dB", doc="envelope dip that ends a nucleus")
     pause_ms: float = param(150.0, ge=20.0, le=2000.0, unit="ms", doc="silence that ends a phrase")
     speaker_memory_s: float = param(4.0, gt=0.1, le=120.0, unit="s", doc="time constant of the speaker model")
-    pitch_z0: float = param(6.0, ge=0.0, doc="pitch departures (in the speaker's spreads) counted as novel beyond this")
+    pitch_z0: float = param(8.0, ge=0.0, doc="pitch departures (in the speaker's spreads) counted as novel beyond "
+                                             "this (sentence-final falls of a narrow-range voice reach ~6.5)")
     jump_st0: float = param(5.0, ge=0.0, unit="st",
                             doc="pitch steps against the last 200 ms counted as novel beyond this")
     novelty_gain: float = param(6.0, ge=0.0, le=100.0, doc="amplitude of the pitch role per unit of novelty")

@@ -9,7 +9,8 @@ ticks it keeps exponentially weighted statistics with time constant ``memory_s``
   mean and variance per band.
 
 Per tick it reports ``pitch_jump`` (see :meth:`SpeakerModel.jump`), ``pitch_z`` (|st − mean| /
-spread, over the median of the last three voiced ticks, so a single octave error does not count)
+spread, over the median of the last three voiced ticks of the current voiced stretch, so a single
+octave error does not count and the end of the previous phrase does not leak into the next)
 and ``timbre_z`` (root-mean-square z-score of the spectral shape, averaged over the last
 ``timbre_ms`` of voiced ticks). Frames that look novel are learnt at a quarter of the rate, so an
 anomaly does not immediately become the norm.
@@ -34,7 +35,8 @@ class SpeakerState:
     voiced_seen: int = 0
     st_mean: float = 0.0
     st_dev: float = 2.0
-    recent_st: list = field(default_factory=list)     # last three voiced semitone values
+    recent_st: list = field(default_factory=list)     # last three voiced semitone values (current stretch)
+    last_voiced: int = -(10 ** 9)                     # tick of the last voiced tick
     shape_mean: np.ndarray = field(default_factory=lambda: np.zeros(N_BANDS))
     shape_var: np.ndarray = field(default_factory=lambda: np.ones(N_BANDS) * 25.0)
     recent_shape: list = field(default_factory=list)  # last timbre z² values of voiced ticks
@@ -45,12 +47,14 @@ class SpeakerModel:
     """Per-tick speaker statistics and novelty (see the module docstring)."""
 
     def __init__(self, tick_hz: float, memory_s: float = 4.0, timbre_ms: float = 40.0,
-                 warmup_voiced_s: float = 0.5, jump_ms: float = 60.0, context_ms: float = 200.0):
+                 warmup_voiced_s: float = 0.5, jump_ms: float = 60.0, context_ms: float = 200.0,
+                 stretch_gap_ms: float = 30.0):
         self.jump_n = max(2, int(round(jump_ms * 1e-3 * tick_hz)))
         self.context_n = max(self.jump_n + 1, int(round(context_ms * 1e-3 * tick_hz)))
         self.alpha = 1.0 - math.exp(-1.0 / (memory_s * tick_hz))
         self.timbre_n = max(1, int(round(timbre_ms * 1e-3 * tick_hz)))
         self.warmup = int(round(warmup_voiced_s * tick_hz))
+        self.stretch_gap = max(1, int(round(stretch_gap_ms * 1e-3 * tick_hz)))
         self.state = SpeakerState()
 
     def jump(self, k: int, semis: float) -> float:
@@ -77,6 +81,9 @@ class SpeakerModel:
         if not voiced:
             return 0.0, 0.0, 0.0
         semis = 12.0 * math.log2(max(row[F0], 1.0) / 100.0)
+        if k - st.last_voiced > self.stretch_gap:        # a new voiced stretch: older ticks are context only
+            st.recent_st = []
+        st.last_voiced = k
         st.recent_st = (st.recent_st + [semis])[-3:]
         jump = self.jump(k, semis)
         bands = row[BAND0:BAND0 + N_BANDS]
@@ -99,4 +106,6 @@ class SpeakerModel:
         st.shape_var += a * (d * d - st.shape_var)
         np.maximum(st.shape_var, 1.0, out=st.shape_var)
         st.voiced_seen += 1
+        if len(st.recent_st) < 3:                          # not three ticks into this stretch yet
+            pz = 0.0
         return (pz, jump, tz) if warm else (0.0, 0.0, 0.0)
