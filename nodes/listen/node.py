@@ -276,7 +276,8 @@ ENTRAIN_LABELS = ("syllable_hz", "macro_dphase", "turn_end")
 class EntrainmentParams(Params):
     syllable_role: str = param(chain.SYLLABLE, doc="psi_core role whose frequency is reported")
     macro_role: str = param("phrase", doc="psi_core macro role compared with the speaker's phrase phase")
-    smooth_ms: float = param(250.0, gt=0.0, le=10000.0, unit="ms", doc="smoothing of the entrained frequency")
+    smooth_ms: float = param(250.0, gt=0.0, le=10000.0, unit="ms",
+                             doc="heard speech over which the entrained frequency is the median phase velocity")
     final_drop: float = param(2.5, gt=0.0, le=20.0,
                               doc="pitch below the speaker's mean (in their spreads) that marks a final fall")
     min_progress: float = param(0.4, ge=0.0, le=5.0,
@@ -286,7 +287,9 @@ class EntrainmentParams(Params):
 @dataclass
 class EntrainmentState:
     last_phase: float = float("nan")
-    hz: float = 0.0                 # entrained syllable frequency (smoothed)
+    hz: float = 0.0                 # entrained syllable frequency (median phase velocity while hearing speech)
+    velocities: list = None         # phase velocities (Hz) of the last smooth_ms of heard speech
+    heard: bool = False             # speech has been heard
     fired: bool = False             # a turn end was predicted in this phrase
     rel: list = None                # pitch_rel of the last three voiced ticks
 
@@ -294,8 +297,9 @@ class EntrainmentState:
 class Entrainment(Node[EntrainmentParams]):
     """Reads the entrained ψ-state against what was heard: syllable frequency, macro phase lag, turn ends.
 
-    ``entrainment`` (control): ``syllable_hz`` — the frequency of ``syllable_role`` (smoothed over
-    ``smooth_ms``); ``macro_dphase`` — the phase of ``macro_role`` minus the speaker's phrase phase
+    ``entrainment`` (control): ``syllable_hz`` — the frequency of ``syllable_role``: its median phase
+    velocity over the last ``smooth_ms`` of heard speech (held between turns); ``macro_dphase`` —
+    the phase of ``macro_role`` minus the speaker's phrase phase
     (listener ``speaker_phase``), wrapped to (−π, π]; ``turn_end`` — a score in [0, 1] that the
     phrase is ending: how far the pitch (median of the last three voiced ticks) has fallen toward
     ``final_drop`` spreads below the speaker's mean, once the phrase has run ``min_progress`` of the
@@ -342,8 +346,8 @@ class Entrainment(Node[EntrainmentParams]):
         self.hz = spec.rate_hz
         self.i_syl = spec.index(chain.phase_label(self.params.syllable_role))
         self.i_mac = spec.index(chain.phase_label(self.params.macro_role))
-        self.alpha = 1.0 - np.exp(-1.0 / (self.params.smooth_ms * 1e-3 * self.hz))
-        self.state = EntrainmentState(rel=[])
+        self.window = max(1, int(round(self.params.smooth_ms * 1e-3 * self.hz)))
+        self.state = EntrainmentState(rel=[], velocities=[])
 
     def process(self, state, features):
         st, p = self.state, self.params
@@ -358,12 +362,11 @@ class Entrainment(Node[EntrainmentParams]):
         prev = np.concatenate([[syl[0] if st.last_phase != st.last_phase else st.last_phase], syl[:-1]])
         inst = ((syl - prev + np.pi) % (2 * np.pi) - np.pi) * self.hz / (2 * np.pi)
         st.last_phase = float(syl[-1])
+        out[:, 0] = self._frequency(inst, features[:, _COL["speech"]] > 0)
         out[:, 1] = (state[:, self.i_mac] - features[:, _COL["speaker_phase"]] + np.pi) % (2 * np.pi) - np.pi
         voiced, rel = features[:, _COL["voiced"]], features[:, _COL["pitch_rel"]]
         progress = features[:, _COL["phrase_progress"]]
         for i in range(n):
-            st.hz += self.alpha * (inst[i] - st.hz)
-            out[i, 0] = st.hz
             if progress[i] == 0.0:                       # between phrases: ready for the next one
                 st.fired, st.rel = False, []
                 continue
@@ -378,3 +381,26 @@ class Entrainment(Node[EntrainmentParams]):
                 events.append(Event((k0 + i) * period, chain.TURN_END_PREDICTED,
                                     {"lead_s": float(1.0 / max(st.hz, 0.5))}))
         return {"entrainment": out, "events": events}
+
+    def _frequency(self, inst: np.ndarray, speech: np.ndarray) -> np.ndarray:
+        """The entrained frequency per tick: the median phase velocity over the last ``smooth_ms`` of
+        heard speech, held between speech. A median, because the syllable events' phase corrections
+        (a partial reset at an onset, a few ticks) are jumps of the phase, not its frequency; over
+        heard speech only, because between turns the oscillator runs free and is not entrained."""
+        st = self.state
+        heard_before = st.heard | (np.cumsum(speech) - speech > 0)     # speech heard before each tick
+        take = speech | ~heard_before
+        st.heard = st.heard or bool(speech.any())
+        hist = np.asarray(st.velocities[-(self.window - 1):] if self.window > 1 else [], dtype=float)
+        vals = np.concatenate([np.full(self.window - 1 - len(hist), np.nan), hist, inst[take]])
+        meds = np.nanmedian(np.lib.stride_tricks.sliding_window_view(vals, self.window), axis=1) \
+            if take.any() else np.zeros(0)
+        st.velocities = [float(v) for v in vals[-(self.window - 1):] if not np.isnan(v)] if self.window > 1 else []
+        out = np.empty(len(inst))
+        last, j = st.hz, 0
+        for i in range(len(inst)):
+            if take[i]:
+                last, j = float(meds[j]), j + 1
+            out[i] = last
+        st.hz = last
+        return out
