@@ -107,6 +107,15 @@ def surprise_scores(manifest: dict, heard: dict) -> dict:
             "latency_s": lat, "false_per_10s": 10.0 * fa / max(clean_s, 1e-9), "clean_s": clean_s}
 
 
+def surprise_table(manifest: dict, heard: dict) -> list:
+    """One row per voice: (voice, caught/spliced per kind, false surprises per 10 s of its clean clips)."""
+    rows = []
+    for voice in sorted({c["voice"] for c in manifest["clips"]}):
+        s = surprise_scores({"clips": [c for c in manifest["clips"] if c["voice"] == voice]}, heard)
+        rows.append((voice, s["by_kind"], s["false_per_10s"]))
+    return rows
+
+
 def turn_scores(manifest: dict, heard: dict) -> dict:
     """Turns predicted 0.1–1.0 s ahead, their leads (s), and false predictions per 10 s (clean clips)."""
     hits, leads, total, false, dur = 0, [], 0, 0, 0.0
@@ -287,6 +296,7 @@ def main(argv=None) -> int:
     ap.add_argument("--live", type=float, default=0.0, metavar="S",
                     help="only the live run: S seconds from a simulated microphone")
     ap.add_argument("--contact-sheet", metavar="PNG", help="only the contact sheet of a surprise and a nod")
+    ap.add_argument("--surprise", action="store_true", help="only the surprise scores (recall, latency, false alarms)")
     a = ap.parse_args(argv)
     log = lambda s: print(s, file=sys.stderr)                 # noqa: E731
     corpus = os.path.join(a.inputs, "quick" if a.quick else "full")
@@ -320,6 +330,13 @@ def main(argv=None) -> int:
         print(f"  latency ms: min {lat.min():.0f}, median {np.median(lat):.0f}, p90 {np.percentile(lat, 90):.0f}, "
               f"max {lat.max():.0f}")
     print(f"  false alarms: {s['false_per_10s']:.2f} per 10 s of clean speech ({s['clean_s']:.0f} s heard)")
+    kinds = sorted(s["by_kind"])
+    print(f"  {'voice':28s} " + " ".join(f"{k:>8s}" for k in kinds) + "  false/10 s")
+    for voice, by_kind, fa in surprise_table(manifest, heard):
+        cells = " ".join(f"{'%d/%d' % tuple(by_kind.get(k, (0, 0))):>8s}" for k in kinds)
+        print(f"  {voice:28s} {cells}  {fa:6.2f}")
+    if a.surprise:
+        return 0
     t = turn_scores(manifest, heard)
     print(f"turn end: {t['hits']}/{t['turns']} turns predicted 100-1000 ms ahead ({100 * t['hit_rate']:.0f} %), "
           f"median lead {1000 * float(np.median(t['leads_s'])) if t['leads_s'] else 0:.0f} ms; "
