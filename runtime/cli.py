@@ -484,6 +484,8 @@ def main(argv: list[str] | None = None) -> int:
         parser.print_usage(sys.stderr)
         _err("psigraph: error: a command is required (validate, run, nodes, schema, ...)")
         return 2
+    from psigraph.kernels import aot
+    aot.AUTO_BUILD = True             # a missing ahead-of-time kernel build starts in the background
     try:
         return int(args.run(args) or 0)
     except UsageError as e:

@@ -208,7 +208,10 @@ def _measure(x, y, band_start, band_count, band_k, use_matrix, kmat,
     e_out[nb] = eg
 
 
-@njit(error_model="numpy")
+@njit(error_model="numpy", aot="i8 i8 i8 f8 f8[::1] f8[::1] f8[::1] f8[::1] f8[::1] f8[::1] u8 "
+     "i8[::1] i8[::1] f8[::1] i8[::1] f8 f8 i8[::1] f8[::1] i8[::1] i8 b1 f8[:, ::1] "
+     "f8[::1] f8[::1] f8[::1] i8[::1] i8[::1] f8[::1] f8[::1] f8[::1] f8[::1] f8[::1] f8[::1] "
+     "i8[::1] i8[::1] i8[::1] i8[::1] f8[::1] f8[::1] f8 f8[:, ::1] f8[:, ::1] f8[:, ::1] f8[:, ::1] f8[:, ::1]")
 def _advance(n_ticks, tick0, substeps, dt, theta, amp, omega, rh_c, rh_s, sig, seed,
              band_start, band_count, band_k, band_ratio, up, down,
              role_band, role_pull, role_q, n_roles,

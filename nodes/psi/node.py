@@ -55,14 +55,12 @@ __all__ = ["PsiCore", "CoreParams", "CoreState"]
 
 
 def _errstate():
-    """Silence uint64 wrap-around warnings of the noise hash when kernels run as plain Python."""
+    """Silence uint64 wrap-around warnings of the noise hash when kernels run as plain Python
+    (numba reads NUMBA_DISABLE_JIT from the environment; importing numba here would cost its start-up)."""
     import contextlib
-    try:
-        from numba import config
-        if config.DISABLE_JIT:
-            return lambda: np.errstate(over="ignore")
-    except Exception:  # pragma: no cover
-        pass
+    import os
+    if os.environ.get("NUMBA_DISABLE_JIT", "0") not in ("", "0"):
+        return lambda: np.errstate(over="ignore")
     return contextlib.nullcontext
 
 

@@ -200,7 +200,7 @@ def _tick_coefs(row, fs, coef):
     _bp_coef(row[14], row[15] * 1.3, fs, coef, 18)
 
 
-@njit
+@njit(aot="f8[:, ::1] i8 i8 f8 f8[::1] i8 f8[::1] f8[:, ::1] f8[:, ::1] f8[::1] f8[::1] f8[::1]")
 def _voice_render(ctrl, t0, period, fs, prm, seed, st, rows, amp, res, coef, out):
     """Render ``out.shape[0]`` samples starting at master index ``t0``.
 

@@ -1,8 +1,9 @@
 """Shared numba kernels. ``njit`` is the one decorator every kernel uses.
 
-numba is imported lazily on first use so that ``import psigraph`` stays light.
-With ``NUMBA_DISABLE_JIT=1`` kernels run as plain Python (the test suite runs
-once that way to compare kernels with their references).
+numba is imported only when a kernel first needs it, so that ``import psigraph`` stays light, and a
+process whose kernels are compiled ahead of time (``njit(aot=signature)``, see :mod:`.aot`) never
+imports it. With ``NUMBA_DISABLE_JIT=1`` kernels run as plain Python (the test suite runs once that
+way to compare kernels with their references).
 
 Kernels do not use BLAS/LAPACK (``np.dot``, ``@``, ``np.linalg``): numba is set up
 without SciPy's BLAS, whose import would cost ~0.3 s and ~16 MiB at every start-up
@@ -17,6 +18,8 @@ import sys
 FASTMATH = {"contract", "arcp", "reassoc"}   # no 'nnan'/'ninf': NaN checks must keep working
 _BLAS_MODULE = "scipy.linalg.cython_blas"
 _numba = None
+#: py_func -> njit options, for the ahead-of-time build (which compiles the plain functions)
+_BUILD_OPTIONS: dict = {}
 
 
 def _import_numba():
@@ -35,9 +38,22 @@ def _import_numba():
     return _numba
 
 
-def njit(fn=None, **kw):
-    """numba.njit with project defaults (cache on, limited fastmath)."""
+def njit(fn=None, *, aot: str | None = None, **kw):
+    """numba.njit with project defaults (cache on, limited fastmath, nogil).
+
+    ``aot``: the argument types (e.g. ``"f8[:, ::1] i8 f8"``) of a kernel called from Python, which
+    then runs from its ahead-of-time build when there is one (:mod:`.aot`). Kernels are compiled on
+    their first call (the build, or numba's JIT and cache)."""
     if fn is None:
-        return functools.partial(njit, **kw)
+        return functools.partial(njit, aot=aot, **kw)
     opts = {"cache": True, "fastmath": FASTMATH, "nogil": True, **kw}
-    return _import_numba().njit(**opts)(fn)
+    from . import aot as _aot
+    if aot is not None:
+        _aot.parse_signature(aot)                   # a typo fails at import, not at the build
+    if _aot.enabled():
+        return _aot.Kernel(fn, opts, aot)
+    disp = _import_numba().njit(**opts)(fn)
+    if aot is not None and os.environ.get(_aot.BUILDING_ENV):
+        disp._psigraph_aot = aot
+        _BUILD_OPTIONS[fn] = opts
+    return disp

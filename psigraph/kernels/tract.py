@@ -94,7 +94,7 @@ def _value(x0, v0, tg, tau, mode, t):
     return tg, 0.0
 
 
-@njit(fastmath=False)
+@njit(fastmath=False, aot="f8[::1] f8[::1] f8[::1] f8[::1] i8[::1] i8[::1] f8 f8[:, ::1] i8")
 def _rows(x0, v0, tg, taus, modes, elapsed, dt, out, col0):
     """Write the values of ``out.shape[0]`` ticks from each channel's ``elapsed`` into out[:, col0:col0+C]."""
     for c in range(x0.shape[0]):
@@ -103,7 +103,7 @@ def _rows(x0, v0, tg, taus, modes, elapsed, dt, out, col0):
             out[r, col0 + c] = _value(x0[c], v0[c], tg[c], taus[c], modes[c], float(t))[0]
 
 
-@njit(fastmath=False)
+@njit(fastmath=False, aot="f8[::1] f8[::1] f8[::1] f8[::1] i8[::1] i8[::1] f8 i8[::1]")
 def _anchor(x0, v0, tg, taus, modes, elapsed, dt, idx):
     """Re-anchor channels ``idx`` at their current value and velocity (elapsed back to 0)."""
     for i in idx:

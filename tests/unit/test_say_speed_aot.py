@@ -1,0 +1,92 @@
+"""Ahead-of-time kernels (psigraph.kernels.aot): keys that follow what the code depends on, the JIT
+fallback, and (slow) a real build that `say` then uses without importing numba, bit-identically."""
+import os
+import subprocess
+import sys
+import types
+
+import numpy as np
+import pytest
+
+from psigraph.kernels import aot
+
+JIT_ON = os.environ.get("NUMBA_DISABLE_JIT", "0") in ("", "0")
+
+
+def test_signature_parsing():
+    assert aot.parse_signature("f8[:, ::1] i8 u8[::1] b1 f8[:]") == [
+        (np.dtype("f8"), 2, True), (None, 0, False), (np.dtype("u8"), 1, True), (None, 0, False),
+        (np.dtype("f8"), 1, False)]
+    assert aot.numba_signature("f8[:, ::1] i8") == "void(f8[:,::1], i8)"
+    with pytest.raises(ValueError, match="unknown type"):
+        aot.parse_signature("f4[::1]")
+
+
+def _module(tmp_path, name, source, **globs):
+    path = tmp_path / f"{name}.py"
+    path.write_text(source)
+    mod = types.ModuleType(name)
+    mod.__file__ = str(path)
+    vars(mod).update(globs)
+    return mod
+
+
+def test_the_key_follows_source_constants_and_called_modules(tmp_path):
+    helper = _module(tmp_path, "helper_mod", "def h(): pass\n")
+    sys.modules["helper_mod"] = helper
+    try:
+        fake_kernel = types.SimpleNamespace(py_func=types.SimpleNamespace(__module__="helper_mod"))
+        base = dict(K=1.5, TABLE=np.arange(4.0), NAMES=("a", "b"), h=fake_kernel)
+        key = aot.module_key(_module(tmp_path, "m", "x = 1\n", **base))
+        assert key == aot.module_key(_module(tmp_path, "m", "x = 1\n", **base))
+        assert key != aot.module_key(_module(tmp_path, "m", "x = 2\n", **base))             # source
+        assert key != aot.module_key(_module(tmp_path, "m", "x = 1\n", **{**base, "K": 1.6}))  # an imported constant
+        assert key != aot.module_key(_module(tmp_path, "m", "x = 1\n", **{**base, "TABLE": np.arange(5.0)}))
+        helper_path = tmp_path / "helper_mod.py"
+        helper_path.write_text("def h(): return 1\n")
+        assert key != aot.module_key(_module(tmp_path, "m", "x = 1\n", **base))             # a called module
+    finally:
+        del sys.modules["helper_mod"]
+
+
+@pytest.mark.skipif(not JIT_ON or not aot.enabled(), reason="kernels are numba dispatchers in this run")
+def test_without_a_build_a_kernel_runs_through_the_jit(tmp_path, monkeypatch):
+    from psigraph.kernels import njit
+    monkeypatch.setenv("PSIGRAPH_CACHE_DIR", str(tmp_path))
+    src = _module(tmp_path, "aot_probe_mod", "")
+    sys.modules["aot_probe_mod"] = src
+    try:
+        def twice(x, out):
+            for i in range(x.shape[0]):
+                out[i] = 2.0 * x[i]
+        twice.__module__ = "aot_probe_mod"
+        k = njit(twice, aot="f8[::1] f8[::1]", cache=False)
+        assert isinstance(k, aot.Kernel)
+        out = np.empty(3)
+        k(np.arange(3.0), out)
+        assert out.tolist() == [0.0, 2.0, 4.0] and not k.compiled_ahead
+    finally:
+        del sys.modules["aot_probe_mod"]
+        aot._LIBS.pop("aot_probe_mod", None)
+
+
+def _run(code, env):
+    return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, check=True).stdout
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not JIT_ON, reason="builds need the JIT")
+def test_a_build_serves_say_without_numba_and_bit_identically(tmp_path):
+    env = {**os.environ, "PSIGRAPH_CACHE_DIR": str(tmp_path / "cache")}
+    subprocess.run([sys.executable, "-m", "psigraph.kernels.aot", "build"], env=env, check=True,
+                   capture_output=True)
+    code = ("import sys; from psigraph.runtime.say import SayOptions, say;"
+            "say(SayOptions(text='Clue, crow and train. Is it sunny?', output=sys.argv[1]));"
+            "from psigraph.kernels import tract; print('numba' in sys.modules, tract._rows.compiled_ahead)")
+    a, b = tmp_path / "aot.wav", tmp_path / "jit.wav"
+    out = subprocess.run([sys.executable, "-c", code, str(a)], capture_output=True, text=True, env=env,
+                         check=True).stdout.split()
+    assert out[-2:] == ["False", "True"]
+    subprocess.run([sys.executable, "-c", code.replace(", tract._rows.compiled_ahead", ""), str(b)],
+                   env={**env, "PSIGRAPH_AOT": "0"}, check=True, capture_output=True)
+    assert a.read_bytes() == b.read_bytes() and a.stat().st_size > 10000
