@@ -1,6 +1,6 @@
 """Whole-process speed of ``psigraph say`` against eSpeak NG on the same text (issue 15).
 
-    python benchmarks/say_speed.py [--text-file F | --words 400] [--runs 3]
+    python benchmarks/say_speed.py [--text-file F | --words 400] [--runs 3] [--jit]
 
 Both commands run as fresh processes writing a WAV: one warm-up each, then ``--runs`` timed
 runs, interleaved. Prints the median wall time, CPU time (user + system: less sensitive to a
@@ -56,6 +56,8 @@ def main(argv=None) -> int:
     ap.add_argument("--text-file", help="text to speak (default: the first --words words of the Harvard list)")
     ap.add_argument("--words", type=int, default=400)
     ap.add_argument("--runs", type=int, default=3)
+    ap.add_argument("--jit", action="store_true", help="kernels through numba's JIT (PSIGRAPH_AOT=0), "
+                    "not the ahead-of-time build")
     a = ap.parse_args(argv)
     espeak = shutil.which("espeak-ng")
     if espeak is None:
@@ -71,6 +73,10 @@ def main(argv=None) -> int:
         with open(path, encoding="utf-8") as f:
             n_words = len(f.read().split())
         env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+        if a.jit:
+            env["PSIGRAPH_AOT"] = "0"
+        else:                   # what `install.sh` (or the first `psigraph` command, in the background) builds
+            subprocess.run([sys.executable, "-m", "psigraph.kernels.aot", "build", "--missing"], env=env, check=True)
         cmds = {"psigraph say": [sys.executable, "-m", "psigraph.runtime.cli", "say", "--text-file", path,
                                  "-q", "-o", os.path.join(tmp, "p.wav")],
                 "espeak-ng": [espeak, "-f", path, "-w", os.path.join(tmp, "e.wav")]}
@@ -79,7 +85,8 @@ def main(argv=None) -> int:
             load = f.read().split()[:3]
     med = {k: (statistics.median(w for w, _, _ in v), statistics.median(c for _, c, _ in v), max(r for *_, r in v))
            for k, v in res.items()}
-    print(f"{n_words} words, median of {a.runs} after a warm-up; loadavg {' '.join(load)}")
+    print(f"{n_words} words, median of {a.runs} after a warm-up; loadavg {' '.join(load)}; kernels: "
+          + ("numba JIT (cached)" if a.jit else "ahead-of-time build"))
     for name, (wall, cpu, rss) in med.items():
         print(f"  {name:13s} wall {wall:6.2f} s   cpu {cpu:6.2f} s   peak RSS {rss:6.1f} MiB")
     (pw, pc, pr), (ew, ec, er) = med["psigraph say"], med["espeak-ng"]

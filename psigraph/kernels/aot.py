@@ -310,7 +310,7 @@ def _release_lock() -> None:
         pass
 
 
-def build(modnames: list, verbose: bool = True) -> list:
+def build(modnames: list, verbose: bool = True, missing_only: bool = False) -> list:
     """Compile the entries of each kernel module into its extension module; returns the paths written.
 
     Run in a process of its own (the ``build`` command): kernels must be plain numba dispatchers
@@ -351,6 +351,8 @@ def build(modnames: list, verbose: bool = True) -> list:
         if not entries:
             continue
         final = lib_path(mod)
+        if missing_only and os.path.exists(final):
+            continue
         tmp = tempfile.mkdtemp(prefix="build-", dir=cache_dir())
         try:
             cc = CC(lib_name(modname), source_module=mod)
@@ -394,11 +396,12 @@ def main(argv=None) -> int:
     sub = ap.add_subparsers(dest="cmd", required=True)
     b = sub.add_parser("build", help="compile the kernel modules (default: those `say` uses)")
     b.add_argument("modules", nargs="*", help=f"kernel modules (default: {' '.join(DEFAULT_MODULES)})")
+    b.add_argument("--missing", action="store_true", help="only modules without a current build")
     b.add_argument("--locked", action="store_true", help=argparse.SUPPRESS)   # started by _start_background_build
     a = ap.parse_args(argv)
     from psigraph.kernels import aot as this      # not __main__: the kernels' njit sees that module
     try:
-        this.build(list(a.modules or DEFAULT_MODULES))
+        this.build(list(a.modules or DEFAULT_MODULES), missing_only=a.missing)
     finally:
         if a.locked:
             this._release_lock()
