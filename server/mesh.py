@@ -78,6 +78,24 @@ def _blink_pairs(names) -> np.ndarray:
     return np.asarray(blink_pairs(tuple(names)), np.uint32).reshape(-1, 2)
 
 
+def _lighting(m, arrays: dict) -> dict:
+    """What the offline renderer's per-frame uniforms are made from (FaceRenderer.prepare): the
+    inner-lip opening (``u_mouth``: landmarks 60/64 ``mouth_corners`` and the ``lip_pairs``, or the
+    fixed ``still_mouth`` of a head without landmarks), the corneas' centres (``u_eyeL/R``: the eye
+    centres moved ``cornea_offset`` along the gaze-turned ``eye_axis``) and the lids' colour ``lid_rgb``."""
+    from psigraph.nodes.face import render
+    try:
+        from psigraph.nodes.face.deform import CORNEA_OFFSET
+    except ImportError:                    # older renderer: no cornea
+        return {}
+    out = {"lid_rgb": list(render.lid_rgb(m)), "still_mouth": list(render.STILL_MOUTH),
+           "min_half_gap": render.MIN_HALF_GAP, "cornea_offset": CORNEA_OFFSET,
+           "eye_axis": {k: [float(x) for x in v] for k, v in getattr(m, "eye_axis", {}).items()}}
+    if getattr(m, "landmarks", None) is not None:
+        arrays["mouth_corners"] = np.asarray(m.landmarks, np.uint32)[[60, 64]]
+    return out
+
+
 def _culling(m, arrays: dict) -> dict:
     """What the offline renderer leaves out per frame (FaceRenderer.prepare): ``cullable`` faces
     turned away from the camera, and the ``interior`` faces while the lips are shut (the three
@@ -123,7 +141,7 @@ def mesh_arrays(head: str | None = None) -> tuple[dict, dict]:
     if mix is not None:                    # weights = mix @ row, squints relaxed by blinks (mixing.py)
         arrays["shape_mix"] = np.asarray(mix, np.float32).reshape(S, S)
         arrays["blink_pairs"] = _blink_pairs(m.shape_names)
-    extra = _culling(m, arrays)
+    extra = {**_culling(m, arrays), **_lighting(m, arrays)}
     pivot = getattr(m, "pivot", None)
     header = {"shape_names": list(m.shape_names),
               "eye_center": {k: [float(x) for x in v] for k, v in getattr(m, "eye_center", {}).items()},

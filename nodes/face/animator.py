@@ -51,7 +51,7 @@ import numpy as np
 from psigraph import chain
 from psigraph.timebase import DEFAULT_RATES
 
-from .arkit import BLENDSHAPE_LABELS, INDEX, VISEME_INDEX, tract_viseme
+from .arkit import BLENDSHAPE_LABELS, INDEX, VISEME_INDEX, VISEMES, tract_viseme
 
 #: values used when the state lacks a tract channel (different from the rest pose on purpose:
 #: lips apart, no viseme label, so a state without a tract still shows a plausible mouth)
@@ -75,6 +75,30 @@ NOD_RAD = math.radians(6.0)        # depth of a listener nod (head pitch)
 FROWN_BROW = 0.6                   # browDown of the "processing" micro-frown
 _MASK = (1 << 64) - 1
 _MINUTE = 60.0                     # seconds (blink rates are per minute)
+
+#: ARKit weights a viseme adds on top of the tract's mouth (phonetic postures the tract's five
+#: channels do not carry); blended in with time constant VISEME_TAU_S, so a label change does not snap:
+#: sil — the lips meet over the resting jaw (mouthClose acts in proportion to jawOpen; faded out as
+#: the jaw opens past rest, REST_SEAL_JAW: a pause with the jaw open keeps the lips apart);
+#: FF — the lower lip tucks under the upper teeth; TH — the tongue tip between the teeth;
+#: DD/nn — tongue up behind the teeth, the lips relaxed and a little apart; kk — more jaw, lips neutral;
+#: CH (ch, sh, j, zh) — lips rounded and pushed forward, teeth near together and showing;
+#: SS — teeth close, lips spread; RR — lips slightly rounded.
+VISEME_SHAPES = {
+    "sil": {"mouthClose": 1.0},
+    "FF": {"mouthRollLower": 0.75, "mouthUpperUp_L": 0.3, "mouthUpperUp_R": 0.3, "mouthShrugLower": 0.2},
+    "TH": {"tongueOut": 0.6, "mouthUpperUp_L": 0.12, "mouthUpperUp_R": 0.12},
+    "DD": {"mouthUpperUp_L": 0.1, "mouthUpperUp_R": 0.1, "mouthLowerDown_L": 0.1, "mouthLowerDown_R": 0.1},
+    "nn": {"mouthUpperUp_L": 0.05, "mouthUpperUp_R": 0.05},
+    "kk": {"jawOpen": 0.08, "mouthLowerDown_L": 0.1, "mouthLowerDown_R": 0.1},
+    "CH": {"mouthFunnel": 0.2, "mouthPucker": 0.15, "mouthShrugUpper": 0.25},
+    "SS": {"mouthStretch_L": 0.3, "mouthStretch_R": 0.3, "mouthUpperUp_L": 0.15, "mouthUpperUp_R": 0.15,
+           "mouthLowerDown_L": 0.12, "mouthLowerDown_R": 0.12},
+    "RR": {"mouthPucker": 0.2, "mouthFunnel": 0.15},
+}
+VISEME_TAU_S = 0.02
+REST_SEAL_JAW = (0.12, 0.05)
+_VISEME_KEYS = tuple(sorted({k for shapes in VISEME_SHAPES.values() for k in shapes}))
 
 
 def hash01(seed: int, stream: int, i: int) -> float:
@@ -261,8 +285,10 @@ class AnimatorCore:
         """The smoothing filters' state at the rest pose (not at the first input: the face starts at rest)."""
         r, g = self.rest, self._get
         vis = self._viseme(r, self._jaw(r))
+        rest_shapes = VISEME_SHAPES.get(VISEMES[vis], {})
         return {"v": g(r, "valence"), "a": g(r, "arousal"), "d": g(r, "dominance"),
-                "pp": 1.0 if vis == VISEME_INDEX["PP"] else 0.0, "loud": g(r, "loud")}
+                "pp": 1.0 if vis == VISEME_INDEX["PP"] else 0.0, "loud": g(r, "loud"),
+                **{"vis:" + k: rest_shapes.get(k, 0.0) for k in _VISEME_KEYS}}
 
     # ------------------------------------------------------------------ helpers
     def _frames_of(self, ms: float) -> int:
@@ -476,14 +502,14 @@ class AnimatorCore:
         o[I["mouthPucker"]] = rnd * (1.0 - 0.6 * _ss(0.08, 0.4, jaw)) * (1 - closure * 0.5)
         wide = _ss(0.45, 1.0, lip_ap) * (1 - rnd)
         o[I["mouthUpperUp_L"]] = o[I["mouthUpperUp_R"]] = 0.35 * wide
-        o[I["mouthLowerDown_L"]] = o[I["mouthLowerDown_R"]] = 0.45 * wide
+        o[I["mouthLowerDown_L"]] = o[I["mouthLowerDown_R"]] = 0.2 * wide
         o[I["mouthStretch_L"]] = o[I["mouthStretch_R"]] = 0.55 * spr
-        if vis_i == VISEME_INDEX["FF"]:
-            o[I["mouthRollLower"]] = 0.55
-            o[I["mouthUpperUp_L"]] += 0.15
-            o[I["mouthUpperUp_R"]] += 0.15
-        if vis_i == VISEME_INDEX["TH"]:
-            o[I["tongueOut"]] = 0.25
+        shapes = VISEME_SHAPES.get(VISEMES[vis_i], {})
+        if vis_i == VISEME_INDEX["sil"]:
+            seal = _ss(*REST_SEAL_JAW, jaw_open)
+            shapes = {k: w * seal for k, w in shapes.items()}
+        for k in _VISEME_KEYS:                  # the viseme's own posture, eased in and out
+            o[I[k]] = _clip(o[I[k]] + self._smooth("vis:" + k, shapes.get(k, 0.0), VISEME_TAU_S))
 
         # --- emotion and expression roles ---
         pos_v, neg_v = _clip(v), _clip(-v)

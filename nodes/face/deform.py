@@ -25,6 +25,9 @@ from .mixing import blink_pairs, mix_weights
 GAZE_YAW_DEG, GAZE_PITCH_DEG = 25.8, 20.0
 #: eye rotation for an eyeLook* weight of 1 (ARKit's full-range look)
 LOOK_H_DEG, LOOK_V_DEG = 30.0, 25.0
+#: the cornea's centre of curvature lies this far in front of the eyeball's centre (head units: 9 mm,
+#: about 7 mm behind the iris's apex: a cornea of radius ~7.8 mm bulging in front of it)
+CORNEA_OFFSET = 0.09
 
 _I = {n: i for i, n in enumerate(BLENDSHAPE_LABELS)}
 
@@ -79,6 +82,26 @@ class HeadPoser:
     def head_rotation(self, row) -> np.ndarray:
         r = np.asarray(row, np.float64)
         return rotation(r[_I["headPitch"]], r[_I["headYaw"]], r[_I["headRoll"]])
+
+    def cornea_centers(self, row) -> dict:
+        """{"L"/"R": (x, y, z)} the centres of the corneas' curvature for one row, where :meth:`vertices`
+        puts them (before the model matrix): :data:`CORNEA_OFFSET` in front of the eyeball's centre along
+        its gaze, carried by the head pose. The shader puts the catch lights on that sphere."""
+        m = self.m
+        R = self.head_rotation(row)
+        p = np.asarray(m.pivot, np.float64)
+        out = {}
+        angles = gaze_angles(row)
+        for s, c in m.eye_center.items():
+            c = np.asarray(c, np.float64)
+            if s in m.eye_axis:
+                yaw, pitch = angles[s]
+                c = c + CORNEA_OFFSET * (rotation(-np.radians(pitch), np.radians(yaw), 0.0) @ np.asarray(m.eye_axis[s]))
+            if m.neck_weight is not None:
+                w = float(m.neck_weight[m.eye_index[s][0]]) if len(m.eye_index.get(s, ())) else 1.0
+                c = c + w * ((R - np.eye(3)) @ (c - p))
+            out[s] = tuple(float(x) for x in c)
+        return out
 
     def vertices(self, row, head_pose: bool = True) -> tuple[np.ndarray, np.ndarray]:
         """(vertices (V, 3) float32, model matrix (4, 4)) for one row; ``head_pose=False`` leaves

@@ -37,10 +37,10 @@ ASSET = Path(__file__).resolve().parent / "assets" / "ict_head.npz"
 CM = 0.1
 #: where the asset's origin goes (cm, before scaling): eyes at y ≈ 0.12, face front at z ≈ 1
 OFFSET_CM = np.array([0.0, -2.4, -3.0])
-#: tongueOut = 1 moves the tongue tip this far (cm: forward, down)
-TONGUE_OUT_CM = np.array([0.0, -0.25, 2.3])
+#: tongueOut = 1 moves the tongue tip this far (cm: up, forward): out between the lips, from where it lies low in the mouth
+TONGUE_OUT_CM = np.array([0.0, 1.4, 2.3])
 #: jawOpen = 1 also lowers the whole tongue this far (cm: down, back), so the dark mouth shows above it
-TONGUE_DROP_CM = np.array([0.0, -1.3, -0.8])
+TONGUE_DROP_CM = np.array([0.0, -1.1, -0.3])
 #: inner-lip gap of jawOpen = mouthClose = 1 (sealed lips on an open jaw)
 SEALED_GAP_CM = 0.03
 #: the head pose pivots here (cm, asset frame): between the ears, at the top of the spine
@@ -55,7 +55,7 @@ LASH_LENGTH = 0.6
 #: cornea cap of the sclera (within this angle of the eye's axis) is hidden so the iris shows
 CORNEA_DEG = 24.0
 TEETH_RGB, GUMS_RGB, TONGUE_RGB, SOCKET_RGB = (0.95, 0.93, 0.86), (0.80, 0.42, 0.44), (0.90, 0.52, 0.52), (0.30, 0.09, 0.10)
-TONGUE_BACK_RGB = np.array([0.42, 0.14, 0.15])
+TONGUE_BACK_RGB = np.array([0.62, 0.27, 0.28])
 
 
 @functools.lru_cache(maxsize=1)
@@ -171,7 +171,7 @@ def build_ict_head(style: FaceStyle | None = None) -> HeadModel:
     col[parts["M_GumsTongue"]] = GUMS_RGB
     tw = _tongue_weight(v, tongue)[tongue, None]
     col[tongue] = TONGUE_BACK_RGB + (np.asarray(TONGUE_RGB) - TONGUE_BACK_RGB) * tw ** 0.7   # lighter to the tip
-    col[tongue] *= 1.0 - 0.3 * np.exp(-(v[tongue, 0] / 0.3) ** 2)[:, None]      # the median groove
+    col[tongue] *= 1.0 - 0.15 * np.exp(-(v[tongue, 0] / 0.3) ** 2)[:, None]      # the median groove
     col[parts["M_Teeth"]] = TEETH_RGB
     col[socket] = SOCKET_RGB
 
@@ -206,6 +206,7 @@ def build_ict_head(style: FaceStyle | None = None) -> HeadModel:
     # --- shapes ---
     tongue_w = _tongue_weight(v, z["tongue"])
     shapes = _shapes(z, tongue_w, z["tongue"])
+    v = _seal_rest_lips(shapes, v, lm)
     _calibrate_mouth_close(shapes, v, lm)
     names = tuple(n for n in ARKIT_NAMES if n in shapes)
     D = np.zeros((len(names), nV, 3), np.float32)
@@ -247,6 +248,21 @@ def _short_lashes(v: np.ndarray, lashes: np.ndarray, skin: np.ndarray) -> np.nda
     v = v.copy()
     v[lashes] = root + LASH_LENGTH * (v[lashes] - root)
     return v, np.clip(dist / np.percentile(dist, 95), 0.0, 1.0)
+
+
+def _seal_rest_lips(shapes: dict, v: np.ndarray, lm: np.ndarray) -> np.ndarray:
+    """The rest mesh with its lips meeting: the scan's neutral has them 0.8 mm apart (a line of teeth
+    shows at rest), so a little of the ``mouthClose`` shape (lips toward each other) is added until the
+    inner lips are :data:`SEALED_GAP_CM` apart. Vertices changed: the lips' few hundred."""
+    from .landmarks import INNER_LIP_PAIRS
+    idx, d = shapes["mouthClose"]
+    full = np.zeros((len(v), 3))
+    full[idx] = d
+    g0 = np.mean([v[lm[a], 1] - v[lm[b], 1] for a, b in INNER_LIP_PAIRS])
+    gc = np.mean([full[lm[a], 1] - full[lm[b], 1] for a, b in INNER_LIP_PAIRS])
+    if g0 <= SEALED_GAP_CM or gc >= 0:
+        return v
+    return v + full * ((SEALED_GAP_CM - g0) / gc)
 
 
 def _calibrate_mouth_close(shapes: dict, v: np.ndarray, lm: np.ndarray) -> None:

@@ -142,14 +142,30 @@ def _lash_line(v, L, skin) -> np.ndarray:
 
 
 def _cheeks(v, front) -> np.ndarray:
-    c = sum(np.exp(-np.sum((v[:, :2] - np.array([sx * 3.9, -1.0])) ** 2, 1) / (2 * 1.4 ** 2)) for sx in (-1, 1))
-    return 0.22 * c * front
+    c = sum(np.exp(-np.sum((v[:, :2] - np.array([sx * 3.9, -1.0])) ** 2, 1) / (2 * 1.5 ** 2)) for sx in (-1, 1))
+    return 0.30 * c * front
+
+
+def _eye_surround(v, L, front) -> np.ndarray:
+    """0..1 weight of the thin skin round the eyes (lids, the hollow under them): it shows the blood
+    beneath as a slightly darker, cooler tone."""
+    w = np.zeros(len(v))
+    for ids in (range(36, 42), range(42, 48)):
+        c = L[list(ids)].mean(0)
+        d2 = ((v[:, 0] - c[0]) / 1.7) ** 2 + ((v[:, 1] - c[1] + 0.25) / 1.05) ** 2
+        w = np.maximum(w, np.exp(-d2))
+    return w * front
+
+
+def _ears(v, skin) -> np.ndarray:
+    """The ears (thin, well supplied with blood): redder than the face."""
+    return 0.35 * skin * ((np.abs(v[:, 0]) > 6.4) & (v[:, 1] < 5.0) & (v[:, 1] > -3.5) & (v[:, 2] < 3.0))
 
 
 def _nose_warmth(v, L, front) -> np.ndarray:
     """Warmer tip and wings of the nose (around landmark 30)."""
     d2 = (v[:, 0] - L[30, 0]) ** 2 / 1.1 ** 2 + (v[:, 1] - L[30, 1] + 0.4) ** 2 / 0.9 ** 2
-    return 0.20 * np.exp(-d2) * front
+    return 0.26 * np.exp(-d2) * front
 
 
 def _under_chin(v, L) -> np.ndarray:
@@ -211,14 +227,17 @@ def paint_skin(v: np.ndarray, L: np.ndarray, n0: np.ndarray, skin: np.ndarray, c
     col[inner & skin] = np.asarray(style.lips) * 0.8
     col = _blend(col, style.brow_rgb, _brows(v, L, front))
     col = _blend(col, np.asarray(style.brow_rgb) * 0.35, _lash_line(v, L, skin))
-    col = _blend(col, style.cheek_rgb, (_cheeks(v, front) + _nose_warmth(v, L, front)) * (1 - lipw))
+    col = _blend(col, style.cheek_rgb, np.minimum(_cheeks(v, front) + _nose_warmth(v, L, front) + _ears(v, skin), 0.6)
+                 * (1 - lipw))
+    col *= (1.0 - 0.16 * _eye_surround(v, L, front) * (1 - lipw))[:, None] ** np.array([1.0, 1.25, 1.0])  # darker, a touch violet
     col *= (1.0 - _under_chin(v, L) * skin)[:, None]
     col *= (0.96 + 0.08 * _noise(v, 4.0, 1))[:, None]              # subtle blotchiness
     if style.hair == "bald":
         return v, col, mat
     hair_w, above = _hair_weight(v, style.hair)
     hair_w = hair_w * skin
-    lift = (0.10 + 0.9 * smoothstep(2.0, 13.0, v[:, 1])) * hair_w ** 2          # volume grows toward the crown
+    # volume grows toward the crown, and from nothing at the hairline (thin hair there: no cap edge)
+    lift = (0.12 + 1.3 * smoothstep(2.0, 13.0, v[:, 1])) * hair_w ** 2 * smoothstep(-0.3, 3.5, above)
     v = v + n0 * lift[:, None]
     strands = _noise(v * np.array([1.0, 0.25, 1.0]), 14.0, 5) * 0.45 + 0.55 * _noise(v, 3.0, 6)
     roots = 0.62 + 0.38 * smoothstep(0.0, 2.5, above)                          # darker at the hairline

@@ -70,6 +70,7 @@ attribute vec3 a_rest;  // rest-pose position (procedural hair strands, T-zone s
 varying vec4 v_n;      // view-space normal, object-space z (mouth depth)
 varying vec4 v_col;    // colour, material id
 varying vec4 v_aux;    // hair: angle round the z axis, strand wave; T-zone weight; rest x (lashes)
+varying vec3 v_p;      // posed position (model space): light reaching the mouth interior
 void main() {
     vec4 vp = u_view * (u_model * vec4(a_pos, 1.0));
     vec3 p = a_rest;
@@ -78,14 +79,36 @@ void main() {
     v_aux = vec4(th, 0.9 * sin(p.z * 23.0 + th * 9.0) + 0.7 * sin(p.z * 61.0 - th * 37.0), tz, p.x);
     v_n = vec4(mat3(u_view) * (mat3(u_model) * a_nrm), a_pos.z);
     v_col = vec4(a_col, a_mat);
+    v_p = a_pos;
     gl_Position = u_proj * vp;
 }
 """
 
 FRAG = """
 uniform float u_lipz;
+uniform vec4 u_mouth;                    // the inner-lip opening this frame: centre x, y, half width, half height
+uniform vec3 u_eyeL; uniform vec3 u_eyeR;  // the corneas' centres this frame (catch lights on a round cornea)
+uniform vec3 u_lid;                      // upper-lid skin (linear): what shows between thin lashes
 varying vec4 v_n; varying vec4 v_col;    // colour arrives linear (converted once on the CPU)
 varying vec4 v_aux;                      // per-vertex parts of the hair strands, T-zone, lashes (see VERT)
+varying vec3 v_p;
+uniform mat4 u_model; uniform mat4 u_view;
+// how much light reaches a point inside the mouth: the form factor of the lip opening (taken as a
+// disc of radius a = sqrt(half width * half height) at the lips' depth) seen from the point, d
+// behind it and rho to the side (the opening's ellipse scaled to that disc), for a surface facing
+// the opening; a surface turned away from the opening (the sides of the back teeth, the cheeks'
+// lining) gets less: a Lambert term toward the opening's centre
+float mouth_light(vec3 n) {
+    float behind = u_lipz - 0.05 - v_p.z;      // the front teeth sit 5 mm behind the inner lip line
+    vec3 to = vec3(u_mouth.xy - v_p.xy, max(behind, 0.0));
+    float a = sqrt(u_mouth.z * u_mouth.w);
+    float rho = a * length(to.xy / max(u_mouth.zw, vec2(0.004)));
+    float z2 = to.z * to.z, r2 = rho * rho, a2 = a * a;
+    float f = 0.5 * (1.0 - (z2 + r2 - a2) / sqrt(max((z2 + r2 + a2) * (z2 + r2 + a2) - 4.0 * a2 * r2, 1e-12)));
+    vec3 dir = mat3(u_view) * (mat3(u_model) * normalize(to + vec3(0.0, 0.0, 1e-4)));
+    f *= 0.3 + 0.7 * max(dot(n, dir), 0.0);
+    return mix(f, 1.0, smoothstep(0.0, -0.04, behind));      // in front of the teeth (a tongue out): outside
+}
 // materials: 0 skin, 1 eye (sclera, tear film), 2 teeth, 3 tongue/gums, 4 mouth lining,
 //            5 iris (behind the cornea: glossy), 6 eyelashes; 0..0.45 = skin to hair
 // three-point lighting: warm key (upper left, specular), dim cool fill (right), rim from behind
@@ -94,22 +117,34 @@ const vec3 L1 = vec3(0.8052, 0.0537, 0.5905);  const vec3 C1 = vec3(0.13, 0.15, 
 const vec3 L2 = vec3(0.3420, 0.4397, -0.8305); const vec3 C2 = vec3(0.45, 0.45, 0.48);
 const vec3 H0 = vec3(-0.3578, 0.2683, 0.8944);   // half vector of the key light and the view (0, 0, 1)
 const vec3 H1 = vec3(0.4515, 0.0301, 0.8918);    // half vector of the fill light: the second catch light
+const vec3 HE = vec3(-0.2425, 0.1455, 0.9592);   // the key's catch light in the eyes, a little lower than its
+                                                 // true reflection, which the upper lid would hide
 vec3 wrapped(float ndl, vec3 w) { return max((vec3(ndl) + w) / (1.0 + w), 0.0); }
-// hair strands: clumps across the direction the hair is combed (front to back, round the z axis)
+// hair strands: clumps across the direction the hair is combed (front to back, round the z axis),
+// three incommensurate scales so no regular rib shows
 float strands(vec2 a) {
-    return 0.5 + 0.28 * sin(a.x * 260.0 + a.y) + 0.2 * sin(a.x * 610.0 + 1.7 * a.y);
+    return 0.5 + 0.2 * sin(a.x * 170.0 + a.y) + 0.16 * sin(a.x * 437.0 + 1.7 * a.y + 2.0)
+               + 0.1 * sin(a.x * 1013.0 - 0.6 * a.y);
 }
 void main() {
     vec3 base = v_col.rgb;
     float mat = v_col.a;
-    if (!gl_FrontFacing && mat < 0.5) {   // seen through the mouth: the inside of the head
-        gl_FragColor = vec4(0.035, 0.010, 0.012, 1.0);
+    if (!gl_FrontFacing && mat < 0.5) {   // seen through the mouth: the inside of the head, dark red, graded
+        gl_FragColor = vec4(pow(vec3(0.020, 0.004, 0.005) + vec3(0.16, 0.035, 0.04) * smoothstep(0.02, 0.8, mouth_light(-normalize(v_n.xyz))), vec3(1.0/2.2)), 1.0);
         return;
     }
-    if (mat > 5.5 && mat < 6.5) {         // lashes: the card cut into thin strands that taper to the tip
+    if (mat > 5.5 && mat < 6.5) {         // lashes: the card cut into strands that taper to the tip
+        // coverage of the strands in this pixel (box-filtered across the pixel's width, so lashes
+        // too thin for the image blend into the lid instead of breaking into aliased sticks);
+        // dense at the root (the lash line), thinning toward the tips
         float t = base.r;
-        if (abs(fract(v_aux.w * 140.0) - 0.5) > 0.19 * (1.0 - t)) discard;
-        base = vec3(0.004, 0.003, 0.0025);
+        float x = v_aux.w * 140.0;
+        float half_w = mix(0.36, 0.17, smoothstep(0.05, 0.45, t)) * (1.0 - 0.8 * t);
+        float fw = max(fwidth(x), 1e-4);
+        float cov = clamp((half_w - abs(fract(x) - 0.5)) / fw + 0.5, 0.0, 1.0);
+        cov = mix(cov, 2.0 * half_w, smoothstep(0.4, 1.2, fw));
+        if (cov < 0.1) discard;
+        base = mix(u_lid, vec3(0.004, 0.003, 0.0025), cov);
     }
     vec3 n = normalize(v_n.xyz);
     if (!gl_FrontFacing) n = -n;
@@ -123,20 +158,32 @@ void main() {
         wrap = mix(vec3(0.42, 0.26, 0.20), vec3(0.15), hair); shin = mix(18.0 + 14.0 * tz, 6.0, hair);
         ks = mix(0.05 + 0.09 * tz, 0.012, hair);
         rim = 1.0 - 0.75 * hair;
-        if (hair > 0.0) base *= mix(1.0, 0.55 + 0.9 * strands(v_aux.xy), hair);
+        if (hair > 0.0) base *= mix(1.0, 0.7 + 0.6 * strands(v_aux.xy), hair);
     }
     else if (mat < 1.5) { shin = 140.0; ks = 0.55; wrap = vec3(0.35); }
     else if (mat < 2.5) { shin = 40.0; ks = 0.20; wrap = vec3(0.45); }
     else if (mat < 3.5) { shin = 22.0; ks = 0.30; wrap = vec3(0.12); }   // wet
-    else if (mat > 4.5 && mat < 5.5) { shin = 420.0; ks = 1.6; }   // crisp catch lights
+    else if (mat > 4.5 && mat < 5.5) { shin = 260.0; ks = 1.6; }   // crisp catch lights
     else if (mat > 5.5 && mat < 6.5) { shin = 8.0; ks = 0.0; wrap = vec3(0.5); }
     float ndl0 = dot(n, L0);
-    float spec = ndl0 > 0.0 ? pow(max(dot(n, H0), 0.0), shin) * ks : 0.0;
-    float e1 = max(dot(n, H1), 0.0);                           // eyes: the fill light's catch light too
+    bool eye = mat > 0.5 && mat < 1.5 || mat > 4.5 && mat < 5.5;
+    vec3 ns = n;                          // eyes: catch lights from the round cornea, not the flat iris disc
+    if (eye) ns = normalize(mat3(u_view) * (mat3(u_model) * (v_p - (v_p.x > 0.0 ? u_eyeL : u_eyeR))));
+    float spec = ndl0 > 0.0 ? pow(max(dot(ns, eye ? HE : H0), 0.0), shin) * ks : 0.0;
+    float e1 = max(dot(ns, H1), 0.0);                           // eyes: the fill light's catch light too
     e1 *= e1; e1 *= e1; e1 *= e1; e1 *= e1; e1 *= e1; e1 *= e1; e1 *= e1; e1 *= e1;   // ^256, no pow
-    spec += (mat > 0.5 && mat < 1.5 || mat > 4.5 && mat < 5.5) ? 0.35 * ks * e1 : 0.0;
+    spec += eye ? 0.35 * ks * e1 : 0.0;
+    float sheen = 0.0;
+    if (mat < 0.5 && hair > 0.0 && ndl0 > 0.0) {   // hair: a sheen band across the strands (Kajiya-Kay)
+        vec3 T = normalize(cross(vec3(1.0, 0.0, 0.0), n) + vec3(0.0, 1e-3, 0.0));   // combed front to back
+        float th = dot(T, H0);
+        sheen = max(1.0 - th * th, 0.0);
+        sheen *= sheen; sheen *= sheen; sheen *= sheen; sheen *= sheen; sheen *= sheen; sheen *= sheen;   // (sin)^128
+        sheen *= hair * strands(v_aux.xy);
+    }
     vec3 acc = C0 * (base * wrapped(ndl0, wrap) + vec3(spec))
              + C1 * base * wrapped(dot(n, L1), wrap) + rim * C2 * base * wrapped(dot(n, L2), wrap);
+    acc += C0 * sheen * (2.5 * base + vec3(0.012));       // tinted by the hair (dark hair shines warm)
     float hemi = 0.5 + 0.5 * n.y;
     acc += base * mix(vec3(0.05, 0.04, 0.04), vec3(0.10, 0.11, 0.13), hemi);
     if (mat < 0.5) {                  // skin: a faint Fresnel sheen at grazing angles
@@ -145,14 +192,44 @@ void main() {
         acc += vec3(0.05, 0.05, 0.06) * (g * g * (1.0 - hair));
     }
     if (mat > 3.5 && mat < 4.5) { acc = base * (0.35 + 0.25 * max(n.z, 0.0)); }
-    if (mat > 1.5 && mat < 4.5) {     // teeth/tongue/lining darken with depth inside the mouth
-        float occ = clamp((v_n.w - (u_lipz - 0.30)) / 0.28, 0.0, 1.0);
-        vec3 floor_ = mat < 2.5 ? vec3(0.42, 0.37, 0.31) : vec3(mat < 3.5 ? 0.22 : 0.08);   // deep teeth: warm, not grey
-        acc *= floor_ + (1.0 - floor_) * occ * occ;
+    if (mat > 1.5 && mat < 4.5) {     // teeth/tongue/lining: only the light the lip opening lets in
+        // the nose, lips and cheeks shade the inside further: what gets little light gets almost none
+        // (the wet tongue, lying just behind the lower teeth, keeps more of its light)
+        float ml = mouth_light(n);
+        ml = mat < 3.5 ? smoothstep(0.0, 0.55, ml) : smoothstep(0.02, 0.8, ml);
+        vec3 floor_ = mat < 2.5 ? vec3(0.07, 0.05, 0.04) : vec3(0.02, 0.008, 0.008);   // deep: warm, not grey
+        acc *= floor_ + (1.0 - floor_) * ml;
     }
     gl_FragColor = vec4(pow(acc, vec3(1.0/2.2)), 1.0);
 }
 """
+
+
+#: the mouth opening of a head without landmarks (the procedural head's slit, half open)
+STILL_MOUTH = (0.0, -0.60, 0.215, 0.06)
+#: the opening's half height never goes below this (0.5 mm): light still seeps between shut lips
+MIN_HALF_GAP = 0.005
+
+
+def mouth_opening(lm) -> tuple:
+    """(centre x, centre y, half width, half height) of the inner-lip opening from the 68 landmark
+    positions ``lm`` (inner lips 60–67, model units)."""
+    from .landmarks import INNER_LIP_PAIRS
+    x0, x1 = float(lm[60, 0]), float(lm[64, 0])
+    up = np.mean([lm[a, 1] for a, _ in INNER_LIP_PAIRS])
+    low = np.mean([lm[b, 1] for _, b in INNER_LIP_PAIRS])
+    return (0.5 * (x0 + x1), float(0.5 * (up + low)), 0.5 * abs(x1 - x0), max(0.5 * float(up - low), MIN_HALF_GAP))
+
+
+def lid_rgb(m: HeadModel) -> tuple:
+    """Linear colour of the upper lids (landmarks 37, 38, 43, 44; skin tone without landmarks): the
+    shader blends thin lashes into it."""
+    if m.landmarks is None:
+        from .head import SKIN_RGB
+        rgb = SKIN_RGB
+    else:
+        rgb = m.colors[m.landmarks[[37, 38, 43, 44]]].mean(0)
+    return tuple(float(c) for c in np.power(np.asarray(rgb, np.float64), 2.2))
 
 
 def _perspective(fovy_deg, aspect, near, far):
@@ -196,6 +273,8 @@ class FaceRenderer:
         self._prog["a_rest"] = gloo.VertexBuffer(m.vertices.astype(np.float32))
         self._ibo = gloo.IndexBuffer(m.faces.astype(np.uint32))
         self._prog["u_lipz"] = float(m.lip_z)
+        self._prog["u_mouth"] = STILL_MOUTH
+        self._prog["u_lid"] = lid_rgb(m)
         self._view, self._proj, eye = camera(W / H, distance=distance, fov=fov, target=target,
                                              elevation=elevation, azimuth=azimuth)
         self._prog["u_proj"] = self._proj.T.copy()
@@ -219,6 +298,8 @@ class FaceRenderer:
         self._eye = eye.astype(np.float64)
         self.cull = True
         self._poser = HeadPoser(m)
+        for s, c in {"L": (0.0, 0.0, 0.0), "R": (0.0, 0.0, 0.0), **self._poser.cornea_centers(neutral_row())}.items():
+            self._prog[f"u_eye{s}"] = c
         self._interior = m.interior if m.landmarks is not None else None
         self._shut_gap = 1.0 / m.mm_per_unit           # 1 mm: only a dark line shows between the lips
 
@@ -245,7 +326,7 @@ class FaceRenderer:
         return n.astype(np.float32, copy=False), fn
 
     def prepare(self, row) -> tuple:
-        """CPU part of a frame: (vertices, normals, model matrix, visible faces) — no GL calls."""
+        """CPU part of a frame: (vertices, normals, model matrix, visible faces, mouth opening) — no GL calls."""
         v, M = self._poser.vertices(np.asarray(row, np.float64))
         n, fn = self._normals(v)
         faces = None
@@ -257,7 +338,14 @@ class FaceRenderer:
             if self._interior is not None and self._lips_shut(v):
                 keep &= ~self._interior          # hidden behind closed lips: not worth rasterising
             faces = self._Fu[keep]
-        return v, n, M, faces
+        return v, n, M, faces, self._mouth(v), self._poser.cornea_centers(row)
+
+    def _mouth(self, v) -> tuple:
+        """The inner-lip opening of vertices ``v`` (centre x, y, half width, half height), which sets
+        how much light reaches the teeth, tongue and lining (the shader's ``u_mouth``)."""
+        if self.m.landmarks is None:
+            return STILL_MOUTH
+        return mouth_opening(v[self.m.landmarks])
 
     def _lips_shut(self, v) -> bool:
         """Inner lips within 1 mm at all three landmark pairs (61-67, 62-66, 63-65)."""
@@ -274,13 +362,17 @@ class FaceRenderer:
     def draw(self, prepared) -> np.ndarray:
         """GL part of a frame: upload, draw and read back an (H, W, 4) uint8 image."""
         gloo = self._gloo
-        v, n, M, faces = prepared
+        v, n, M, faces = prepared[:4]
         self._canvas.set_current()          # this renderer's GL context (several may live in one process)
         self._vpos.set_data(v)
         self._vnrm.set_data(n)
         if faces is not None:
             self._ibo.set_data(faces)
         self._prog["u_model"] = M.T.copy()
+        if len(prepared) > 5:
+            self._prog["u_mouth"] = prepared[4]
+            for s, c in prepared[5].items():
+                self._prog[f"u_eye{s}"] = c
         W, H = self.width * self.ssaa, self.height * self.ssaa
         with self._fbo:
             gloo.set_viewport(0, 0, W, H)

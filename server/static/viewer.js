@@ -97,6 +97,7 @@
       this.uniform("u_proj", c.proj || perspective(c.fov, canvas.width / canvas.height, 1.0, 40.0));
       this.uniform("u_view", c.view || lookAt(eye, c.target));
       gl.uniform1f(gl.getUniformLocation(this.prog, "u_lipz"), h.lip_z);
+      if (h.lid_rgb) this.vec("u_lid", h.lid_rgb);
       this.bg = c.background;
       this.shapeIndex = new Map(h.shape_names.map((n, i) => [n, i]));
       this.cols = null;
@@ -119,6 +120,42 @@
       return b;
     }
     uniform(name, m) { this.gl.uniformMatrix4fv(this.gl.getUniformLocation(this.prog, name), false, new Float32Array(m)); }
+    vec(name, v) {
+      const loc = this.gl.getUniformLocation(this.prog, name);
+      if (loc) (v.length === 4 ? this.gl.uniform4fv : this.gl.uniform3fv).call(this.gl, loc, new Float32Array(v));
+    }
+    // the shader's per-frame lighting uniforms, as FaceRenderer.prepare makes them: the inner-lip
+    // opening (render.mouth_opening) and the corneas' centres (deform.HeadPoser.cornea_centers)
+    lighting(angles, R) {
+      const h = this.h, a = this.a, p = this.pos;
+      if (!h.still_mouth) return;
+      let mouth = h.still_mouth;
+      if (a.mouth_corners && a.lip_pairs) {
+        const x0 = p[3 * a.mouth_corners[0]], x1 = p[3 * a.mouth_corners[1]], lp = a.lip_pairs;
+        let up = 0, low = 0;
+        for (let k = 0; k + 1 < lp.length; k += 2) { up += p[3 * lp[k] + 1]; low += p[3 * lp[k + 1] + 1]; }
+        up /= lp.length / 2; low /= lp.length / 2;
+        mouth = [0.5 * (x0 + x1), 0.5 * (up + low), 0.5 * Math.abs(x1 - x0), Math.max(0.5 * (up - low), h.min_half_gap)];
+      }
+      this.vec("u_mouth", mouth);
+      const piv = h.pivot, nw = a.neck_weight;
+      for (const side of ["L", "R"]) {
+        const c0 = h.eye_center[side], ax = h.eye_axis && h.eye_axis[side];
+        if (!c0) continue;
+        const c = c0.slice();
+        if (ax) {
+          const [yaw, pitch] = angles[side] || [0, 0], G = rotation(-pitch * Math.PI / 180, yaw * Math.PI / 180, 0);
+          for (let i = 0; i < 3; i++) c[i] += h.cornea_offset * (G[3 * i] * ax[0] + G[3 * i + 1] * ax[1] + G[3 * i + 2] * ax[2]);
+        }
+        const ix = a["eye_" + side];
+        if (nw && ix && ix.length) {
+          const w = nw[ix[0]], d = [c[0] - piv[0], c[1] - piv[1], c[2] - piv[2]];
+          const m = [0, 1, 2].map((i) => R[3 * i] * d[0] + R[3 * i + 1] * d[1] + R[3 * i + 2] * d[2] - d[i]);
+          for (let i = 0; i < 3; i++) c[i] += w * m[i];
+        }
+        this.vec("u_eye" + side, c);
+      }
+    }
     setNames(names) {                                  // the start message's blendshape order
       this.col = new Map(names.map((n, i) => [n, i]));
       this.cols = this.h.shape_names.map((n) => (this.col.has(n) ? this.col.get(n) : -1));
@@ -143,11 +180,11 @@
     draw(row) {
       const gl = this.gl, a = this.a, h = this.h, pos = this.pos, col = this.col;
       pos.set(this.base);
-      let M = [1, 0, 0, 0, 1, 0, 0, 0, 1], T = [0, 0, 0];
+      let M = [1, 0, 0, 0, 1, 0, 0, 0, 1], T = [0, 0, 0], Rh = M;
+      const angles = {};
       if (row && this.cols) {
         const g = (n) => (col.has(n) ? row[col.get(n)] : 0), gz = h.gaze;
         const w = this.weights(row), S = w.length;
-        const angles = {};
         for (const side of ["L", "R"]) {
           const lookX = g("eyeLookOut_" + side) - g("eyeLookIn_" + side);
           const yaw = gz.yaw * g("gazeX") + gz.look_h * (side === "L" ? lookX : -lookX);
@@ -178,6 +215,7 @@
           }
         }
         const R = rotation(g("headPitch"), g("headYaw"), g("headRoll")), p = h.pivot, nw = a.neck_weight;
+        Rh = R;
         if (!nw) { M = R; T = [0, 1, 2].map((i) => p[i] - (R[3 * i] * p[0] + R[3 * i + 1] * p[1] + R[3 * i + 2] * p[2])); }
         else if (R[0] !== 1 || R[4] !== 1 || R[8] !== 1) {
           for (let v = 0, i = 0; v < pos.length; v += 3, i++) {
@@ -189,6 +227,7 @@
         }
       }
       this.uniform("u_model", [M[0], M[3], M[6], 0, M[1], M[4], M[7], 0, M[2], M[5], M[8], 0, T[0], T[1], T[2], 1]);
+      this.lighting(angles, Rh);
       this.normals();
       const count = this.visibleFaces(M, T);
       gl.bufferSubData(gl.ELEMENT_ARRAY_BUFFER, 0, this.kept, 0, count);
