@@ -402,7 +402,7 @@ def say(opts: SayOptions, progress: Callable[[float, float], None] | None = None
     for w in validate(g):
         if warn is not None:
             warn(w)
-    with Session(g, block=BLOCK, seed=opts.seed, skip_unread=True) as s:   # nodes skip what nothing reads
+    with Session(g, block=BLOCK, seed=opts.seed, skip_unread=True, pipeline=True) as s:
         t_ready = time.perf_counter()
         planner = next(x.node for x in s.slots.values() if type(x.node).ROLE == chain.PROSODY)
         for _ in s.until_done(max_duration=None):

@@ -70,10 +70,18 @@ class Session:
     ``outputs_read(read)`` method is told what of its signal outputs is read, ``{port: None}`` (all of
     it), ``frozenset()`` (nothing) or a frozenset of channel labels (every reader is an input whose node
     class declares ``READS = {port: labels}``), so it may skip computing the rest. Taps and watches must
-    then be registered before the run: a tap added later on such an output is refused."""
+    then be registered before the run: a tap added later on such an output is refused.
+
+    ``pipeline=True`` (offline runs): a node class with ``PIPELINE = True`` (its ``process`` runs mostly
+    without the GIL, e.g. the voice's compiled renderer) and everything downstream of it run one chunk
+    behind the rest of the graph, on a second thread, so two cores share the work. Every node still
+    sees the same inputs in the same order, so outputs are bit-identical. It applies only when that
+    part reads nothing but signals from the rest, has no feedback delay and no tap or watch (decided
+    when the run starts); ``post``, ``schedule``, taps and ``finish`` wait for the chunk in flight."""
 
     def __init__(self, graph: Graph | str, block: int = DEFAULT_BLOCK, *, seed: int | None = None,
-                 out_dir: str | None = None, params: dict | None = None, skip_unread: bool = False):
+                 out_dir: str | None = None, params: dict | None = None, skip_unread: bool = False,
+                 pipeline: bool = False):
         if isinstance(graph, (str, os.PathLike)):
             from psigraph import load
             graph = load(graph)
@@ -107,6 +115,10 @@ class Session:
         self._watches: dict[str, Tap] = {}
         self._skip_unread = bool(skip_unread)
         self._partly_read: set = set()      # (node, port) outputs a node was told are not (all) read
+        self._pipeline_asked = bool(pipeline)
+        self._behind: list = []             # slots run a chunk behind on the worker thread (pipeline)
+        self._worker = None                 # its executor, and the chunk in flight
+        self._in_flight = None
         self._build()
         self._finite = [s.node for s in self.slots.values() if type(s.node).FINITE]
 
@@ -171,6 +183,9 @@ class Session:
 
     def _attach(self, key: tuple, ref: str, capacity: int | None = None, every: int = 1) -> Tap:
         """A new Tap on output ``key`` (node, port), fed from the next chunk on."""
+        self._drain()
+        if any(key[0] == b.nid for b in self._behind):
+            self._stop_pipeline()
         if key in self._partly_read:
             raise SchedulingError(f"{ref}: this session skips what nothing read when the run started "
                                   f"(skip_unread), so {key[0]}.{key[1]} is not fully computed",
@@ -224,6 +239,7 @@ class Session:
         self._queue_change(nid, self.now, name, value)
 
     def _queue_change(self, nid: str, k: int, name: str, value: Any) -> None:
+        self._drain()
         self._seq += 1
         bisect.insort(self.slots[nid].changes, (k, self._seq, name, value), key=lambda c: (c[0], c[1]))
 
@@ -235,6 +251,7 @@ class Session:
             raise PsigraphError(f"{ref} is not an events or value input")
         if event.t < self.now:
             event = event._replace(t=self.now)
+        self._drain()
         bisect.insort(inp.queue, event, key=lambda e: e.t)
 
     def run(self, duration: float | None = None, *, until: int | None = None) -> "Session":
@@ -323,6 +340,8 @@ class Session:
         ``run``, ``say``, streaming, the real-time runner, the server and the editor all pace
         the graph through this one call."""
         self._process_to(self.now + int(n))
+        if self._watches:
+            self._drain()
         out = {}
         for ref, tap in self._watches.items():
             out[ref] = tap.take()
@@ -364,6 +383,7 @@ class Session:
 
     def flush(self) -> None:
         """Every node finishes what is pending (files stay under temporary names)."""
+        self._stop_pipeline()
         for s in self.slots.values():
             self._guard(s, "flush", s.node.flush)
 
@@ -386,6 +406,10 @@ class Session:
 
     def abort(self) -> None:
         """Release every node without publishing anything not yet committed (after an error)."""
+        try:
+            self._stop_pipeline()
+        except Exception:           # the failure being handled is the one to report
+            pass
         for s in self.slots.values():
             try:
                 s.node.close()
@@ -448,9 +472,60 @@ class Session:
                     self._partly_read.add(key)
             hook(read)
 
+    # ---- the pipeline (a part of the graph a chunk behind, on a second thread) ----------
+    def _start_pipeline(self) -> None:
+        """Choose the part that runs behind: every PIPELINE node and all downstream of it, when that
+        part takes only signals from the rest, has no loop delay and nothing taps it."""
+        self._pipeline_asked = False
+        heads = [n for n in self.order if getattr(type(self.slots[n].node), "PIPELINE", False)]
+        if not heads:
+            return
+        from psigraph import digraph
+        reversed_edges = [(dst, e.src) for (dst, _), es in self.resolved.sources.items() for e in es]
+        behind = set(heads)
+        for h in heads:
+            behind |= digraph.ancestors(reversed_edges, h)          # ancestors of the reversed graph: downstream
+        for (dst, port), es in self.resolved.sources.items():
+            if dst in behind and any(e.src not in behind for e in es):
+                kind = next(i.kind for i in self.slots[dst].inputs if i.port == port)
+                if kind is not Signal:
+                    return
+        if any(self.slots[n].loop_delay or self.slots[n].changes for n in behind) \
+                or any(key[0] in behind for key, taps in self._taps.items() if taps):
+            return
+        from concurrent.futures import ThreadPoolExecutor
+        self._behind = [self.slots[n] for n in self.order if n in behind]
+        self._plain = [s for s in self._plain if s.nid not in behind]
+        self._feeds = sorted({e_src for (dst, _), es in self.resolved.sources.items() if dst in behind
+                              for e_src in ((e.src, e.src_port) for e in es) if e_src[0] not in behind})
+        self._worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="psigraph-pipeline")
+
+    def _run_behind(self, t0: int, t1: int, sig: dict) -> None:
+        for s in self._behind:
+            self._run_slot(s, t0, t1, sig)
+
+    def _drain(self) -> None:
+        """Wait for the chunk in flight (re-raises its error)."""
+        job, self._in_flight = self._in_flight, None
+        if job is not None:
+            job.result()
+
+    def _stop_pipeline(self) -> None:
+        """Finish the chunk in flight; from now on every node runs on the calling thread."""
+        try:
+            self._drain()
+        finally:
+            if self._worker is not None:
+                self._worker.shutdown(wait=True)
+                self._worker = None
+                self._plain = [self.slots[n] for n in self.order if not self.slots[n].loop_delay]
+                self._behind = []
+
     def _chunk(self, t0: int, t1: int) -> None:
         if self._skip_unread:
             self._tell_readers()
+        if self._pipeline_asked:
+            self._start_pipeline()
         sig = self._sig
         loop = [s for s in self.slots.values() if s.loop_delay]
         for s in loop:                                  # loop delays speak first
@@ -460,16 +535,19 @@ class Session:
             y = n.emit()
             s.calls += 1
             s.total_ns += time.perf_counter_ns() - c0
-            self._store(s, {"y": y}, t0, t1)
+            self._store(s, {"y": y}, t0, t1, sig)
         run = self._run_slot
         for s in self._plain:
-            run(s, t0, t1)
+            run(s, t0, t1, sig)
+        if self._worker is not None:
+            self._drain()                               # at most one chunk in flight
+            self._in_flight = self._worker.submit(self._run_behind, t0, t1, {k: sig[k] for k in self._feeds})
         for s in loop:
             n = s.node
             n.t0, n.t1 = t0, t1
             n.absorb(sig[s.inputs[0].src])
 
-    def _run_slot(self, s: _Slot, t0: int, t1: int) -> None:
+    def _run_slot(self, s: _Slot, t0: int, t1: int, sig: dict) -> None:
         node = s.node
         cuts = None
         for inp in s.queued:
@@ -491,21 +569,19 @@ class Session:
                 else:
                     for port, kind, spec in s.outputs:   # nothing to do in this span
                         if kind is Signal:
-                            self._sig[(s.nid, port)] = s.empty.setdefault(port, spec.empty())
+                            sig[(s.nid, port)] = s.empty.setdefault(port, spec.empty())
                     return
             if not s.queued:                           # fast path: one span, signals only
-                sig = self._sig
                 kwargs = {port: (sig[src] if src else None) for port, src in s.sig_inputs}
                 node.t0, node.t1 = t0, t1
                 out = self._call(s, kwargs, t0, t1)
                 if len(s.outputs) == 1 and not isinstance(out, dict):
                     out = {s.outputs[0][0]: out}
-                self._store(s, out or {}, t0, t1)
+                self._store(s, out or {}, t0, t1, sig)
                 return
             cuts = set()
         cuts.discard(t0)
         bounds = [t0] + sorted(cuts) + [t1]
-        sig = self._sig
         full = {inp.port: sig[inp.src] for inp in s.inputs if inp.kind is Signal and inp.src}
         parts: dict[str, list] = {}
         for a, b in zip(bounds, bounds[1:]):
@@ -553,7 +629,7 @@ class Session:
             else:
                 vals = [c for c in chunks if c is not None]
                 merged[port] = vals[-1] if vals else None
-        self._store(s, merged, t0, t1)
+        self._store(s, merged, t0, t1, sig)
 
     def _call(self, s: _Slot, kwargs: dict, a: int, b: int):
         c0 = time.perf_counter_ns()
@@ -571,7 +647,7 @@ class Session:
             s.max_ns = dt
         return out
 
-    def _store(self, s: _Slot, out: dict, t0: int, t1: int) -> None:
+    def _store(self, s: _Slot, out: dict, t0: int, t1: int, sig: dict) -> None:
         for port, kind, spec in s.outputs:
             val = out.get(port)
             key = (s.nid, port)
@@ -584,7 +660,7 @@ class Session:
                     got = getattr(val, "shape", type(val).__name__)
                     raise PsigraphError(f"node {s.nid!r} ({type(s.node).type_id}) returned {got} on port {port!r} "
                                         f"for span [{t0}, {t1}); expected shape ({n}, {spec.channels})")
-                self._sig[key] = val
+                sig[key] = val
                 if key in self._taps:
                     for tap in self._taps[key]:
                         tap.push(val, k0)

@@ -273,6 +273,7 @@ class Voice(Node[VoiceParams]):
     category = "speech"
     ROLE = chain.VOICE
     READS = {"state": frozenset(VCH)}       # the only channels it reads (Session skip_unread)
+    PIPELINE = True                         # process() is the compiled renderer, without the GIL (Session pipeline)
     state = In(Signal, rate="control", doc="ψ-state with labelled tract channels (F1, AV, f0, ...)")
     audio = Out(Signal, rate="master", channels=1, doc="speech, one sample per master tick")
 
