@@ -8,7 +8,9 @@ each) separated by silences; its manifest records, in seconds:
 * ``anomalies`` — [time, kind] of every splice (none in clean clips), each placed inside voiced
   speech of a turn after the first (the listener has heard the speaker by then):
   ``pitch`` (the next 0.4 s shifted by ±6 semitones, duration kept), ``tempo`` (the rest of the
-  turn played 1.8× faster, pitch kept), ``reversed`` (the next 0.35 s played backwards) and
+  turn played 1.8× faster, pitch kept: WSOLA, which keeps every pitch period's waveform, where a
+  phase vocoder would also scramble the harmonics' phases), ``reversed`` (the next 0.35 s played
+  backwards) and
   ``speaker`` (the next 0.5 s replaced by another voice saying other words, level matched);
 * ``syllables`` and ``speaking_s`` — syllables of the text (CMU dictionary counts for eSpeak,
   the prosody planner's syllable events for psigraph's voice) and the time spent speaking (the
@@ -207,6 +209,30 @@ def _rms(x):
     return float(np.sqrt(np.mean(x ** 2) + 1e-20))
 
 
+def wsola(x: np.ndarray, rate: float, frame_ms: float = 30.0, tolerance_ms: float = 10.0) -> np.ndarray:
+    """``x`` played ``rate`` times faster at the same pitch by waveform-similarity overlap-add
+    (Verhelst & Roelands 1993): Hann frames at half-frame output hops, each taken from near its
+    nominal input position (± ``tolerance_ms``) where it best continues the previous frame, so
+    pitch periods are copied whole and their shape (the glottal pulse, its harmonics' phases) kept."""
+    n = int(frame_ms * 1e-3 * RATE) // 2 * 2
+    hop, tol = n // 2, int(tolerance_ms * 1e-3 * RATE)
+    win = np.hanning(n + 1)[:n]                      # periodic Hann: half-overlapped frames sum to 1
+    frames = max(1, int((len(x) / rate - n) // hop) + 1)
+    pad = np.concatenate([x, np.zeros(n + 2 * tol + int(rate * hop) + hop)])
+    out = np.zeros(frames * hop + n)
+    pos = 0
+    for j in range(frames):
+        if j:
+            want = pad[pos + hop:pos + hop + n]           # how the previous frame goes on in the input
+            nominal = int(round(j * hop * rate))
+            lo = max(0, nominal - tol)
+            region = pad[lo:lo + n + 2 * tol]
+            score = np.correlate(region, want, mode="valid")
+            pos = lo + int(np.argmax(score))
+        out[j * hop:j * hop + n] += win * pad[pos:pos + n]
+    return out[:int(len(x) / rate)]
+
+
 def splice(x: np.ndarray, kind: str, at: int, rng, other: np.ndarray) -> np.ndarray:
     """``x`` (one turn) with an anomaly of ``kind`` starting at sample ``at``."""
     import librosa
@@ -217,7 +243,7 @@ def splice(x: np.ndarray, kind: str, at: int, rng, other: np.ndarray) -> np.ndar
         seg = seg[at - max(0, at - 2048):][:n]
         return _xfade(x, seg, at)
     if kind == "tempo":
-        rest = librosa.effects.time_stretch(x[at:], rate=1.8)
+        rest = wsola(x[at:], 1.8)
         return np.concatenate([_xfade(x[:at + len(rest)], rest, at)[:at + len(rest)]])
     if kind == "reversed":
         n = int(0.35 * RATE)

@@ -15,7 +15,12 @@ formants and the syllable envelope all live below 4 kHz). Per tick:
   300–2500 Hz band of the same frame (vowel nuclei dominate it: the syllable envelope);
 * **64 ms STFT** — a Hann-windowed 512-point spectrum: ``centroid`` (Hz), ``flux`` (positive
   log-spectral change against the frame 20 ms earlier, dB per band) and :data:`N_BANDS`
-  log band energies on a mel-like scale (``band0``…), the spectral shape the speaker model reads.
+  log band energies on a mel-like scale (``band0``…), the spectral shape the speaker model reads;
+* **glottal phase** — ``biphase2`` = arg(X₂·X₁*²) and ``biphase3`` = arg(X₃·X₂*·X₁*), with X_h the
+  Hann-windowed DFT of the last 32 ms at h·f0 (0 when unvoiced). They are invariant to the frame's
+  position in time (a delay adds h·φ to each X_h and cancels) and mostly set by the shape of the
+  glottal pulse (below F1 the vocal tract adds little phase), so they are a stable trait of a voice;
+  time reversal conjugates every X_h and so negates both (the speaker model reads that).
 """
 from __future__ import annotations
 
@@ -31,7 +36,8 @@ STFT_FRAME = 512                # 64 ms
 FLUX_LAG = 160                  # 20 ms
 HISTORY = STFT_FRAME + FLUX_LAG
 FEATURE_LABELS = ("f0", "periodicity", "env_db", "nucleus_db", "centroid", "flux") + tuple(
-    f"band{i}" for i in range(N_BANDS))
+    f"band{i}" for i in range(N_BANDS)) + ("biphase2", "biphase3")
+BIPHASE = FEATURE_LABELS.index("biphase2")
 _FLOOR_DB = -100.0
 BATCH = 8                       # rows per FFT batch unit (see FeatureExtractor.rows)
 
@@ -137,9 +143,22 @@ class FeatureExtractor:
         b_cur = _db(np.add.reduceat(cur[:, self.band_lo:self.band_hi], self.band_starts, axis=1))
         b_prev = _db(np.add.reduceat(prev[:, self.band_lo:self.band_hi], self.band_starts, axis=1))
         out[:, 5] = np.maximum(b_cur - b_prev, 0.0).mean(axis=1)
-        out[:, 6:] = b_cur
+        out[:, 6:6 + N_BANDS] = b_cur
         f0, per = self._yin(frames[:, -(YIN_WINDOW + self.tau_max):], n)
         out[:, 0], out[:, 1] = f0, per
+        out[:, BIPHASE:BIPHASE + 2] = self._biphases(env[:n], f0)
+        return out
+
+    def _biphases(self, frames: np.ndarray, f0: np.ndarray) -> np.ndarray:
+        """(biphase2, biphase3) of each row (see the module docstring); zeros where f0 is 0."""
+        rot = np.exp(-2j * np.pi * f0[:, None] / ANALYSIS_HZ * np.arange(frames.shape[1])[None, :])
+        w = frames * self.win_env
+        x1 = (w * rot).sum(axis=1)
+        rot2 = rot * rot
+        x2 = (w * rot2).sum(axis=1)
+        x3 = (w * rot2 * rot).sum(axis=1)
+        out = np.stack([np.angle(x2 * np.conj(x1) ** 2), np.angle(x3 * np.conj(x2) * np.conj(x1))], axis=1)
+        out[f0 <= 0.0] = 0.0
         return out
 
     def _yin(self, x: np.ndarray, n: int):

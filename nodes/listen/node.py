@@ -104,8 +104,8 @@ class AudioSource(Node[AudioSourceParams]):
 
 
 # ---------------------------------------------------------------- listener
-LISTEN_LABELS = FEATURE_LABELS + ("voiced", "speech", "pitch_rel", "pitch_z", "pitch_jump", "timbre_z", "novelty",
-                                  "syllable_hz", "phrase_progress", "speaker_phase")
+LISTEN_LABELS = FEATURE_LABELS + ("voiced", "speech", "pitch_rel", "pitch_z", "pitch_jump", "timbre_z", "direction",
+                                  "novelty", "syllable_hz", "phrase_progress", "speaker_phase")
 _COL = {name: i for i, name in enumerate(LISTEN_LABELS)}
 
 
@@ -119,6 +119,11 @@ class ListenerParams(Params):
     speaker_memory_s: float = param(4.0, gt=0.1, le=120.0, unit="s", doc="time constant of the speaker model")
     pitch_z0: float = param(8.0, ge=0.0, doc="pitch departures (in the speaker's spreads) counted as novel beyond "
                                              "this (sentence-final falls of a narrow-range voice reach ~6.5)")
+    direction0: float = param(0.5, ge=0.0, le=1.0,
+                              doc="a voice heard backwards (direction below minus this) counts as novel beyond it")
+    direction_gain: float = param(4.0, ge=0.0, le=100.0,
+                                  doc="novelty per unit of direction beyond -direction0 (fully backwards, direction "
+                                      "-1, counts like a pitch step 2 st beyond jump_st0)")
     jump_st0: float = param(5.0, ge=0.0, unit="st",
                             doc="pitch steps against the last 200 ms counted as novel beyond this")
     novelty_gain: float = param(6.0, ge=0.0, le=100.0, doc="amplitude of the pitch role per unit of novelty")
@@ -158,7 +163,8 @@ class Listener(Node[ListenerParams]):
 
     ``features`` (control) holds the frame features (:mod:`.features`) then ``voiced``, ``speech``,
     ``pitch_rel`` (semitones from the speaker's mean, in their spreads), ``pitch_z``, ``pitch_jump``,
-    ``timbre_z``, ``novelty`` (how far the voice departs from the speaker model), ``syllable_hz`` (the
+    ``timbre_z``, ``direction`` (≈ 1 the speaker's voice forwards, ≈ −1 backwards: the glottal phase,
+    :mod:`.speaker`), ``novelty`` (how far the voice departs from the speaker model), ``syllable_hz`` (the
     heard syllable rate), ``phrase_progress`` (time into the current phrase over the speaker's mean
     phrase duration; 0 between phrases) and ``speaker_phase`` (2π·progress, wrapped: the speaker's
     phrase cycle). ``score`` entrains a psi_core: a ``syllable`` event per nucleus onset (duration =
@@ -225,13 +231,14 @@ class Listener(Node[ListenerParams]):
         rh = self.rhythm.step(k, row[_COL["nucleus_db"]], row[_COL["periodicity"]])
         f0 = row[_COL["f0"]]
         voiced = rh.speech and row[_COL["periodicity"]] >= p.min_periodicity and p.f0_min < f0 < p.f0_max
-        pz, jump, tz = self.speaker.step(row, voiced, k)
+        pz, jump, tz, direction = self.speaker.step(row, voiced, k)
         sp = st.speaker
-        novelty = max(pz - p.pitch_z0, jump - p.jump_st0, 0.0)
+        novelty = max(pz - p.pitch_z0, jump - p.jump_st0, p.direction_gain * (-direction - p.direction0), 0.0)
         row[_COL["voiced"]], row[_COL["speech"]] = float(voiced), float(rh.speech)
         if voiced and sp.voiced_seen:
             row[_COL["pitch_rel"]] = (12.0 * np.log2(f0 / 100.0) - sp.st_mean) / max(sp.st_dev, 1.0)
         row[_COL["pitch_z"]], row[_COL["pitch_jump"]], row[_COL["timbre_z"]] = pz, jump, tz
+        row[_COL["direction"]] = direction
         row[_COL["novelty"]] = novelty
         row[_COL["syllable_hz"]] = 1.0 / self.rhythm.ioi_s
         if rh.speech and not st.in_phrase:             # a phrase starts: the macro role restarts its cycle

@@ -12,8 +12,15 @@ Per tick it reports ``pitch_jump`` (see :meth:`SpeakerModel.jump`), ``pitch_z`` 
 spread, over the median of the last three voiced ticks of the current voiced stretch, so a single
 octave error does not count and the end of the previous phrase does not leak into the next)
 and ``timbre_z`` (root-mean-square z-score of the spectral shape, averaged over the last
-``timbre_ms`` of voiced ticks). Frames that look novel are learnt at a quarter of the rate, so an
-anomaly does not immediately become the norm.
+``timbre_ms`` of voiced ticks), and ``direction``: which way time runs in the voice. The glottal
+biphases (:mod:`.features`) of a voice stay near their running circular mean μ, and time reversal
+negates them, so the per-tick evidence e = Σ sin(β)·sin(μ)·R (R: how concentrated the speaker's
+biphase is) is positive for the speaker's own pulses and negative for mirrored ones. ``direction``
+is the mean e of the last ``direction_ticks`` voiced ticks of the current stretch over the
+speaker's mean e: ≈ 1 for their voice played forwards, ≈ −1 for it played backwards, ≈ 0 when the
+phase is scrambled; 0 until the speaker's pulses have shown a direction (mean e ≥
+:data:`DIRECTION_MIN`). Frames that look novel are learnt at a quarter of the rate, so an anomaly
+does not immediately become the norm.
 """
 from __future__ import annotations
 
@@ -22,10 +29,11 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .features import FEATURE_LABELS, N_BANDS
+from .features import BIPHASE, FEATURE_LABELS, N_BANDS
 
 F0, PER, ENV, NUC = (FEATURE_LABELS.index(k) for k in ("f0", "periodicity", "env_db", "nucleus_db"))
 BAND0 = FEATURE_LABELS.index("band0")
+DIRECTION_MIN = 0.15            # mean evidence below which a voice's pulses show no direction of time
 
 
 @dataclass
@@ -41,6 +49,9 @@ class SpeakerState:
     shape_var: np.ndarray = field(default_factory=lambda: np.ones(N_BANDS) * 25.0)
     recent_shape: list = field(default_factory=list)  # last timbre z² values of voiced ticks
     window: list = field(default_factory=list)        # (tick, semitones) of the voiced ticks of the last context_ms
+    phase_mean: np.ndarray = field(default_factory=lambda: np.zeros(2, dtype=complex))  # mean of e^{iβ}
+    direction_mean: float = 0.0                       # mean direction evidence of the speaker's voice
+    recent_dir: list = field(default_factory=list)    # evidence of the last direction_ticks (current stretch)
 
 
 class SpeakerModel:
@@ -48,13 +59,14 @@ class SpeakerModel:
 
     def __init__(self, tick_hz: float, memory_s: float = 4.0, timbre_ms: float = 40.0,
                  warmup_voiced_s: float = 0.5, jump_ms: float = 60.0, context_ms: float = 200.0,
-                 stretch_gap_ms: float = 30.0):
+                 stretch_gap_ms: float = 30.0, direction_ticks: int = 3):
         self.jump_n = max(2, int(round(jump_ms * 1e-3 * tick_hz)))
         self.context_n = max(self.jump_n + 1, int(round(context_ms * 1e-3 * tick_hz)))
         self.alpha = 1.0 - math.exp(-1.0 / (memory_s * tick_hz))
         self.timbre_n = max(1, int(round(timbre_ms * 1e-3 * tick_hz)))
         self.warmup = int(round(warmup_voiced_s * tick_hz))
         self.stretch_gap = max(1, int(round(stretch_gap_ms * 1e-3 * tick_hz)))
+        self.direction_n = direction_ticks
         self.state = SpeakerState()
 
     def jump(self, k: int, semis: float) -> float:
@@ -74,15 +86,25 @@ class SpeakerModel:
         med = past[m] if len(past) % 2 else 0.5 * (past[m - 1] + past[m])
         return abs(sorted(st.recent_st)[1] - med)
 
-    def step(self, row: np.ndarray, voiced: bool, k: int = 0) -> tuple[float, float, float]:
-        """(pitch_z, pitch_jump, timbre_z) for tick ``k`` (zeros when unvoiced or still warming up);
-        learns voiced ticks."""
+    def direction(self, biphases: np.ndarray, warm: bool) -> tuple[float, float]:
+        """(evidence, direction) of one voiced tick (see the module docstring)."""
+        st = self.state
+        template = np.sin(np.angle(st.phase_mean)) * np.minimum(np.abs(st.phase_mean), 1.0)
+        e = float(np.dot(np.sin(biphases), template))
+        st.recent_dir = (st.recent_dir + [e])[-self.direction_n:]
+        if not warm or len(st.recent_dir) < self.direction_n or st.direction_mean < DIRECTION_MIN:
+            return e, 0.0
+        return e, sum(st.recent_dir) / len(st.recent_dir) / st.direction_mean
+
+    def step(self, row: np.ndarray, voiced: bool, k: int = 0) -> tuple[float, float, float, float]:
+        """(pitch_z, pitch_jump, timbre_z, direction) for tick ``k`` (zeros when unvoiced or still
+        warming up); learns voiced ticks."""
         st = self.state
         if not voiced:
-            return 0.0, 0.0, 0.0
+            return 0.0, 0.0, 0.0, 0.0
         semis = 12.0 * math.log2(max(row[F0], 1.0) / 100.0)
         if k - st.last_voiced > self.stretch_gap:        # a new voiced stretch: older ticks are context only
-            st.recent_st = []
+            st.recent_st, st.recent_dir = [], []
         st.last_voiced = k
         st.recent_st = (st.recent_st + [semis])[-3:]
         jump = self.jump(k, semis)
@@ -97,9 +119,14 @@ class SpeakerModel:
         st.recent_shape = (st.recent_shape + [z2])[-self.timbre_n:]
         tz = math.sqrt(sum(st.recent_shape) / len(st.recent_shape))
         warm = st.voiced_seen >= self.warmup
+        biphases = row[BIPHASE:BIPHASE + 2]
+        evidence, direction = self.direction(biphases, warm)
         a = self.alpha * (0.25 if warm and (pz > 2.5 or tz > 2.5) else 1.0)
         if st.voiced_seen < self.warmup:                  # learn fast at first
             a = max(a, 1.0 / (st.voiced_seen + 2))
+        ad = a * (0.25 if direction < 0.0 else 1.0)
+        st.phase_mean += ad * (np.exp(1j * biphases) - st.phase_mean)
+        st.direction_mean += ad * (evidence - st.direction_mean)
         st.st_mean += a * (semis - st.st_mean)
         st.st_dev += a * (abs(semis - st.st_mean) - st.st_dev)
         st.shape_mean += a * d
@@ -108,4 +135,4 @@ class SpeakerModel:
         st.voiced_seen += 1
         if len(st.recent_st) < 3:                          # not three ticks into this stretch yet
             pz = 0.0
-        return (pz, jump, tz) if warm else (0.0, 0.0, 0.0)
+        return (pz, jump, tz, direction) if warm else (0.0, 0.0, 0.0, 0.0)
