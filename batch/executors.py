@@ -16,6 +16,20 @@ from psigraph.errors import PsigraphError
 from .worker import init_process, worker_env
 
 
+#: a LocalCluster for CPU-bound clips: Dask's diagnostics (a 100 Hz statistical profiler in every
+#: worker, 20 ms event-loop ticks and 100 ms work stealing in every process, frequent system and memory
+#: polls) took ~10 % of a core idle on a 2-core machine, core time the clips need; results do not
+#: depend on any of it. Workers of an existing cluster take theirs from their own configuration
+#: (docs/BATCH.md gives the environment variables).
+LOCAL_CLUSTER_CONFIG = {
+    "distributed.worker.profile.enabled": False,
+    "distributed.admin.tick.interval": "500ms",
+    "distributed.scheduler.work-stealing": False,
+    "distributed.admin.system-monitor.interval": "2s",
+    "distributed.worker.memory.monitor-interval": "500ms",
+}
+
+
 class Pool:
     """An executor and how to replace it: ``kind`` is "process", "dask-local" or "dask"."""
 
@@ -57,10 +71,11 @@ class Pool:
         if self._client is None:
             try:
                 if self.kind == "dask-local":
-                    self._cluster = LocalCluster(n_workers=self.requested, threads_per_worker=1, processes=True,
-                                                 dashboard_address=None, host="127.0.0.1", env=worker_env(),
-                                                 silence_logs=logging.ERROR)   # report.json has what matters
-                    self._client = Client(self._cluster)
+                    with dask.config.set(LOCAL_CLUSTER_CONFIG):    # read once, as the cluster starts
+                        self._cluster = LocalCluster(n_workers=self.requested, threads_per_worker=1,
+                                                     processes=True, dashboard_address=None, host="127.0.0.1",
+                                                     env=worker_env(), silence_logs=logging.ERROR)
+                        self._client = Client(self._cluster)       # report.json has what matters
                 else:
                     self._client = Client(self.scheduler, timeout="20s")
             except OSError as e:

@@ -1,11 +1,14 @@
 """The batch loop: submit every unfinished clip, collect results, retry clips whose worker died.
 
 Complete clips are skipped before anything is submitted (and again by the worker, for folders only
-it can see). When a worker dies (``kill -9``, out of memory) a process pool breaks: every clip still
-in it fails with BrokenProcessPool. The loop then opens a fresh pool and resubmits those clips; a
-clip is given up only after it was *started* more than ``retries`` times (queued clips that never
-started do not count). Dask retries a dead worker's task itself up to the same limit. Ctrl-C stops
-the workers; what finished stays finished and a rerun does the rest.
+it can see). Clips travel in small chunks (:func:`chunks`): a few clips per task while many are
+left, one per task at the end, so short clips do not pay a scheduler round trip each and the
+workers still finish together. When a worker dies (``kill -9``, out of memory) a process pool
+breaks: every chunk still in it fails with BrokenProcessPool. The loop then opens a fresh pool and
+resubmits the clips of those chunks that are not complete; a clip is given up only after it was
+*started* more than ``retries`` times (queued clips that never started do not count). Dask retries
+a dead worker's task itself up to the same limit. Ctrl-C stops the workers; what finished stays
+finished and a rerun does the rest.
 """
 from __future__ import annotations
 
@@ -15,7 +18,11 @@ from concurrent.futures import as_completed
 
 from .clip import Clip, completed, partial_files
 from .executors import Pool
-from .worker import attempts, render_clip
+from .worker import attempts, finished, render_clip, render_clips
+
+#: chunk sizes: about 1/CHUNKS_PER_WORKER of a worker's share of what is left, at most MAX_CHUNK clips
+CHUNKS_PER_WORKER = 4
+MAX_CHUNK = 8
 
 
 class Interrupted(Exception):
@@ -49,24 +56,30 @@ def run_clips(clips: list[Clip], pool: Pool, retries: int, on_result=None) -> di
         todo.append(clip)
     try:
         while todo:
-            futures = {pool.executor.submit(render_clip, clip): clip for clip in todo}
+            executor = pool.executor
+            futures = {executor.submit(render_clips, chunk): chunk for chunk in chunks(todo, pool.workers)}
             todo, died = [], False
             for fut in as_completed(futures):
-                clip = futures[fut]
                 exc = fut.exception()
                 if exc is None:
-                    finish(clip, fut.result())
-                elif pool.broken(exc):
-                    died = True
+                    for clip, result in zip(futures[fut], fut.result()):
+                        finish(clip, result)
+                    continue
+                dead = pool.broken(exc)
+                died = died or dead
+                for clip in futures[fut]:                # some of a lost chunk's clips may be complete
+                    done = finished(clip)
                     started = attempts(clip)
-                    if started <= retries:
+                    if done is not None:
+                        finish(clip, done)
+                    elif dead and started <= retries:
                         todo.append(clip)
-                    else:
+                    elif dead:
                         finish(clip, {"status": "failed", "retries": max(started - 1, 0),
                                       "error": f"its worker died {started} times (--retries {retries})"})
-                else:
-                    finish(clip, {"status": "failed", "retries": max(attempts(clip) - 1, 0),
-                                  "error": f"{type(exc).__name__}: {exc}".splitlines()[0]})
+                    else:
+                        finish(clip, {"status": "failed", "retries": max(started - 1, 0),
+                                      "error": f"{type(exc).__name__}: {exc}".splitlines()[0]})
             if died:
                 pool.renew()
     except KeyboardInterrupt:
@@ -77,6 +90,18 @@ def run_clips(clips: list[Clip], pool: Pool, retries: int, on_result=None) -> di
             for path in partial_files(clip):
                 _unlink(path)
     return results
+
+
+def chunks(clips: list, workers: int) -> list[list]:
+    """``clips`` in order, cut into tasks: each about 1/CHUNKS_PER_WORKER of one worker's share of the
+    clips still left (at most MAX_CHUNK), so chunks shrink to one clip over the last few per worker
+    (guided self-scheduling: few round trips, and no worker is left with a long tail)."""
+    out, i, share = [], 0, max(1, workers) * CHUNKS_PER_WORKER
+    while i < len(clips):
+        size = max(1, min(MAX_CHUNK, (len(clips) - i) // share))
+        out.append(clips[i:i + size])
+        i += size
+    return out
 
 
 def _forget_attempts(clip: Clip) -> None:

@@ -9,6 +9,7 @@ retries are counted whatever the executor (a process pool or Dask).
 """
 from __future__ import annotations
 
+import gc
 import os
 import signal
 import socket
@@ -54,20 +55,44 @@ def warm_up(clip: Clip) -> None:
         except PsigraphError:
             pass                                 # a bad graph or flag is reported by the clip itself
     _ready.add(kind)
+    settle_heap()
+
+
+def settle_heap() -> None:
+    """Move what set-up left alive (modules, kernels, caches, the graph) out of the garbage collector's
+    sight (``gc.freeze``): each clip's collections then only walk that clip's objects, and the worker
+    exits in a tenth of the time (finalising a numba process otherwise walks the whole heap, ~1 s).
+    Garbage is collected first, so nothing unreachable is kept."""
+    gc.collect()
+    gc.freeze()
 
 
 def worker_name() -> str:
     return f"{socket.gethostname()}:{os.getpid()}"
 
 
+def render_clips(clips: list[Clip]) -> list[dict]:
+    """One task of several clips (:func:`render_clip` each, in order): fewer round trips through the
+    scheduler for short clips; every clip still has its own files, manifest and result."""
+    return [render_clip(clip) for clip in clips]
+
+
+def finished(clip: Clip) -> dict | None:
+    """The result of a clip that is already complete (from an earlier batch: "skipped"; from this one,
+    when a worker died after publishing it: "done"), else None."""
+    done = completed(clip)
+    if done is None:
+        return None
+    return {"status": "done" if attempts(clip) > 0 else "skipped", **_summary(done)}
+
+
 def render_clip(clip: Clip) -> dict:
     """Render one clip (or find it complete): a small dict for the report, never arrays."""
     if clip.opts is None:
         return {"status": "failed", "error": clip.error, "retries": 0}
-    done = completed(clip)
-    if done is not None:                        # complete: from an earlier batch, or from this one when
-        started = attempts(clip) > 0            # a worker died after publishing it
-        return {"status": "done" if started else "skipped", **_summary(done)}
+    done = finished(clip)
+    if done is not None:
+        return done
     warm_up(clip)
     os.makedirs(os.path.dirname(clip.attempts), exist_ok=True)
     with open(clip.attempts, "a", encoding="utf-8") as f:   # O_APPEND: one short line per attempt
