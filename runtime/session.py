@@ -4,7 +4,8 @@ The scheduler advances in chunks of master samples. In each chunk every node,
 in topological order, is called once per *sub-span*: the chunk is split at the
 times of the node's input events, value changes and scheduled parameter
 changes, so timed changes take effect at their exact sample whatever the block
-size. Delay nodes that close a feedback loop emit first (from their state) and
+size (a node class with ``OWN_EVENT_TIMES = True`` gets all the events of its span in one call and
+applies each at its own time itself). Delay nodes that close a feedback loop emit first (from their state) and
 absorb their input at the end of the chunk; chunks are capped so that no loop
 ever needs a sample that has not been computed.
 """
@@ -56,6 +57,7 @@ class _Slot:
     loop_delay: bool = False
     changes: list = field(default_factory=list)  # [(t, seq, name, value)]
     empty: dict = field(default_factory=dict)
+    own_times: bool = False      # the node applies its events at their own times (no cuts at event times)
     sig_inputs: list = field(default_factory=list)   # [(port, (src node, src port) | None)]
     queued: list = field(default_factory=list)       # events / value inputs
     calls: int = 0
@@ -146,7 +148,8 @@ class Session:
             self.slots[nid] = _Slot(nid, node, inputs, outputs, {}, periods, always=not periods,
                                     loop_delay=bool(issubclass(cls, DelayNode) and nid in loop_nodes),
                                     sig_inputs=[(i.port, i.src) for i in inputs if i.kind is Signal],
-                                    queued=[i for i in inputs if i.kind is not Signal])
+                                    queued=[i for i in inputs if i.kind is not Signal],
+                                    own_times=bool(getattr(cls, "OWN_EVENT_TIMES", False)))
         # route events / values to consumer queues
         for (dst, port), edges in res.sources.items():
             inp = next(i for i in self.slots[dst].inputs if i.port == port)
@@ -552,7 +555,7 @@ class Session:
         cuts = None
         for inp in s.queued:
             q = inp.queue
-            if q and q[0].t < t1:
+            if q and q[0].t < t1 and not s.own_times:
                 cuts = cuts or set()
                 for e in q:
                     if e.t >= t1:

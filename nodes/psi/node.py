@@ -149,6 +149,7 @@ class PsiCore(Node[CoreParams]):
 
     type_id = "psi_core"
     category = "psi"
+    OWN_EVENT_TIMES = True      # one call per span: events apply at their tick here, not by span cuts
     HOT_PARAMS = frozenset({"coupling", "coupling_edits", "upward_gain", "downward_gain", "noise", "grammar",
                             "entrain", "syllable_reset"})
     score = In(Events, optional=True, doc="gestural score events (force, syllable, emotion, target, ...)")
@@ -343,28 +344,38 @@ class PsiCore(Node[CoreParams]):
         self.state.tract.apply(payload)
 
     def process(self, score=None):
+        """The span's ticks; each event acts from the first tick at or after its time (OWN_EVENT_TIMES)."""
         k0, n = self.ticks("state")
-        if score:
-            for ev in score:
-                self._apply(ev)
         L, st = self.layout, self.state
         nb = len(L.band_names)
         out = np.empty((n, 2 * L.n + self.n_tract))
         r = np.empty((n, nb))
         e = np.empty((n, nb + 1))
-        if n:
-            if k0 != st.tick:
-                raise PsigraphError(f"psi_core expected tick {st.tick}, got {k0}: spans must be gapless")
-            if not self.integrate:
-                out[:, :2 * L.n] = np.nan
-                r.fill(np.nan)
-                e.fill(np.nan)
-            else:
-                self._integrate(n, out, r, e)
-            self._tract_sync()
-            st.tract.write(out, 2 * L.n)
-            st.tick += n
+        if n and k0 != st.tick:
+            raise PsigraphError(f"psi_core expected tick {st.tick}, got {k0}: spans must be gapless")
+        if not self.integrate:
+            out[:, :2 * L.n] = np.nan
+            r.fill(np.nan)
+            e.fill(np.nan)
+        done = 0
+        for ev in score or ():
+            due = min(max(-(-ev.t // self.period) - k0, done), n)   # ticks before the event's first tick
+            if due > done:
+                self._ticks(done, due, out, r, e)
+                done = due
+            self._apply(ev)
+        if n > done:
+            self._ticks(done, n, out, r, e)
         return {"state": out, "r": r, "energy": e}
+
+    def _ticks(self, a: int, b: int, out, r, e) -> None:
+        """Rows a..b−1 of the span's outputs (the ticks from the current one on); the state advances."""
+        st = self.state
+        if self.integrate:
+            self._integrate(b - a, out[a:b], r[a:b], e[a:b])
+        self._tract_sync()
+        st.tract.write(out[a:b], 2 * self.layout.n)
+        st.tick += b - a
 
     def _integrate(self, n, out, r, e) -> None:
         """Phases, amplitudes, r and energy of the next ``n`` ticks (the oscillators advance)."""
