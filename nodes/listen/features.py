@@ -38,6 +38,8 @@ HISTORY = STFT_FRAME + FLUX_LAG
 FEATURE_LABELS = ("f0", "periodicity", "env_db", "nucleus_db", "centroid", "flux") + tuple(
     f"band{i}" for i in range(N_BANDS)) + ("biphase2", "biphase3")
 BIPHASE = FEATURE_LABELS.index("biphase2")
+_FINE = np.arange(16.0)
+_COARSE = np.arange(ENV_FRAME // 16) * 16.0
 _FLOOR_DB = -100.0
 BATCH = 8                       # rows per FFT batch unit (see FeatureExtractor.rows)
 
@@ -151,7 +153,8 @@ class FeatureExtractor:
 
     def _biphases(self, frames: np.ndarray, f0: np.ndarray) -> np.ndarray:
         """(biphase2, biphase3) of each row (see the module docstring); zeros where f0 is 0."""
-        rot = np.exp(-2j * np.pi * f0[:, None] / ANALYSIS_HZ * np.arange(frames.shape[1])[None, :])
+        step = -2j * np.pi * f0[:, None] / ANALYSIS_HZ       # e^{step·t}, t = 16·i + j: 32 exponentials a row
+        rot = (np.exp(step * _COARSE)[:, :, None] * np.exp(step * _FINE)[:, None, :]).reshape(len(f0), -1)
         w = frames * self.win_env
         x1 = (w * rot).sum(axis=1)
         rot2 = rot * rot
