@@ -105,7 +105,7 @@ class AudioSource(Node[AudioSourceParams]):
 
 # ---------------------------------------------------------------- listener
 LISTEN_LABELS = FEATURE_LABELS + ("voiced", "speech", "pitch_rel", "pitch_z", "pitch_jump", "timbre_z", "direction",
-                                  "novelty", "syllable_hz", "phrase_progress", "speaker_phase")
+                                  "speedup", "novelty", "syllable_hz", "phrase_progress", "speaker_phase")
 _COL = {name: i for i, name in enumerate(LISTEN_LABELS)}
 
 
@@ -124,6 +124,9 @@ class ListenerParams(Params):
     direction_gain: float = param(4.0, ge=0.0, le=100.0,
                                   doc="novelty per unit of direction beyond -direction0 (fully backwards, direction "
                                       "-1, counts like a pitch step 2 st beyond jump_st0)")
+    speedup0: float = param(1.8, ge=1.0, le=10.0,
+                            doc="two syllables this many times faster than the speaker's pace count as novel beyond it")
+    speedup_gain: float = param(2.0, ge=0.0, le=100.0, doc="novelty per unit of speed-up beyond speedup0")
     jump_st0: float = param(5.0, ge=0.0, unit="st",
                             doc="pitch steps against the last 200 ms counted as novel beyond this")
     novelty_gain: float = param(6.0, ge=0.0, le=100.0, doc="amplitude of the pitch role per unit of novelty")
@@ -164,7 +167,8 @@ class Listener(Node[ListenerParams]):
     ``features`` (control) holds the frame features (:mod:`.features`) then ``voiced``, ``speech``,
     ``pitch_rel`` (semitones from the speaker's mean, in their spreads), ``pitch_z``, ``pitch_jump``,
     ``timbre_z``, ``direction`` (≈ 1 the speaker's voice forwards, ≈ −1 backwards: the glottal phase,
-    :mod:`.speaker`), ``novelty`` (how far the voice departs from the speaker model), ``syllable_hz`` (the
+    :mod:`.speaker`), ``speedup`` (the last two syllables' pace over the speaker's), ``novelty`` (how
+    far the voice departs from the speaker model), ``syllable_hz`` (the
     heard syllable rate), ``phrase_progress`` (time into the current phrase over the speaker's mean
     phrase duration; 0 between phrases) and ``speaker_phase`` (2π·progress, wrapped: the speaker's
     phrase cycle). ``score`` entrains a psi_core: a ``syllable`` event per nucleus onset (duration =
@@ -228,17 +232,20 @@ class Listener(Node[ListenerParams]):
     def _tick(self, k: int, row: np.ndarray, score: list, events: list) -> None:
         st, p = self.state, self.params
         t = k * self.period
+        period_s = self.rhythm.ioi_s
         rh = self.rhythm.step(k, row[_COL["nucleus_db"]], row[_COL["periodicity"]])
+        speedup = self.speaker.speedup(k, rh.onset, rh.boundary, period_s, st.rhythm.counted > 5)
         f0 = row[_COL["f0"]]
         voiced = rh.speech and row[_COL["periodicity"]] >= p.min_periodicity and p.f0_min < f0 < p.f0_max
         pz, jump, tz, direction = self.speaker.step(row, voiced, k)
         sp = st.speaker
-        novelty = max(pz - p.pitch_z0, jump - p.jump_st0, p.direction_gain * (-direction - p.direction0), 0.0)
+        novelty = max(pz - p.pitch_z0, jump - p.jump_st0, p.direction_gain * (-direction - p.direction0),
+                      p.speedup_gain * (speedup - p.speedup0), 0.0)
         row[_COL["voiced"]], row[_COL["speech"]] = float(voiced), float(rh.speech)
         if voiced and sp.voiced_seen:
             row[_COL["pitch_rel"]] = (12.0 * np.log2(f0 / 100.0) - sp.st_mean) / max(sp.st_dev, 1.0)
         row[_COL["pitch_z"]], row[_COL["pitch_jump"]], row[_COL["timbre_z"]] = pz, jump, tz
-        row[_COL["direction"]] = direction
+        row[_COL["direction"]], row[_COL["speedup"]] = direction, speedup
         row[_COL["novelty"]] = novelty
         row[_COL["syllable_hz"]] = 1.0 / self.rhythm.ioi_s
         if rh.speech and not st.in_phrase:             # a phrase starts: the macro role restarts its cycle
