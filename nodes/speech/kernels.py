@@ -200,6 +200,44 @@ def _tick_coefs(row, fs, coef):
     _bp_coef(row[14], row[15] * 1.3, fs, coef, 18)
 
 
+@njit
+def _harmonic_bank(amp, m, th, fr, nh, acc, work):
+    """acc[k] = Σ_{h<nh[k]} a_h cos((h+1)θ_k) − b_h sin((h+1)θ_k) for the m samples of one tick segment,
+    the coefficients interpolated by fr[k] between the previous (amp[0:2]) and the current (amp[2:4])
+    tick; cos/sin by Chebyshev recurrences from one cos and one sin of θ_k. The samples run side by
+    side in the inner loop, so the compiler vectorises across them (each sum is still taken over h in
+    order, the same arithmetic as sample by sample)."""
+    cc, sc, cm, sm, tc = work[0], work[1], work[2], work[3], work[4]
+    hmax = 0
+    for k in range(m):
+        c1 = math.cos(th[k])
+        cc[k] = c1
+        sc[k] = math.sin(th[k])
+        cm[k] = 1.0
+        sm[k] = 0.0
+        tc[k] = 2.0 * c1
+        acc[k] = 0.0
+        if nh[k] > hmax:
+            hmax = nh[k]
+    for h in range(hmax):
+        a0 = amp[0, h]
+        a2 = amp[2, h]
+        b0 = amp[1, h]
+        b2 = amp[3, h]
+        for k in range(m):
+            a = a0 + (a2 - a0) * fr[k]
+            b = b0 + (b2 - b0) * fr[k]
+            v = a * cc[k] - b * sc[k]
+            if h < nh[k]:
+                acc[k] += v
+            cn = tc[k] * cc[k] - cm[k]
+            sn = tc[k] * sc[k] - sm[k]
+            cm[k] = cc[k]
+            sm[k] = sc[k]
+            cc[k] = cn
+            sc[k] = sn
+
+
 @njit(aot="f8[:, ::1] i8 i8 f8 f8[::1] i8 f8[::1] f8[:, ::1] f8[:, ::1] f8[::1] f8[::1] f8[::1]")
 def _voice_render(ctrl, t0, period, fs, prm, seed, st, rows, amp, res, coef, out):
     """Render ``out.shape[0]`` samples starting at master index ``t0``.
@@ -207,13 +245,18 @@ def _voice_render(ctrl, t0, period, fs, prm, seed, st, rows, amp, res, coef, out
     ``ctrl`` holds the tract rows (voice channel order) of the control ticks
     inside the span, in order. ``st``, ``rows`` (2, NV), ``amp`` (4, MAXH),
     ``res`` and ``coef`` are the carried state (updated in place).
+    Between two ticks: the glottal phase of every sample first (a serial chain),
+    then the harmonic bank of all of them at once, then noise, filters and output.
     """
     n = out.shape[0]
     j = 0
     nh_max = amp.shape[1]
-    for i in range(n):
-        t = t0 + i
-        ph = t % period
+    seg = np.empty((9, period))          # phases, tick fractions, shimmer, harmonic sums, bank scratch (5)
+    th_s, fr_s, shim_s, acc_s = seg[0], seg[1], seg[2], seg[3]
+    nh_s = np.empty(period, dtype=np.int64)
+    i = 0
+    while i < n:
+        ph = (t0 + i) % period
         if ph == 0:
             if j < ctrl.shape[0]:
                 for c in range(rows.shape[1]):
@@ -232,94 +275,99 @@ def _voice_render(ctrl, t0, period, fs, prm, seed, st, rows, amp, res, coef, out
                         amp[0, h] = amp[2, h]
                         amp[1, h] = amp[3, h]
                     st[4] = 1.0
+        m = min(period - ph, n - i)       # samples up to the next tick
         if st[4] == 0.0:
-            out[i] = 0.0
+            for k in range(m):
+                out[i + k] = 0.0
+            i += m
             continue
-        fr = ph / period
-        f0 = rows[0, 0] + (rows[1, 0] - rows[0, 0]) * fr
-        av = rows[0, 11] + (rows[1, 11] - rows[0, 11]) * fr
-        ah = rows[0, 12] + (rows[1, 12] - rows[0, 12]) * fr
-        af = rows[0, 13] + (rows[1, 13] - rows[0, 13]) * fr
-        ab = rows[0, 16] + (rows[1, 16] - rows[0, 16]) * fr
-        loud = rows[0, 19] + (rows[1, 19] - rows[0, 19]) * fr
-        if f0 < 20.0:
-            f0 = 20.0
-        aro = rows[1, 18]
-        val = rows[1, 20]
-        dom = rows[1, 21]
-        breath = prm[P_BREATH] + 0.25 * max(-aro, 0.0) + 0.1 * max(-dom, 0.0)
-        tremd = prm[P_TREMD] + 0.12 * max(aro, 0.0) * max(-val, 0.0)
-        fi = f0
-        if prm[P_VIBD] > 0.0:
-            fi *= 1.0 + prm[P_VIBD] * math.sin(_TWO_PI * prm[P_VIBR] * t / fs)
-        fi *= st[2]
-        th = st[0] + _TWO_PI * fi / fs
-        if th >= _TWO_PI:
-            th -= _TWO_PI
-            st[1] += 1.0
-            cyc = np.int64(st[1])
-            st[2] = 1.0 + prm[P_JITTER] * _hash(seed, 1, cyc)
-            st[3] = 1.0 + prm[P_SHIMMER] * _hash(seed, 2, cyc)
-        st[0] = th
-        # harmonic bank (Chebyshev recurrences for cos hθ, sin hθ)
-        voiced = 0.0
-        if av > 1e-5:
-            c1 = math.cos(th)
-            s1 = math.sin(th)
-            cm, sm = 1.0, 0.0
-            cc, sc = c1, s1
-            two_c = 2.0 * c1
-            nh = int(0.45 * fs / f0) + 1
-            if nh > nh_max:
-                nh = nh_max
-            acc = 0.0
-            for h in range(nh):
-                a = amp[0, h] + (amp[2, h] - amp[0, h]) * fr
-                b = amp[1, h] + (amp[3, h] - amp[1, h]) * fr
-                acc += a * cc - b * sc
-                cn = two_c * cc - cm
-                sn = two_c * sc - sm
-                cm, sm = cc, sc
-                cc, sc = cn, sn
-            voiced = av * st[3] * acc
-        # noise sources
-        n1 = _hash(seed, 3, t) - 0.8 * _hash(seed, 3, t - 1)     # tilted up: aspiration is bright
-        n2 = _hash(seed, 4, t)
-        puls = 0.5 + 0.5 * math.cos(th)             # glottal-phase modulation of noise
-        asp_in = prm[P_ASP] * (ah + breath * av * puls) * n1
-        # aspiration through the formant cascade
-        x = asp_in
-        for k in range(5):
-            y = coef[3 * k] * x + coef[3 * k + 1] * res[2 * k] + coef[3 * k + 2] * res[2 * k + 1]
-            res[2 * k + 1] = res[2 * k]
-            res[2 * k] = y
-            x = y
-        asp = x
-        # frication + burst through the FF/FB band-pass pair
-        vmod = 1.0 - 0.5 * (av if av < 1.0 else 1.0) * (1.0 - puls)
-        fin = (prm[P_FRIC] * af * vmod + prm[P_BURST] * ab) * n2
-        x1 = fin - res[12]
-        y1 = coef[15] * x1 + coef[16] * res[10] + coef[17] * res[11]
-        res[11] = res[10]
-        res[10] = y1
-        res[12] = res[13]
-        res[13] = fin
-        x2 = y1 - res[14]
-        y2 = coef[18] * x2 * 2.0 + coef[19] * res[15] + coef[20] * res[16]
-        res[16] = res[15]
-        res[15] = y2
-        res[14] = res[17]
-        res[17] = y1
-        fric = y2 + 0.05 * prm[P_BURST] * ab * n1
-        trem = 1.0
-        if tremd > 0.0:
-            trem = 1.0 + tremd * math.sin(_TWO_PI * prm[P_TREMR] * t / fs)
-        y = prm[P_GAIN] * loud * trem * (voiced + asp + fric)
-        # soft limiter: linear below the knee, smoothly saturating to +-1 above it
-        ay = abs(y)
-        if ay > _KNEE:
-            y = math.copysign(_KNEE + (1.0 - _KNEE) * math.tanh((ay - _KNEE) / (1.0 - _KNEE)), y)
-        out[i] = y
+        # the glottal phase (jitter and shimmer change at each new cycle)
+        for k in range(m):
+            t = t0 + i + k
+            fr = (ph + k) / period
+            f0 = rows[0, 0] + (rows[1, 0] - rows[0, 0]) * fr
+            av = rows[0, 11] + (rows[1, 11] - rows[0, 11]) * fr
+            if f0 < 20.0:
+                f0 = 20.0
+            fi = f0
+            if prm[P_VIBD] > 0.0:
+                fi *= 1.0 + prm[P_VIBD] * math.sin(_TWO_PI * prm[P_VIBR] * t / fs)
+            fi *= st[2]
+            th = st[0] + _TWO_PI * fi / fs
+            if th >= _TWO_PI:
+                th -= _TWO_PI
+                st[1] += 1.0
+                cyc = np.int64(st[1])
+                st[2] = 1.0 + prm[P_JITTER] * _hash(seed, 1, cyc)
+                st[3] = 1.0 + prm[P_SHIMMER] * _hash(seed, 2, cyc)
+            st[0] = th
+            th_s[k] = th
+            fr_s[k] = fr
+            shim_s[k] = st[3]
+            nh = 0
+            if av > 1e-5:
+                nh = int(0.45 * fs / f0) + 1
+                if nh > nh_max:
+                    nh = nh_max
+            nh_s[k] = nh
+        # harmonic bank (voiced samples only: nh = 0 elsewhere)
+        _harmonic_bank(amp, m, th_s, fr_s, nh_s, acc_s, seg[4:])
+        for k in range(m):
+            t = t0 + i + k
+            fr = fr_s[k]
+            th = th_s[k]
+            av = rows[0, 11] + (rows[1, 11] - rows[0, 11]) * fr
+            ah = rows[0, 12] + (rows[1, 12] - rows[0, 12]) * fr
+            af = rows[0, 13] + (rows[1, 13] - rows[0, 13]) * fr
+            ab = rows[0, 16] + (rows[1, 16] - rows[0, 16]) * fr
+            loud = rows[0, 19] + (rows[1, 19] - rows[0, 19]) * fr
+            aro = rows[1, 18]
+            val = rows[1, 20]
+            dom = rows[1, 21]
+            breath = prm[P_BREATH] + 0.25 * max(-aro, 0.0) + 0.1 * max(-dom, 0.0)
+            tremd = prm[P_TREMD] + 0.12 * max(aro, 0.0) * max(-val, 0.0)
+            voiced = 0.0
+            if av > 1e-5:
+                voiced = av * shim_s[k] * acc_s[k]
+            # noise sources
+            n1 = _hash(seed, 3, t) - 0.8 * _hash(seed, 3, t - 1)     # tilted up: aspiration is bright
+            n2 = _hash(seed, 4, t)
+            puls = 0.5 + 0.5 * math.cos(th)             # glottal-phase modulation of noise
+            asp_in = prm[P_ASP] * (ah + breath * av * puls) * n1
+            # aspiration through the formant cascade
+            x = asp_in
+            for r in range(5):
+                y = coef[3 * r] * x + coef[3 * r + 1] * res[2 * r] + coef[3 * r + 2] * res[2 * r + 1]
+                res[2 * r + 1] = res[2 * r]
+                res[2 * r] = y
+                x = y
+            asp = x
+            # frication + burst through the FF/FB band-pass pair
+            vmod = 1.0 - 0.5 * (av if av < 1.0 else 1.0) * (1.0 - puls)
+            fin = (prm[P_FRIC] * af * vmod + prm[P_BURST] * ab) * n2
+            x1 = fin - res[12]
+            y1 = coef[15] * x1 + coef[16] * res[10] + coef[17] * res[11]
+            res[11] = res[10]
+            res[10] = y1
+            res[12] = res[13]
+            res[13] = fin
+            x2 = y1 - res[14]
+            y2 = coef[18] * x2 * 2.0 + coef[19] * res[15] + coef[20] * res[16]
+            res[16] = res[15]
+            res[15] = y2
+            res[14] = res[17]
+            res[17] = y1
+            fric = y2 + 0.05 * prm[P_BURST] * ab * n1
+            trem = 1.0
+            if tremd > 0.0:
+                trem = 1.0 + tremd * math.sin(_TWO_PI * prm[P_TREMR] * t / fs)
+            y = prm[P_GAIN] * loud * trem * (voiced + asp + fric)
+            # soft limiter: linear below the knee, smoothly saturating to +-1 above it
+            ay = abs(y)
+            if ay > _KNEE:
+                y = math.copysign(_KNEE + (1.0 - _KNEE) * math.tanh((ay - _KNEE) / (1.0 - _KNEE)), y)
+            out[i + k] = y
+        i += m
 
 
 def new_state():
