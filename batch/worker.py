@@ -62,7 +62,8 @@ def settle_heap() -> None:
     """Move what set-up left alive (modules, kernels, caches, the graph) out of the garbage collector's
     sight (``gc.freeze``): each clip's collections then only walk that clip's objects, and the worker
     exits in a tenth of the time (finalising a numba process otherwise walks the whole heap, ~1 s).
-    Garbage is collected first, so nothing unreachable is kept."""
+    Garbage is collected first, so nothing unreachable is kept. For worker processes only: what is
+    frozen is never collected."""
     gc.collect()
     gc.freeze()
 

@@ -1,8 +1,10 @@
 """`psigraph batch` scaling: 200 short texts with --frames on a Dask LocalCluster of 1 and of 2 workers.
 
 Prints, per run, the batch time with the cluster already up and its workers set up (numba caches,
-graph), the end-to-end time (cluster start included), the median clip time and how many workers
-were busy on average (sum of clip times / batch time: the batch's own overhead), the ratio
+graph; the cluster's shutdown included), the end-to-end time (cluster start included), the median
+clip time, how many workers were busy on average (sum of clip times / batch time: the batch's own
+overhead), the CPU the worker processes and the batch process (client, scheduler, nannies: it
+competes with the workers for the same cores) used per clip, the ratio
 2 workers / 1 worker of both (measured in the same invocation; rounds alternate the order),
 /proc/loadavg before and after, and checks that every output of the two runs is the same bytes,
 and (unless --no-say-check) the bytes `psigraph say` writes for the same text.
@@ -19,6 +21,8 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+
+import psutil
 
 SUBJECTS = ["The cat", "My friend", "The old baker", "A small robot", "Our teacher", "The river", "This song",
             "The red car", "Her brother", "The morning train"]
@@ -62,12 +66,31 @@ def run(jobs: Path, out: Path, workers: int) -> tuple[float, float, dict]:
     clips = [plan(j, settings, graph_digest(None)) for j in read_jobs(str(jobs))]
     pool = Pool(workers, cluster="local")
     pool.prepare(clips[0])
-    t1, c1 = time.perf_counter(), time.process_time()
+    kids = psutil.Process().children(recursive=True)       # the cluster's worker processes
+    at_close, close = [], pool.close
+
+    def read_then_close():                                  # their CPU before the cluster stops them
+        at_close.append(cpu_s(kids))
+        close()
+    pool.close = read_then_close
+    t1, c1, k1 = time.perf_counter(), time.process_time(), cpu_s(kids)
     report = run_batch(clips, settings, pool, retries=2)
     t2, c2 = time.perf_counter(), time.process_time()
     assert report["done"] == len(clips), report["summary"]
-    report["client_cpu_s"] = c2 - c1
+    report["client_cpu_s"], report["workers_cpu_s"] = c2 - c1, at_close[0] - k1
     return t2 - t1, t2 - t0, report
+
+
+def cpu_s(processes) -> float:
+    """CPU seconds used so far by ``processes`` (those that exited count as they were last seen)."""
+    total = 0.0
+    for p in processes:
+        try:
+            t = p.cpu_times()
+            total += t.user + t.system
+        except psutil.Error:
+            pass
+    return total
 
 
 def outputs(out: Path, report: dict) -> dict:
@@ -111,7 +134,9 @@ def main() -> int:
                 print(f"round {r + 1}: {workers} worker(s): batch {batch_s:6.2f} s ({a.clips / batch_s:5.1f} clips/s), "
                       f"end to end {total_s:6.2f} s; speech {report['speech_s']:.1f} s; clip median "
                       f"{statistics.median(walls):.3f} s, workers busy {sum(walls) / batch_s:.2f} of {workers}; "
-                      f"batch process CPU {report['client_cpu_s']:.2f} s; loadavg {loadavg()}")
+                      f"CPU per clip: workers {report['workers_cpu_s'] / a.clips * 1e3:.1f} ms, batch process "
+                      f"{report['client_cpu_s'] / a.clips * 1e3:.1f} ms ({report['client_cpu_s']:.2f} s); "
+                      f"loadavg {loadavg()}")
         b1, b2 = (statistics.median(t[0] for t in times[w]) for w in (1, 2))
         e1, e2 = (statistics.median(t[1] for t in times[w]) for w in (1, 2))
         print(f"ratio 2 workers / 1 worker: batch {b2 / b1:.3f}, end to end {e2 / e1:.3f} (target <= 0.55)")
