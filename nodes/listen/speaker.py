@@ -54,7 +54,7 @@ class SpeakerState:
     shape_var: np.ndarray = field(default_factory=lambda: np.ones(N_BANDS) * 25.0)
     recent_shape: list = field(default_factory=list)  # last timbre z² values of voiced ticks
     window: list = field(default_factory=list)        # (tick, semitones) of the voiced ticks of the last context_ms
-    phase_mean: np.ndarray = field(default_factory=lambda: np.zeros(2, dtype=complex))  # mean of e^{iβ}
+    phase_mean: list = field(default_factory=lambda: [0j, 0j])  # running mean of e^{iβ} per biphase
     direction_mean: float = 0.0                       # mean direction evidence of the speaker's voice
     recent_dir: list = field(default_factory=list)    # evidence of the last direction_ticks (current stretch)
     prev_onset: int = -1                              # tick of the previous syllable onset in this phrase
@@ -96,11 +96,11 @@ class SpeakerModel:
         med = past[m] if len(past) % 2 else 0.5 * (past[m - 1] + past[m])
         return abs(sorted(st.recent_st)[1] - med)
 
-    def direction(self, biphases: np.ndarray, warm: bool) -> tuple[float, float]:
+    def direction(self, biphases: tuple, warm: bool) -> tuple[float, float]:
         """(evidence, direction) of one voiced tick (see the module docstring)."""
         st = self.state
-        template = np.sin(np.angle(st.phase_mean)) * np.minimum(np.abs(st.phase_mean), 1.0)
-        e = float(np.dot(np.sin(biphases), template))
+        # sin(μ)·R is the imaginary part of the mean phasor
+        e = sum(math.sin(b) * z.imag for b, z in zip(biphases, st.phase_mean))
         st.recent_dir = (st.recent_dir + [e])[-self.direction_n:]
         if not warm or len(st.recent_dir) < self.direction_n or st.direction_mean < DIRECTION_MIN:
             return e, 0.0
@@ -144,13 +144,13 @@ class SpeakerModel:
         st.recent_shape = (st.recent_shape + [z2])[-self.timbre_n:]
         tz = math.sqrt(sum(st.recent_shape) / len(st.recent_shape))
         warm = st.voiced_seen >= self.warmup
-        biphases = row[BIPHASE:BIPHASE + 2]
+        biphases = (float(row[BIPHASE]), float(row[BIPHASE + 1]))
         evidence, direction = self.direction(biphases, warm)
         a = self.alpha * (0.25 if warm and (pz > 2.5 or tz > 2.5) else 1.0)
         if st.voiced_seen < self.warmup:                  # learn fast at first
             a = max(a, 1.0 / (st.voiced_seen + 2))
         ad = a * (0.25 if direction < 0.0 else 1.0)
-        st.phase_mean += ad * (np.exp(1j * biphases) - st.phase_mean)
+        st.phase_mean = [z + ad * (complex(math.cos(b), math.sin(b)) - z) for b, z in zip(biphases, st.phase_mean)]
         st.direction_mean += ad * (evidence - st.direction_mean)
         st.st_mean += a * (semis - st.st_mean)
         st.st_dev += a * (abs(semis - st.st_mean) - st.st_dev)
