@@ -1,6 +1,7 @@
 """Speech nodes: ``text_source``, ``prosody_planner`` and the oscillator ``voice``."""
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -41,14 +42,7 @@ class TextSource(Node[TextSourceParams]):
     @classmethod
     def check(cls, params, inputs) -> list:
         """Text that cannot be said is an error; text psigraph cannot fully read gets warnings."""
-        if not params.text.strip():
-            return []
-        from .frontend.normalize import normalize
-        from .frontend.plan import _nothing_to_say
-        norm = normalize(params.text)
-        if not norm.words:
-            return [Issue("params.text", _nothing_to_say(params.text, norm), code="text.unspeakable")]
-        return [Issue("params.text", w, severity="warning", code="text.language") for w in norm.warnings]
+        return list(_text_issues(params.text))
 
     def reset(self):
         self.state = TextSourceState()
@@ -316,6 +310,19 @@ class Voice(Node[VoiceParams]):
             self.synth.state = self.state
             self.synth.render(self.t0, state, n, out[:, 0])
         return out
+
+
+@functools.lru_cache(maxsize=8)
+def _text_issues(text: str) -> tuple:
+    """TextSource.check of one text (a graph is checked more than once before it runs: normalise once)."""
+    if not text.strip():
+        return ()
+    from .frontend.normalize import normalize
+    from .frontend.plan import _nothing_to_say
+    norm = normalize(text)
+    if not norm.words:
+        return (Issue("params.text", _nothing_to_say(text, norm), code="text.unspeakable"),)
+    return tuple(Issue("params.text", w, severity="warning", code="text.language") for w in norm.warnings)
 
 
 def _persona_issues(persona: str) -> list:
