@@ -264,19 +264,16 @@ def _start_background_build() -> None:
         return
     _build_started = True
     import subprocess
-    mods = _missing_modules()
-    if not mods or not _take_lock():
-        return
-    os.makedirs(cache_dir(), exist_ok=True)
-    log = open(os.path.join(cache_dir(), "build.log"), "ab")
-    try:
-        subprocess.Popen([sys.executable, "-m", "psigraph.kernels.aot", "build", "--locked", *mods],
-                         stdin=subprocess.DEVNULL, stdout=log, stderr=log, start_new_session=True)
+    try:                                        # an unwritable cache only means: no build, the JIT serves
+        mods = _missing_modules()
+        if not mods or not _take_lock():
+            return
+        with open(os.path.join(cache_dir(), "build.log"), "ab") as log:
+            subprocess.Popen([sys.executable, "-m", "psigraph.kernels.aot", "build", "--locked", *mods],
+                             stdin=subprocess.DEVNULL, stdout=log, stderr=log, start_new_session=True)
     except OSError:
         _release_lock()
         return
-    finally:
-        log.close()
     if sys.stderr.isatty():
         print(f"psigraph: compiling kernels ahead of time in the background (once, about a minute) into "
               f"{cache_dir()}; until then they load through numba", file=sys.stderr)
