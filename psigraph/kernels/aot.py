@@ -253,8 +253,8 @@ def _jit_all() -> None:
 
 # ------------------------------------------------------------------ building
 def _missing_modules() -> list:
-    return sorted({k.py_func.__module__ for k in _KERNELS if k.aot
-                   and not os.path.exists(lib_path(sys.modules[k.py_func.__module__]))})
+    mods = {sys.modules.get(k.py_func.__module__) for k in _KERNELS if k.aot}
+    return sorted(m.__name__ for m in mods if m is not None and not os.path.exists(lib_path(m)))
 
 
 def _start_background_build() -> None:

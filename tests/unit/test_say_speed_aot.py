@@ -90,3 +90,31 @@ def test_a_build_serves_say_without_numba_and_bit_identically(tmp_path):
     subprocess.run([sys.executable, "-c", code.replace(", tract._rows.compiled_ahead", ""), str(b)],
                    env={**env, "PSIGRAPH_AOT": "0"}, check=True, capture_output=True)
     assert a.read_bytes() == b.read_bytes() and a.stat().st_size > 10000
+
+
+@pytest.mark.skipif(not JIT_ON or not aot.enabled(), reason="kernels are numba dispatchers in this run")
+def test_a_missing_build_starts_once_in_the_background(tmp_path, monkeypatch):
+    import subprocess as sp
+    from psigraph.kernels import njit
+    started = []
+    monkeypatch.setattr(sp, "Popen", lambda cmd, **kw: started.append(cmd))
+    monkeypatch.setenv("PSIGRAPH_CACHE_DIR", str(tmp_path))
+    monkeypatch.setattr(aot, "AUTO_BUILD", True)
+    monkeypatch.setattr(aot, "_build_started", False)
+    sys.modules["aot_probe_bg"] = _module(tmp_path, "aot_probe_bg", "")
+    try:
+        def inc(x):
+            x[0] += 1.0
+        inc.__module__ = "aot_probe_bg"
+        k = njit(inc, aot="f8[::1]", cache=False)
+        x = np.zeros(1)
+        k(x)
+        k(x)
+        assert x[0] == 2.0
+        assert len(started) == 1 and started[0][1:5] == ["-m", "psigraph.kernels.aot", "build", "--locked"]
+        assert "aot_probe_bg" in started[0][5:]
+        assert (tmp_path / "aot" / "build.lock").exists()
+    finally:
+        del sys.modules["aot_probe_bg"]
+        aot._LIBS.pop("aot_probe_bg", None)
+        aot._KERNELS[:] = [k for k in aot._KERNELS if k.py_func.__module__ != "aot_probe_bg"]
