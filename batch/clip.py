@@ -96,7 +96,7 @@ def plan(job: Job, settings: Settings, digest: str) -> Clip:
                       video=os.path.join(out, f"{name}{VIDEO_EXT}") if settings.video else None, size=settings.size,
                       graph=settings.graph, seed=settings.seed, db=shard, key_file=settings.key_file,
                       keep_text=settings.keep_text, like=job.like, mix=job.mix, mood=False, render_workers=0,
-                      like_db=settings.db)
+                      like_db=settings.db, pipeline=False)           # one thread per worker process
     return Clip(opts=opts, shard=shard, db=settings.db, **common)
 
 

@@ -51,7 +51,7 @@ def warm_up(clip: Clip) -> None:
             say(o.__class__(text="Hello.", output=os.path.join(tmp, "w.wav"),
                             frames=os.path.join(tmp, "w.jsonl") if o.frames else None,
                             video=os.path.join(tmp, "w.mp4") if o.video else None, size=o.size, graph=o.graph,
-                            seed=o.seed, render_workers=0))
+                            seed=o.seed, render_workers=0, pipeline=o.pipeline))
         except PsigraphError:
             pass                                 # a bad graph or flag is reported by the clip itself
     _ready.add(kind)
