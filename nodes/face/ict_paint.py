@@ -173,8 +173,8 @@ def _under_chin(v, L) -> np.ndarray:
     than the face all the way down (the key light comes from above)."""
     below = v[:, 1] - (L[8, 1] + 0.15 * (v[:, 2] - L[8, 2]))       # the jaw line slopes back up
     neck = smoothstep(0.4, -1.0, below)
-    shadow = np.exp(-((below + 1.8) / 1.4) ** 2)
-    return 0.18 * neck + 0.30 * shadow * neck
+    shadow = np.exp(-((below + 0.8) / 1.6) ** 2)
+    return 0.12 * neck + 0.12 * shadow * neck
 
 
 def _nostrils(v, L, n0, skin) -> np.ndarray:

@@ -65,50 +65,58 @@ def gl_backend() -> str:
 
 VERT = """
 uniform mat4 u_model; uniform mat4 u_view; uniform mat4 u_proj;
+uniform float u_lipz;
+uniform vec4 u_mouth;                      // the inner-lip opening this frame: centre x, y, half width, half height
+uniform vec3 u_eyeL; uniform vec3 u_eyeR;  // the corneas' centres this frame (catch lights on a round cornea)
 attribute vec3 a_pos; attribute vec3 a_nrm; attribute vec3 a_col; attribute float a_mat;
 attribute vec3 a_rest;  // rest-pose position (procedural hair strands, T-zone sheen stay put on the head)
 varying vec4 v_n;      // view-space normal, object-space z (mouth depth)
 varying vec4 v_col;    // colour, material id
 varying vec4 v_aux;    // hair: angle round the z axis, strand wave; T-zone weight; rest x (lashes)
-varying vec3 v_p;      // posed position (model space): light reaching the mouth interior
+varying vec4 v_e;      // eyes: the cornea's normal; skin and hair: the strands' direction (view space);
+                       // w: the light reaching this point inside the mouth (see mouth_light)
+// How much light reaches a point inside the mouth: the form factor of the lip opening (taken as a
+// disc of radius a = sqrt(half width * half height) at the lips' depth) seen from the point, d
+// behind it and rho to the side (the opening's ellipse scaled to that disc), for a surface facing
+// the opening; a surface turned away from the opening (the sides of the back teeth, the cheeks'
+// lining) gets less: a Lambert term toward a point in front of the opening's centre, one opening
+// radius out (where the light comes from). Per vertex: it varies smoothly.
+float mouth_light(vec3 p, vec3 n) {
+    float behind = u_lipz - 0.05 - p.z;        // the front teeth sit 5 mm behind the inner lip line
+    vec3 to = vec3(u_mouth.xy - p.xy, max(behind, 0.0));
+    float a = sqrt(u_mouth.z * u_mouth.w);
+    float rho = a * length(to.xy / max(u_mouth.zw, vec2(0.004)));
+    float z2 = to.z * to.z, r2 = rho * rho, a2 = a * a;
+    float f = 0.5 * (1.0 - (z2 + r2 - a2) / sqrt(max((z2 + r2 + a2) * (z2 + r2 + a2) - 4.0 * a2 * r2, 1e-12)));
+    f *= 0.3 + 0.7 * max(dot(n, normalize(to + vec3(0.0, 0.0, a))), 0.0);   // light comes in from the front
+    return mix(f, 1.0, smoothstep(0.0, -0.04, behind));      // in front of the teeth (a tongue out): outside
+}
 void main() {
     vec4 vp = u_view * (u_model * vec4(a_pos, 1.0));
     vec3 p = a_rest;
     float th = p.x / (abs(p.y + 0.35) + abs(p.z) + 0.2);     // ~ the angle round the z axis (no atan)
     float tz = smoothstep(0.30, 0.08, abs(p.x)) * smoothstep(-0.45, -0.1, p.y) * smoothstep(0.6, 0.85, p.z);
     v_aux = vec4(th, 0.9 * sin(p.z * 23.0 + th * 9.0) + 0.7 * sin(p.z * 61.0 - th * 37.0), tz, p.x);
-    v_n = vec4(mat3(u_view) * (mat3(u_model) * a_nrm), a_pos.z);
+    mat3 nm = mat3(u_view) * mat3(u_model);
+    v_n = vec4(nm * a_nrm, a_pos.z);
     v_col = vec4(a_col, a_mat);
-    v_p = a_pos;
+    vec3 e;
+    if (a_mat > 0.5 && a_mat < 1.5 || a_mat > 4.5 && a_mat < 5.5)
+        e = nm * normalize(a_pos - (a_pos.x > 0.0 ? u_eyeL : u_eyeR));
+    else                                        // hair combed front to back
+        e = normalize(cross(vec3(1.0, 0.0, 0.0), v_n.xyz) + vec3(0.0, 1e-3, 0.0));
+    // the inside of the head (skin seen from behind) faces the other way
+    v_e = vec4(e, mouth_light(a_pos, a_mat < 0.5 ? -a_nrm : a_nrm));
     gl_Position = u_proj * vp;
 }
 """
 
 FRAG = """
 uniform float u_lipz;
-uniform vec4 u_mouth;                    // the inner-lip opening this frame: centre x, y, half width, half height
-uniform vec3 u_eyeL; uniform vec3 u_eyeR;  // the corneas' centres this frame (catch lights on a round cornea)
 uniform vec3 u_lid;                      // upper-lid skin (linear): what shows between thin lashes
 varying vec4 v_n; varying vec4 v_col;    // colour arrives linear (converted once on the CPU)
 varying vec4 v_aux;                      // per-vertex parts of the hair strands, T-zone, lashes (see VERT)
-varying vec3 v_p;
-uniform mat4 u_model; uniform mat4 u_view;
-// how much light reaches a point inside the mouth: the form factor of the lip opening (taken as a
-// disc of radius a = sqrt(half width * half height) at the lips' depth) seen from the point, d
-// behind it and rho to the side (the opening's ellipse scaled to that disc), for a surface facing
-// the opening; a surface turned away from the opening (the sides of the back teeth, the cheeks'
-// lining) gets less: a Lambert term toward the opening's centre
-float mouth_light(vec3 n) {
-    float behind = u_lipz - 0.05 - v_p.z;      // the front teeth sit 5 mm behind the inner lip line
-    vec3 to = vec3(u_mouth.xy - v_p.xy, max(behind, 0.0));
-    float a = sqrt(u_mouth.z * u_mouth.w);
-    float rho = a * length(to.xy / max(u_mouth.zw, vec2(0.004)));
-    float z2 = to.z * to.z, r2 = rho * rho, a2 = a * a;
-    float f = 0.5 * (1.0 - (z2 + r2 - a2) / sqrt(max((z2 + r2 + a2) * (z2 + r2 + a2) - 4.0 * a2 * r2, 1e-12)));
-    vec3 dir = mat3(u_view) * (mat3(u_model) * normalize(to + vec3(0.0, 0.0, 1e-4)));
-    f *= 0.3 + 0.7 * max(dot(n, dir), 0.0);
-    return mix(f, 1.0, smoothstep(0.0, -0.04, behind));      // in front of the teeth (a tongue out): outside
-}
+varying vec4 v_e;                        // the cornea's normal or the strands' direction; mouth light (see VERT)
 // materials: 0 skin, 1 eye (sclera, tear film), 2 teeth, 3 tongue/gums, 4 mouth lining,
 //            5 iris (behind the cornea: glossy), 6 eyelashes; 0..0.45 = skin to hair
 // three-point lighting: warm key (upper left, specular), dim cool fill (right), rim from behind
@@ -130,7 +138,7 @@ void main() {
     vec3 base = v_col.rgb;
     float mat = v_col.a;
     if (!gl_FrontFacing && mat < 0.5) {   // seen through the mouth: the inside of the head, dark red, graded
-        gl_FragColor = vec4(pow(vec3(0.020, 0.004, 0.005) + vec3(0.16, 0.035, 0.04) * smoothstep(0.02, 0.8, mouth_light(-normalize(v_n.xyz))), vec3(1.0/2.2)), 1.0);
+        gl_FragColor = vec4(pow(vec3(0.020, 0.004, 0.005) + vec3(0.16, 0.035, 0.04) * smoothstep(0.02, 0.8, v_e.w), vec3(1.0/2.2)), 1.0);
         return;
     }
     if (mat > 5.5 && mat < 6.5) {         // lashes: the card cut into strands that taper to the tip
@@ -142,15 +150,16 @@ void main() {
         float half_w = mix(0.36, 0.17, smoothstep(0.05, 0.45, t)) * (1.0 - 0.8 * t);
         float fw = max(fwidth(x), 1e-4);
         float cov = clamp((half_w - abs(fract(x) - 0.5)) / fw + 0.5, 0.0, 1.0);
-        cov = mix(cov, 2.0 * half_w, smoothstep(0.4, 1.2, fw));
-        if (cov < 0.1) discard;
-        base = mix(u_lid, vec3(0.004, 0.003, 0.0025), cov);
+        cov = mix(cov, 2.0 * half_w, smoothstep(0.15, 0.5, fw)) * (1.0 - 0.7 * t);   // the tips fade
+        if (cov < 0.06) discard;
+        base = mix(u_lid, vec3(0.010, 0.007, 0.006), cov);
     }
     vec3 n = normalize(v_n.xyz);
     if (!gl_FrontFacing) n = -n;
     // per-channel wrap: red light wraps further round the terminator (a subsurface look)
     vec3 wrap = vec3(0.10); float shin = 24.0; float ks = 0.06;
     float hair = clamp(mat / 0.45, 0.0, 1.0);
+    float st = 0.5;
     float rim = 1.0;
     if (mat < 0.5) {
         // T-zone (forehead, nose): a soft sheen; hair: matte, strands varying the colour
@@ -158,28 +167,27 @@ void main() {
         wrap = mix(vec3(0.42, 0.26, 0.20), vec3(0.15), hair); shin = mix(18.0 + 14.0 * tz, 6.0, hair);
         ks = mix(0.05 + 0.09 * tz, 0.012, hair);
         rim = 1.0 - 0.75 * hair;
-        if (hair > 0.0) base *= mix(1.0, 0.7 + 0.6 * strands(v_aux.xy), hair);
+        if (hair > 0.0) { st = strands(v_aux.xy); base *= mix(1.0, 0.7 + 0.6 * st, hair); }
     }
     else if (mat < 1.5) { shin = 140.0; ks = 0.55; wrap = vec3(0.35); }
-    else if (mat < 2.5) { shin = 40.0; ks = 0.20; wrap = vec3(0.45); }
+    else if (mat < 2.5) { shin = 30.0; ks = 0.10; wrap = vec3(0.45); }   // enamel: a soft sheen, not metal
     else if (mat < 3.5) { shin = 22.0; ks = 0.30; wrap = vec3(0.12); }   // wet
     else if (mat > 4.5 && mat < 5.5) { shin = 260.0; ks = 1.6; }   // crisp catch lights
     else if (mat > 5.5 && mat < 6.5) { shin = 8.0; ks = 0.0; wrap = vec3(0.5); }
     float ndl0 = dot(n, L0);
     bool eye = mat > 0.5 && mat < 1.5 || mat > 4.5 && mat < 5.5;
     vec3 ns = n;                          // eyes: catch lights from the round cornea, not the flat iris disc
-    if (eye) ns = normalize(mat3(u_view) * (mat3(u_model) * (v_p - (v_p.x > 0.0 ? u_eyeL : u_eyeR))));
+    if (eye) ns = normalize(v_e.xyz);
     float spec = ndl0 > 0.0 ? pow(max(dot(ns, eye ? HE : H0), 0.0), shin) * ks : 0.0;
     float e1 = max(dot(ns, H1), 0.0);                           // eyes: the fill light's catch light too
     e1 *= e1; e1 *= e1; e1 *= e1; e1 *= e1; e1 *= e1; e1 *= e1; e1 *= e1; e1 *= e1;   // ^256, no pow
     spec += eye ? 0.35 * ks * e1 : 0.0;
     float sheen = 0.0;
     if (mat < 0.5 && hair > 0.0 && ndl0 > 0.0) {   // hair: a sheen band across the strands (Kajiya-Kay)
-        vec3 T = normalize(cross(vec3(1.0, 0.0, 0.0), n) + vec3(0.0, 1e-3, 0.0));   // combed front to back
-        float th = dot(T, H0);
+        float th = dot(normalize(v_e.xyz), H0);          // the strands' direction (combed front to back)
         sheen = max(1.0 - th * th, 0.0);
         sheen *= sheen; sheen *= sheen; sheen *= sheen; sheen *= sheen; sheen *= sheen; sheen *= sheen;   // (sin)^128
-        sheen *= hair * strands(v_aux.xy);
+        sheen *= hair * st;
     }
     vec3 acc = C0 * (base * wrapped(ndl0, wrap) + vec3(spec))
              + C1 * base * wrapped(dot(n, L1), wrap) + rim * C2 * base * wrapped(dot(n, L2), wrap);
@@ -195,8 +203,8 @@ void main() {
     if (mat > 1.5 && mat < 4.5) {     // teeth/tongue/lining: only the light the lip opening lets in
         // the nose, lips and cheeks shade the inside further: what gets little light gets almost none
         // (the wet tongue, lying just behind the lower teeth, keeps more of its light)
-        float ml = mouth_light(n);
-        ml = mat < 3.5 ? smoothstep(0.0, 0.55, ml) : smoothstep(0.02, 0.8, ml);
+        float ml = v_e.w;
+        ml = mat < 2.5 ? smoothstep(0.0, 0.4, ml) : mat < 3.5 ? smoothstep(0.0, 0.55, ml) : smoothstep(0.02, 0.8, ml);
         vec3 floor_ = mat < 2.5 ? vec3(0.07, 0.05, 0.04) : vec3(0.02, 0.008, 0.008);   // deep: warm, not grey
         acc *= floor_ + (1.0 - floor_) * ml;
     }
