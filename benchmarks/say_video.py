@@ -1,7 +1,7 @@
 """`psigraph say TEXT --video` wall time against the clip length (issue 8: ≤ old path + 10 %; issue 14: ≤ 1.2×).
 
-    python benchmarks/say_video.py [--runs 3] [--size 640] [--workers 0 1 2] [--quiet-below CORES]
-        [--old-python /tmp/venv_before/bin/python] [--rev HEAD] [--keep DIR]
+    python benchmarks/say_video.py [--runs 3] [--size 640] [--workers 0 1 2] [--heads procedural]
+        [--quiet-below CORES] [--old-python /tmp/venv_before/bin/python] [--rev HEAD] [--keep DIR]
 
 Every configuration runs `say` of a ~10 s text with --video as a separate process from a
 temporary folder: one warm-up run each, then ``--runs`` rounds in which the configurations
@@ -19,6 +19,9 @@ Configurations:
              uncommitted changes excluded), from a temporary tree put first on PYTHONPATH
   workers=N  this working tree, face_render ``workers: N`` (N = 2 is the default, run as
              plain `psigraph say`; others through a two-line wrapper that sets the param)
+  head=H     this working tree with face_render ``head: H`` (``--heads procedural``: the old,
+             procedural head, the issue-14 peer of the default ICT head), default workers
+Each run's 1-minute load average and /proc/loadavg before and after the whole benchmark are printed.
 Also printed: single-process render speed (frames/s at --size) in this process.
 """
 from __future__ import annotations
@@ -38,7 +41,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 TEXT = ("The quick brown fox jumps over the lazy dog near the river bank. "
         "Every morning the old baker opens his shop and sells warm bread to the people.")
-#: runs `say` with face_render's workers set (say itself has no flag for it)
+#: runs `say` with face_render params set (say itself has no flag for them)
 WRAPPER = """import sys
 from psigraph.runtime import cli, say
 _build = say.build_say_graph
@@ -46,7 +49,8 @@ def build_say_graph(opts):
     g = _build(opts)
     for nid, spec in g.nodes.items():
         if spec.type == "face_render":
-            g.set_param(nid, "workers", {workers})
+            for k, v in {params!r}.items():
+                g.set_param(nid, k, v)
     return g
 say.build_say_graph = build_say_graph
 sys.exit(cli.main(sys.argv[1:]))
@@ -84,9 +88,19 @@ def configs(a, scratch: Path) -> list:
                     "env": {"PYTHONPATH": str(path)}})
     for w in a.workers:
         cmd = [sys.executable, "-m", "psigraph.runtime.cli"] if w == 2 else \
-            [sys.executable, "-c", WRAPPER.format(workers=int(w))]
+            [sys.executable, "-c", WRAPPER.format(params={"workers": int(w)})]
         out.append({"name": f"workers={w}", "cmd": cmd, "env": {}})
+    for h in a.heads:
+        out.append({"name": f"head={h}", "cmd": [sys.executable, "-c", WRAPPER.format(params={"head": h})], "env": {}})
     return out
+
+
+def loadavg() -> str:
+    try:
+        with open("/proc/loadavg") as f:
+            return f.read().strip()
+    except OSError:
+        return "n/a"
 
 
 def busy_seconds() -> float:
@@ -161,6 +175,8 @@ def main(argv=None) -> None:
     ap.add_argument("--runs", type=int, default=3, help="timed rounds after one warm-up round (median)")
     ap.add_argument("--size", type=int, default=640)
     ap.add_argument("--workers", type=int, nargs="*", default=[0, 1, 2], help="face_render workers to time")
+    ap.add_argument("--heads", nargs="*", default=["procedural"], choices=["procedural", "ict"],
+                    help="also time face_render with this head (default: the procedural head, the peer of the ICT head)")
     ap.add_argument("--old-python", default="/tmp/venv_before/bin/python",
                     help="python of a venv with the pre-redesign code (7d4b837); '' to skip")
     ap.add_argument("--rev", default="HEAD", help="git revision of the 'before this change' graph path; '' to skip")
@@ -171,7 +187,7 @@ def main(argv=None) -> None:
     scratch = Path(a.keep) if a.keep else Path(tempfile.mkdtemp(prefix="say_video_"))
     cfgs = configs(a, scratch)
     print(f"{os.cpu_count()} CPU(s); text of {len(TEXT.split())} words; {a.size}x{a.size}; "
-          f"{a.runs} timed round(s) after 1 warm-up round, configurations interleaved")
+          f"{a.runs} timed round(s) after 1 warm-up round, configurations interleaved; loadavg before: {loadavg()}")
     results = {c["name"]: [] for c in cfgs}
     try:
         for rnd in range(a.runs + 1):
@@ -202,6 +218,13 @@ def main(argv=None) -> None:
         print("\nx clip = median wall time of the whole `say` process / decoded video duration; fps = frames / "
               "median wall; CPU s = user+sys of the process and its render workers (median); others = cores "
               "the rest of the machine used during the runs (mean); load = 1-min load average at their start")
+        peer = next((c["name"] for c in cfgs if c["name"] == "head=procedural"), None)
+        for c in cfgs:
+            if peer and c["name"] != peer and not c["name"].startswith("head="):
+                pair = [x["wall"] / y["wall"] for x, y in zip(results[c["name"]], results[peer])]
+                print(f"{c['name']} / {peer}, paired by round: median {statistics.median(pair):.2f} "
+                      f"(rounds: {', '.join(f'{x:.2f}' for x in pair)})")
+        print(f"loadavg after: {loadavg()}")
     finally:
         if not a.keep:
             shutil.rmtree(scratch, ignore_errors=True)

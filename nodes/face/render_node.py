@@ -90,10 +90,15 @@ class FaceRender(Node[FaceRenderParams]):
         spec = self.in_specs["blendshapes"]
         labels = spec.labels or (BLENDSHAPE_LABELS if spec.channels == len(BLENDSHAPE_LABELS) else ())
         self._map = np.array([labels.index(n) if n in labels else -1 for n in BLENDSHAPE_LABELS])
+        if self.params.workers:
+            # the worker processes start now (a few ms here) and load the head while the other
+            # nodes warm up; warmup() waits for them
+            self._pooled(lambda pool: pool)
 
     def warmup(self):
         """Start the off-screen GL context(s) and compile the shaders: in this process (one
-        throw-away frame), or in every worker process (the pool is kept until ``close()``)."""
+        throw-away frame), or in every worker process (started by ``reset()``; the pool is kept
+        until ``close()``)."""
         if self.params.workers:
             self._pooled(lambda pool: pool.wait_ready())
         else:
