@@ -113,6 +113,15 @@ def _lips(v, L, front) -> tuple[np.ndarray, np.ndarray]:
     return w * (front & ~deep), inside & deep
 
 
+def _lip_seam(v, L, front) -> np.ndarray:
+    """0..1 along the line where the lips meet (the inner lip contour, landmarks 60–67): a thin
+    shadow, so closed lips read as two lips and not one."""
+    inner = L[60:68, :2]
+    d = _poly_dist(inner, v[:, :2])
+    near = np.abs(v[:, 2] - L[62, 2]) < 0.6
+    return smoothstep(0.09, 0.0, d) * front * near
+
+
 def _brows(v, L, front) -> np.ndarray:
     """Brow weight along landmarks 17–21 / 22–26, thick at the inner end, tapering to the tail."""
     brow = np.zeros(len(v))
@@ -122,10 +131,10 @@ def _brows(v, L, front) -> np.ndarray:
         for i in range(len(pts) - 1):
             dist, t = _seg_dist(v[:, :2], pts[i], pts[i + 1])
             frac = (i + t) / (len(pts) - 1)
-            half = 0.36 - 0.20 * frac
-            brow = np.maximum(brow, smoothstep(half, half * 0.55, dist) * smoothstep(1.02, 0.92, frac))
-    hairs = 0.55 + 0.45 * _noise(v * np.array([4.0, 1.0, 1.0]), 12.0, 3)    # strands along the brow
-    return 0.78 * brow * hairs * (front & (v[:, 2] > 6.0))
+            half = 0.50 - 0.30 * frac                        # full at the inner end, tapering to the tail
+            brow = np.maximum(brow, smoothstep(half, half * 0.35, dist) * smoothstep(1.02, 0.9, frac))
+    hairs = 0.5 + 0.5 * _noise(v * np.array([5.0, 1.0, 1.0]), 14.0, 3)     # strands along the brow
+    return 0.85 * brow * hairs * (front & (v[:, 2] > 6.0))
 
 
 def _lash_line(v, L, skin) -> np.ndarray:
@@ -225,6 +234,7 @@ def paint_skin(v: np.ndarray, L: np.ndarray, n0: np.ndarray, skin: np.ndarray, c
         lipw = smooth_over(faces, lipw, 2) * front
     col = _blend(col, style.lips, lipw)
     col[inner & skin] = np.asarray(style.lips) * 0.8
+    col *= (1.0 - 0.35 * _lip_seam(v, L, front))[:, None]
     col = _blend(col, style.brow_rgb, _brows(v, L, front))
     col = _blend(col, np.asarray(style.brow_rgb) * 0.35, _lash_line(v, L, skin))
     col = _blend(col, style.cheek_rgb, np.minimum(_cheeks(v, front) + _nose_warmth(v, L, front) + _ears(v, skin), 0.6)
@@ -237,7 +247,7 @@ def paint_skin(v: np.ndarray, L: np.ndarray, n0: np.ndarray, skin: np.ndarray, c
     hair_w, above = _hair_weight(v, style.hair)
     hair_w = hair_w * skin
     # volume grows toward the crown, and from nothing at the hairline (thin hair there: no cap edge)
-    lift = (0.12 + 1.3 * smoothstep(2.0, 13.0, v[:, 1])) * hair_w ** 2 * smoothstep(-0.3, 3.5, above)
+    lift = (0.15 + 1.9 * smoothstep(2.0, 13.0, v[:, 1])) * hair_w ** 2 * smoothstep(-0.3, 3.5, above)
     v = v + n0 * lift[:, None]
     strands = _noise(v * np.array([1.0, 0.25, 1.0]), 14.0, 5) * 0.45 + 0.55 * _noise(v, 3.0, 6)
     roots = 0.62 + 0.38 * smoothstep(0.0, 2.5, above)                          # darker at the hairline
