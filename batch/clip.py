@@ -137,14 +137,20 @@ def write_manifest(clip: Clip, record: dict) -> dict:
     return manifest
 
 
-def partial_files(clip: Clip) -> list[str]:
-    """Temporary files a killed render of ``clip`` may have left (``.NAME.PID.part``), to sweep."""
+def partial_files(clips: list[Clip]) -> list[str]:
+    """Temporary files killed renders of ``clips`` may have left (``.NAME.PID.part``), to sweep. Each
+    folder is listed once, whatever the number of clips."""
+    bases: dict = {}
+    for clip in clips:
+        for path in list(clip.outputs.values()) + [clip.manifest]:
+            folder, base = os.path.split(path)
+            bases.setdefault(folder, set()).add(base)
     found = []
-    for path in list(clip.outputs.values()) + [clip.manifest]:
-        folder, base = os.path.split(path)
+    for folder, names in bases.items():
         try:
-            names = os.listdir(folder)
+            listed = os.listdir(folder)
         except OSError:
             continue
-        found += [os.path.join(folder, n) for n in names if n.startswith(f".{base}.") and n.endswith(".part")]
+        found += [os.path.join(folder, n) for n in listed
+                  if n.startswith(".") and n.endswith(".part") and n[1:].rsplit(".", 2)[0] in names]
     return found

@@ -1,9 +1,9 @@
 """The batch loop: submit every unfinished clip, collect results, retry clips whose worker died.
 
 Complete clips are skipped before anything is submitted (and again by the worker, for folders only
-it can see). Clips travel in small chunks (:func:`chunks`): a few clips per task while many are
-left, one per task at the end, so short clips do not pay a scheduler round trip each and the
-workers still finish together. When a worker dies (``kill -9``, out of memory) a process pool
+it can see). Clips travel longest first, in small chunks (:func:`chunks`): a few clips per task
+while many are left, one per task at the end, so short clips do not pay a scheduler round trip
+each and the workers still finish together. When a worker dies (``kill -9``, out of memory) a process pool
 breaks: every chunk still in it fails with BrokenProcessPool. The loop then opens a fresh pool and
 resubmits the clips of those chunks that are not complete; a clip is given up only after it was
 *started* more than ``retries`` times (queued clips that never started do not count). Dask retries
@@ -57,7 +57,8 @@ def run_clips(clips: list[Clip], pool: Pool, retries: int, on_result=None) -> di
     try:
         while todo:
             executor = pool.executor
-            futures = {executor.submit(render_clips, chunk): chunk for chunk in chunks(todo, pool.workers)}
+            futures = {executor.submit(render_clips, chunk): chunk
+                       for chunk in chunks(longest_first(todo), pool.workers)}
             todo, died = [], False
             for fut in as_completed(futures):
                 exc = fut.exception()
@@ -86,9 +87,8 @@ def run_clips(clips: list[Clip], pool: Pool, retries: int, on_result=None) -> di
         pool.abort()
         raise Interrupted(results) from None
     finally:
-        for clip in clips:                              # temporaries of killed renders: no partial files
-            for path in partial_files(clip):
-                _unlink(path)
+        for path in partial_files(clips):               # temporaries of killed renders: no partial files
+            _unlink(path)
     return results
 
 
@@ -102,6 +102,12 @@ def chunks(clips: list, workers: int) -> list[list]:
         out.append(clips[i:i + size])
         i += size
     return out
+
+
+def longest_first(clips: list[Clip]) -> list[Clip]:
+    """Clips with the longest texts first (stable): the last tasks are the shortest clips, so the
+    workers finish close together (longest-processing-time-first scheduling)."""
+    return sorted(clips, key=lambda clip: -len(clip.opts.text))
 
 
 def _forget_attempts(clip: Clip) -> None:

@@ -1,11 +1,11 @@
-"""How the batch loop cuts clips into tasks (batch/runner.chunks) and what it does with a chunk whose
-worker died after some of its clips were complete."""
+"""The batch loop (batch/runner.py): how it cuts clips into tasks, what it does with a chunk whose
+worker died after some of its clips were complete, and which temporaries it sweeps."""
 from concurrent.futures import Future
 from concurrent.futures.process import BrokenProcessPool
 
 import pytest
 from psigraph.batch import runner, worker
-from psigraph.batch.clip import Settings, graph_digest, plan
+from psigraph.batch.clip import Settings, graph_digest, partial_files, plan
 from psigraph.batch.executors import Pool
 from psigraph.batch.jobs import jobs_from_dicts
 from psigraph.batch.worker import worker_name
@@ -22,6 +22,13 @@ def test_chunks_hold_every_clip_once_in_order_and_shrink_to_single_clips(n, work
     assert sizes == sorted(sizes, reverse=True)                     # big chunks first: the tail is short
     tail = min(n, workers * runner.CHUNKS_PER_WORKER)
     assert sizes[len(sizes) - tail:] == [1] * tail                 # each worker ends on single clips
+
+
+def test_clips_run_longest_text_first_and_keep_their_order_otherwise(tmp_path):
+    settings = Settings(out=str(tmp_path))
+    texts = ["Hi.", "A longer line here.", "Yes.", "No.", "The longest line of all of them."]
+    clips = [plan(job, settings, "0" * 64) for job in jobs_from_dicts([{"text": t} for t in texts])]
+    assert [c.opts.text for c in runner.longest_first(clips)] == [texts[4], texts[1], "Yes.", "Hi.", "No."]
 
 
 def test_many_short_clips_need_far_fewer_tasks_than_clips():
@@ -62,7 +69,7 @@ def test_a_lost_chunk_keeps_its_complete_clips_and_retries_the_others_by_their_o
     settings = Settings(out=str(tmp_path))
     (tmp_path / ".batch").mkdir()
     clips = [plan(job, settings, graph_digest(None)) for job in
-             jobs_from_dicts([{"id": f"c{i}", "text": t} for i, t in enumerate(["Hi.", "Yes.", "No."])])]
+             jobs_from_dicts([{"id": f"c{i}", "text": t} for i, t in enumerate(["Hi.", "Ok.", "No."])])]
     pool = DyingPool()
     results = runner.run_clips(clips, pool, retries)
     assert pool.tasks[0] == ["c0", "c1", "c2"] and pool.renewed == 1
@@ -77,3 +84,17 @@ def test_a_lost_chunk_keeps_its_complete_clips_and_retries_the_others_by_their_o
         assert pool.tasks[1] == ["c2"]
     assert [c.id for c in clips if (tmp_path / f"{c.name}.wav").exists()] == (
         ["c0", "c1", "c2"] if retries else ["c0", "c2"])
+
+
+def test_the_sweep_finds_the_temporaries_of_this_batch_s_clips_only(tmp_path):
+    settings = Settings(out=str(tmp_path), frames=True)
+    (tmp_path / ".batch").mkdir()
+    clips = [plan(job, settings, "0" * 64) for job in jobs_from_dicts(
+        [{"id": f"c{i}", "text": "Hi."} for i in range(300)])]
+    mine = [tmp_path / f".{clips[7].name}.wav.41.part", tmp_path / f".{clips[299].name}.jsonl.9.part",
+            tmp_path / ".batch" / f".{clips[0].name}.json.12.part"]
+    others = [tmp_path / ".c7-000000000000.wav.41.part", tmp_path / f"{clips[7].name}.wav",
+              tmp_path / f".{clips[7].name}.wav.41.tmp"]
+    for p in mine + others:
+        p.write_bytes(b"x")
+    assert sorted(partial_files(clips)) == sorted(str(p) for p in mine)
