@@ -119,8 +119,7 @@ class Session:
         self._partly_read: set = set()      # (node, port) outputs a node was told are not (all) read
         self._pipeline_asked = bool(pipeline)
         self._behind: list = []             # slots run a chunk behind on the worker thread (pipeline)
-        self._worker = None                 # its executor, and the chunk in flight
-        self._in_flight = None
+        self._worker = None                 # the thread running it (_Behind)
         self._build()
         self._finite = [s.node for s in self.slots.values() if type(s.node).FINITE]
 
@@ -496,12 +495,11 @@ class Session:
         if any(self.slots[n].loop_delay or self.slots[n].changes for n in behind) \
                 or any(key[0] in behind for key, taps in self._taps.items() if taps):
             return
-        from concurrent.futures import ThreadPoolExecutor
         self._behind = [self.slots[n] for n in self.order if n in behind]
         self._plain = [s for s in self._plain if s.nid not in behind]
         self._feeds = sorted({e_src for (dst, _), es in self.resolved.sources.items() if dst in behind
                               for e_src in ((e.src, e.src_port) for e in es) if e_src[0] not in behind})
-        self._worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="psigraph-pipeline")
+        self._worker = _Behind(self._run_behind)
 
     def _run_behind(self, t0: int, t1: int, sig: dict) -> None:
         for s in self._behind:
@@ -509,9 +507,8 @@ class Session:
 
     def _drain(self) -> None:
         """Wait for the chunk in flight (re-raises its error)."""
-        job, self._in_flight = self._in_flight, None
-        if job is not None:
-            job.result()
+        if self._worker is not None:
+            self._worker.wait()
 
     def _stop_pipeline(self) -> None:
         """Finish the chunk in flight; from now on every node runs on the calling thread."""
@@ -519,7 +516,7 @@ class Session:
             self._drain()
         finally:
             if self._worker is not None:
-                self._worker.shutdown(wait=True)
+                self._worker.stop()
                 self._worker = None
                 self._plain = [self.slots[n] for n in self.order if not self.slots[n].loop_delay]
                 self._behind = []
@@ -544,7 +541,7 @@ class Session:
             run(s, t0, t1, sig)
         if self._worker is not None:
             self._drain()                               # at most one chunk in flight
-            self._in_flight = self._worker.submit(self._run_behind, t0, t1, {k: sig[k] for k in self._feeds})
+            self._worker.submit(t0, t1, {k: sig[k] for k in self._feeds})
         for s in loop:
             n = s.node
             n.t0, n.t1 = t0, t1
@@ -678,6 +675,41 @@ class Session:
                 tap.push(evs)
             for inp in s.consumers.get(port, ()):
                 _enqueue(inp.queue, evs)
+
+
+class _Behind:
+    """The pipeline's thread: runs ``run(t0, t1, sig)`` for one chunk at a time."""
+
+    def __init__(self, run):
+        import queue
+        import threading
+        self._jobs, self._done, self._busy = queue.SimpleQueue(), queue.SimpleQueue(), False
+        self._thread = threading.Thread(target=self._loop, args=(run,), name="psigraph-pipeline", daemon=True)
+        self._thread.start()
+
+    def _loop(self, run) -> None:
+        while (job := self._jobs.get()) is not None:
+            try:
+                run(*job)
+                self._done.put(None)
+            except BaseException as exc:        # handed to the thread that waits
+                self._done.put(exc)
+
+    def submit(self, *job) -> None:
+        self._jobs.put(job)
+        self._busy = True
+
+    def wait(self) -> None:
+        """Until the chunk in flight is done; re-raises its error."""
+        if self._busy:
+            self._busy = False
+            exc = self._done.get()
+            if exc is not None:
+                raise exc
+
+    def stop(self) -> None:
+        self._jobs.put(None)
+        self._thread.join()
 
 
 def _enqueue(queue: list, evs: list) -> None:

@@ -19,7 +19,6 @@ missing it starts one in the background (once; its log is ``aot/build.log``).
 from __future__ import annotations
 
 import functools
-import hashlib
 import importlib.machinery
 import importlib.util
 import os
@@ -32,6 +31,14 @@ import numpy as np
 BUILDING_ENV = "PSIGRAPH_AOT_BUILDING"       # set in the build process: kernels are plain numba there
 LOCK_STALE_S = 1800.0
 _DTYPES = {"f8": np.dtype(np.float64), "i8": np.dtype(np.int64), "u8": np.dtype(np.uint64)}
+
+try:                    # the interpreter's own SHA-256: hashlib would load OpenSSL (5-20 ms of every start-up)
+    from _sha256 import sha256 as _sha256          # Python 3.11
+except ImportError:     # pragma: no cover - other Pythons
+    try:
+        from _sha2 import sha256 as _sha256        # Python 3.12+
+    except ImportError:
+        from hashlib import sha256 as _sha256
 
 #: every lazily compiled kernel of this process, in definition order
 _KERNELS: list = []
@@ -86,7 +93,7 @@ def _file_digest(path: str) -> str:
 @functools.lru_cache(maxsize=None)
 def _digest(path: str, mtime_ns: int, size: int) -> str:
     with open(path, "rb") as f:
-        return hashlib.sha256(f.read()).hexdigest()
+        return _sha256(f.read()).hexdigest()
 
 
 @functools.lru_cache(maxsize=1)
@@ -102,7 +109,7 @@ def _platform_tag() -> str:
             bits += sorted({line.strip() for line in f if line.startswith(("model name", "flags"))})
     except OSError:
         bits.append(platform.processor())
-    return hashlib.sha256("\n".join(bits).encode()).hexdigest()
+    return _sha256("\n".join(bits).encode()).hexdigest()
 
 
 def _value_repr(v):
@@ -110,7 +117,7 @@ def _value_repr(v):
     if isinstance(v, (bool, int, float, complex, str, bytes)) or v is None:
         return repr(v)
     if isinstance(v, np.ndarray):
-        return f"{v.dtype}{v.shape}" + hashlib.sha256(np.ascontiguousarray(v).tobytes()).hexdigest()
+        return f"{v.dtype}{v.shape}" + _sha256(np.ascontiguousarray(v).tobytes()).hexdigest()
     if isinstance(v, np.generic):
         return repr(v) + str(v.dtype)
     if isinstance(v, (tuple, list)):
@@ -124,7 +131,7 @@ def _value_repr(v):
 
 def module_key(mod) -> str:
     """Hash of everything a module's compiled kernels depend on (see the module docstring)."""
-    h = hashlib.sha256()
+    h = _sha256()
     h.update(_platform_tag().encode())
     h.update(_file_digest(mod.__file__).encode())
     deps = set()
