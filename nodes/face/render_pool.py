@@ -11,11 +11,14 @@ copies the image out. Every frame is a pure function of its blendshape row, so t
 images are bit-identical to :meth:`.render.FaceRenderer.render` in this process,
 whichever worker drew them.
 
-The workers are plain ``python -c`` processes (not multiprocessing's spawn, which
-re-imports the caller's ``__main__`` script in every child), talking over a socket pair
-with :class:`multiprocessing.connection.Connection`; the frame memory is an anonymous
-``memfd`` (freed by the kernel with the last process that maps it, so nothing leaks
-even after a crash, and not limited by the size of /dev/shm). A worker that raises,
+One plain ``python -c`` process (not multiprocessing's spawn, which re-imports the
+caller's ``__main__`` script in every child) imports the renderer and loads the head once,
+then forks the workers, which share that head copy-on-write (start-up CPU and memory are
+paid once, not per worker) and each open their own GL context after the fork; it stays
+behind only to reap them and report how each one ended. Each worker talks to the pool over
+a socket pair with :class:`multiprocessing.connection.Connection`; the frame memory is an
+anonymous ``memfd`` (freed by the kernel with the last process that maps it, so nothing
+leaks even after a crash, and not limited by the size of /dev/shm). A worker that raises,
 crashes or is killed makes the pool raise one :class:`.render.RenderError`.
 
 ``render_frames_parallel(rows, size)`` (a pool for one sequence) yields the same
@@ -40,29 +43,91 @@ from .render import RenderError
 
 #: most render processes one pool may start (the face_render ``workers`` param has the same limit)
 MAX_WORKERS = 8
-#: what a worker process runs: the caller's sys.path (argv[1]), then _worker_main(conn fd, memory fd)
+#: what the start-up process runs: the caller's sys.path (argv[1]), then
+#: _starter_main(worker conn fds, control conn fd, memory fd)
 _BOOT = ("import sys, json; sys.path[:] = json.loads(sys.argv[1]); "
-         "from psigraph.nodes.face.render_pool import _worker_main; _worker_main(int(sys.argv[2]), int(sys.argv[3]))")
+         "from psigraph.nodes.face.render_pool import _starter_main; "
+         "_starter_main(json.loads(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4]))")
 HINT = "set face_render workers: 0 to render in this process"
 #: shared frame memory a pool aims to stay within (bytes; at least one slot per worker regardless)
 SLOT_BUDGET = 256 * 2**20
 
 
-def _worker_main(conn_fd: int, mem_fd: int) -> None:
-    """One render process: config, then ('frame', i, slot, row) in → image into its slot → ('done', i, slot)."""
+def _error_text(exc: BaseException) -> str:
+    from psigraph.errors import PsigraphError
+    return f"{exc.message}{'; ' + exc.hint if exc.hint else ''}" if isinstance(exc, PsigraphError) \
+        else f"{type(exc).__name__}: {exc}"
+
+
+def _starter_main(conn_fds: list, ctl_fd: int, mem_fd: int) -> None:
+    """The start-up process: the config from the control connection, the head loaded once, one
+    forked worker per connection in ``conn_fds``; then ('forked', pids) and, as each worker
+    ends, ('exit', pid, exit code) on the control connection; exits when no worker is left."""
     from multiprocessing.connection import Connection
     signal.signal(signal.SIGINT, signal.SIG_IGN)          # the parent decides when to stop (Ctrl+C)
+    ctl = Connection(ctl_fd)
+    try:
+        cfg = ctl.recv()
+        kw = dict(cfg["kw"])
+        if kw.get("model") is None and kw.get("detail") is None:
+            from .heads import load_head
+            kw["model"] = load_head(kw.get("head"), kw.get("persona"))
+        from .render import FaceRenderer  # noqa: F401  (imported once, before the fork)
+    except BaseException as exc:                         # every worker reports it (the pool waits on them)
+        for fd in conn_fds:
+            try:
+                Connection(fd).send(("error", _error_text(exc)))
+            except Exception:
+                pass
+        os._exit(1)
+    pids = []
+    for k, fd in enumerate(conn_fds):
+        pid = os.fork()
+        if pid == 0:                                     # a worker: its own connection, nothing else
+            code = 1
+            try:
+                ctl.close()
+                for other in conn_fds:
+                    if other != fd:
+                        os.close(other)
+                _worker_main(fd, mem_fd, cfg, k, kw)
+                code = 0
+            finally:
+                os._exit(code)                           # no interpreter teardown in a forked child
+        pids.append(pid)
+    for fd in conn_fds:
+        os.close(fd)
+    os.close(mem_fd)
+    del kw                                               # the workers hold their copies
+    try:
+        ctl.send(("forked", pids))
+    except OSError:
+        pass
+    while True:
+        try:
+            pid, status = os.wait()
+        except ChildProcessError:
+            break
+        try:
+            ctl.send(("exit", pid, os.waitstatus_to_exitcode(status)))
+        except OSError:                                  # the pool is gone: keep reaping
+            pass
+    os._exit(0)
+
+
+def _worker_main(conn_fd: int, mem_fd: int, cfg: dict, k: int, kw: dict) -> None:
+    """One render process: ('frame', i, slot, row) in → image into its slot → ('done', i, slot)."""
+    from multiprocessing.connection import Connection
     conn = Connection(conn_fd)
     mem = r = None
     try:
-        cfg = conn.recv()
-        width, height, offset = cfg["width"], cfg["height"], cfg["offset"]
+        width, height, offset = cfg["width"], cfg["height"], cfg["offsets"][k]
         nbytes = width * height * 4
         mem = mmap.mmap(mem_fd, cfg["size"])
         os.close(mem_fd)
         from .arkit import BLENDSHAPE_LABELS
         from .render import FaceRenderer
-        r = FaceRenderer(width, height, **cfg["kw"])
+        r = FaceRenderer(width, height, **kw)
         r.render(np.zeros(len(BLENDSHAPE_LABELS)))       # GL context up, shaders compiled
         conn.send(("ready", os.getpid()))
         while True:
@@ -74,11 +139,8 @@ def _worker_main(conn_fd: int, mem_fd: int) -> None:
     except EOFError:                                     # the parent closed the pool or went away
         pass
     except BaseException as exc:                         # reported to the parent, which raises it
-        from psigraph.errors import PsigraphError
-        text = f"{exc.message}{'; ' + exc.hint if exc.hint else ''}" if isinstance(exc, PsigraphError) \
-            else f"{type(exc).__name__}: {exc}"
         try:
-            conn.send(("error", text))
+            conn.send(("error", _error_text(exc)))
         except Exception:
             pass
     finally:
@@ -116,17 +178,24 @@ def _exit_text(code) -> str:
     return f"exited with code {code}"
 
 
-def _shutdown(procs: list, conns: list, held: list) -> None:
+def _shutdown(procs: list, conns: list, held: list, pids: list) -> None:
     """Stop the workers and release the frame memory; idempotent. The workers hold nothing worth
     a clean exit (no files; the memory goes with the last mapping), so they are killed, not
-    asked: waiting for each interpreter to tear down GL and numpy would cost ~0.3 s."""
-    for p in procs:
-        if p.poll() is None:
-            p.kill()
-    for p in procs:
-        p.wait()
-    for c in conns:
+    asked: waiting for each interpreter to tear down GL and numpy would cost ~0.3 s. The
+    start-up process then reaps them and exits by itself (killed if it does not)."""
+    for pid in pids:
+        try:
+            os.kill(pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+    for c in conns:                                       # workers not yet forked read EOF and stop
         c.close()
+    for p in procs:
+        try:
+            p.wait(timeout=2.0)
+        except subprocess.TimeoutExpired:
+            p.kill()
+            p.wait()
     for item in held:
         try:
             item.close()
@@ -135,6 +204,7 @@ def _shutdown(procs: list, conns: list, held: list) -> None:
     procs.clear()
     conns.clear()
     held.clear()
+    pids.clear()
 
 
 class RenderPool:
@@ -161,38 +231,44 @@ class RenderPool:
         self._nbytes = self.width * self.height * 4
         # big frames get fewer slots (4096² RGBA is 64 MiB a frame), never none
         self.slots = slots = max(1, min(slots, SLOT_BUDGET // (self._nbytes * workers)))
-        self._procs: list = []
-        self._conns: list = []
-        self._held: list = []                              # the mapping and the worker logs, closed last
-        self._logs: list = []
+        self._procs: list = []                             # the start-up process (it forks the workers)
+        self._conns: list = []                             # one per worker
+        self._ctl = None                                   # the start-up process's connection
+        self._pids: list = []                              # the workers' (once forked)
+        self._exit_codes: dict = {}                        # pid -> exit code, as reported by the start-up process
+        self._held: list = []                              # the mapping, the log and the control connection, closed last
         self._ready = False
         self._broken: str | None = None
         # frees everything even when close() is never called (garbage collection, interpreter exit)
-        self._finalizer = weakref.finalize(self, _shutdown, self._procs, self._conns, self._held)
+        self._finalizer = weakref.finalize(self, _shutdown, self._procs, self._conns, self._held, self._pids)
         size = self._nbytes * slots * workers
         fd = _frame_memory(size)
+        children: list = []
         try:
             self._mem = mmap.mmap(fd, size)
             self._held.append(self._mem)
-            for k in range(workers):
+            self._log = tempfile.TemporaryFile(prefix="psigraph-render-")
+            self._held.append(self._log)
+            for _ in range(workers):
                 parent, child = Pipe(duplex=True)
-                log = tempfile.TemporaryFile(prefix="psigraph-render-")
-                self._held.append(log)
-                self._logs.append(log)
-                try:
-                    p = subprocess.Popen([sys.executable, "-c", _BOOT, json.dumps(sys.path), str(child.fileno()),
-                                          str(fd)], pass_fds=(child.fileno(), fd), stdin=subprocess.DEVNULL,
-                                         stdout=log, stderr=log, close_fds=True)
-                finally:
-                    child.close()                         # a dead worker then reads as EOF here
-                self._procs.append(p)
                 self._conns.append(parent)
-                parent.send({"width": self.width, "height": self.height, "size": size,
-                             "offset": k * slots * self._nbytes, "kw": dict(renderer_kw)})
+                children.append(child)
+            self._ctl, ctl_child = Pipe(duplex=True)
+            self._held.append(self._ctl)
+            children.append(ctl_child)
+            fds = [c.fileno() for c in children[:-1]]
+            p = subprocess.Popen([sys.executable, "-c", _BOOT, json.dumps(sys.path), json.dumps(fds),
+                                  str(ctl_child.fileno()), str(fd)], pass_fds=(*fds, ctl_child.fileno(), fd),
+                                 stdin=subprocess.DEVNULL, stdout=self._log, stderr=self._log, close_fds=True)
+            self._procs.append(p)
+            self._ctl.send({"width": self.width, "height": self.height, "size": size,
+                            "offsets": [k * slots * self._nbytes for k in range(workers)], "kw": dict(renderer_kw)})
         except BaseException:
             self.close()
             raise
         finally:
+            for c in children:                            # a dead worker then reads as EOF here
+                c.close()
             os.close(fd)                                  # the mapping (and the workers') keep the memory
 
     # ------------------------------------------------------------ plumbing
@@ -202,21 +278,41 @@ class RenderPool:
         self.close()
         return RenderError(message, hint=HINT)
 
+    def _control(self, until, timeout: float) -> bool:
+        """Read the start-up process's reports (worker pids, exit codes) until ``until()`` holds
+        or ``timeout`` seconds pass; returns ``until()``."""
+        from multiprocessing.connection import wait
+        import time
+        end = time.monotonic() + timeout
+        while not until() and self._ctl is not None and not self._ctl.closed:
+            left = end - time.monotonic()
+            if left <= 0 or not wait([self._ctl], timeout=left):
+                break
+            try:
+                msg = self._ctl.recv()
+            except (EOFError, OSError):
+                break
+            if msg[0] == "forked":
+                self._pids[:] = msg[1]
+            elif msg[0] == "exit":
+                self._exit_codes[msg[1]] = msg[2]
+        return until()
+
     def _died(self, k: int) -> RenderError:
-        p = self._procs[k]
-        try:
-            code = p.wait(timeout=2.0)
-        except subprocess.TimeoutExpired:
-            code = None
+        code, pid = None, None
+        if self._control(lambda: len(self._pids) > k, 2.0):
+            pid = self._pids[k]
+            self._control(lambda: pid in self._exit_codes, 2.0)
+            code = self._exit_codes.get(pid)
         said = ""
-        try:                                              # the last line the worker wrote (e.g. a fatal error)
-            log = self._logs[k]
+        try:                                              # the last line a worker wrote (e.g. a fatal error)
+            log = self._log
             log.seek(max(0, log.seek(0, os.SEEK_END) - 2000))
             lines = [ln.strip() for ln in log.read().decode("utf-8", "replace").splitlines() if ln.strip()]
             said = f" ({lines[-1][:200]})" if lines else ""
         except (OSError, ValueError):
             pass
-        return self._fail(f"render worker {k} (pid {p.pid}) {_exit_text(code)}{said}")
+        return self._fail(f"render worker {k}{f' (pid {pid})' if pid else ''} {_exit_text(code)}{said}")
 
     def _send(self, k: int, msg) -> None:
         try:
@@ -322,10 +418,15 @@ class RenderPool:
 
     @property
     def pids(self) -> list:
-        return [p.pid for p in self._procs]
+        """The worker processes' ids (waits for the fork, at most the pool's timeout)."""
+        if self._conns and len(self._pids) < self.workers:
+            self._control(lambda: len(self._pids) == self.workers, self.timeout)
+        return list(self._pids)
 
     def close(self) -> None:
         """Stop the workers and release the shared memory (idempotent)."""
+        if self._finalizer.alive:
+            self._control(lambda: len(self._pids) == self.workers, 0.0)     # the pids, if reported yet
         self._finalizer()
 
     def __enter__(self):
