@@ -216,8 +216,14 @@ class Kernel:
     def dispatcher(self):
         """numba's JIT dispatcher of this kernel (imports numba)."""
         if self._dispatcher is None:
-            _jit_all()
+            from . import _import_numba
+            self._dispatcher = _import_numba().njit(**self.options)(self.py_func)
         return self._dispatcher
+
+    @property
+    def _numba_type_(self):
+        """What numba sees when a kernel calls this one: its dispatcher (so kernels call kernels)."""
+        return self.dispatcher()._numba_type_
 
     def _first_call(self, *args):
         lib = _load(self.py_func.__module__) if self.aot else None
@@ -239,23 +245,6 @@ class Kernel:
 
     def dispatcher_lazy(self, *args):
         return self.dispatcher()(*args)
-
-
-def _jit_all() -> None:
-    """Give every kernel its numba dispatcher and point module globals at the dispatchers, so that
-    kernels calling kernels compile under numba (which cannot call a :class:`Kernel`)."""
-    from . import _import_numba
-    numba = _import_numba()
-    for k in _KERNELS:
-        if k._dispatcher is None:
-            k._dispatcher = numba.njit(**k.options)(k.py_func)
-    for k in _KERNELS:
-        g = k.py_func.__globals__
-        for name, v in list(g.items()):
-            if isinstance(v, Kernel):
-                g[name] = v.dispatcher()
-        if k._call is k._first_call and not k.aot:
-            k._call = k._dispatcher
 
 
 # ------------------------------------------------------------------ building
