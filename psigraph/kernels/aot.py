@@ -199,6 +199,7 @@ class Kernel:
         self._checks = [(i, dt, nd, c) for i, (dt, nd, c) in enumerate(parse_signature(aot)) if dt is not None] \
             if aot else []
         self._dispatcher = None
+        self._ahead = None              # the ahead-of-time function, once found
         self._call = self._first_call
         _KERNELS.append(self)
 
@@ -211,7 +212,7 @@ class Kernel:
     @property
     def compiled_ahead(self) -> bool:
         """True once calls go to the ahead-of-time build."""
-        return self._call not in (self._first_call, self._dispatcher)
+        return self._ahead is not None
 
     def dispatcher(self):
         """numba's JIT dispatcher of this kernel (imports numba)."""
@@ -225,11 +226,22 @@ class Kernel:
         """What numba sees when a kernel calls this one: its dispatcher (so kernels call kernels)."""
         return self.dispatcher()._numba_type_
 
-    def _first_call(self, *args):
+    def _resolve(self) -> None:
         lib = _load(self.py_func.__module__) if self.aot else None
-        fn = getattr(lib, self.py_func.__name__, None) if lib is not None else None
-        self._call = self._guarded(fn) if fn is not None else self.dispatcher()
+        self._ahead = getattr(lib, self.py_func.__name__, None) if lib is not None else None
+        self._call = self._guarded(self._ahead) if self._ahead is not None else self.dispatcher()
+
+    def _first_call(self, *args):
+        self._resolve()
         return self._call(*args)
+
+    def trusted(self):
+        """This kernel without the per-call argument checks, for callers whose arguments always have
+        exactly the declared types (arrays of that dtype, dimensions and C layout), e.g. state arrays
+        the caller made itself: a wrong array there is undefined behaviour, not an error."""
+        if self._call is self._first_call:
+            self._resolve()
+        return self._ahead if self._ahead is not None else self._call
 
     def _guarded(self, fn):
         checks, jit = self._checks, self.dispatcher_lazy
@@ -248,6 +260,12 @@ class Kernel:
 
 
 # ------------------------------------------------------------------ building
+def trusted(kernel):
+    """:meth:`Kernel.trusted` of a kernel, or the kernel itself when it is a plain numba dispatcher or
+    function (builds, NUMBA_DISABLE_JIT)."""
+    return kernel.trusted() if isinstance(kernel, Kernel) else kernel
+
+
 def _missing_modules() -> list:
     mods = {sys.modules.get(k.py_func.__module__) for k in _KERNELS if k.aot}
     return sorted(m.__name__ for m in mods if m is not None and not os.path.exists(lib_path(m)))

@@ -24,6 +24,7 @@ import numpy as np
 from psigraph.chain import TRACT_CHANNELS, TRACT_INDEX, TRACT_REST
 
 from . import njit
+from .aot import trusted
 
 __all__ = ["CHANNELS", "REST", "INDEX", "Tract", "TractState", "SMOOTH", "RAMP", "STEP"]
 
@@ -151,7 +152,8 @@ class Tract:
             if i is None:
                 raise ValueError(f"unknown tract channel {name!r}; known: {', '.join(CHANNELS)}")
             idx.append(i)
-        _anchor(st.x0, st.v0, st.targets, st.taus, st.modes, st.elapsed, self.dt, np.array(idx, dtype=np.int64))
+        trusted(_anchor)(st.x0, st.v0, st.targets, st.taus, st.modes, st.elapsed, self.dt,
+                         np.array(idx, dtype=np.int64))
         per_channel = isinstance(tau_ms, dict)
         for j, (name, val) in zip(idx, values.items()):
             tau = max(float(tau_ms.get(name, 0.0) if per_channel else tau_ms), 0.0) * 1e-3
@@ -172,7 +174,7 @@ class Tract:
         """Write the next ``len(out)`` ticks into ``out[:, col0:col0 + len(CHANNELS)]`` without advancing."""
         st = self.state
         if out.dtype == np.float64 and out.ndim == 2 and out.flags.c_contiguous:
-            _rows(st.x0, st.v0, st.targets, st.taus, st.modes, st.elapsed, self.dt, out, col0)
+            trusted(_rows)(st.x0, st.v0, st.targets, st.taus, st.modes, st.elapsed, self.dt, out, int(col0))
         else:
             tmp = np.empty((out.shape[0], len(CHANNELS)))
             _rows(st.x0, st.v0, st.targets, st.taus, st.modes, st.elapsed, self.dt, tmp, 0)
