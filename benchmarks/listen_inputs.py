@@ -26,6 +26,7 @@ import os
 import subprocess
 import sys
 import tempfile
+import zlib
 from dataclasses import asdict, dataclass, field
 
 import numpy as np
@@ -56,6 +57,7 @@ SENTENCES = [
 OTHER_WORDS = "Purple elephants wander quietly beneath enormous umbrellas."
 KINDS = ("pitch", "tempo", "reversed", "speaker")
 TURN_GAP_S = (1.1, 1.6)            # silence between turns (uniform)
+CORPUS_VERSION = 2                 # 2: WSOLA tempo splices, per-voice random streams
 LEAD_S = 0.3
 
 
@@ -321,14 +323,16 @@ def build(out_dir: str, voices=VOICES, clips_per_voice: int = 2, turns: int = 6,
     import soundfile as sf
     os.makedirs(out_dir, exist_ok=True)
     rng = np.random.default_rng(seed)
-    manifest = {"rate": RATE, "clips": []}
+    manifest = {"rate": RATE, "version": CORPUS_VERSION, "clips": []}
     for v in voices:
         for c in range(clips_per_voice):
             order = rng.permutation(len(SENTENCES))[:turns]
             texts = [SENTENCES[i] for i in order]
             for kind in (("anomalies", True),) + ((("clean", False),) if clean else ()):
                 name = f"{v.label}-{c}-{kind[0]}"
-                audio, clip = make_clip(name, v, texts, kind[1], np.random.default_rng([seed, c, int(kind[1])]), c)
+                # the voice is part of the seed: otherwise every voice draws the same splice signs and points
+                rng_clip = np.random.default_rng([seed, c, int(kind[1]), zlib.crc32(v.label.encode())])
+                audio, clip = make_clip(name, v, texts, kind[1], rng_clip, c)
                 sf.write(os.path.join(out_dir, name + ".wav"), audio, RATE, subtype="PCM_16")
                 manifest["clips"].append(asdict(clip))
                 if log:

@@ -74,11 +74,14 @@ def listen(path: str, params: dict | None = None, block: int = 4800) -> dict:
 
 
 def inputs(directory: str, voices=li.VOICES, clips: int = 2, turns: int = 6, log=None) -> dict:
-    """The anomaly corpus (made once, then read from ``directory``)."""
+    """The anomaly corpus (made once, then read from ``directory``; remade when it was made by an
+    older listen_inputs, see ``listen_inputs.CORPUS_VERSION``)."""
     path = os.path.join(directory, "manifest.json")
     if os.path.exists(path):
         with open(path) as f:
-            return json.load(f)
+            manifest = json.load(f)
+        if manifest.get("version") == li.CORPUS_VERSION:
+            return manifest
     return li.build(directory, voices, clips_per_voice=clips, turns=turns, log=log)
 
 
