@@ -268,7 +268,8 @@ def trusted(kernel):
 
 def _missing_modules() -> list:
     mods = {sys.modules.get(k.py_func.__module__) for k in _KERNELS if k.aot}
-    return sorted(m.__name__ for m in mods if m is not None and not os.path.exists(lib_path(m)))
+    paths = {m.__name__: lib_path(m) for m in mods if m is not None}
+    return sorted(n for n, p in paths.items() if not os.path.exists(p) and not os.path.exists(p + ".failed"))
 
 
 def _start_background_build() -> None:
@@ -351,7 +352,7 @@ def build(modnames: list, verbose: bool = True, missing_only: bool = False) -> l
         return plain(typing_ctx, target_ctx, func, args, return_type, flags, locals, **kw)
 
     pycc_compiler.compile_extra = compile_extra
-    written = []
+    written, failed = [], []
     os.makedirs(cache_dir(), exist_ok=True)
     for modname in modnames:
         t0 = time.perf_counter()
@@ -373,19 +374,29 @@ def build(modnames: list, verbose: bool = True, missing_only: bool = False) -> l
                 cc.export(name, numba_signature(disp._psigraph_aot))(disp.py_func)
             cc.compile()
             os.replace(os.path.join(tmp, cc.output_file), final)
+        except Exception as exc:        # e.g. no C compiler for numba.pycc: the JIT keeps serving
+            with open(final + ".failed", "w") as f:     # a background build does not retry this key
+                f.write(f"{type(exc).__name__}: {exc}\n")
+            failed.append(f"{modname}: {type(exc).__name__}: {' '.join(str(exc).split())}")
+            continue
         finally:
             shutil.rmtree(tmp, ignore_errors=True)
+        if os.path.exists(final + ".failed"):
+            os.unlink(final + ".failed")
         written.append(final)
         _remove_stale(modname, keep=final)
         if verbose:
             print(f"psigraph: compiled {len(entries)} kernel(s) of {modname} in {time.perf_counter() - t0:.1f} s "
                   f"-> {final}", file=sys.stderr, flush=True)
+    if failed:
+        raise RuntimeError("compiling kernels ahead of time failed (" + "; ".join(failed)
+                           + "); psigraph keeps using numba's JIT for them")
     return written
 
 
 def _remove_stale(modname: str, keep: str) -> None:
     """Delete the older builds of a module (other keys); a process that loaded one keeps its mapping."""
-    prefix = lib_name(modname) + "-"
+    prefix = lib_name(modname) + "-"     # builds and failure marks of other keys
     for f in os.listdir(cache_dir()):
         path = os.path.join(cache_dir(), f)
         if f.startswith(prefix) and path != keep:
@@ -413,6 +424,9 @@ def main(argv=None) -> int:
     from psigraph.kernels import aot as this      # not __main__: the kernels' njit sees that module
     try:
         this.build(list(a.modules or DEFAULT_MODULES), missing_only=a.missing)
+    except RuntimeError as exc:
+        print(f"psigraph: error: {exc}", file=sys.stderr)
+        return 1
     finally:
         if a.locked:
             this._release_lock()

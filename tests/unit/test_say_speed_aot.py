@@ -119,3 +119,20 @@ def test_a_missing_build_starts_once_in_the_background(tmp_path, monkeypatch):
         del sys.modules["aot_probe_bg"]
         aot._LIBS.pop("aot_probe_bg", None)
         aot._KERNELS[:] = [k for k in aot._KERNELS if k.py_func.__module__ != "aot_probe_bg"]
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not JIT_ON, reason="builds need the JIT")
+def test_a_failed_build_is_one_line_and_not_retried_in_the_background(tmp_path):
+    env = {**os.environ, "PSIGRAPH_CACHE_DIR": str(tmp_path), "CC": "/bin/false"}   # no C compiler
+    r = subprocess.run([sys.executable, "-m", "psigraph.kernels.aot", "build", "psigraph.kernels.tract"],
+                       env=env, capture_output=True, text=True)
+    assert r.returncode == 1 and len(r.stderr.strip().splitlines()) == 1
+    assert "numba's JIT" in r.stderr
+    marks = list((tmp_path / "aot").glob("*.failed"))
+    assert len(marks) == 1
+    code = ("import sys; from psigraph.kernels import aot, tract; import numpy as np;"
+            "t = tract.Tract(); t.step(np.empty((2, len(tract.CHANNELS))));"
+            "print(aot._missing_modules())")
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True)
+    assert "psigraph.kernels.tract" not in out.stdout
