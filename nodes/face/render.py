@@ -203,8 +203,8 @@ void main() {
     if (mat > 1.5 && mat < 4.5) {     // teeth/tongue/lining: only the light the lip opening lets in
         // the nose, lips and cheeks shade the inside further: what gets little light gets almost none
         // (the wet tongue, lying just behind the lower teeth, keeps more of its light)
-        float ml = v_e.w;
-        ml = mat < 2.5 ? smoothstep(0.0, 0.4, ml) : mat < 3.5 ? smoothstep(0.0, 0.55, ml) : smoothstep(0.02, 0.8, ml);
+        vec2 edge = mat < 2.5 ? vec2(0.0, 0.4) : mat < 3.5 ? vec2(0.0, 0.55) : vec2(0.02, 0.8);
+        float ml = smoothstep(edge.x, edge.y, v_e.w);
         vec3 floor_ = mat < 2.5 ? vec3(0.07, 0.05, 0.04) : vec3(0.02, 0.008, 0.008);   // deep: warm, not grey
         acc *= floor_ + (1.0 - floor_) * ml;
     }
