@@ -335,10 +335,17 @@ def build(modnames: list, verbose: bool = True, missing_only: bool = False) -> l
         raise RuntimeError("build() must run in a fresh process (kernels were already defined lazily)")
     from . import _BUILD_OPTIONS, _import_numba
     _import_numba()
-    from numba.core import codegen
-    from numba.core.cpu import FastMathOptions
-    from numba.pycc import CC
-    import numba.pycc.compiler as pycc_compiler
+    try:
+        from numba.core import codegen
+        from numba.core.cpu import FastMathOptions
+        from numba.pycc import CC
+        import numba.pycc.compiler as pycc_compiler
+    except ImportError as exc:          # a numba without pycc: mark every module, the JIT serves
+        os.makedirs(cache_dir(), exist_ok=True)
+        for modname in modnames:
+            with open(lib_path(importlib.import_module(modname)) + ".failed", "w") as f:
+                f.write(f"ImportError: {exc}\n")
+        raise RuntimeError(f"this numba has no ahead-of-time compiler ({exc}); psigraph keeps using its JIT") from exc
 
     # the host's CPU and features, as numba's JIT uses them (AOT defaults to a generic CPU)
     codegen.AOTCPUCodegen._customize_tm_features = lambda self: self._get_host_cpu_features()
