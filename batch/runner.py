@@ -21,6 +21,7 @@ from .executors import Pool
 from .worker import attempts, finished, render_clip, render_clips
 
 #: chunk sizes: about 1/CHUNKS_PER_WORKER of a worker's share of what is left, at most MAX_CHUNK clips
+#: (one with --video: a video clip takes seconds, next to which a round trip costs nothing)
 CHUNKS_PER_WORKER = 4
 MAX_CHUNK = 8
 
@@ -57,8 +58,9 @@ def run_clips(clips: list[Clip], pool: Pool, retries: int, on_result=None) -> di
     try:
         while todo:
             executor = pool.executor
+            most = 1 if any(clip.opts.video for clip in todo) else MAX_CHUNK   # a video clip takes seconds
             futures = {executor.submit(render_clips, chunk): chunk
-                       for chunk in chunks(longest_first(todo), pool.workers)}
+                       for chunk in chunks(longest_first(todo), pool.workers, most)}
             todo, died = [], False
             for fut in as_completed(futures):
                 exc = fut.exception()
@@ -92,13 +94,13 @@ def run_clips(clips: list[Clip], pool: Pool, retries: int, on_result=None) -> di
     return results
 
 
-def chunks(clips: list, workers: int) -> list[list]:
+def chunks(clips: list, workers: int, most: int = MAX_CHUNK) -> list[list]:
     """``clips`` in order, cut into tasks: each about 1/CHUNKS_PER_WORKER of one worker's share of the
-    clips still left (at most MAX_CHUNK), so chunks shrink to one clip over the last few per worker
+    clips still left (at most ``most``), so chunks shrink to one clip over the last few per worker
     (guided self-scheduling: few round trips, and no worker is left with a long tail)."""
     out, i, share = [], 0, max(1, workers) * CHUNKS_PER_WORKER
     while i < len(clips):
-        size = max(1, min(MAX_CHUNK, (len(clips) - i) // share))
+        size = max(1, min(most, (len(clips) - i) // share))
         out.append(clips[i:i + size])
         i += size
     return out

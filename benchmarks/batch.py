@@ -123,12 +123,14 @@ def main() -> int:
         jobs = tmp / "jobs.txt"
         jobs.write_text("\n".join(lines) + "\n", encoding="utf-8")
         times: dict = {1: [], 2: []}
+        cpu: dict = {1: [], 2: []}
         results = {}
         for r in range(a.rounds):
             for workers in ((1, 2) if r % 2 == 0 else (2, 1)):
                 out = tmp / f"r{r}-w{workers}"
                 batch_s, total_s, report = run(jobs, out, workers)
                 times[workers].append((batch_s, total_s))
+                cpu[workers].append((report["workers_cpu_s"], report["client_cpu_s"]))
                 results[workers] = outputs(out, report)
                 walls = [c["wall_s"] for c in report["clips"]]
                 print(f"round {r + 1}: {workers} worker(s): batch {batch_s:6.2f} s ({a.clips / batch_s:5.1f} clips/s), "
@@ -140,6 +142,11 @@ def main() -> int:
         b1, b2 = (statistics.median(t[0] for t in times[w]) for w in (1, 2))
         e1, e2 = (statistics.median(t[1] for t in times[w]) for w in (1, 2))
         print(f"ratio 2 workers / 1 worker: batch {b2 / b1:.3f}, end to end {e2 / e1:.3f} (target <= 0.55)")
+        w1 = statistics.median(c[0] for c in cpu[1])
+        all2 = statistics.median(c[0] + c[1] for c in cpu[2])
+        print(f"CPU-bound ratio (2 cores ours alone; 1 worker bound by its own CPU, 2 workers and the batch "
+              f"process sharing 2 cores): {all2 / 2 / w1:.3f}; the wall ratio above is only meaningful on a "
+              f"quiet machine")
         same = results[1] == results[2]
         print(f"outputs of 1 and 2 workers identical: {same} ({len(results[1])} clips)")
         if not a.no_say_check:

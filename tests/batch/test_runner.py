@@ -31,6 +31,10 @@ def test_clips_run_longest_text_first_and_keep_their_order_otherwise(tmp_path):
     assert [c.opts.text for c in runner.longest_first(clips)] == [texts[4], texts[1], "Yes.", "Hi.", "No."]
 
 
+def test_chunks_of_at_most_one_clip_are_one_clip_each():
+    assert runner.chunks(list(range(50)), 2, most=1) == [[i] for i in range(50)]
+
+
 def test_many_short_clips_need_far_fewer_tasks_than_clips():
     assert len(runner.chunks(list(range(200)), 2)) <= 200 // 4
     assert len(runner.chunks(list(range(200)), 2)) >= 200 // runner.MAX_CHUNK
