@@ -38,7 +38,9 @@ DETECT_S = 0.15
 LATE_S = 0.4          # also reported: surprises up to this long after a splice
 TURN_LEAD = (0.1, 1.0)
 RATE_VOICES = [li.Voice("espeak", "en-us", s, 50) for s in (115, 150, 190, 230, 270, 310)] + \
-    [li.Voice("psigraph", rate=r) for r in (0.9, 1.5)]
+    [li.Voice("psigraph", rate=r) for r in (0.9, 1.5)] + \
+    [li.Voice("espeak", "en-us", s, 50) for s in (130, 250)] + \
+    [li.Voice("espeak", "en+f3", 170, 70), li.Voice("espeak", "en-gb", 140, 45), li.Voice("psigraph", rate=1.2)]
 
 
 # ---------------------------------------------------------------- running the graph

@@ -328,12 +328,13 @@ class Entrainment(Node[EntrainmentParams]):
     phrase is ending: how far the pitch (median of the last three voiced ticks) has fallen toward
     ``final_drop`` spreads below the speaker's mean, once the phrase has run ``min_progress`` of the
     speaker's phrase cycle (the macro phase). A score of 1 is a *final fall*; ``events``:
-    ``turn_end_predicted`` {lead_s: one syllable period of the entrained oscillator} at most once per
-    phrase, at a final fall that is predicted to end the turn. A fall inside a multi-sentence turn
-    sounds like one at its end, so with ``learn_turns`` the node learns from what followed each fall
-    (speech again within ``yield_ms``: the speaker went on; silence: the turn ended) at which place in a
-    turn (1st, 2nd, 3rd, later fall) this speaker's turns end, and predicts an end only at places where
-    falls ended the turn at least as often as not (every place until heard otherwise).
+    ``turn_end_predicted`` {lead_s: one syllable period of the entrained oscillator} at a final fall
+    that is predicted to end the turn (one per phrase, or again after the pitch was reset to the
+    speaker's mean within the phrase). A fall inside a multi-sentence turn sounds like one at its
+    end, so with ``learn_turns`` the node learns from what followed each fall (a pitch reset, or
+    speech again within ``yield_ms``: the speaker went on; silence: the turn ended) at which place in
+    a turn (1st, 2nd, 3rd, later fall) this speaker's turns end, and predicts an end only at places
+    where falls ended the turn at least as often as not (every place until heard otherwise).
     """
 
     type_id = "entrainment"
@@ -405,6 +406,10 @@ class Entrainment(Node[EntrainmentParams]):
                 continue
             if voiced[i] > 0:
                 st.rel = (st.rel + [float(rel[i])])[-3:]
+                if st.fired and len(st.rel) == 3 and sorted(st.rel)[1] >= 0.0:
+                    st.fired = False                     # the pitch was reset after the fall: the speaker goes on
+                    if st.pending:
+                        self._count(st.pending, ended_turn=False)
             if len(st.rel) < 3 or progress[i] < p.min_progress:
                 continue
             score = min(max(-sorted(st.rel)[1] / p.final_drop, 0.0), 1.0)
