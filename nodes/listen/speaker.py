@@ -24,7 +24,7 @@ does not immediately become the norm.
 
 ``speedup`` (:meth:`SpeakerModel.speedup`) is the speaker's running syllable period over the mean of
 the last ``speedup_syllables`` inter-onset intervals of the current phrase: ≈ 1 at their usual
-pace, ≥ 1.8 only about once in 25 s of clean speech (measured on the benchmark's eSpeak and
+pace, ≥ 1.8 only about once in 30 s of clean speech (measured on the benchmark's eSpeak and
 psigraph voices), so a tempo jump shows once two syllables of the new tempo have been heard.
 """
 from __future__ import annotations
