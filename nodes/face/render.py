@@ -172,7 +172,7 @@ void main() {
     else if (mat < 1.5) { shin = 140.0; ks = 0.55; wrap = vec3(0.35); }
     else if (mat < 2.5) { shin = 30.0; ks = 0.10; wrap = vec3(0.45); }   // enamel: a soft sheen, not metal
     else if (mat < 3.5) { shin = 22.0; ks = 0.30; wrap = vec3(0.12); }   // wet
-    else if (mat > 4.5 && mat < 5.5) { shin = 260.0; ks = 1.6; }   // crisp catch lights
+    else if (mat > 4.5 && mat < 5.5) { shin = 160.0; ks = 1.8; }   // crisp catch lights, a few pixels even at 480 px
     else if (mat > 5.5 && mat < 6.5) { shin = 8.0; ks = 0.0; wrap = vec3(0.5); }
     float ndl0 = dot(n, L0);
     bool eye = mat > 0.5 && mat < 1.5 || mat > 4.5 && mat < 5.5;
