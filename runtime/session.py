@@ -4,10 +4,11 @@ The scheduler advances in chunks of master samples. In each chunk every node,
 in topological order, is called once per *sub-span*: the chunk is split at the
 times of the node's input events, value changes and scheduled parameter
 changes, so timed changes take effect at their exact sample whatever the block
-size (a node class with ``OWN_EVENT_TIMES = True`` gets all the events of its span in one call and
-applies each at its own time itself). Delay nodes that close a feedback loop emit first (from their state) and
-absorb their input at the end of the chunk; chunks are capped so that no loop
-ever needs a sample that has not been computed.
+size (a node class with ``OWN_EVENT_TIMES = True`` gets all the events of its
+span in one call and applies each at its own time itself). Delay nodes that
+close a feedback loop emit first (from their state) and absorb their input at
+the end of the chunk; chunks are capped so that no loop ever needs a sample
+that has not been computed.
 """
 from __future__ import annotations
 
