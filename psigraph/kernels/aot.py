@@ -244,7 +244,7 @@ class Kernel:
         return self._ahead if self._ahead is not None else self._call
 
     def _guarded(self, fn):
-        checks, jit = self._checks, self.dispatcher_lazy
+        checks, jit = self._checks, self._jit_call
 
         def call(*args):
             for i, dt, nd, contiguous in checks:
@@ -255,17 +255,17 @@ class Kernel:
             return fn(*args)
         return call
 
-    def dispatcher_lazy(self, *args):
+    def _jit_call(self, *args):
         return self.dispatcher()(*args)
 
 
-# ------------------------------------------------------------------ building
 def trusted(kernel):
     """:meth:`Kernel.trusted` of a kernel, or the kernel itself when it is a plain numba dispatcher or
     function (builds, NUMBA_DISABLE_JIT)."""
     return kernel.trusted() if isinstance(kernel, Kernel) else kernel
 
 
+# ------------------------------------------------------------------ building
 def _missing_modules() -> list:
     mods = {sys.modules.get(k.py_func.__module__) for k in _KERNELS if k.aot}
     paths = {m.__name__: lib_path(m) for m in mods if m is not None}
@@ -279,15 +279,18 @@ def _start_background_build() -> None:
         return
     _build_started = True
     import subprocess
+    locked = False
     try:                                        # an unwritable cache only means: no build, the JIT serves
         mods = _missing_modules()
         if not mods or not _take_lock():
             return
+        locked = True
         with open(os.path.join(cache_dir(), "build.log"), "ab") as log:
             subprocess.Popen([sys.executable, "-m", "psigraph.kernels.aot", "build", "--locked", *mods],
                              stdin=subprocess.DEVNULL, stdout=log, stderr=log, start_new_session=True)
     except OSError:
-        _release_lock()
+        if locked:
+            _release_lock()
         return
     if sys.stderr.isatty():
         print(f"psigraph: compiling kernels ahead of time in the background (once, about a minute) into "
