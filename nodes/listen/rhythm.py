@@ -82,7 +82,11 @@ class RhythmTracker:
         if st.counted == 0:
             return st.ioi
         current = min((st.open - (st.silent if st.silent >= self.rate_pause else 0)) / self.hz, self.max_ioi)
-        return st.ioi + max(self.rate_alpha, 1.0 / (st.counted + 1)) * max(current - st.ioi, 0.0)
+        return st.ioi + self._weight() * max(current - st.ioi, 0.0)
+
+    def _weight(self) -> float:
+        """Weight of the next interval in the running mean (learns fast from the first syllables heard)."""
+        return max(self.rate_alpha, 1.0 / (self.state.counted + 1))
 
     def step(self, k: int, nucleus_db: float, periodicity: float) -> Tick:
         st = self.state
@@ -98,8 +102,8 @@ class RhythmTracker:
                     and nucleus_db >= st.level - self.vowel_db and k - st.last_onset >= self.min_ioi):
                 onset, strength = True, nucleus_db - st.vmin
                 ioi = st.open / self.hz                    # speaking time since the last onset
-                if st.onsets and ioi <= self.max_ioi:      # learn fast from the first syllables heard
-                    st.ioi += max(self.rate_alpha, 1.0 / (st.counted + 1)) * (ioi - st.ioi)
+                if st.onsets and ioi <= self.max_ioi:
+                    st.ioi += self._weight() * (ioi - st.ioi)
                     st.counted += 1
                 st.open = 0
                 st.last_onset, st.onsets = k, st.onsets + 1
