@@ -15,7 +15,6 @@ from psigraph.errors import PsigraphError
 
 from .worker import init_process, worker_env
 
-
 #: a LocalCluster for CPU-bound clips: Dask's diagnostics (a 100 Hz statistical profiler in every
 #: worker, 20 ms event-loop ticks and 100 ms work stealing in every process, frequent system and memory
 #: polls) took ~10 % of a core idle on a 2-core machine, core time the clips need; results do not

@@ -3,8 +3,8 @@
 Complete clips are skipped before anything is submitted (and again by the worker, for folders only
 it can see). Clips travel longest first, in small chunks (:func:`chunks`): a few clips per task
 while many are left, one per task at the end, so short clips do not pay a scheduler round trip
-each and the workers still finish together. When a worker dies (``kill -9``, out of memory) a process pool
-breaks: every chunk still in it fails with BrokenProcessPool. The loop then opens a fresh pool and
+each and the workers still finish together. When a worker dies (``kill -9``, out of memory) a
+process pool breaks: every chunk still in it fails with BrokenProcessPool. The loop then opens a fresh pool and
 resubmits the clips of those chunks that are not complete; a clip is given up only after it was
 *started* more than ``retries`` times (queued clips that never started do not count). Dask retries
 a dead worker's task itself up to the same limit. Ctrl-C stops the workers; what finished stays
