@@ -7,11 +7,13 @@ in --inputs). Definitions:
 * **surprise** — an anomaly is detected when a ``surprise`` event falls within 150 ms after its
   splice time; recall over all anomalies (and per kind), latency distribution of the detections, and
   false alarms = surprise events per 10 s of the *clean* clips (the same turns without splices);
-* **entrainment** — the entrained syllable oscillator's frequency (entrainment.syllable_hz, i.e. the
-  phase velocity of psi_core's ``syllable`` role) averaged over the speaking ticks of a clean clip
+* **entrainment** — the entrained syllable oscillator's frequency (entrainment.syllable_hz, the
+  median phase velocity of psi_core's ``syllable`` role over the last 250 ms of heard speech)
+  averaged over the speaking ticks of a clean clip
   (silent gaps ≥ 150 ms removed, as the input's rate is measured), against the input's syllables per
   second of speaking time (CMU syllable counts for eSpeak, planner syllable events for psigraph);
-* **turn end** — a turn (one sentence, followed by ≥ 1.1 s of silence) is predicted when a
+* **turn end** — a turn (one sentence, followed by ≥ 1.1 s of silence; multi-sentence turns are
+  measured by benchmarks/listening_turns.py) is predicted when a
   ``turn_end_predicted`` event arrives 0.1–1.0 s before its last sound; every other such event is
   false (per 10 s of clean clips);
 * **speed** — seconds of audio per second of wall time of the offline listening graph (no face
