@@ -229,6 +229,11 @@ def mouth_opening(lm) -> tuple:
     return (0.5 * (x0 + x1), float(0.5 * (up + low)), 0.5 * abs(x1 - x0), max(0.5 * float(up - low), MIN_HALF_GAP))
 
 
+def lip_depth(lm) -> float:
+    """Mean z of the inner lips (landmarks 61–63, 65–67) of the 68 landmark positions ``lm``."""
+    return float(np.mean(np.asarray(lm, np.float64)[[61, 62, 63, 65, 66, 67], 2]))
+
+
 def lid_rgb(m: HeadModel) -> tuple:
     """Linear colour of the upper lids (landmarks 37, 38, 43, 44; skin tone without landmarks): the
     shader blends thin lashes into it."""
@@ -280,7 +285,7 @@ class FaceRenderer:
         self._prog["a_mat"] = gloo.VertexBuffer(m.material.astype(np.float32).reshape(-1, 1))
         self._prog["a_rest"] = gloo.VertexBuffer(m.vertices.astype(np.float32))
         self._ibo = gloo.IndexBuffer(m.faces.astype(np.uint32))
-        self._prog["u_lipz"] = float(m.lip_z)
+        self._prog["u_lipz"] = float(m.lip_z)       # per frame: the inner lips' depth (see _mouth)
         self._prog["u_mouth"] = STILL_MOUTH
         self._prog["u_lid"] = lid_rgb(m)
         self._view, self._proj, eye = camera(W / H, distance=distance, fov=fov, target=target,
@@ -349,11 +354,13 @@ class FaceRenderer:
         return v, n, M, faces, self._mouth(v), self._poser.cornea_centers(row)
 
     def _mouth(self, v) -> tuple:
-        """The inner-lip opening of vertices ``v`` (centre x, y, half width, half height), which sets
-        how much light reaches the teeth, tongue and lining (the shader's ``u_mouth``)."""
+        """The inner-lip opening of vertices ``v`` (centre x, y, half width, half height) and the inner
+        lips' depth z, which set how much light reaches the teeth, tongue and lining (the shader's
+        ``u_mouth`` and ``u_lipz``: lips pushed forward, as in /o u/, leave the teeth deeper in shadow)."""
         if self.m.landmarks is None:
-            return STILL_MOUTH
-        return mouth_opening(v[self.m.landmarks])
+            return STILL_MOUTH + (float(self.m.lip_z),)
+        lm = v[self.m.landmarks]
+        return mouth_opening(lm) + (lip_depth(lm),)
 
     def _lips_shut(self, v) -> bool:
         """Inner lips within 1 mm at all three landmark pairs (61-67, 62-66, 63-65)."""
@@ -378,7 +385,8 @@ class FaceRenderer:
             self._ibo.set_data(faces)
         self._prog["u_model"] = M.T.copy()
         if len(prepared) > 5:
-            self._prog["u_mouth"] = prepared[4]
+            self._prog["u_mouth"] = prepared[4][:4]
+            self._prog["u_lipz"] = prepared[4][4]
             for s, c in prepared[5].items():
                 self._prog[f"u_eye{s}"] = c
         W, H = self.width * self.ssaa, self.height * self.ssaa

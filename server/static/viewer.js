@@ -129,15 +129,18 @@
     lighting(angles, R) {
       const h = this.h, a = this.a, p = this.pos;
       if (!h.still_mouth) return;
-      let mouth = h.still_mouth;
+      let mouth = h.still_mouth, lipz = h.lip_z;
       if (a.mouth_corners && a.lip_pairs) {
         const x0 = p[3 * a.mouth_corners[0]], x1 = p[3 * a.mouth_corners[1]], lp = a.lip_pairs;
-        let up = 0, low = 0;
-        for (let k = 0; k + 1 < lp.length; k += 2) { up += p[3 * lp[k] + 1]; low += p[3 * lp[k + 1] + 1]; }
-        up /= lp.length / 2; low /= lp.length / 2;
+        let up = 0, low = 0, z = 0;
+        for (let k = 0; k + 1 < lp.length; k += 2) {
+          up += p[3 * lp[k] + 1]; low += p[3 * lp[k + 1] + 1]; z += p[3 * lp[k] + 2] + p[3 * lp[k + 1] + 2];
+        }
+        up /= lp.length / 2; low /= lp.length / 2; lipz = z / lp.length;
         mouth = [0.5 * (x0 + x1), 0.5 * (up + low), 0.5 * Math.abs(x1 - x0), Math.max(0.5 * (up - low), h.min_half_gap)];
       }
       this.vec("u_mouth", mouth);
+      this.gl.uniform1f(this.gl.getUniformLocation(this.prog, "u_lipz"), lipz);     // the inner lips' depth
       const piv = h.pivot, nw = a.neck_weight;
       for (const side of ["L", "R"]) {
         const c0 = h.eye_center[side], ax = h.eye_axis && h.eye_axis[side];

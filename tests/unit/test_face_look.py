@@ -55,12 +55,15 @@ def test_viseme_postures_differ_by_phonetics(head):
     lm = v[head.landmarks]
     assert tip[2] > np.percentile(teeth[:, 2], 99.5) - 0.01
     assert lm[66, 1] - 0.01 < tip[1] < lm[62, 1] + 0.01
-    # the lips differ between the look-alike visemes (inner-lip gap and mouth width, mm)
-    shape = {k: (t.measure(r)["lip_gap_mm"], 100 * float(np.ptp(HeadPoser(head).vertices(r)[0][head.landmarks[[60, 64]], 0])))
-             for k, r in w.items()}
-    gaps = sorted(s[0] for s in shape.values())
-    assert gaps[-1] - gaps[0] > 3.0
-    assert shape["SS"][1] > shape["CH"][1] + 3.0                       # spread against rounded
+    # the lips differ between the look-alike visemes: inner-lip gap, mouth width, lip protrusion (mm)
+    def lips(r):
+        v = HeadPoser(head).vertices(r)[0][head.landmarks]
+        return t.measure(r)["lip_gap_mm"], 100 * float(np.ptp(v[[60, 64], 0])), 100 * float(v[[51, 57], 2].mean())
+    m = {k: lips(r) for k, r in w.items()}
+    assert m["CH"][2] > m["DD"][2] + 2.0 and m["CH"][1] < m["DD"][1] - 2.0    # rounded and pushed forward
+    assert m["SS"][1] > m["DD"][1] + 4.0                                     # spread
+    assert m["kk"][0] > m["DD"][0] + 1.0                                     # more jaw
+    assert m["FF"][2] < m["DD"][2] - 1.5                                     # the lower lip tucked back
 
 
 def test_viseme_postures_ease_in():
