@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import bisect
 import os
+import sys
 import time
 import zlib
 from dataclasses import dataclass, field
@@ -33,6 +34,12 @@ from psigraph.util import did_you_mean, split_ref
 from .taps import Tap
 
 DEFAULT_BLOCK = 480
+#: GIL switch interval while a pipeline runs: the worker gets the GIL for its short Python parts within
+#: this time, instead of Python's default 5 ms (longer than a chunk's work on the main thread)
+PIPELINE_SWITCH_S = 1e-4
+#: chunks the pipeline's second thread may lag behind: the main thread's work comes in bursts (a
+#: sentence planned at once), the voice's evenly, so a few chunks of slack let them overlap
+PIPELINE_DEPTH = 8
 MAX_BLOCK = 1 << 20          # master samples per chunk (44 s at 24 kHz): bounds the memory of one chunk
 
 
@@ -481,7 +488,7 @@ class Session:
         part takes only signals from the rest, has no loop delay and nothing taps it."""
         self._pipeline_asked = False
         heads = [n for n in self.order if getattr(type(self.slots[n].node), "PIPELINE", False)]
-        if not heads:
+        if not heads or _usable_cpus() < 2:
             return
         from psigraph import digraph
         reversed_edges = [(dst, e.src) for (dst, _), es in self.resolved.sources.items() for e in es]
@@ -501,15 +508,17 @@ class Session:
         self._feeds = sorted({e_src for (dst, _), es in self.resolved.sources.items() if dst in behind
                               for e_src in ((e.src, e.src_port) for e in es) if e_src[0] not in behind})
         self._worker = _Behind(self._run_behind)
+        self._switch = sys.getswitchinterval()
+        sys.setswitchinterval(min(self._switch, PIPELINE_SWITCH_S))
 
     def _run_behind(self, t0: int, t1: int, sig: dict) -> None:
         for s in self._behind:
             self._run_slot(s, t0, t1, sig)
 
     def _drain(self) -> None:
-        """Wait for the chunk in flight (re-raises its error)."""
+        """Wait for the chunks in flight (re-raises an error of theirs)."""
         if self._worker is not None:
-            self._worker.wait()
+            self._worker.wait(0)
 
     def _stop_pipeline(self) -> None:
         """Finish the chunk in flight; from now on every node runs on the calling thread."""
@@ -519,6 +528,7 @@ class Session:
             if self._worker is not None:
                 self._worker.stop()
                 self._worker = None
+                sys.setswitchinterval(self._switch)
                 self._plain = [self.slots[n] for n in self.order if not self.slots[n].loop_delay]
                 self._behind = []
 
@@ -541,7 +551,7 @@ class Session:
         for s in self._plain:
             run(s, t0, t1, sig)
         if self._worker is not None:
-            self._drain()                               # at most one chunk in flight
+            self._worker.wait(PIPELINE_DEPTH - 1)       # bounded slack: at most PIPELINE_DEPTH chunks in flight
             self._worker.submit(t0, t1, {k: sig[k] for k in self._feeds})
         for s in loop:
             n = s.node
@@ -678,35 +688,51 @@ class Session:
                 _enqueue(inp.queue, evs)
 
 
+def _usable_cpus() -> int:
+    try:
+        return len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):     # not Linux
+        return os.cpu_count() or 1
+
+
 class _Behind:
-    """The pipeline's thread: runs ``run(t0, t1, sig)`` for one chunk at a time."""
+    """The pipeline's thread: runs ``run(t0, t1, sig)`` for each submitted chunk, in order."""
 
     def __init__(self, run):
         import queue
         import threading
-        self._jobs, self._done, self._busy = queue.SimpleQueue(), queue.SimpleQueue(), False
+        self._jobs, self._done = queue.SimpleQueue(), queue.SimpleQueue()
+        self._pending, self._error, self._raised = 0, None, False
         self._thread = threading.Thread(target=self._loop, args=(run,), name="psigraph-pipeline", daemon=True)
         self._thread.start()
 
     def _loop(self, run) -> None:
+        failed = False
         while (job := self._jobs.get()) is not None:
+            if failed:                          # after an error the later chunks are not run
+                self._done.put(None)
+                continue
             try:
                 run(*job)
                 self._done.put(None)
             except BaseException as exc:        # handed to the thread that waits
+                failed = True
                 self._done.put(exc)
 
     def submit(self, *job) -> None:
         self._jobs.put(job)
-        self._busy = True
+        self._pending += 1
 
-    def wait(self) -> None:
-        """Until the chunk in flight is done; re-raises its error."""
-        if self._busy:
-            self._busy = False
+    def wait(self, most: int) -> None:
+        """Until at most ``most`` chunks are in flight; raises the first error of a chunk (once)."""
+        while self._pending > most:
             exc = self._done.get()
-            if exc is not None:
-                raise exc
+            self._pending -= 1
+            if exc is not None and self._error is None:
+                self._error = exc
+        if self._error is not None and not self._raised:
+            self._raised = True
+            raise self._error
 
     def stop(self) -> None:
         self._jobs.put(None)

@@ -57,8 +57,18 @@ def test_an_error_behind_surfaces_as_one_line(tmp_path, monkeypatch):
     def broken(state):
         raise ValueError("boom")
     monkeypatch.setattr(s.node("voice"), "process", broken)
-    with pytest.raises(PsigraphError, match="voice.*boom"):
+    with pytest.raises(PsigraphError, match="voice.*boom"):   # at the latest when the run is finished
         for _ in range(3):
             s.advance(4800)
-    s.abort()
+        s.close()
     assert not (tmp_path / "e.wav").exists()
+
+
+def test_the_second_thread_lags_at_most_the_pipeline_depth(tmp_path):
+    from psigraph.runtime import session as session_mod
+    s = Session(_graph(tmp_path / "f.wav"), block=4800, pipeline=True)
+    for _ in range(session_mod.PIPELINE_DEPTH + 3):
+        s.advance(4800)
+        assert s._worker._pending <= session_mod.PIPELINE_DEPTH
+    s.close()
+    assert s._worker is None and (tmp_path / "f.wav").stat().st_size > 4 * 4800
