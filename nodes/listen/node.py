@@ -464,8 +464,11 @@ class Entrainment(Node[EntrainmentParams]):
         st.heard = st.heard or bool(speech.any())
         hist = np.asarray(st.velocities[-(self.window - 1):] if self.window > 1 else [], dtype=float)
         vals = np.concatenate([np.full(self.window - 1 - len(hist), np.nan), hist, inst[take]])
-        meds = np.nanmedian(np.lib.stride_tricks.sliding_window_view(vals, self.window), axis=1) \
-            if take.any() else np.zeros(0)
+        meds = np.zeros(0)
+        if take.any():
+            windows = np.lib.stride_tricks.sliding_window_view(vals, self.window)
+            # with a full history there is no gap to skip, and np.median is much faster than nanmedian
+            meds = np.median(windows, axis=1) if len(hist) == self.window - 1 else np.nanmedian(windows, axis=1)
         st.velocities = [float(v) for v in vals[-(self.window - 1):] if not np.isnan(v)] if self.window > 1 else []
         out = np.empty(len(inst))
         last, j = st.hz, 0
