@@ -201,8 +201,9 @@ def _tick_coefs(row, fs, coef):
 
 
 @njit
-def _harmonic_bank(amp, m, th, fr, nh, acc, work):
-    """acc[k] = Σ_{h<nh[k]} a_h cos((h+1)θ_k) − b_h sin((h+1)θ_k) for the m samples of one tick segment,
+def _harmonic_bank(amp, m, th, fr, nh, acc, cos_th, work):
+    """acc[k] = Σ_{h<nh[k]} a_h cos((h+1)θ_k) − b_h sin((h+1)θ_k) for the m samples of one tick segment
+    (and cos_th[k] = cos θ_k, which the noise modulation reuses),
     the coefficients interpolated by fr[k] between the previous (amp[0:2]) and the current (amp[2:4])
     tick; cos/sin by Chebyshev recurrences from one cos and one sin of θ_k. The samples run side by
     side in the inner loop, so the compiler vectorises across them (each sum is still taken over h in
@@ -211,6 +212,7 @@ def _harmonic_bank(amp, m, th, fr, nh, acc, work):
     hmax = 0
     for k in range(m):
         c1 = math.cos(th[k])
+        cos_th[k] = c1
         cc[k] = c1
         sc[k] = math.sin(th[k])
         cm[k] = 1.0
@@ -251,8 +253,8 @@ def _voice_render(ctrl, t0, period, fs, prm, seed, st, rows, amp, res, coef, out
     n = out.shape[0]
     j = 0
     nh_max = amp.shape[1]
-    seg = np.empty((9, period))          # phases, tick fractions, shimmer, harmonic sums, bank scratch (5)
-    th_s, fr_s, shim_s, acc_s = seg[0], seg[1], seg[2], seg[3]
+    seg = np.empty((10, period))         # phases, their cosines, tick fractions, shimmer, harmonic sums, scratch (5)
+    th_s, cos_s, fr_s, shim_s, acc_s = seg[0], seg[1], seg[2], seg[3], seg[4]
     nh_s = np.empty(period, dtype=np.int64)
     i = 0
     while i < n:
@@ -311,11 +313,10 @@ def _voice_render(ctrl, t0, period, fs, prm, seed, st, rows, amp, res, coef, out
                     nh = nh_max
             nh_s[k] = nh
         # harmonic bank (voiced samples only: nh = 0 elsewhere)
-        _harmonic_bank(amp, m, th_s, fr_s, nh_s, acc_s, seg[4:])
+        _harmonic_bank(amp, m, th_s, fr_s, nh_s, acc_s, cos_s, seg[5:])
         for k in range(m):
             t = t0 + i + k
             fr = fr_s[k]
-            th = th_s[k]
             av = rows[0, 11] + (rows[1, 11] - rows[0, 11]) * fr
             ah = rows[0, 12] + (rows[1, 12] - rows[0, 12]) * fr
             af = rows[0, 13] + (rows[1, 13] - rows[0, 13]) * fr
@@ -332,7 +333,7 @@ def _voice_render(ctrl, t0, period, fs, prm, seed, st, rows, amp, res, coef, out
             # noise sources
             n1 = _hash(seed, 3, t) - 0.8 * _hash(seed, 3, t - 1)     # tilted up: aspiration is bright
             n2 = _hash(seed, 4, t)
-            puls = 0.5 + 0.5 * math.cos(th)             # glottal-phase modulation of noise
+            puls = 0.5 + 0.5 * cos_s[k]                 # glottal-phase modulation of noise
             asp_in = prm[P_ASP] * (ah + breath * av * puls) * n1
             # aspiration through the formant cascade
             x = asp_in

@@ -14,7 +14,9 @@ def test_bank_equals_the_direct_sum_per_sample():
     nh = rng.integers(0, 90, m).astype(np.int64)
     nh[:5] = 0                                   # silent samples
     acc = np.full(m, np.nan)
-    K._harmonic_bank(amp, m, th, fr, nh, acc, np.empty((5, 120)))
+    cos_th = np.full(m, np.nan)
+    K._harmonic_bank(amp, m, th, fr, nh, acc, cos_th, np.empty((5, 120)))
+    assert np.allclose(cos_th, np.cos(th), rtol=0, atol=1e-15)
     for k in range(m):
         h = np.arange(nh[k])
         a = amp[0, h] + (amp[2, h] - amp[0, h]) * fr[k]
