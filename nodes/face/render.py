@@ -22,6 +22,9 @@ from .deform import HeadPoser
 from .heads import load_head
 
 OSMESA_LIB = "/usr/lib/x86_64-linux-gnu/libOSMesa.so.8"
+#: the fragment shader's line that reads the material (FaceRenderer._part_programs writes the
+#: skin's and the hair's value in its place, for their own programs)
+MAT_LINE = "float mat = v_col.a;"
 _backend: str | None = None
 
 
@@ -314,6 +317,20 @@ class FaceRenderer:
         for s, c in {"L": (0.0, 0.0, 0.0), "R": (0.0, 0.0, 0.0), **self._poser.cornea_centers(neutral_row())}.items():
             self._prog[f"u_eye{s}"] = c
         self._interior = m.interior if m.landmarks is not None else None
+        # faces grouped by part (each part in mesh order): skin, hair (whole faces of one material
+        # value below 0.5, at least 5 % of the faces each), the rest; each of the first gets its own
+        # program (_part_programs)
+        fm = m.material.astype(np.float32)[F]
+        one = (fm[:, 0] == fm[:, 1]) & (fm[:, 1] == fm[:, 2])
+        vals, counts = np.unique(fm[one & (fm[:, 0] < 0.5), 0], return_counts=True)
+        self._part_values = [float(x) for x, c in zip(vals, counts) if c >= nf // 20] if MAT_LINE in FRAG else []
+        part = np.full(nf, len(self._part_values))
+        for k, val in enumerate(self._part_values):
+            part[one & (fm[:, 0] == np.float32(val))] = k
+        self._part_order = np.argsort(part, kind="stable")
+        self._Fu_parts = self._Fu[self._part_order]
+        self._part_bounds = np.searchsorted(part[self._part_order], np.arange(len(self._part_values) + 2))
+        self._parts = None
         self._shut_gap = 1.0 / m.mm_per_unit           # 1 mm: only a dark line shows between the lips
 
     # ---------------------------------------------------------------- per frame
@@ -342,7 +359,7 @@ class FaceRenderer:
         """CPU part of a frame: (vertices, normals, model matrix, visible faces, mouth opening) — no GL calls."""
         v, M = self._poser.vertices(np.asarray(row, np.float64))
         n, fn = self._normals(v)
-        faces = None
+        faces, parts = None, None
         if self.cull:                          # drop faces turned away from the camera (CPU culling)
             R, t = M[:3, :3].astype(np.float64), M[:3, 3].astype(np.float64)
             eye_m = (R.T @ (self._eye - t)).astype(np.float32)
@@ -350,8 +367,10 @@ class FaceRenderer:
             keep = facing | ~self._cull
             if self._interior is not None and self._lips_shut(v):
                 keep &= ~self._interior          # hidden behind closed lips: not worth rasterising
-            faces = self._Fu[keep]
-        return v, n, M, faces, self._mouth(v), self._poser.cornea_centers(row)
+            kept = keep[self._part_order]        # grouped by part: skin, hair, the rest (_part_programs)
+            faces = self._Fu_parts[kept]
+            parts = tuple(int(np.count_nonzero(kept[a:b])) for a, b in zip(self._part_bounds, self._part_bounds[1:]))
+        return v, n, M, faces, self._mouth(v), self._poser.cornea_centers(row), parts
 
     def _mouth(self, v) -> tuple:
         """The inner-lip opening of vertices ``v`` (centre x, y, half width, half height) and the inner
@@ -395,12 +414,58 @@ class FaceRenderer:
             gloo.set_state(depth_test=True, cull_face=os.environ.get("PSIGRAPH_CULL") == "1", blend=False)
             gloo.set_clear_color(self.bg)
             gloo.clear(color=True, depth=True)
-            self._prog.draw("triangles", self._ibo)
+            self._draw_faces(faces, prepared[6] if len(prepared) > 6 else None)
             img = self._fbo.read()
         if self.ssaa > 1:
             s = self.ssaa
             img = img.reshape(self.height, s, self.width, s, 4).mean(axis=(1, 3)).round().astype(np.uint8)
         return np.ascontiguousarray(img)
+
+    def _part_programs(self) -> list:
+        """[(program, index buffer)] for each part but the last (the skin's, the hair's), built at the
+        first draw. Each program has that part's one material value written into the shader
+        (:data:`MAT_LINE`), so the branches on the material fold away when it is compiled: llvmpipe
+        would otherwise run every branch (eyes, mouth, lashes) for every fragment of the skin and
+        hair, most of the image."""
+        if self._parts is None:
+            self._parts, self._part_uniforms = [], {}
+            for val in self._part_values:
+                prog = self._gloo.Program(VERT, FRAG.replace(MAT_LINE, f"float mat = {val!r};"))
+                for kind, _, name in self._prog.variables:
+                    if kind == "attribute":
+                        prog[name] = self._prog[name]
+                self._parts.append((prog, self._gloo.IndexBuffer(np.zeros((1, 3), np.uint32))))
+        return self._parts
+
+    def _draw_faces(self, faces, counts) -> None:
+        """Draw ``faces`` (index triples, grouped by part with ``counts`` faces in each, as prepare()
+        returns them; None: all, in ``self._ibo``): the skin and the hair each with its own program,
+        the rest with the full one. Only the program changes, not the pixels."""
+        parts = self._part_programs() if faces is not None and counts else []
+        if not parts:
+            self._prog.draw("triangles", self._ibo)
+            return
+        changed = []                             # the full program's uniforms set since the last frame
+        for kind, _, name in self._prog.variables:
+            if kind == "uniform":
+                try:
+                    value = self._prog[name]
+                except KeyError:                 # never set: the shader's default
+                    continue
+                if not np.array_equal(self._part_uniforms.get(name), value):
+                    self._part_uniforms[name] = np.array(value, copy=True)
+                    changed.append((name, value))
+        start = 0
+        for (prog, ibo), n in zip(parts, counts):
+            for name, value in changed:
+                prog[name] = value
+            if n:
+                ibo.set_data(faces[start:start + n])
+                prog.draw("triangles", ibo)
+            start += n
+        if start < len(faces):
+            self._ibo.set_data(faces[start:])
+            self._prog.draw("triangles", self._ibo)
 
     def render(self, row) -> np.ndarray:
         """One blendshape row → (height, width, 4) uint8 RGBA image."""

@@ -126,3 +126,24 @@ def test_face_render_starts_its_pool_before_the_other_nodes_warm_up(monkeypatch)
         assert s.node("snk").data.shape == (6, 16 * 16 * 4)
     finally:
         s.close()
+
+
+def test_skin_and_hair_programs_draw_the_pixels_of_the_full_shader():
+    """The skin and the hair draw with programs whose material is written in (FRAG's MAT_LINE);
+    the image is the full shader's (at most 1 of 255 apart, in a handful of pixels)."""
+    from psigraph.nodes.face.render import FRAG, MAT_LINE, FaceRenderer, row_from
+    assert MAT_LINE in FRAG                       # the shader still reads the material on this line
+    rows = [row_from({}), row_from({"jawOpen": 0.6, "mouthSmile_L": 0.8, "mouthSmile_R": 0.8}),
+            row_from({"jawOpen": 0.3, "headYaw": 0.4, "eyeBlink_L": 1.0})]
+    parted, full = FaceRenderer(96, 96), FaceRenderer(96, 96)
+    full._parts = []                              # everything with the full program
+    assert len(parted._part_values) == 2          # the ICT head: skin and hair
+    for row in rows:
+        a, b = parted.render(row).astype(int), full.render(row).astype(int)
+        d = np.abs(a - b).max(axis=-1)
+        assert d.max() <= 1 and (d > 0).mean() < 1e-3
+    prepared = parted.prepare(rows[1])
+    skin, hair, rest = prepared[6]                # faces per part, in that order
+    assert skin + hair + rest == len(prepared[3]) and skin > len(prepared[3]) // 3 and hair and rest
+    parted.close()
+    full.close()
