@@ -240,6 +240,13 @@ def _harmonic_bank(amp, m, th, fr, nh, acc, cos_th, work):
             sc[k] = sn
 
 
+@njit
+def _reson_step(x, a, b, c, m0, m1):
+    """One sample of a two-pole resonator y = a·x + b·y[−1] + c·y[−2]: (y, new y[−1], new y[−2])."""
+    y = a * x + b * m0 + c * m1
+    return y, y, m0
+
+
 @njit(aot="f8[:, ::1] i8 i8 f8 f8[::1] i8 f8[::1] f8[:, ::1] f8[:, ::1] f8[::1] f8[::1] f8[::1]")
 def _voice_render(ctrl, t0, period, fs, prm, seed, st, rows, amp, res, coef, out):
     """Render ``out.shape[0]`` samples starting at master index ``t0``.
@@ -314,6 +321,11 @@ def _voice_render(ctrl, t0, period, fs, prm, seed, st, rows, amp, res, coef, out
             nh_s[k] = nh
         # harmonic bank (voiced samples only: nh = 0 elsewhere)
         _harmonic_bank(amp, m, th_s, fr_s, nh_s, acc_s, cos_s, seg[5:])
+        # the filter memories in locals through the segment (no store and load per sample)
+        q0, q1, q2, q3, q4, q5, q6, q7, q8, q9 = res[0], res[1], res[2], res[3], res[4], res[5], res[6], \
+            res[7], res[8], res[9]
+        p10, p11, p12, p13, p14, p15, p16, p17 = res[10], res[11], res[12], res[13], res[14], res[15], \
+            res[16], res[17]
         for k in range(m):
             t = t0 + i + k
             fr = fr_s[k]
@@ -336,28 +348,26 @@ def _voice_render(ctrl, t0, period, fs, prm, seed, st, rows, amp, res, coef, out
             puls = 0.5 + 0.5 * cos_s[k]                 # glottal-phase modulation of noise
             asp_in = prm[P_ASP] * (ah + breath * av * puls) * n1
             # aspiration through the formant cascade
-            x = asp_in
-            for r in range(5):
-                y = coef[3 * r] * x + coef[3 * r + 1] * res[2 * r] + coef[3 * r + 2] * res[2 * r + 1]
-                res[2 * r + 1] = res[2 * r]
-                res[2 * r] = y
-                x = y
-            asp = x
+            x, q0, q1 = _reson_step(asp_in, coef[0], coef[1], coef[2], q0, q1)
+            x, q2, q3 = _reson_step(x, coef[3], coef[4], coef[5], q2, q3)
+            x, q4, q5 = _reson_step(x, coef[6], coef[7], coef[8], q4, q5)
+            x, q6, q7 = _reson_step(x, coef[9], coef[10], coef[11], q6, q7)
+            asp, q8, q9 = _reson_step(x, coef[12], coef[13], coef[14], q8, q9)
             # frication + burst through the FF/FB band-pass pair
             vmod = 1.0 - 0.5 * (av if av < 1.0 else 1.0) * (1.0 - puls)
             fin = (prm[P_FRIC] * af * vmod + prm[P_BURST] * ab) * n2
-            x1 = fin - res[12]
-            y1 = coef[15] * x1 + coef[16] * res[10] + coef[17] * res[11]
-            res[11] = res[10]
-            res[10] = y1
-            res[12] = res[13]
-            res[13] = fin
-            x2 = y1 - res[14]
-            y2 = coef[18] * x2 * 2.0 + coef[19] * res[15] + coef[20] * res[16]
-            res[16] = res[15]
-            res[15] = y2
-            res[14] = res[17]
-            res[17] = y1
+            x1 = fin - p12
+            y1 = coef[15] * x1 + coef[16] * p10 + coef[17] * p11
+            p11 = p10
+            p10 = y1
+            p12 = p13
+            p13 = fin
+            x2 = y1 - p14
+            y2 = coef[18] * x2 * 2.0 + coef[19] * p15 + coef[20] * p16
+            p16 = p15
+            p15 = y2
+            p14 = p17
+            p17 = y1
             fric = y2 + 0.05 * prm[P_BURST] * ab * n1
             trem = 1.0
             if tremd > 0.0:
@@ -368,6 +378,10 @@ def _voice_render(ctrl, t0, period, fs, prm, seed, st, rows, amp, res, coef, out
             if ay > _KNEE:
                 y = math.copysign(_KNEE + (1.0 - _KNEE) * math.tanh((ay - _KNEE) / (1.0 - _KNEE)), y)
             out[i + k] = y
+        res[0], res[1], res[2], res[3], res[4], res[5], res[6], res[7], res[8], res[9] = \
+            q0, q1, q2, q3, q4, q5, q6, q7, q8, q9
+        res[10], res[11], res[12], res[13], res[14], res[15], res[16], res[17] = \
+            p10, p11, p12, p13, p14, p15, p16, p17
         i += m
 
 
