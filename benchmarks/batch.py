@@ -9,7 +9,10 @@ competes with the workers for the same cores) used per clip, the ratio
 /proc/loadavg before and after, and checks that every output of the two runs is the same bytes,
 and (unless --no-say-check) the bytes `psigraph say` writes for the same text.
 
-    python benchmarks/batch.py [--clips 200] [--rounds 1] [--no-say-check]
+    python benchmarks/batch.py [--clips 200] [--rounds 1] [--no-say-check] [--reference]
+
+--reference also times 1 and 2 plain processes saying the same texts without any batch code: the
+machine's own 2-process scaling (shared caches, memory), the floor the batch's ratio can reach.
 Target (issue 16): 2 workers <= 0.55x the time of 1 worker (a 2-core machine).
 """
 from __future__ import annotations
@@ -93,6 +96,53 @@ def cpu_s(processes) -> float:
     return total
 
 
+def _say_loop(lines: list, out: str, ready, go, done) -> None:
+    """A plain process saying ``lines`` one after the other, as a batch worker would but without any
+    batch or Dask code: set up, report ready, wait for ``go``, then say every line."""
+    import gc
+
+    from psigraph.runtime.say import SayOptions, say
+
+    def one(name: str, text: str) -> None:
+        say(SayOptions(text=text, output=f"{out}/{name}.wav", frames=f"{out}/{name}.jsonl", render_workers=0,
+                       pipeline=False))
+    one("warm", "Hello.")
+    gc.collect()
+    gc.freeze()
+    ready.put(os.getpid())
+    go.wait()
+    for i, text in enumerate(lines):
+        one(f"c{i}", text)
+    done.put(os.getpid())
+
+
+def reference(lines: list, tmp: Path, processes: int) -> float:
+    """Seconds for ``processes`` plain say loops to say ``lines`` between them (the machine's own
+    scaling, the peer of the batch's: no scheduler, no chunks, no files beyond the outputs)."""
+    import multiprocessing
+
+    from psigraph.batch.worker import worker_env
+    os.environ.update(worker_env())
+    ctx = multiprocessing.get_context("spawn")
+    ready, done, go = ctx.Queue(), ctx.Queue(), ctx.Event()
+    procs = []
+    for k in range(processes):
+        out = tmp / f"ref{processes}-{k}"
+        out.mkdir()
+        procs.append(ctx.Process(target=_say_loop, args=(lines[k::processes], str(out), ready, go, done)))
+        procs[-1].start()
+    for _ in procs:
+        ready.get(timeout=600)
+    t0 = time.perf_counter()
+    go.set()
+    for _ in procs:
+        done.get(timeout=3600)
+    elapsed = time.perf_counter() - t0
+    for p in procs:
+        p.join()
+    return elapsed
+
+
 def outputs(out: Path, report: dict) -> dict:
     return {c["id"]: {k: (out / n).read_bytes() for k, n in c["outputs"].items()} for c in report["clips"]}
 
@@ -115,6 +165,8 @@ def main() -> int:
     ap.add_argument("--clips", type=int, default=200)
     ap.add_argument("--rounds", type=int, default=1, help="1-worker/2-worker pairs (order alternates)")
     ap.add_argument("--no-say-check", action="store_true", help="skip comparing every clip with psigraph say")
+    ap.add_argument("--reference", action="store_true",
+                    help="also time 1 and 2 plain say loops (no batch code): this machine's own 2-process scaling")
     a = ap.parse_args()
     print(f"cores: {os.cpu_count()}; sched autogroup: {autogroup()}; loadavg before: {loadavg()}")
     with tempfile.TemporaryDirectory(prefix="psigraph-batch-bench-") as tmp:
@@ -147,6 +199,10 @@ def main() -> int:
         print(f"CPU-bound ratio (2 cores ours alone; 1 worker bound by its own CPU, 2 workers and the batch "
               f"process sharing 2 cores): {all2 / 2 / w1:.3f}; the wall ratio above is only meaningful on a "
               f"quiet machine")
+        if a.reference:
+            r1, r2 = reference(lines, tmp, 1), reference(lines, tmp, 2)
+            print(f"reference, plain say loops without batch code: 1 process {r1:.2f} s, 2 processes {r2:.2f} s, "
+                  f"ratio {r2 / r1:.3f} (the best the batch can do here); loadavg {loadavg()}")
         same = results[1] == results[2]
         print(f"outputs of 1 and 2 workers identical: {same} ({len(results[1])} clips)")
         if not a.no_say_check:
