@@ -80,14 +80,16 @@ _MINUTE = 60.0                     # seconds (blink rates are per minute)
 #: channels do not carry); blended in with time constant VISEME_TAU_S, so a label change does not snap:
 #: sil — the lips meet over the resting jaw (mouthClose acts in proportion to jawOpen; faded out as
 #: the jaw opens past rest, REST_SEAL_JAW: a pause with the jaw open keeps the lips apart);
-#: FF — the lower lip tucks under the upper teeth; TH — the tongue tip between the teeth;
+#: PP — the lips pressed and rolled in (the seal of /p b m/ shows); FF — the lower lip tucks under
+#: the upper teeth; TH — the tongue tip out between the teeth, just past the lips;
 #: DD/nn — tongue up behind the teeth, the lips relaxed and a little apart; kk — more jaw, lips neutral;
 #: CH (ch, sh, j, zh) — lips rounded and pushed forward, teeth near together and showing;
 #: SS — teeth close, lips spread; RR — lips slightly rounded.
 VISEME_SHAPES = {
     "sil": {"mouthClose": 1.0},
     "FF": {"mouthRollLower": 0.75, "mouthUpperUp_L": 0.3, "mouthUpperUp_R": 0.3, "mouthShrugLower": 0.2},
-    "TH": {"tongueOut": 0.6, "mouthUpperUp_L": 0.12, "mouthUpperUp_R": 0.12},
+    "PP": {"mouthPress_L": 0.5, "mouthPress_R": 0.5, "mouthRollLower": 0.35, "mouthRollUpper": 0.3},
+    "TH": {"tongueOut": 0.8, "mouthUpperUp_L": 0.15, "mouthUpperUp_R": 0.15},
     "DD": {"mouthUpperUp_L": 0.1, "mouthUpperUp_R": 0.1, "mouthLowerDown_L": 0.1, "mouthLowerDown_R": 0.1},
     "nn": {"mouthUpperUp_L": 0.05, "mouthUpperUp_R": 0.05},
     "kk": {"jawOpen": 0.08, "mouthLowerDown_L": 0.1, "mouthLowerDown_R": 0.1},
@@ -535,15 +537,16 @@ class AnimatorCore:
             asym = 1.0 + (0.04 if s == "L" else -0.04)
             o[I[f"mouthSmile_{s}"]] = _clip(smile * asym)
             o[I[f"cheekSquint_{s}"]] = _clip(0.6 * E * pos_v + 0.3 * anger * E)
-            o[I[f"mouthFrown_{s}"]] = _clip(E * (0.65 * sad + 0.3 * anger))
+            o[I[f"mouthFrown_{s}"]] = _clip(E * (0.75 * sad + 0.2 * anger))
             o[I[f"browDown_{s}"]] = _clip(E * 1.3 * anger + FROWN_BROW * frown)
-            o[I[f"noseSneer_{s}"]] = _clip(E * 0.6 * anger)
+            o[I[f"noseSneer_{s}"]] = _clip(E * 0.25 * anger)
             o[I[f"browOuterUp_{s}"]] = _clip(E * (1.0 * surpr + 0.1 * sad) + brow_raise + 0.9 * ev)
             o[I[f"eyeWide_{s}"]] = _clip(E * 0.7 * surpr + 0.15 * _clip(a) * (1 - anger) + 0.9 * ev)
-            o[I[f"eyeSquint_{s}"]] = _clip(E * (0.35 * pos_v + 0.5 * anger) + 0.5 * FROWN_BROW * frown)
-            o[I[f"mouthPress_{s}"]] = _clip(o[I[f"mouthPress_{s}"]] + 0.3 * E * anger + 0.4 * FROWN_BROW * frown)
-        o[I["browInnerUp"]] = _clip(E * (0.85 * sad + 0.8 * surpr) * (1 - _clip(1.3 * anger)) + brow_raise + 0.9 * ev)
-        o[I["mouthShrugLower"]] = _clip(0.35 * E * sad)
+            o[I[f"eyeSquint_{s}"]] = _clip(E * (0.35 * pos_v + 0.8 * anger) + 0.5 * FROWN_BROW * frown)
+            o[I[f"mouthPress_{s}"]] = _clip(o[I[f"mouthPress_{s}"]] + 0.6 * E * anger + 0.4 * FROWN_BROW * frown)
+        o[I["browInnerUp"]] = _clip(E * (1.1 * sad + 0.8 * surpr) * (1 - _clip(1.3 * anger)) + brow_raise + 0.9 * ev)
+        o[I["mouthShrugLower"]] = _clip(0.55 * E * sad)
+        o[I["mouthPucker"]] = _clip(o[I["mouthPucker"]] + 0.15 * E * sad)         # with shrugLower: a slight pout
         o[I["jawOpen"]] = _clip(o[I["jawOpen"]] + 0.12 * E * surpr + 0.1 * ev + BREATH_JAW * inhale)
         o[I["mouthClose"]] *= 1.0 - inhale
 

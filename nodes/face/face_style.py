@@ -41,7 +41,7 @@ class FaceStyle:
 
     identity: tuple = ()
     skin: Rgb = (0.86, 0.64, 0.52)
-    lips: Rgb = (0.74, 0.45, 0.43)
+    lips: Rgb = (0.76, 0.45, 0.40)
     iris: Rgb = (0.36, 0.46, 0.34)
     hair: str = "short"
     hair_rgb: Rgb = (0.20, 0.14, 0.10)

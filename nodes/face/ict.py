@@ -30,7 +30,7 @@ from .arkit import ARKIT_NAMES
 from .face_style import FaceStyle
 from .head import EYE, IRIS, LASH, MOUTH, SKIN, TEETH, TONGUE, HeadModel
 from .mixing import shape_mix
-from .ict_paint import cavity, iris_rgb, paint_skin, sclera_rgb, smoothstep
+from .ict_paint import cavity, iris_rgb, paint_skin, paint_teeth, sclera_rgb, smoothstep
 
 ASSET = Path(__file__).resolve().parent / "assets" / "ict_head.npz"
 #: head units per cm (the renderer's unit is 10 cm)
@@ -54,7 +54,7 @@ HIDDEN = ("M_EyeBlend", "M_EyeOcclusion")
 LASH_LENGTH = 0.6
 #: cornea cap of the sclera (within this angle of the eye's axis) is hidden so the iris shows
 CORNEA_DEG = 24.0
-TEETH_RGB, GUMS_RGB, TONGUE_RGB, SOCKET_RGB = (0.95, 0.93, 0.86), (0.80, 0.42, 0.44), (0.90, 0.52, 0.52), (0.30, 0.09, 0.10)
+TEETH_RGB, GUMS_RGB, TONGUE_RGB, SOCKET_RGB = (0.96, 0.91, 0.80), (0.80, 0.42, 0.44), (0.90, 0.52, 0.52), (0.30, 0.09, 0.10)
 TONGUE_BACK_RGB = np.array([0.62, 0.27, 0.28])
 
 
@@ -172,7 +172,7 @@ def build_ict_head(style: FaceStyle | None = None) -> HeadModel:
     tw = _tongue_weight(v, tongue)[tongue, None]
     col[tongue] = TONGUE_BACK_RGB + (np.asarray(TONGUE_RGB) - TONGUE_BACK_RGB) * tw ** 0.7   # lighter to the tip
     col[tongue] *= 1.0 - 0.15 * np.exp(-(v[tongue, 0] / 0.3) ** 2)[:, None]      # the median groove
-    col[parts["M_Teeth"]] = TEETH_RGB
+    col[parts["M_Teeth"]] = paint_teeth(v, parts["M_Teeth"], z["faces"], TEETH_RGB)
     col[socket] = SOCKET_RGB
 
     # --- skin: lips, brows, lash line, cheeks, nostrils, hair ---

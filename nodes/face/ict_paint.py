@@ -110,6 +110,10 @@ def _lips(v, L, front) -> tuple[np.ndarray, np.ndarray]:
     d_edge = _poly_dist(outer, v[:, :2])
     w = np.where(inside & front, smoothstep(0.0, 0.18, d_edge), 0.0) + np.where(~inside & front, smoothstep(0.12, 0.0, d_edge), 0.0) * 0.6
     deep = v[:, 2] <= L[48, 2] - 2.0
+    # the lip colour fades out into the corners (the commissures are skin, and a lip-coloured
+    # smear there reads as a bruise once the corner is in shadow)
+    corner = np.minimum(*(np.hypot(v[:, 0] - L[k, 0], v[:, 1] - L[k, 1]) for k in (48, 54)))
+    w = w * (0.35 + 0.65 * smoothstep(0.0, 0.55, corner))
     return w * (front & ~deep), inside & deep
 
 
@@ -239,7 +243,7 @@ def paint_skin(v: np.ndarray, L: np.ndarray, n0: np.ndarray, skin: np.ndarray, c
     col = _blend(col, np.asarray(style.brow_rgb) * 0.35, _lash_line(v, L, skin))
     col = _blend(col, style.cheek_rgb, np.minimum(_cheeks(v, front) + _nose_warmth(v, L, front) + _ears(v, skin), 0.6)
                  * (1 - lipw))
-    col *= (1.0 - 0.16 * _eye_surround(v, L, front) * (1 - lipw))[:, None] ** np.array([1.0, 1.25, 1.0])  # darker, a touch violet
+    col *= (1.0 - 0.16 * _eye_surround(v, L, front) * (1 - lipw))[:, None] ** np.array([1.0, 1.05, 1.05])  # darker, barely cooler (violet reads as a bruise)
     col *= (1.0 - _under_chin(v, L) * skin)[:, None]
     col *= (0.96 + 0.08 * _noise(v, 4.0, 1))[:, None]              # subtle blotchiness
     if style.hair == "bald":
@@ -255,3 +259,42 @@ def paint_skin(v: np.ndarray, L: np.ndarray, n0: np.ndarray, skin: np.ndarray, c
     col = col * (1 - hair_w[:, None]) + hcol * hair_w[:, None]
     mat = np.where(skin, HAIR * hair_w, mat).astype(np.float32)
     return v, col, mat
+
+
+def paint_teeth(v: np.ndarray, teeth: np.ndarray, faces: np.ndarray, rgb) -> np.ndarray:
+    """(len(teeth), 3) colours of the teeth (vertex indices ``teeth``; each tooth a separate piece
+    of the mesh): enamel of ``rgb``, darker toward each tooth's sides (the gaps between teeth read
+    as separate teeth, not one white block), warmer and darker toward the gum (the neck of the tooth),
+    the biting edge a touch darker; the lower teeth warmer (they get their light off the lower lip)."""
+    from scipy.sparse import coo_matrix
+    from scipy.sparse.csgraph import connected_components
+    sel = np.isin(faces, teeth).all(axis=1)
+    f = faces[sel]
+    n = len(v)
+    A = coo_matrix((np.ones(2 * len(f)), (np.r_[f[:, 0], f[:, 1]], np.r_[f[:, 1], f[:, 2]])), shape=(n, n))
+    _, label = connected_components(A, directed=False)
+    lab = label[teeth]
+    p = v[teeth]
+    arch = p[:, [0, 2]].mean(0) - np.array([0.0, 2.0])        # a point behind the arch's front
+    col = np.empty((len(teeth), 3))
+    rgb = np.asarray(rgb, np.float64)
+    for k in np.unique(lab):
+        i = np.nonzero(lab == k)[0]
+        c = p[i].mean(0)
+        radial = np.array([c[0] - arch[0], c[2] - arch[1]])
+        tangent = np.array([-radial[1], radial[0]]) / max(np.linalg.norm(radial), 1e-9)
+        s = (p[i][:, [0, 2]] - c[[0, 2]]) @ tangent
+        side = np.abs(s) / max(np.abs(s).max(), 1e-9)               # 0 middle … 1 at the tooth's sides
+        y = p[i, 1]
+        upper = c[1] > p[:, 1].mean()
+        h = (y - y.min()) / max(np.ptp(y), 1e-9)
+        root = h if upper else 1.0 - h                              # 1 at the gum, 0 at the biting edge
+        shade = 1.0 - 0.45 * smoothstep(0.55, 1.0, side)
+        neck = smoothstep(0.55, 1.0, root)
+        edge = smoothstep(0.2, 0.0, root)
+        tone = rgb * (1 - 0.25 * neck[:, None]) * np.array([1.0, 0.96, 0.88]) ** neck[:, None]
+        tone = tone * (1 - 0.1 * edge[:, None])
+        if not upper:                     # lit mostly by light bounced off the lower lip: warm, not grey
+            tone = tone * np.array([1.0, 0.9, 0.76])
+        col[i] = tone * shade[:, None]
+    return col

@@ -15,14 +15,14 @@ from __future__ import annotations
 import numpy as np
 
 #: gain per shape (both sides where a name has _L/_R)
-GAINS = {"mouthSmile": 1.2, "mouthFrown": 1.7, "mouthShrugLower": 1.5, "browInnerUp": 1.3,
+GAINS = {"mouthSmile": 1.2, "mouthFrown": 1.7, "mouthShrugLower": 1.5, "browInnerUp": 1.7,
          "mouthPress": 2.0, "mouthRollLower": 1.4, "mouthPucker": 1.3, "mouthFunnel": 1.25,
          "mouthStretch": 1.4, "cheekSquint": 1.2, "mouthUpperUp": 1.5, "browDown": 1.6, "noseSneer": 1.5}
 #: (target, source, weight): target += weight · source (per side for _L/_R names)
 COUPLINGS = (("cheekSquint", "mouthSmile", 0.45), ("eyeSquint", "mouthSmile", 0.30),
              ("mouthLowerDown", "mouthFrown", 0.15), ("mouthRollLower", "mouthPress", 0.25),
-             ("mouthRollUpper", "mouthPress", 0.20), ("eyeSquint", "browDown", 0.25),
-             ("mouthUpperUp", "noseSneer", 0.25), ("mouthShrugLower", "mouthFunnel", 0.5))
+             ("mouthRollUpper", "mouthPress", 0.20), ("eyeSquint", "browDown", 0.25), ("browInnerUp", "browDown", -0.35),
+             ("mouthUpperUp", "noseSneer", 0.0), ("mouthShrugLower", "mouthFunnel", 0.5))
 
 
 def _sided(names: tuple, base: str) -> list[str]:
@@ -39,8 +39,10 @@ def shape_mix(names: tuple) -> np.ndarray:
     for target, source, w in COUPLINGS:
         for t in _sided(names, target):
             s = t.replace(target, source)
-            if s in pos and w:
-                mix[pos[t], pos[s]] += w
+            # a one-sided target (browInnerUp) takes the mean of a two-sided source (browDown_L/_R)
+            srcs = [s] if s in pos else [f"{s}_{side}" for side in ("L", "R") if f"{s}_{side}" in pos]
+            for src in srcs:
+                mix[pos[t], pos[src]] += w / len(srcs)
     return mix
 
 

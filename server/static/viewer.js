@@ -101,6 +101,7 @@
       this.bg = c.background;
       this.shapeIndex = new Map(h.shape_names.map((n, i) => [n, i]));
       this.cols = null;
+      this.smooth = true;           // 4× multisampling while speaking; psigraphDrawRow draws single-sampled like face_render
     }
     program(vs, fs) {
       const gl = this.gl, p = gl.createProgram();
@@ -236,10 +237,37 @@
       gl.bufferSubData(gl.ELEMENT_ARRAY_BUFFER, 0, this.kept, 0, count);
       gl.bindBuffer(gl.ARRAY_BUFFER, this.vbPos); gl.bufferSubData(gl.ARRAY_BUFFER, 0, pos);
       gl.bindBuffer(gl.ARRAY_BUFFER, this.vbNrm); gl.bufferSubData(gl.ARRAY_BUFFER, 0, this.nrm);
-      gl.viewport(0, 0, gl.canvas.width, gl.canvas.height);
+      const W = gl.canvas.width, H = gl.canvas.height, msaa = this.smooth && this.msaaTarget(W, H);
+      gl.bindFramebuffer(gl.FRAMEBUFFER, msaa);          // null: straight to the canvas
+      gl.viewport(0, 0, W, H);
       gl.enable(gl.DEPTH_TEST);
       gl.clearColor(this.bg[0], this.bg[1], this.bg[2], 1); gl.clear(gl.COLOR_BUFFER_BIT | gl.DEPTH_BUFFER_BIT);
       gl.drawElements(gl.TRIANGLES, count, gl.UNSIGNED_INT, 0);
+      if (msaa) {                                        // resolve the samples into the canvas
+        gl.bindFramebuffer(gl.READ_FRAMEBUFFER, msaa); gl.bindFramebuffer(gl.DRAW_FRAMEBUFFER, null);
+        gl.blitFramebuffer(0, 0, W, H, 0, 0, W, H, gl.COLOR_BUFFER_BIT, gl.NEAREST);
+        gl.bindFramebuffer(gl.FRAMEBUFFER, null);
+      }
+    }
+    // a multisampled framebuffer of the canvas's size (anti-aliased edges: ears, jaw, hairline), or
+    // null where the context offers no multisampling
+    msaaTarget(W, H) {
+      const gl = this.gl;
+      if (this.msaa && this.msaa.w === W && this.msaa.h === H) return this.msaa.fb;
+      const samples = Math.min(4, gl.getParameter(gl.MAX_SAMPLES) || 0);
+      if (samples < 2) return null;
+      const fb = gl.createFramebuffer(), color = gl.createRenderbuffer(), depth = gl.createRenderbuffer();
+      gl.bindRenderbuffer(gl.RENDERBUFFER, color);
+      gl.renderbufferStorageMultisample(gl.RENDERBUFFER, samples, gl.RGBA8, W, H);
+      gl.bindRenderbuffer(gl.RENDERBUFFER, depth);
+      gl.renderbufferStorageMultisample(gl.RENDERBUFFER, samples, gl.DEPTH_COMPONENT24, W, H);
+      gl.bindFramebuffer(gl.FRAMEBUFFER, fb);
+      gl.framebufferRenderbuffer(gl.FRAMEBUFFER, gl.COLOR_ATTACHMENT0, gl.RENDERBUFFER, color);
+      gl.framebufferRenderbuffer(gl.FRAMEBUFFER, gl.DEPTH_ATTACHMENT, gl.RENDERBUFFER, depth);
+      const ok = gl.checkFramebufferStatus(gl.FRAMEBUFFER) === gl.FRAMEBUFFER_COMPLETE;
+      gl.bindFramebuffer(gl.FRAMEBUFFER, null);
+      this.msaa = ok ? { w: W, h: H, fb } : { w: W, h: H, fb: null };
+      return this.msaa.fb;
     }
     // the faces FaceRenderer.prepare keeps: cullable faces turned away from the camera are dropped,
     // and the mouth interior while the lips are shut; fills this.kept, returns its length
@@ -367,8 +395,9 @@
   }
   window.psigraphSay = say;
   // draw one row given by names → values (tests compare it with the offline renderer)
-  window.psigraphDrawRow = (names, values) => { face.setNames(names); face.draw(Float32Array.from(values)); face.finish();
-    return $("face").toDataURL("image/png"); };
+  // (single-sampled, as face_render draws at ssaa 1, so the two compare pixel for pixel)
+  window.psigraphDrawRow = (names, values) => { face.setNames(names); face.smooth = false; face.draw(Float32Array.from(values));
+    face.finish(); face.smooth = true; return $("face").toDataURL("image/png"); };
 
   async function main() {
     try {
