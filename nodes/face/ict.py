@@ -51,7 +51,7 @@ HIDDEN = ("M_EyeBlend", "M_EyeOcclusion")
 #: the source's eyelash cards are made for alpha textures: drawn opaque they read as heavy eyeliner,
 #: so the upper cards are shortened to this fraction (toward the lid), the lower ones hidden, and the
 #: fragment shader cuts them into tapering lashes (their red channel carries root→tip 0..1)
-LASH_LENGTH = 0.6
+LASH_LENGTH = 0.45
 #: cornea cap of the sclera (within this angle of the eye's axis) is hidden so the iris shows
 CORNEA_DEG = 24.0
 TEETH_RGB, GUMS_RGB, TONGUE_RGB, SOCKET_RGB = (0.96, 0.91, 0.80), (0.80, 0.42, 0.44), (0.90, 0.52, 0.52), (0.30, 0.09, 0.10)
@@ -229,13 +229,16 @@ def build_ict_head(style: FaceStyle | None = None) -> HeadModel:
 
 def _hidden_lashes(z, v: np.ndarray, L: np.ndarray) -> np.ndarray:
     """(F,) faces of the lash cards not drawn: the lower ones (below the eye corners' height) and
-    those at the inner corners (they stand off the lid there)."""
+    those at the inner corners (they stand off the lid there) and past the outer corners (stiff
+    flicks sticking out of the silhouette of the eye)."""
     mats = [str(m) for m in z["materials"]]
     f = z["faces"]
     eye_y = L[[36, 39, 42, 45], 1].mean()
     inner_x = np.abs(L[[39, 42], 0]).mean() + 0.35
+    outer_x = np.abs(L[[36, 45], 0]).mean() + 0.05
     c = v[f].mean(1)
-    return (z["face_material"] == mats.index("M_EyeLashes")) & ((c[:, 1] < eye_y) | (np.abs(c[:, 0]) < inner_x))
+    ax = np.abs(c[:, 0])
+    return (z["face_material"] == mats.index("M_EyeLashes")) & ((c[:, 1] < eye_y) | (ax < inner_x) | (ax > outer_x))
 
 
 def _short_lashes(v: np.ndarray, lashes: np.ndarray, skin: np.ndarray) -> np.ndarray:

@@ -92,9 +92,11 @@ def _hair_weight(v: np.ndarray, hair: str) -> tuple[np.ndarray, np.ndarray]:
                      [10.6, 10.4, 9.6, 8.4, 7.0, 4.0, 2.0, 5.5, 4.0, 0.0, -4.5, -5.5])
     if hair == "long":
         line = np.minimum(line, np.interp(az, [0, 50, 70, 180], [10.6, 8.0, -2.0, -9.0]))
-    wobble = 0.5 * (_noise(v, 2.5, 7) - 0.5) + 0.2 * (_noise(v, 9.0, 8) - 0.5)    # an irregular line, finer wisps
+    # an irregular line; no finer wisps: the scalp's edges are 0.4-0.9 cm, so detail finer than that
+    # turns into a saw-tooth of triangles
+    wobble = 0.5 * (_noise(v, 2.5, 7) - 0.5)
     above = v[:, 1] + wobble - line
-    w = smoothstep(-0.5, 0.6, above)                                       # hair thins out over ~1 cm
+    w = smoothstep(-1.0, 1.2, above)                # hair thins out over ~2 cm: 3-4 triangles of ramp
     ear = (np.abs(v[:, 0]) > 6.6) & (v[:, 1] < 5.0) & (v[:, 1] > -3.5) & (v[:, 2] < 4.0) & (v[:, 2] > -3.0)
     return np.where(ear, 0.0, w), above
 

@@ -237,7 +237,7 @@
       gl.bufferSubData(gl.ELEMENT_ARRAY_BUFFER, 0, this.kept, 0, count);
       gl.bindBuffer(gl.ARRAY_BUFFER, this.vbPos); gl.bufferSubData(gl.ARRAY_BUFFER, 0, pos);
       gl.bindBuffer(gl.ARRAY_BUFFER, this.vbNrm); gl.bufferSubData(gl.ARRAY_BUFFER, 0, this.nrm);
-      const W = gl.canvas.width, H = gl.canvas.height, msaa = this.smooth && this.msaaTarget(W, H);
+      const W = gl.canvas.width, H = gl.canvas.height, msaa = this.smooth ? this.msaaTarget(W, H) : null;
       gl.bindFramebuffer(gl.FRAMEBUFFER, msaa);          // null: straight to the canvas
       gl.viewport(0, 0, W, H);
       gl.enable(gl.DEPTH_TEST);
