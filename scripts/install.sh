@@ -63,6 +63,11 @@ if ! venv_ok && command -v dpkg >/dev/null 2>&1; then
   "$PY" -c 'import ensurepip, venv' >/dev/null 2>&1 || need_venv_pkg="python3-venv python$PYVER-venv"
 fi
 
+# Ahead-of-time kernels (numba.pycc) need a C compiler and the interpreter's headers.
+command -v cc >/dev/null 2>&1 || APT_PKGS="$APT_PKGS gcc libc6-dev"
+"$PY" -c 'import os, sys, sysconfig; sys.exit(not os.path.exists(os.path.join(sysconfig.get_paths()["include"], "Python.h")))' 2>/dev/null ||
+  APT_PKGS="$APT_PKGS python$PYVER-dev"
+
 # ---------------------------------------------------------------- system packages
 missing=""
 if command -v dpkg >/dev/null 2>&1; then
@@ -119,6 +124,13 @@ check_out=$(cd / && "$VPY" -c 'import psigraph, psigraph.runtime.cli, psigraph.n
   die "python in .venv imports psigraph from $check_out, not from $REPO; delete .venv and rerun bash scripts/install.sh"
 [[ -x $VENV/bin/psigraph ]] ||
   die "pip did not create $VENV/bin/psigraph; delete .venv and rerun bash scripts/install.sh"
+
+# ---------------------------------------------------------------- compiled kernels
+# say loads its hot kernels from an ahead-of-time build (no numba import at start-up);
+# without one (no C compiler) numba's JIT serves, only start-up is slower.
+echo "compiling kernels ahead of time (one-time, about a minute)..." >&2
+"$VPY" -m psigraph.kernels.aot build --missing ||
+  echo "warning: ahead-of-time kernels not built; psigraph uses numba's JIT (slower start-up)" >&2
 
 # ---------------------------------------------------------------- numba caches
 # The first `say` compiles the JIT kernels; do it now (cached in __pycache__).
