@@ -71,6 +71,10 @@ class Node(Generic[P]):
     HIDDEN: ClassVar[bool] = False         # test helpers: not listed by `psigraph nodes` unless asked
     Params: ClassVar[type] = NoParams
     category: ClassVar[str] = "basic"
+    # Offline-run hints read by the runtime's Session (all optional):
+    READS: ClassVar[dict] = {}             # {input port: labels} the node actually reads (skip_unread)
+    PIPELINE: ClassVar[bool] = False       # process() runs mostly without the GIL: may run a chunk behind
+    OWN_EVENT_TIMES: ClassVar[bool] = False  # takes a span's events in one call and applies them at their ticks
 
     context: NodeContext = NodeContext()
     t0: int = 0                            # the span being processed (master indices)
@@ -184,6 +188,10 @@ class Node(Generic[P]):
 
     def warmup(self) -> None:
         """Compile or load kernels on tiny inputs (called once after the first ``reset()``). Override."""
+
+    def outputs_read(self, read: dict) -> None:
+        """Told before a run which signal outputs are read, ``{port: labels or None for all}``; a node
+        may skip computing the rest (Session ``skip_unread``). Default: compute everything."""
 
     def process(self, **inputs):  # pragma: no cover - abstract
         raise NotImplementedError(f"{type(self).__name__}.process")

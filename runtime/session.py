@@ -464,7 +464,7 @@ class Session:
         self._skip_unread = False
         readers: dict = {}
         for (dst, dport), edges in self.resolved.sources.items():
-            reads = getattr(type(self.slots[dst].node), "READS", {}).get(dport)
+            reads = type(self.slots[dst].node).READS.get(dport)
             for e in edges:
                 readers.setdefault((e.src, e.src_port), []).append(None if reads is None else frozenset(reads))
         for s in self.slots.values():
