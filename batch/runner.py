@@ -8,7 +8,7 @@ process pool breaks: every chunk still in it fails with BrokenProcessPool. The l
 resubmits the clips of those chunks that are not complete; a clip is given up only after it was
 *started* more than ``retries`` times (queued clips that never started do not count). Dask retries
 a dead worker's task itself up to the same limit. Ctrl-C stops the workers; what finished stays
-finished and a rerun does the rest.
+finished (and is reported done, also when its chunk did not return) and a rerun does the rest.
 """
 from __future__ import annotations
 
@@ -87,6 +87,10 @@ def run_clips(clips: list[Clip], pool: Pool, retries: int, on_result=None) -> di
                 pool.renew()
     except KeyboardInterrupt:
         pool.abort()
+        for clip in clips:                              # published inside a chunk that did not return
+            done = None if clip.name in results else finished(clip)
+            if done is not None:
+                finish(clip, done)
         raise Interrupted(results) from None
     finally:
         for path in partial_files(clips):               # temporaries of killed renders: no partial files

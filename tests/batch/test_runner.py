@@ -102,3 +102,40 @@ def test_the_sweep_finds_the_temporaries_of_this_batch_s_clips_only(tmp_path):
     for p in mine + others:
         p.write_bytes(b"x")
     assert sorted(partial_files(clips)) == sorted(str(p) for p in mine)
+
+
+class HalfDonePool:
+    """An executor whose one task publishes its first two clips and is still running at Ctrl-C."""
+    workers = 1
+    broken = staticmethod(Pool.broken)
+
+    def __init__(self):
+        self.executor, self.aborted = self, False
+
+    def submit(self, fn, chunk):
+        fn(chunk[:2])
+        return Future()
+
+    def abort(self):
+        self.aborted = True
+
+
+def test_ctrl_c_reports_the_clips_published_inside_a_chunk_that_never_returned(tmp_path, monkeypatch):
+    monkeypatch.setattr(runner, "CHUNKS_PER_WORKER", 1)              # all three clips in one task
+    monkeypatch.setattr(worker, "settle_heap", lambda: None)
+
+    def ctrl_c(_futures):
+        raise KeyboardInterrupt
+        yield                                                        # a generator, like as_completed
+
+    monkeypatch.setattr(runner, "as_completed", ctrl_c)
+    settings = Settings(out=str(tmp_path))
+    (tmp_path / ".batch").mkdir()
+    clips = [plan(job, settings, graph_digest(None)) for job in
+             jobs_from_dicts([{"id": f"c{i}", "text": t} for i, t in enumerate(["Hi.", "Ok.", "No."])])]
+    pool = HalfDonePool()
+    with pytest.raises(runner.Interrupted) as stopped:
+        runner.run_clips(clips, pool, 2)
+    assert pool.aborted
+    assert {name: r["status"] for name, r in stopped.value.results.items()} == {
+        clips[0].name: "done", clips[1].name: "done"}
