@@ -6,7 +6,8 @@ data section, ``dtype`` as numpy spells it, ``shape``), each 4-byte aligned. Ble
 sparse: for shape ``s``, entries ``shape_ptr[s]:shape_ptr[s+1]`` of ``delta_index`` (vertex) and
 ``delta`` (float16 xyz). ``shape_mix`` (S×S float32, optional) and ``blink_pairs`` ((P, 2) uint32:
 squint shape, eyeBlink of the same side) are the head's shape mixing (psigraph.nodes.face.mixing). The header also carries what the offline renderer
-(psigraph.nodes.face.render) draws with: camera, head-pose pivot and its GLSL shaders.
+(psigraph.nodes.face.render) draws with: camera, head-pose pivot and its GLSL shaders; ``display_camera``
+is the viewer's wider framing while it streams.
 """
 from __future__ import annotations
 
@@ -45,6 +46,24 @@ def _camera() -> dict:
         cam["view"] = [float(x) for x in np.asarray(view, np.float64).T.ravel()]
         cam["proj"] = [float(x) for x in np.asarray(proj, np.float64).T.ravel()]
     return cam
+
+
+#: the viewer's own framing while it streams (the whole head with the crown, as the contact sheet):
+#: farther and a little higher than face_render's default camera, which the viewer keeps for
+#: ``psigraphDrawRow`` (its pixel comparison with the offline renderer)
+VIEWER_FRAMING = {"distance": 8.6, "target": (0.0, 0.12, 0.0)}
+
+
+def _display_camera(cam: dict) -> dict:
+    """``cam`` reframed by :data:`VIEWER_FRAMING` (view and projection recomputed likewise)."""
+    from psigraph.nodes.face import render
+    out = {**cam, **{k: list(v) if isinstance(v, tuple) else v for k, v in VIEWER_FRAMING.items()}}
+    if hasattr(render, "camera"):
+        keys = ("distance", "fov", "target", "elevation", "azimuth")
+        view, proj, _ = render.camera(1.0, **{k: out[k] for k in keys})
+        out["view"] = [float(x) for x in np.asarray(view, np.float64).T.ravel()]
+        out["proj"] = [float(x) for x in np.asarray(proj, np.float64).T.ravel()]
+    return out
 
 
 def _gaze() -> dict:
@@ -142,12 +161,13 @@ def mesh_arrays(head: str | None = None) -> tuple[dict, dict]:
         arrays["shape_mix"] = np.asarray(mix, np.float32).reshape(S, S)
         arrays["blink_pairs"] = _blink_pairs(m.shape_names)
     extra = {**_culling(m, arrays), **_lighting(m, arrays)}
+    cam = _camera()
     pivot = getattr(m, "pivot", None)
     header = {"shape_names": list(m.shape_names),
               "eye_center": {k: [float(x) for x in v] for k, v in getattr(m, "eye_center", {}).items()},
               "lip_z": float(getattr(m, "lip_z", 1.0)),
               "pivot": [float(x) for x in (HEAD_PIVOT if pivot is None else pivot)],
-              "camera": _camera(), "gaze": _gaze(), "shaders": _shaders(), **extra}
+              "camera": cam, "display_camera": _display_camera(cam), "gaze": _gaze(), "shaders": _shaders(), **extra}
     return header, arrays
 
 

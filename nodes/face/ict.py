@@ -54,7 +54,7 @@ HIDDEN = ("M_EyeBlend", "M_EyeOcclusion")
 LASH_LENGTH = 0.45
 #: cornea cap of the sclera (within this angle of the eye's axis) is hidden so the iris shows
 CORNEA_DEG = 24.0
-TEETH_RGB, GUMS_RGB, TONGUE_RGB, SOCKET_RGB = (0.96, 0.91, 0.80), (0.80, 0.42, 0.44), (0.90, 0.52, 0.52), (0.30, 0.09, 0.10)
+TEETH_RGB, GUMS_RGB, TONGUE_RGB, SOCKET_RGB = (0.95, 0.92, 0.86), (0.80, 0.42, 0.44), (0.90, 0.52, 0.52), (0.30, 0.09, 0.10)
 TONGUE_BACK_RGB = np.array([0.62, 0.27, 0.28])
 
 

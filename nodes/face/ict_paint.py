@@ -280,6 +280,11 @@ def paint_teeth(v: np.ndarray, teeth: np.ndarray, faces: np.ndarray, rgb) -> np.
     arch = p[:, [0, 2]].mean(0) - np.array([0.0, 2.0])        # a point behind the arch's front
     col = np.empty((len(teeth), 3))
     rgb = np.asarray(rgb, np.float64)
+    # the cheeks hide the back teeth from the ambient light (the shader's fill and sky terms do not
+    # know it): darker with depth behind the incisors, and without the side shading, whose few
+    # vertices per small tooth would mottle them
+    depth = smoothstep(0.0, 1.6, p[:, 2].max() - p[:, 2])
+    occl = 1.0 - 0.6 * depth
     for k in np.unique(lab):
         i = np.nonzero(lab == k)[0]
         c = p[i].mean(0)
@@ -291,12 +296,12 @@ def paint_teeth(v: np.ndarray, teeth: np.ndarray, faces: np.ndarray, rgb) -> np.
         upper = c[1] > p[:, 1].mean()
         h = (y - y.min()) / max(np.ptp(y), 1e-9)
         root = h if upper else 1.0 - h                              # 1 at the gum, 0 at the biting edge
-        shade = 1.0 - 0.45 * smoothstep(0.55, 1.0, side)
+        shade = (1.0 - 0.45 * smoothstep(0.55, 1.0, side) * (1.0 - depth[i])) * occl[i]
         neck = smoothstep(0.55, 1.0, root)
         edge = smoothstep(0.2, 0.0, root)
-        tone = rgb * (1 - 0.25 * neck[:, None]) * np.array([1.0, 0.96, 0.88]) ** neck[:, None]
+        tone = rgb * (1 - 0.25 * neck[:, None]) * np.array([1.0, 0.94, 0.92]) ** neck[:, None]
         tone = tone * (1 - 0.1 * edge[:, None])
         if not upper:                     # lit mostly by light bounced off the lower lip: warm, not grey
-            tone = tone * np.array([1.0, 0.9, 0.76])
+            tone = tone * np.array([1.0, 0.88, 0.86])   # red, not yellow: dark yellow reads olive
         col[i] = tone * shade[:, None]
     return col

@@ -124,7 +124,7 @@ varying vec4 v_e;                        // the cornea's normal or the strands' 
 //            5 iris (behind the cornea: glossy), 6 eyelashes; 0..0.45 = skin to hair
 // three-point lighting: warm key (upper left, specular), dim cool fill (right), rim from behind
 const vec3 L0 = vec3(-0.6400, 0.4800, 0.6000); const vec3 C0 = vec3(1.16, 1.07, 0.97);
-const vec3 L1 = vec3(0.8052, 0.0537, 0.5905);  const vec3 C1 = vec3(0.13, 0.15, 0.20);
+const vec3 L1 = vec3(0.8052, 0.0537, 0.5905);  const vec3 C1 = vec3(0.16, 0.15, 0.15);
 const vec3 L2 = vec3(0.3420, 0.4397, -0.8305); const vec3 C2 = vec3(0.45, 0.45, 0.48);
 const vec3 H0 = vec3(-0.3578, 0.2683, 0.8944);   // half vector of the key light and the view (0, 0, 1)
 const vec3 H1 = vec3(0.4515, 0.0301, 0.8918);    // half vector of the fill light: the second catch light

@@ -90,18 +90,24 @@
       gl.bindBuffer(gl.ELEMENT_ARRAY_BUFFER, ib);
       gl.bufferData(gl.ELEMENT_ARRAY_BUFFER, this.faces, gl.DYNAMIC_DRAW);
       this.kept = new Uint32Array(this.faces.length);          // this frame's faces (see visibleFaces)
-      const c = h.camera, el = c.elevation * Math.PI / 180, az = c.azimuth * Math.PI / 180;
-      const eye = [c.target[0] + c.distance * Math.sin(az) * Math.cos(el), c.target[1] + c.distance * Math.sin(el),
-        c.target[2] + c.distance * Math.cos(az) * Math.cos(el)];
-      this.eye = eye;
-      this.uniform("u_proj", c.proj || perspective(c.fov, canvas.width / canvas.height, 1.0, 40.0));
-      this.uniform("u_view", c.view || lookAt(eye, c.target));
+      this.camera = null;
+      this.useCamera(h.display_camera || h.camera);
       gl.uniform1f(gl.getUniformLocation(this.prog, "u_lipz"), h.lip_z);
       if (h.lid_rgb) this.vec("u_lid", h.lid_rgb);
-      this.bg = c.background;
+      this.bg = h.camera.background;
       this.shapeIndex = new Map(h.shape_names.map((n, i) => [n, i]));
       this.cols = null;
       this.smooth = true;           // 4× multisampling while speaking; psigraphDrawRow draws single-sampled like face_render
+    }
+    // the camera of the next draws: face_render's (h.camera) or the viewer's wider framing (h.display_camera)
+    useCamera(c) {
+      if (c === this.camera) return;
+      const el = c.elevation * Math.PI / 180, az = c.azimuth * Math.PI / 180, canvas = this.gl.canvas;
+      this.eye = [c.target[0] + c.distance * Math.sin(az) * Math.cos(el), c.target[1] + c.distance * Math.sin(el),
+        c.target[2] + c.distance * Math.cos(az) * Math.cos(el)];
+      this.uniform("u_proj", c.proj || perspective(c.fov, canvas.width / canvas.height, 1.0, 40.0));
+      this.uniform("u_view", c.view || lookAt(this.eye, c.target));
+      this.camera = c;
     }
     program(vs, fs) {
       const gl = this.gl, p = gl.createProgram();
@@ -394,10 +400,12 @@
     ws.send(JSON.stringify({ type: "say", text, id: "v" + nextId++ }));
   }
   window.psigraphSay = say;
-  // draw one row given by names → values (tests compare it with the offline renderer)
-  // (single-sampled, as face_render draws at ssaa 1, so the two compare pixel for pixel)
-  window.psigraphDrawRow = (names, values) => { face.setNames(names); face.smooth = false; face.draw(Float32Array.from(values));
-    face.finish(); face.smooth = true; return $("face").toDataURL("image/png"); };
+  // draw one row given by names → values (tests compare it with the offline renderer): on face_render's
+  // default camera and single-sampled, as face_render draws at ssaa 1, so the two compare pixel for pixel
+  window.psigraphDrawRow = (names, values) => {
+    face.setNames(names); face.smooth = false; face.useCamera(face.h.camera); face.draw(Float32Array.from(values)); face.finish();
+    face.smooth = true; face.useCamera(face.h.display_camera || face.h.camera); return $("face").toDataURL("image/png");
+  };
 
   async function main() {
     try {
