@@ -487,7 +487,11 @@ def main(argv: list[str] | None = None) -> int:
     from psigraph.kernels import aot
     aot.AUTO_BUILD = True             # a missing ahead-of-time kernel build starts in the background
     try:
-        return int(args.run(args) or 0)
+        code = int(args.run(args) or 0)
+        if argv is None:              # the console script is about to exit: spare the collector's
+            import gc                 # walk over everything loaded (0.15-0.25 s at exit after say)
+            gc.freeze()
+        return code
     except UsageError as e:
         if debug:
             raise
