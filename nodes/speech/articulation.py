@@ -41,9 +41,9 @@ H_ASP = 0.5
 H_TURBULENCE = (3500.0, 4000.0, 0.12)   # FF, FB (Hz), AF
 R_COLOUR = 0.4          # share of the vowel before a post-vocalic /r/ that is r-coloured
 R_COLOUR_TAU = 20.0     # ms
-AFFRICATE_CLOSURE = 0.45   # share of an affricate that is closure
-AFFRICATE_BURST = 0.3
-AFFRICATE_VOICE_BAR = 0.15  # /dʒ/ closure voicing (English /dʒ/ is often partly devoiced)
+AFFRICATE_CLOSURE = 0.55   # share of an affricate that is closure
+AFFRICATE_BURST = 1.0      # the release is a stop release: a transient as strong as /t/'s
+AFFRICATE_VOICE_BAR = 0.25  # /dʒ/ closure voicing: the voice bar of /b d g/ (the /dʒ/-/tʃ/ cue after a vowel)
 SIBILANT_RISE_TAU = 7.0    # ms: /s ʃ/ frication rises over ~40 ms (10-90 %), natural ~45 ms
 VOICE_BAR_B23 = 1000.0     # Hz, B2/B3 during a voiced closure
 NASAL_AV = 0.8          # voicing amplitude of a nasal murmur
@@ -155,7 +155,9 @@ def score_events(plan, t0: int = 0, master_rate: int = MASTER_RATE, period: int 
             stress = max(p.stress, 0)
             av = 1.0 if stress > 0 else 0.85
             tg = P.vowel_targets(p.ph, "on", stress)
-            after_glide = i > 0 and P.kind_of(phones[i - 1].ph) in ("liquid", "glide")
+            # out of a glide the formants move slowly (/w j/ ~80 ms); out of a lateral the tongue tip
+            # releases like a stop's (~50 ms), so a vowel after /l/ reaches its F1 as after a stop
+            after_glide = i > 0 and P.kind_of(phones[i - 1].ph) == "glide"
             if from_silence:
                 target(s, tg, 0.0, "step")
             else:

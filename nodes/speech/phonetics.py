@@ -25,13 +25,16 @@ VISEME_OF = {
 }
 
 # vowel: (F1, F2, F3, B1, B2, B3), optional offset (F1, F2, F3), jaw, round, spread
+# /ɛ æ ɑ/ take Peterson & Barney's men's values (the facts file's Praat table): Hillenbrand's
+# /æ/ is raised toward /ɛ/ (F1 588 vs 580) and his /ɑ/ F2 sits above /ʌ/'s, so a steady-state
+# synthesiser without their trajectories lost "bat"/"bet" and "lock"/"luck" (F1 and F2 apart)
 VOWELS: dict[str, dict] = {
     "IY": dict(on=(300, 2250, 2980), off=None, bw=(50, 100, 150), jaw=0.15, rnd=0.0, spr=0.8),
     "IH": dict(on=(420, 1950, 2600), off=None, bw=(55, 100, 140), jaw=0.25, rnd=0.0, spr=0.5),
     "EY": dict(on=(480, 1900, 2600), off=(340, 2150, 2700), bw=(60, 100, 160), jaw=0.35, rnd=0.0, spr=0.5),
-    "EH": dict(on=(560, 1780, 2580), off=None, bw=(65, 100, 150), jaw=0.45, rnd=0.0, spr=0.3),
-    "AE": dict(on=(650, 1750, 2500), off=None, bw=(75, 110, 160), jaw=0.65, rnd=0.0, spr=0.3),
-    "AA": dict(on=(730, 1200, 2550), off=None, bw=(100, 80, 160), jaw=0.8, rnd=0.0, spr=0.0),
+    "EH": dict(on=(530, 1850, 2500), off=None, bw=(65, 100, 150), jaw=0.45, rnd=0.0, spr=0.3),
+    "AE": dict(on=(660, 1730, 2450), off=None, bw=(75, 110, 160), jaw=0.65, rnd=0.0, spr=0.3),
+    "AA": dict(on=(750, 1100, 2500), off=None, bw=(100, 80, 160), jaw=0.8, rnd=0.0, spr=0.0),
     "AO": dict(on=(600, 950, 2500), off=None, bw=(90, 80, 140), jaw=0.6, rnd=0.5, spr=0.0),
     "AH": dict(on=(620, 1220, 2550), off=None, bw=(80, 70, 140), jaw=0.55, rnd=0.0, spr=0.0),
     "OW": dict(on=(540, 1050, 2450), off=(420, 850, 2350), bw=(80, 70, 90), jaw=0.45, rnd=0.7, spr=0.0),
@@ -66,7 +69,7 @@ CONSONANTS: dict[str, dict] = {
     "K": dict(kind="stop", burst=(2000.0, 600.0, 1.0), asp=0.9),
     "G": dict(kind="stop", burst=(2000.0, 600.0, 0.8), asp=0.0),
     "CH": dict(kind="affr", fric=(3300.0, 2200.0, 0.9)),
-    "JH": dict(kind="affr", fric=(3300.0, 2200.0, 0.6)),
+    "JH": dict(kind="affr", fric=(3300.0, 2200.0, 0.35)),   # ~8 dB weaker than /tʃ/ (voiced: less airflow)
     "F": dict(kind="fric", fric=(5000.0, 7000.0, 0.14), formants=(340, 1100, 2200)),
     "V": dict(kind="fric", fric=(5000.0, 7000.0, 0.08), formants=(300, 1100, 2200)),
     "TH": dict(kind="fric", fric=(6000.0, 6000.0, 0.11), formants=(340, 1400, 2600)),
