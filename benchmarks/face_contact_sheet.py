@@ -89,7 +89,7 @@ def main(argv=None):
     ap.add_argument("--persona", default=None)
     ap.add_argument("--out", default=os.path.join(os.path.dirname(__file__), "..", "docs", "img", "face_contact_sheet.png"))
     a = ap.parse_args(argv)
-    r = FaceRenderer(a.size, a.size, ssaa=2, distance=8.0, target=(0.0, 0.13, 0.0), head=a.head, persona=a.persona)
+    r = FaceRenderer(a.size, a.size, ssaa=2, distance=8.6, target=(0.0, 0.12, 0.0), head=a.head, persona=a.persona)
     scale = max(1, a.size // 128)
     imgs = [label(r.render(row), name, scale) for row, name in zip(sheet_rows(), sheet_names())]
     r.close()
