@@ -50,6 +50,7 @@ class FaceRender(Node[FaceRenderParams]):
     type_id = "face_render"
     category = "face"
     ROLE = chain.RENDER
+    PIPELINE = True                         # process() mostly waits for the render workers, without the GIL
     blendshapes = In(Signal, rate=chain.VIDEO, doc="face_animator.blendshapes (labels looked up by name)")
     frames = Out(Signal, rate=chain.VIDEO, channels=lambda p: p.width * p.height * 4, dtype="uint8",
                  doc="RGBA images, one flat row of width·height·4 bytes per frame (top row first)")

@@ -147,3 +147,17 @@ def test_skin_and_hair_programs_draw_the_pixels_of_the_full_shader():
     assert skin + hair + rest == len(prepared[3]) and skin > len(prepared[3]) // 3 and hair and rest
     parted.close()
     full.close()
+
+
+def test_say_video_is_the_same_file_with_face_render_a_chunk_behind(tmp_path):
+    """face_render is a PIPELINE node: with the session's pipeline it (and the video sink) run a chunk
+    behind the synthesis on a second thread; the MP4 is the same bytes either way."""
+    from psigraph.nodes.face.render_node import FaceRender
+    from psigraph.runtime import say as S
+    assert FaceRender.PIPELINE
+    data = {}
+    for pipeline in (False, True):
+        out = tmp_path / f"p{int(pipeline)}.mp4"
+        S.say(S.SayOptions(text="Hello there, my friend.", video=str(out), size=48, pipeline=pipeline))
+        data[pipeline] = out.read_bytes()
+    assert data[True] == data[False] and len(data[True]) > 1000
