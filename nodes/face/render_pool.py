@@ -192,7 +192,7 @@ def _shutdown(procs: list, conns: list, held: list, pids: list) -> None:
         c.close()
     for p in procs:
         try:
-            p.wait(timeout=2.0)
+            p.wait(timeout=5.0)                           # milliseconds, unless the machine is swamped
         except subprocess.TimeoutExpired:
             p.kill()
             p.wait()
