@@ -6,7 +6,7 @@ several ICT shapes barely move (a smile without a cheek raise, sad ≈ neutral, 
 touch but do not press). :func:`shape_mix` returns the (S, S) matrix the poser applies to a row
 (``weights = mix @ row``): a gain per shape and a few anatomical couplings (a smile raises the
 cheeks and narrows the eyes; a frown pulls the lower lip; pressed lips roll in a little; lowered
-brows narrow the eyes; a sneer lifts the upper lip; rounded lips push the lower lip up over the
+brows narrow the eyes and pull the inner brows down; rounded lips push the lower lip up over the
 lower teeth, which ICT's funnel shape would bare).
 ``jawOpen`` and ``mouthClose`` keep gain 1 (the lip-gap calibration rests on them).
 """
@@ -22,7 +22,7 @@ GAINS = {"mouthSmile": 1.2, "mouthFrown": 1.7, "mouthShrugLower": 1.5, "browInne
 COUPLINGS = (("cheekSquint", "mouthSmile", 0.45), ("eyeSquint", "mouthSmile", 0.30),
              ("mouthLowerDown", "mouthFrown", 0.15), ("mouthRollLower", "mouthPress", 0.25),
              ("mouthRollUpper", "mouthPress", 0.20), ("eyeSquint", "browDown", 0.25), ("browInnerUp", "browDown", -0.35),
-             ("mouthUpperUp", "noseSneer", 0.0), ("mouthShrugLower", "mouthFunnel", 0.5))
+             ("mouthShrugLower", "mouthFunnel", 0.5))
 
 
 def _sided(names: tuple, base: str) -> list[str]:

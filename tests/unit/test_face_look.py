@@ -94,3 +94,46 @@ def test_catch_lights_sit_in_front_of_both_eyes_and_follow_the_gaze(head):
     assert all(right[s][0] > c0[s][0] + 0.009 for s in ("L", "R"))     # both move with the gaze (7.7°: 1.2 mm)
     turned = p.cornea_centers(row_from({"headYaw": 0.3}))
     assert all(turned[s][0] > c0[s][0] for s in ("L", "R"))            # and with the head
+
+
+def _emotion_row(valence, arousal, dominance, frames=60):
+    core = AnimatorCore(LABELS, head_motion=0.0, blink_rate=0.5)
+    row = np.zeros(len(LABELS))
+    row[:5] = (0.04, 0.2, 0.0, 0.0, 0.0)
+    row[5] = VISEME_INDEX["sil"]
+    row[7:10] = valence, arousal, dominance
+    out = core.frames(np.tile(row, (frames, 1)), 0)[-1]
+    for k in ("eyeBlink_L", "eyeBlink_R", "gazeX", "gazeY", "headPitch", "headYaw", "headRoll"):
+        out[INDEX[k]] = 0.0
+    return out
+
+
+def test_sad_raises_the_inner_brows_and_anger_lowers_them_with_the_lips_pressed(head):
+    t = LandmarkTracker(head)
+    pose = HeadPoser(head)
+    def brows(r):                                       # inner brow ends (landmarks 21, 22), mm
+        v = pose.vertices(r)[0][head.landmarks] * head.mm_per_unit
+        return v[[21, 22], 1].mean(), v[22, 0] - v[21, 0]
+    y0, gap0 = brows(_emotion_row(0, 0, 0))
+    y_sad, _ = brows(_emotion_row(-0.7, -0.5, -0.4))
+    angry = _emotion_row(-0.7, 0.7, 0.7)
+    y_ang, gap_ang = brows(angry)
+    assert y_sad > y0 + 4.0                              # inner brows up (browInnerUp)
+    assert y_ang < y0 - 3.0 and gap_ang < gap0 - 3.0     # down and drawn together
+    assert abs(t.measure(angry)["lip_gap_mm"]) < 1.0     # lips pressed, no teeth bared
+
+
+def test_pp_presses_and_rolls_the_lips_unlike_silence(head):
+    pose = HeadPoser(head)
+    def red_height(r):                                   # visible lip height, landmarks 51 to 57 (mm)
+        v = pose.vertices(r)[0][head.landmarks]
+        return float(v[51, 1] - v[57, 1]) * head.mm_per_unit
+    sil, pp = settled("sil")[-1], settled("p")[-1]
+    assert pp[INDEX["mouthPress_L"]] > sil[INDEX["mouthPress_L"]] + 0.3 and pp[INDEX["mouthRollLower"]] > 0.2
+    assert red_height(pp) < red_height(sil) - 5.0
+
+
+def test_teeth_are_painted_as_separate_teeth(head):
+    teeth = np.nonzero(head.material == 2.0)[0]
+    lum = head.colors[teeth].mean(axis=1)
+    assert lum.max() > 0.8 and np.percentile(lum, 10) < 0.6 * lum.max()   # gaps and back teeth darker
