@@ -20,7 +20,7 @@ os.environ.setdefault("OMP_NUM_THREADS", "1")
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-import intelligibility as I  # noqa: E402  (sentences, resampling)
+import intelligibility as I
 
 # name: (VoiceQuality fields, kernel prm entries, plan_utterance keywords)
 VARIANTS = {
@@ -38,7 +38,8 @@ VARIANTS = {
 
 def render(text: str, quality_kw: dict, prm_kw: dict, plan_kw: dict) -> np.ndarray:
     """24 kHz audio of ``text`` with the variant applied."""
-    from psigraph.nodes.speech import kernels as K, offline, voice
+    from psigraph.nodes.speech import kernels as K
+    from psigraph.nodes.speech import offline, voice
     from psigraph.nodes.speech.frontend.plan import plan_utterance
     plan = plan_utterance(text, **plan_kw)
     q = dataclasses.replace(voice.VoiceQuality.from_persona(plan.persona), **quality_kw)
@@ -46,7 +47,7 @@ def render(text: str, quality_kw: dict, prm_kw: dict, plan_kw: dict) -> np.ndarr
     for k, v in prm_kw.items():
         synth.prm[getattr(K, k)] = v
     events = offline.score_events(plan)
-    n = int(round(plan.duration * offline.MASTER_RATE))
+    n = round(plan.duration * offline.MASTER_RATE)
     track = offline.tract_track(events, -(-n // offline.CONTROL_PERIOD))
     return synth.render(0, track, n)
 
