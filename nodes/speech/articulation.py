@@ -155,8 +155,9 @@ def score_events(plan, t0: int = 0, master_rate: int = MASTER_RATE, period: int 
             stress = max(p.stress, 0)
             av = 1.0 if stress > 0 else 0.85
             tg = P.vowel_targets(p.ph, "on", stress)
-            # out of a glide the formants move slowly (/w j/ ~80 ms); out of a lateral the tongue tip
-            # releases like a stop's (~50 ms), so a vowel after /l/ reaches its F1 as after a stop
+            # out of a glide the formants move slowly (/w j/ ~80 ms); out of a liquid (/l r/) the
+            # vowel approaches its target at the rate it does after a stop (the /l/ tip releases
+            # like a stop's; applied to /r/ too, which is slower in natural speech: see the report)
             after_glide = i > 0 and P.kind_of(phones[i - 1].ph) == "glide"
             if from_silence:
                 target(s, tg, 0.0, "step")
