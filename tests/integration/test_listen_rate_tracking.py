@@ -3,35 +3,21 @@ through the listening graph: phases corrected at onsets are not frequency, and t
 oscillator between turns does not leak into the next turn."""
 import numpy as np
 import pytest
-import soundfile as sf
-
-import psigraph
 from psigraph.nodes.listen.synth import syllable_train
-from psigraph.runtime import Session
-from psigraph.runtime.shipped import graph_path
 
 RATE = 24000
 
 
-def entrained_hz(tmp_path, audio):
-    path = str(tmp_path / "s.wav")
-    sf.write(path, audio, RATE, subtype="PCM_16")
-    g = psigraph.load(graph_path("listen"))
-    g.set_param("source", "path", path)
-    g.remove_node("face")
-    rows = []
-    with Session(g, block=4800) as s:
-        s.watch("entrain.entrainment")
-        for got in s.until_done(max_duration=None):
-            rows.append(got["entrain.entrainment"])
+def entrained_hz(listen_blocks, tmp_path, audio):
+    rows, _ = listen_blocks(audio, RATE, tmp_path / "s.wav", "entrain.entrainment")
     return np.vstack(rows)[:, 0]
 
 
 @pytest.mark.parametrize("rate", [3.0, 7.0])
-def test_frequency_tracks_the_rate_from_the_start_of_each_turn(tmp_path, rate):
+def test_frequency_tracks_the_rate_from_the_start_of_each_turn(listen_blocks, tmp_path, rate):
     # turns 1.5 s apart: the oscillator runs free at its own 4 Hz in between
     train = syllable_train(rate, phrases=3, per_phrase=10, jitter=0.3, pause_s=1.5, seed=int(rate) + 20)
-    hz = entrained_hz(tmp_path, train.audio)
+    hz = entrained_hz(listen_blocks, tmp_path, train.audio)
     t = np.arange(len(hz)) / 200.0
     true = len(train.onsets) / train.speaking_s
     speaking = np.zeros(len(hz), bool)

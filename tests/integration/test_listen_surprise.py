@@ -14,12 +14,7 @@ import sys
 
 import numpy as np
 import pytest
-import soundfile as sf
-
-import psigraph
 from psigraph.nodes.listen.synth import syllable_train
-from psigraph.runtime import Session
-from psigraph.runtime.shipped import graph_path
 
 RATE = 24000
 DETECT_S = 0.15
@@ -66,28 +61,19 @@ def make(voice: str, spliced: bool):
     return np.concatenate(parts), anomalies
 
 
-def surprises(audio, tmp_path, name):
-    path = str(tmp_path / f"{name}.wav")
-    sf.write(path, audio, RATE, subtype="PCM_16")
-    g = psigraph.load(graph_path("listen"))
-    g.set_param("source", "path", path)
-    g.remove_node("face")
-    times = []
-    with Session(g, block=4800) as s:
-        s.watch("surprise.events")
-        for got in s.until_done(max_duration=None):
-            times += [e.t / s.master_rate for e in got["surprise.events"] if e.kind == "surprise"]
-    return times
+def surprises(listen_blocks, audio, tmp_path, name):
+    blocks, rate = listen_blocks(audio, RATE, tmp_path / f"{name}.wav", "surprise.events")
+    return [e.t / rate for events in blocks for e in events if e.kind == "surprise"]
 
 
 @pytest.fixture(scope="module")
-def heard(tmp_path_factory):
+def heard(listen_blocks, tmp_path_factory):
     out = {}
     d = tmp_path_factory.mktemp("surprise")
     for voice in VOICES:
         for spliced in (False, True):
             audio, anomalies = make(voice, spliced)
-            out[voice, spliced] = (len(audio) / RATE, anomalies, surprises(audio, d, f"{voice}-{spliced}"))
+            out[voice, spliced] = (len(audio) / RATE, anomalies, surprises(listen_blocks, audio, d, f"{voice}-{spliced}"))
     return out
 
 
