@@ -52,6 +52,8 @@ HIDDEN = ("M_EyeBlend", "M_EyeOcclusion")
 #: so the upper cards are shortened to this fraction (toward the lid), the lower ones hidden, and the
 #: fragment shader cuts them into tapering lashes (their red channel carries root→tip 0..1)
 LASH_LENGTH = 0.45
+#: search radius (cm) for a lash vertex's root on the lid (the farthest lash tip is ~0.95 cm from skin)
+LASH_REACH_CM = 1.5
 #: cornea cap of the sclera (within this angle of the eye's axis) is hidden so the iris shows
 CORNEA_DEG = 24.0
 TEETH_RGB, GUMS_RGB, TONGUE_RGB, SOCKET_RGB = (0.95, 0.92, 0.86), (0.80, 0.42, 0.44), (0.90, 0.52, 0.52), (0.30, 0.09, 0.10)
@@ -244,13 +246,35 @@ def _hidden_lashes(z, v: np.ndarray, L: np.ndarray) -> np.ndarray:
 def _short_lashes(v: np.ndarray, lashes: np.ndarray, skin: np.ndarray) -> np.ndarray:
     """(vertices with the lashes pulled toward their root, the nearest skin vertex of the lid, to
     :data:`LASH_LENGTH` of their length; 0..1 root→tip of each lash vertex)."""
-    from scipy.spatial import cKDTree
     skin_i = np.nonzero(skin)[0]
-    dist, k = cKDTree(v[skin_i]).query(v[lashes])
+    dist, k = _nearest(v[skin_i], v[lashes], reach=LASH_REACH_CM)
     root = v[skin_i[k]]
     v = v.copy()
     v[lashes] = root + LASH_LENGTH * (v[lashes] - root)
     return v, np.clip(dist / np.percentile(dist, 95), 0.0, 1.0)
+
+
+def _nearest(points: np.ndarray, queries: np.ndarray, *, reach: float, chunk: int = 256):
+    """(distance, index) of the nearest of ``points`` to each of ``queries``, exactly (brute force
+    in numpy; scipy.spatial would add its import to every render worker's start-up). Only the points
+    within ``reach`` of the queries' bounding box are searched when every nearest one lies within
+    ``reach`` (then nothing outside that box can be nearer); otherwise all are."""
+    lo, hi = queries.min(0) - reach, queries.max(0) + reach
+    near = np.nonzero(((points >= lo) & (points <= hi)).all(1))[0]
+    for cand in (near, np.arange(len(points))):
+        if not len(cand):
+            continue
+        p = points[cand]
+        k = np.empty(len(queries), np.intp)
+        d2 = np.empty(len(queries))
+        for s in range(0, len(queries), chunk):
+            q = queries[s:s + chunk, None, :]
+            dd = (q[..., 0] - p[:, 0]) ** 2 + (q[..., 1] - p[:, 1]) ** 2 + (q[..., 2] - p[:, 2]) ** 2
+            j = dd.argmin(1)
+            k[s:s + chunk], d2[s:s + chunk] = j, dd[np.arange(len(j)), j]
+        if d2.max() <= reach * reach:
+            break
+    return np.sqrt(d2), cand[k]
 
 
 def _seal_rest_lips(shapes: dict, v: np.ndarray, lm: np.ndarray) -> np.ndarray:
