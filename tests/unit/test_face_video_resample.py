@@ -1,7 +1,6 @@
 """The muxer's numpy resampler (nodes/face/video.resample): length, timing, passband, stopband."""
 import numpy as np
 import pytest
-
 from psigraph.nodes.face.video import resample
 
 
