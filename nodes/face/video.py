@@ -38,6 +38,9 @@ AUDIO_FRAMING = {"aac": (48000, 1024), "libopus": (24000, 480)}
 RESAMPLE_KAISER_BETA = 0.1102 * (80.0 - 8.7)
 #: taps of the resampling filter per unit of max(up, down) on each side of its centre
 RESAMPLE_HALF_TAPS = 16
+#: up to this many filter phases each is one np.convolve over the whole input; more (e.g. 44.1 → 48 kHz,
+#: 160 phases) gather the taps per output sample instead
+MAX_CONVOLVED_PHASES = 8
 
 
 def _resampling_filter(up: int, down: int) -> np.ndarray:
@@ -59,14 +62,21 @@ def resample(x: np.ndarray, up: int, down: int) -> np.ndarray:
     half = (len(h) - 1) // 2
     taps = -(-len(h) // up)
     phases = np.concatenate([h, np.zeros(taps * up - len(h))]).reshape(taps, up).T   # [phase, tap]
-    xp = np.concatenate([np.zeros(taps), x, np.zeros(taps)])
+    t = np.arange(n_out) * down + half           # each output's time in the up-sampled stream
+    last, phase = t // up, t % up                # its newest input sample under the filter; the phase
     y = np.empty(n_out)
+    if up <= MAX_CONVOLVED_PHASES:               # few phases: one full convolution per phase (C speed)
+        for r in range(up):
+            sel = phase == r
+            c = np.concatenate([np.convolve(x, phases[r]), [0.0]]) if len(x) else np.zeros(taps + 1)
+            y[sel] = c[last[sel]]
+        return y
+    xp = np.concatenate([np.zeros(taps), x, np.zeros(taps)])
     step = max(1, (1 << 20) // taps)
     for s in range(0, n_out, step):
-        t = np.arange(s, min(n_out, s + step)) * down + half       # time in the up-sampled stream
-        last = t // up                                             # newest input sample under the filter
-        idx = last[:, None] - np.arange(taps) + taps
-        y[s:s + len(t)] = np.einsum("ij,ij->i", phases[t % up], xp[idx])
+        sl = slice(s, s + step)
+        idx = last[sl, None] - np.arange(taps) + taps
+        y[sl] = np.einsum("ij,ij->i", phases[phase[sl]], xp[idx])
     return y
 
 

@@ -1,6 +1,7 @@
 """The muxer's numpy resampler (nodes/face/video.resample): length, timing, passband, stopband."""
 import numpy as np
 import pytest
+from psigraph.nodes.face import video
 from psigraph.nodes.face.video import resample
 
 
@@ -40,3 +41,12 @@ def test_aliases_are_60_db_down_when_decimating():
     y = resample(0.5 * _tone(20000, sr, sr), 1, 2)          # above the new Nyquist (12 kHz): removed
     ref = resample(0.5 * _tone(4000, sr, sr), 1, 2)
     assert _level_db(y, sr // 2, 4000) - _level_db(ref, sr // 2, 4000) <= -60
+
+
+@pytest.mark.parametrize("up,down", [(2, 1), (3, 2), (1, 2)])
+def test_convolved_and_gathered_phases_agree(monkeypatch, up, down):
+    x = np.random.default_rng(3).standard_normal(5000)
+    convolved = video.resample(x, up, down)
+    monkeypatch.setattr(video, "MAX_CONVOLVED_PHASES", 0)
+    gathered = video.resample(x, up, down)
+    assert np.allclose(convolved, gathered, rtol=0, atol=1e-12)
