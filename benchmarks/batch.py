@@ -27,6 +27,8 @@ from pathlib import Path
 
 import psutil
 
+from machine import loadavg
+
 SUBJECTS = ["The cat", "My friend", "The old baker", "A small robot", "Our teacher", "The river", "This song",
             "The red car", "Her brother", "The morning train"]
 VERBS = ["sees", "likes", "finds", "brings", "paints", "follows", "answers", "remembers", "carries", "opens"]
@@ -39,13 +41,6 @@ def texts(n: int) -> list[str]:
     out = [f"{s} {v} {o}" for s in SUBJECTS for v in VERBS for o in OBJECTS]
     step = 37                                   # spread over the combinations, deterministic
     return [out[(i * step) % len(out)] for i in range(n)]
-
-
-def loadavg() -> str:
-    try:
-        return Path("/proc/loadavg").read_text().strip()
-    except OSError:
-        return "n/a"
 
 
 def autogroup() -> str:

@@ -16,6 +16,8 @@ import time
 
 from psigraph.nodes.face.render import FaceRenderer, gl_backend
 
+from machine import loadavg
+
 
 def _animate(n: int) -> list:
     """n animated rows of a dev sentence (the real speech chain, as benchmarks/face_ict_metrics.py)."""
@@ -25,14 +27,6 @@ def _animate(n: int) -> list:
     spec.loader.exec_module(mod)
     bs, _ = mod.blendshapes("The birch canoe slid on the smooth planks. Glue the sheet to the dark blue background.")
     return [bs[i % len(bs)] for i in range(n)]
-
-
-def loadavg() -> str:
-    try:
-        with open("/proc/loadavg") as f:
-            return f.read().strip()
-    except OSError:
-        return "n/a"
 
 
 def fps(r: FaceRenderer, frames) -> tuple[float, float]:

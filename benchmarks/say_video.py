@@ -38,6 +38,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from machine import loadavg
+
 REPO = Path(__file__).resolve().parents[1]
 TEXT = ("The quick brown fox jumps over the lazy dog near the river bank. "
         "Every morning the old baker opens his shop and sells warm bread to the people.")
@@ -93,14 +95,6 @@ def configs(a, scratch: Path) -> list:
     for h in a.heads:
         out.append({"name": f"head={h}", "cmd": [sys.executable, "-c", WRAPPER.format(params={"head": h})], "env": {}})
     return out
-
-
-def loadavg() -> str:
-    try:
-        with open("/proc/loadavg") as f:
-            return f.read().strip()
-    except OSError:
-        return "n/a"
 
 
 def busy_seconds() -> float:
