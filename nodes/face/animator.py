@@ -507,22 +507,25 @@ class AnimatorCore:
         o[I["mouthLowerDown_L"]] = o[I["mouthLowerDown_R"]] = 0.2 * wide
         o[I["mouthStretch_L"]] = o[I["mouthStretch_R"]] = 0.55 * spr
         shapes = VISEME_SHAPES.get(VISEMES[vis_i], {})
+        # emotions that part the lips at rest (surprise drops the jaw, a smile parts the lips a little)
+        pos_v = _clip(v)
+        surpr = _clip((a - 0.3) / 0.7) * _clip(2 * (0.5 - d)) * (1 - _clip(-v))
+        expr_jaw = E * 0.28 * surpr
         if vis_i == VISEME_INDEX["sil"]:
-            seal = _ss(*REST_SEAL_JAW, jaw_open)
+            seal = _ss(*REST_SEAL_JAW, jaw_open + expr_jaw + 0.05 * E * pos_v)
             shapes = {k: w * seal for k, w in shapes.items()}
         for k in _VISEME_KEYS:                  # the viseme's own posture, eased in and out
             o[I[k]] = _clip(o[I[k]] + self._smooth("vis:" + k, shapes.get(k, 0.0), VISEME_TAU_S))
 
         # --- emotion and expression roles ---
-        pos_v, neg_v = _clip(v), _clip(-v)
-        smile = 0.75 * pos_v
+        neg_v = _clip(-v)
+        smile = 0.95 * pos_v
         r = self._role(row, chain.SMILE)
         if r is not None:
             smile += 0.35 * _clip(r[1]) * (0.6 + 0.4 * math.cos(r[0]))
         smile = E * smile + 0.2 * spr
         sad = neg_v * _clip(1 - 1.2 * _clip(d)) * (1 - 0.5 * _clip(a))
         anger = neg_v * _clip(1.5 * d) * (0.6 + 0.4 * _clip(a))
-        surpr = _clip((a - 0.3) / 0.7) * _clip(2 * (0.5 - d)) * (1 - neg_v)
         brow_raise = 0.0
         r = self._role(row, chain.BROW)
         if r is not None:
@@ -536,18 +539,20 @@ class AnimatorCore:
         for s in ("L", "R"):
             asym = 1.0 + (0.04 if s == "L" else -0.04)
             o[I[f"mouthSmile_{s}"]] = _clip(smile * asym)
-            o[I[f"cheekSquint_{s}"]] = _clip(0.6 * E * pos_v + 0.3 * anger * E)
+            o[I[f"cheekSquint_{s}"]] = _clip(0.9 * E * pos_v + 0.3 * anger * E)
             o[I[f"mouthFrown_{s}"]] = _clip(E * (0.75 * sad + 0.2 * anger))
             o[I[f"browDown_{s}"]] = _clip(E * 1.3 * anger + FROWN_BROW * frown)
             o[I[f"noseSneer_{s}"]] = _clip(E * 0.25 * anger)
-            o[I[f"browOuterUp_{s}"]] = _clip(E * (1.0 * surpr + 0.1 * sad) + brow_raise + 0.9 * ev)
-            o[I[f"eyeWide_{s}"]] = _clip(E * 0.7 * surpr + 0.15 * _clip(a) * (1 - anger) + 0.9 * ev)
-            o[I[f"eyeSquint_{s}"]] = _clip(E * (0.35 * pos_v + 0.8 * anger) + 0.5 * FROWN_BROW * frown)
+            o[I[f"browOuterUp_{s}"]] = _clip(E * (1.2 * surpr + 0.1 * sad) + brow_raise + 0.9 * ev)
+            o[I[f"eyeWide_{s}"]] = _clip(E * 1.0 * surpr + 0.15 * _clip(a) * (1 - anger) + 0.9 * ev)
+            o[I[f"eyeSquint_{s}"]] = _clip(E * (0.4 * pos_v + 0.8 * anger) + 0.5 * FROWN_BROW * frown)
             o[I[f"mouthPress_{s}"]] = _clip(o[I[f"mouthPress_{s}"]] + 0.6 * E * anger + 0.4 * FROWN_BROW * frown)
-        o[I["browInnerUp"]] = _clip(E * (1.1 * sad + 0.8 * surpr) * (1 - _clip(1.3 * anger)) + brow_raise + 0.9 * ev)
+        o[I["browInnerUp"]] = _clip(E * (1.1 * sad + 1.0 * surpr) * (1 - _clip(1.3 * anger)) + brow_raise + 0.9 * ev)
         o[I["mouthShrugLower"]] = _clip(0.55 * E * sad)
+        for s in ("L", "R"):                     # a smile lifts the upper lip off the teeth
+            o[I[f"mouthUpperUp_{s}"]] = _clip(o[I[f"mouthUpperUp_{s}"]] + 0.3 * E * pos_v)
         o[I["mouthPucker"]] = _clip(o[I["mouthPucker"]] + 0.15 * E * sad)         # with shrugLower: a slight pout
-        o[I["jawOpen"]] = _clip(o[I["jawOpen"]] + 0.12 * E * surpr + 0.1 * ev + BREATH_JAW * inhale)
+        o[I["jawOpen"]] = _clip(o[I["jawOpen"]] + expr_jaw + 0.1 * ev + BREATH_JAW * inhale)
         o[I["mouthClose"]] *= 1.0 - inhale
 
         # --- blinks, gaze, head ---
