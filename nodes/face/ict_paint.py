@@ -16,6 +16,7 @@ from .face_style import FaceStyle
 from .head import HAIR
 
 IRIS_DEG, PUPIL_DEG = 21.0, 8.5
+HAIR_SOFT = 0.75 * HAIR
 PUPIL_RGB = np.array([0.02, 0.02, 0.025])
 
 
@@ -94,11 +95,13 @@ def _hair_weight(v: np.ndarray, hair: str) -> tuple[np.ndarray, np.ndarray]:
         line = np.minimum(line, np.interp(az, [0, 50, 70, 180], [10.6, 8.0, -2.0, -9.0]))
     # an irregular line; no finer wisps: the scalp's edges are 0.4-0.9 cm, so detail finer than that
     # turns into a saw-tooth of triangles
-    wobble = 0.5 * (_noise(v, 2.5, 7) - 0.5)
+    wobble = 0.5 * (_noise(v, 2.5, 7) - 0.5) + 1.6 * (_noise(v, 0.9, 8) - 0.5)
     above = v[:, 1] + wobble - line
-    w = smoothstep(-1.0, 1.2, above)                # hair thins out over ~2 cm: 3-4 triangles of ramp
-    ear = (np.abs(v[:, 0]) > 6.6) & (v[:, 1] < 5.0) & (v[:, 1] > -3.5) & (v[:, 2] < 4.0) & (v[:, 2] > -3.0)
-    return np.where(ear, 0.0, w), above
+    w = smoothstep(-1.6, 2.4, above)                # hair thins out over ~4 cm: skin shows through it
+    # no hair on the ears, faded over ~1.5 cm above them (a box cut left a hard ledge over the ear)
+    ear = (smoothstep(6.2, 6.8, np.abs(v[:, 0])) * smoothstep(6.5, 4.5, v[:, 1]) * smoothstep(-4.0, -3.0, v[:, 1])
+           * smoothstep(4.8, 3.6, v[:, 2]) * smoothstep(-3.8, -2.6, v[:, 2]))
+    return w * (1.0 - ear), above
 
 
 def _blend(col: np.ndarray, rgb, w: np.ndarray) -> np.ndarray:
@@ -253,13 +256,16 @@ def paint_skin(v: np.ndarray, L: np.ndarray, n0: np.ndarray, skin: np.ndarray, c
     hair_w, above = _hair_weight(v, style.hair)
     hair_w = hair_w * skin
     # volume grows toward the crown, and from nothing at the hairline (thin hair there: no cap edge)
-    lift = (0.15 + 1.9 * smoothstep(2.0, 13.0, v[:, 1])) * hair_w ** 2 * smoothstep(-0.3, 3.5, above)
+    lift = (0.15 + 1.9 * smoothstep(2.0, 13.0, v[:, 1])) * hair_w ** 2 * smoothstep(0.0, 5.5, above)
+    lift *= 0.75 + 0.5 * _noise(v, 0.7, 9)                                  # an uneven silhouette, not a shell
     v = v + n0 * lift[:, None]
-    strands = _noise(v * np.array([1.0, 0.25, 1.0]), 14.0, 5) * 0.45 + 0.55 * _noise(v, 3.0, 6)
-    roots = 0.62 + 0.38 * smoothstep(0.0, 2.5, above)                          # darker at the hairline
-    hcol = np.asarray(style.hair_rgb)[None] * ((0.75 + 0.45 * strands) * roots)[:, None]
-    col = col * (1 - hair_w[:, None]) + hcol * hair_w[:, None]
-    mat = np.where(skin, HAIR * hair_w, mat).astype(np.float32)
+    strands = _noise(v * np.array([1.0, 0.25, 1.0]), 14.0, 5) * 0.3 + 0.7 * _noise(v, 1.6, 6)
+    roots = 0.85 + 0.15 * smoothstep(0.0, 3.0, above)                          # a little darker at the roots
+    hcol = np.asarray(style.hair_rgb)[None] * ((0.82 + 0.3 * strands) * roots)[:, None]
+    cover = hair_w ** 1.6                         # sparse at the hairline: the skin's colour shows through
+    col = col * (1 - cover[:, None]) + hcol * cover[:, None]
+    # the hair material at 3/4 strength: the shader's strands (and sheen) at lower contrast, no regular streaks
+    mat = np.where(skin, HAIR_SOFT * hair_w, mat).astype(np.float32)
     return v, col, mat
 
 
