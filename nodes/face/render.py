@@ -318,12 +318,12 @@ class FaceRenderer:
             self._prog[f"u_eye{s}"] = c
         self._interior = m.interior if m.landmarks is not None else None
         # faces grouped by part (each part in mesh order): skin, hair (whole faces of one material
-        # value below 0.5, at least 5 % of the faces each), the rest; each of the first gets its own
+        # value below 0.5, at least 2 % of the faces each), the rest; each of the first gets its own
         # program (_part_programs)
         fm = m.material.astype(np.float32)[F]
         one = (fm[:, 0] == fm[:, 1]) & (fm[:, 1] == fm[:, 2])
         vals, counts = np.unique(fm[one & (fm[:, 0] < 0.5), 0], return_counts=True)
-        self._part_values = [float(x) for x, c in zip(vals, counts) if c >= nf // 20] if MAT_LINE in FRAG else []
+        self._part_values = [float(x) for x, c in zip(vals, counts) if c >= nf // 50] if MAT_LINE in FRAG else []
         part = np.full(nf, len(self._part_values))
         for k, val in enumerate(self._part_values):
             part[one & (fm[:, 0] == np.float32(val))] = k
