@@ -26,7 +26,7 @@ from psigraph import registry
 from psigraph.compile import Resolved, analyze, execution_order
 from psigraph.errors import GraphFileError, PsigraphError, SchedulingError
 from psigraph.graph import Edge, Graph, NodeSpec
-from psigraph.node import DelayNode, NodeContext
+from psigraph.node import DelayNode, Node, NodeContext
 from psigraph.ports import Event, Events, Signal
 from psigraph.timebase import seconds_to_index, ticks_in
 from psigraph.util import did_you_mean, split_ref
@@ -76,8 +76,8 @@ class _Slot:
 class Session:
     """Run a graph. ``Session(graph, block=N)`` then ``tap``, ``schedule``, ``run``.
 
-    ``skip_unread=True`` (offline commands such as ``say``): when the run starts, every node that has an
-    ``outputs_read(read)`` method is told what of its signal outputs is read, ``{port: None}`` (all of
+    ``skip_unread=True`` (offline commands such as ``say``): when the run starts, every node that overrides
+    ``outputs_read(read)`` is told what of its signal outputs is read, ``{port: None}`` (all of
     it), ``frozenset()`` (nothing) or a frozenset of channel labels (every reader is an input whose node
     class declares ``READS = {port: labels}``), so it may skip computing the rest. Taps and watches must
     then be registered before the run: a tap added later on such an output is refused.
@@ -156,7 +156,7 @@ class Session:
                                     loop_delay=bool(issubclass(cls, DelayNode) and nid in loop_nodes),
                                     sig_inputs=[(i.port, i.src) for i in inputs if i.kind is Signal],
                                     queued=[i for i in inputs if i.kind is not Signal],
-                                    own_times=bool(getattr(cls, "OWN_EVENT_TIMES", False)))
+                                    own_times=cls.OWN_EVENT_TIMES)
         # route events / values to consumer queues
         for (dst, port), edges in res.sources.items():
             inp = next(i for i in self.slots[dst].inputs if i.port == port)
@@ -468,8 +468,7 @@ class Session:
             for e in edges:
                 readers.setdefault((e.src, e.src_port), []).append(None if reads is None else frozenset(reads))
         for s in self.slots.values():
-            hook = getattr(s.node, "outputs_read", None)
-            if hook is None:
+            if type(s.node).outputs_read is Node.outputs_read:    # computes everything: nothing to tell
                 continue
             read = {}
             for port, kind, _ in s.outputs:
@@ -480,14 +479,14 @@ class Session:
                 read[port] = None if None in got else frozenset().union(*got)
                 if read[port] is not None:
                     self._partly_read.add(key)
-            hook(read)
+            s.node.outputs_read(read)
 
     # ---- the pipeline (a part of the graph a chunk behind, on a second thread) ----------
     def _start_pipeline(self) -> None:
         """Choose the part that runs behind: every PIPELINE node and all downstream of it, when that
         part takes only signals from the rest, has no loop delay and nothing taps it."""
         self._pipeline_asked = False
-        heads = [n for n in self.order if getattr(type(self.slots[n].node), "PIPELINE", False)]
+        heads = [n for n in self.order if type(self.slots[n].node).PIPELINE]
         if not heads or _usable_cpus() < 2:
             return
         from psigraph import digraph
