@@ -52,8 +52,7 @@ NUCLEUS_MIN_GAP_S = 0.07            # two nuclei are at least this far apart (â‰
 # ---------------------------------------------------------------- measuring the speaker
 def read_audio(path: str, rate: int) -> np.ndarray:
     """Mono float64 samples of a sound file resampled to ``rate`` Hz; a PsigraphError line if unreadable."""
-    from scipy.signal import resample_poly
-    from fractions import Fraction
+    from psigraph.nodes.listen.audio_io import resample
     try:
         try:
             import soundfile as sf
@@ -71,10 +70,7 @@ def read_audio(path: str, rate: int) -> np.ndarray:
                             hint="give a WAV or FLAC file (any rate, mono or stereo)") from None
     if len(data) == 0:
         raise PsigraphError(f"the input audio {path!r} is empty", where="IN", hint="give a recording of speech")
-    x = data.mean(axis=1)
-    if sr != rate:
-        ratio = Fraction(rate, int(sr)).limit_denominator(10000)
-        x = resample_poly(x, ratio.numerator, ratio.denominator)
+    x = resample(data.mean(axis=1), float(sr), float(rate))
     return np.ascontiguousarray(x, dtype=np.float64)
 
 
@@ -146,13 +142,9 @@ def heard_prosody(audio: np.ndarray, rate: int) -> dict:
     ``f0_level_hz``, ``f0_range_st``, ``rate_sps`` (syllable nuclei per second of speaking time),
     ``pauses``, ``voiced_s``, plus ``syllables``, ``duration_s`` and ``speech_end_s`` (the end of the last
     sounding tick)."""
-    from fractions import Fraction
-
-    from scipy.signal import resample_poly
-
     from psigraph.kernels.prosody import prosody_stats
-    ratio = Fraction(ANALYSIS_HZ, int(rate)).limit_denominator(10000)
-    x8 = resample_poly(np.asarray(audio, dtype=np.float64), ratio.numerator, ratio.denominator)
+    from psigraph.nodes.listen.audio_io import resample
+    x8 = resample(np.asarray(audio, dtype=np.float64), float(rate), float(ANALYSIS_HZ))
     f0, dip = pitch_track(x8)
     level = _level_db(x8, ANALYSIS_HZ // TICK_HZ, YIN_WINDOW)[:len(f0)]
     sounding = level > max(level.max() - SOUNDING_DB, -70.0)
