@@ -399,11 +399,11 @@ class Entrainment(Node[EntrainmentParams]):
         prev = np.concatenate([[syl[0] if st.last_phase != st.last_phase else st.last_phase], syl[:-1]])
         inst = ((syl - prev + np.pi) % (2 * np.pi) - np.pi) * self.hz / (2 * np.pi)
         st.last_phase = float(syl[-1])
-        out[:, 0] = self._frequency(inst, features[:, _COL["speech"]] > 0)
+        speech = features[:, _COL["speech"]] > 0
+        out[:, 0] = self._frequency(inst, speech)
         out[:, 1] = (state[:, self.i_mac] - features[:, _COL["speaker_phase"]] + np.pi) % (2 * np.pi) - np.pi
         voiced, rel = features[:, _COL["voiced"]], features[:, _COL["pitch_rel"]]
         progress = features[:, _COL["phrase_progress"]]
-        speech = features[:, _COL["speech"]] > 0
         for i in range(n):
             self._follow_turn(bool(speech[i]))
             if progress[i] == 0.0:                       # between phrases: ready for the next one
