@@ -164,7 +164,6 @@ class PsiCore(Node[CoreParams]):
     # ---- configuration ------------------------------------------------------
     def _configure(self) -> None:
         p, L = self.params, self.layout
-        n = L.n
         self.band_k = np.where(np.isnan(L.band_coupling), p.coupling, L.band_coupling)
         self.sig = np.where(np.isnan(L.noise), p.noise, L.noise)
         self.sig_max = float(self.sig.max(initial=0.0))
