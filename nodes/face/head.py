@@ -446,7 +446,7 @@ def build_head(detail: float = 1.0) -> HeadModel:
     r_t = 0.23
     zc = lip_z - 0.085 - r_t
     v, f, c = _arc_strip(MOUTH_Y + 0.06, MOUTH_Y - 0.03, r_t, zc, 0.95, 60, 6)
-    up_teeth = add(v, f, c, TEETH)
+    add(v, f, c, TEETH)                                     # upper teeth: rigid
     v, f, c = _arc_strip(MOUTH_Y - 0.008, MOUTH_Y - 0.085, r_t - 0.012, zc - 0.005, 0.9, 60, 6)
     lo_teeth = add(v, f, c, TEETH)
     v, f, _ = _sphere((0, MOUTH_Y - 0.075, lip_z - 0.23), (0.14, 0.045, 0.15), 24, 14)
@@ -463,7 +463,7 @@ def build_head(detail: float = 1.0) -> HeadModel:
     nV = len(V)
 
     # per-vertex reference coordinates for all parts (skin: rest param coords)
-    X0 = np.concatenate([x0, V[ns:, 0]]); Y0 = np.concatenate([y0, V[ns:, 1]]); Z0 = np.concatenate([z0, V[ns:, 2]])
+    X0 = np.concatenate([x0, V[ns:, 0]]); Y0 = np.concatenate([y0, V[ns:, 1]])
     SM = np.concatenate([side_m, np.zeros(nV - ns)])
     is_skin = np.arange(nV) < ns
     jaw_w = np.zeros(nV)
@@ -471,7 +471,6 @@ def build_head(detail: float = 1.0) -> HeadModel:
     jaw_w[lo_teeth] = 1.0
     jaw_w[tongue] = 1.0
     jaw_w[cavity] = _ss(MOUTH_Y, MOUTH_Y - 0.1, V[cavity, 1])
-    AX = np.abs(X0)
 
     deltas: dict[str, np.ndarray] = {}
 
