@@ -765,8 +765,9 @@ class Store:
                             f"its record says {list(u.frame_counts)}")
         return problems
 
-    def forget(self, ids) -> int:
-        """Delete utterances and their frames, then reclaim the space (VACUUM); returns how many."""
+    def forget(self, ids, reclaim: bool = True) -> int:
+        """Delete utterances and their frames, then reclaim the space (VACUUM) unless ``reclaim`` is
+        False (a caller pruning often compacts once at its end); returns how many."""
         ids = sorted({int(i) for i in ids})
         utts = [self.utterance(i) for i in ids]          # every id is checked before anything is deleted
         if not utts:
@@ -783,7 +784,8 @@ class Store:
             except BaseException:
                 self._rollback(c)
                 raise
-        self.compact()
+        if reclaim:
+            self.compact()
         return len(utts)
 
     def compact(self) -> None:

@@ -14,7 +14,8 @@ Each leaky quantity q follows q ← q·e^(−Δt/τ) per control tick (+1 per ev
 tick's value·(1 − e^(−Δt/τ)) for the mean), so the output does not depend on the block size. Every
 ``every_s`` (2 s) of run time, when ``path`` names a store, the row is stored as one macro frame of a
 "working memory" utterance (its text is never kept); snapshots older than ``keep_s`` (60 s) are
-pruned, in batches (Store.forget reclaims the space each time it runs).
+pruned, in batches, without reclaiming the space each time; :meth:`WorkingMemory.flush` compacts
+the file once at the end of a run.
 """
 from __future__ import annotations
 
@@ -59,6 +60,7 @@ class WorkingState:
     tick: int = 0                                   # next control tick
     saved: list = field(default_factory=list)       # (tick, utterance id) of the stored snapshots
     stored: int = 0
+    pruned: bool = False                            # pruned since the file was last compacted
 
 
 class WorkingMemory(Node[WorkingMemoryParams]):
@@ -167,7 +169,8 @@ class WorkingMemory(Node[WorkingMemoryParams]):
 
     def _prune(self, ids) -> None:
         st = self.state
-        self._open().forget(ids)
+        self._open().forget(ids, reclaim=False)
+        st.pruned = True
         gone = set(ids)
         st.saved = [(t, uid) for t, uid in st.saved if uid not in gone]
 
@@ -177,6 +180,9 @@ class WorkingMemory(Node[WorkingMemoryParams]):
             old = [uid for t, uid in self.state.saved if self.state.tick - t > self.keep]
             if old:
                 self._prune(old)
+            if self.state.pruned:
+                self._store.compact()
+                self.state.pruned = False
 
     def close(self):
         if self._store is not None:

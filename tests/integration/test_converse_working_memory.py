@@ -60,6 +60,7 @@ def test_snapshots_are_stored_and_pruned(tmp_path, monkeypatch):
         utts = store.utterances()
         assert all(u.uttr_hash == store.hash_text(SNAPSHOT_TEXT) and u.text is None for u in utts)
         assert 5 <= len(utts) <= 6                                         # the last keep_s (10 s) of snapshots
+        assert store._conn.execute("PRAGMA freelist_count").fetchone()[0] == 0    # compacted once at the end
         last = max(utts, key=lambda u: u.id)
         frame = next(store.frames(last.id, 2))
         assert np.allclose(frame.data.ravel(), mem[-1], atol=1e-5)         # the row at t = 30 s (float32)

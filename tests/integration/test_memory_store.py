@@ -340,6 +340,20 @@ def test_forget_deletes_and_reclaims_space(tmp_path, capfd, no_env_key):
     assert code == 1 and err.strip().splitlines()[-1].endswith("psigraph memory list STORE shows the ids")
 
 
+
+def test_forget_without_reclaim_defers_the_vacuum_to_compact(tmp_path, no_env_key):
+    path = tmp_path / "s.db"
+    with Store(path) as store:
+        ids = [record(store, f"snapshot {i}", gen(i)) for i in range(8)]
+        store.checkpoint()
+        assert store.forget(ids[:4], reclaim=False) == 4
+        free = store._conn.execute("PRAGMA freelist_count").fetchone()[0]
+        assert free > 0                                              # pages freed, file not rewritten
+        assert [u.id for u in store.utterances()] == ids[4:]
+        store.compact()
+        assert store._conn.execute("PRAGMA freelist_count").fetchone()[0] == 0
+        assert store.verify() == []
+
 # ------------------------------------------------------------------ encryption at rest
 def test_encrypted_store_has_no_sqlite_header_and_no_plaintext(tmp_path, key_file, capfd, monkeypatch):
     monkeypatch.delenv(keys.ENV_VAR, raising=False)
