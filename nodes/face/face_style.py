@@ -8,6 +8,7 @@ A persona YAML (``nodes/speech/personas/<name>.yaml``) may carry a ``face:`` sec
       iris: [0.33, 0.45, 0.30]
       hair: short                       # short | long | bald
       hair_color: [0.22, 0.15, 0.10]
+      shirt: [0.30, 0.35, 0.42]         # the crew-neck shirt on the shoulders
 
 Until the speech persona loader accepts that section, the shipped personas' faces live in
 ``assets/faces.yaml`` (same keys, one mapping per persona name); a ``face:`` section in the
@@ -46,6 +47,7 @@ class FaceStyle:
     hair: str = "short"
     hair_rgb: Rgb = (0.20, 0.14, 0.10)
     cheek_rgb: Rgb = (0.90, 0.55, 0.50)
+    shirt_rgb: Rgb = (0.30, 0.35, 0.42)
 
     @property
     def brow_rgb(self) -> Rgb:
@@ -53,7 +55,7 @@ class FaceStyle:
 
 
 _KEYS = {"identity": "identity", "skin": "skin", "lips": "lips", "iris": "iris", "hair": "hair",
-         "hair_color": "hair_rgb", "cheeks": "cheek_rgb"}
+         "hair_color": "hair_rgb", "cheeks": "cheek_rgb", "shirt": "shirt_rgb"}
 
 
 def _rgb(val, key, where) -> Rgb:

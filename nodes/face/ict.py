@@ -40,9 +40,11 @@ OFFSET_CM = np.array([0.0, -2.4, -3.0])
 #: tongueOut = 1 moves the tongue tip this far (cm: up, forward): out between the lips, from where it lies low in the mouth
 TONGUE_OUT_CM = np.array([0.0, 1.4, 2.3])
 #: jawOpen = 1 also lowers the whole tongue this far (cm: down, back), so the dark mouth shows above it
-TONGUE_DROP_CM = np.array([0.0, -1.1, -0.3])
+TONGUE_DROP_CM = np.array([0.0, -0.8, -0.2])
 #: inner-lip gap of jawOpen = mouthClose = 1 (sealed lips on an open jaw)
 SEALED_GAP_CM = 0.03
+#: the rest face takes this much of eyeWide (upper lids just over the top of the irises)
+REST_EYE_WIDE = 0.3
 #: the head pose pivots here (cm, asset frame): between the ears, at the top of the spine
 PIVOT_CM = np.array([0.0, -4.0, -1.0])
 
@@ -51,7 +53,7 @@ HIDDEN = ("M_EyeBlend", "M_EyeOcclusion")
 #: the source's eyelash cards are made for alpha textures: drawn opaque they read as heavy eyeliner,
 #: so the upper cards are shortened to this fraction (toward the lid), the lower ones hidden, and the
 #: fragment shader cuts them into tapering lashes (their red channel carries root→tip 0..1)
-LASH_LENGTH = 0.45
+LASH_LENGTH = 0.32
 #: search radius (cm) for a lash vertex's root on the lid (the farthest lash tip is ~0.95 cm from skin)
 LASH_REACH_CM = 1.5
 #: cornea cap of the sclera (within this angle of the eye's axis) is hidden so the iris shows
@@ -107,10 +109,15 @@ def _shapes(z, tongue_w: np.ndarray, tongue: np.ndarray) -> dict:
 
 def _add_offset(shapes: dict, name: str, idx: np.ndarray, delta_cm) -> None:
     """Add a constant offset (cm) of vertices ``idx`` to shape ``name`` (sparse idx/delta pairs)."""
+    _add_delta(shapes, name, idx, np.tile(np.asarray(delta_cm, np.float32), (len(idx), 1)))
+
+
+def _add_delta(shapes: dict, name: str, idx: np.ndarray, delta: np.ndarray) -> None:
+    """Add offsets ``delta`` (cm) of vertices ``idx`` to shape ``name`` (sparse idx/delta pairs)."""
     i0, d0 = shapes[name]
     u, inv = np.unique(np.concatenate([i0, idx]), return_inverse=True)
     s = np.zeros((len(u), 3), np.float32)
-    np.add.at(s, inv, np.concatenate([d0, np.tile(np.asarray(delta_cm, np.float32), (len(idx), 1))]))
+    np.add.at(s, inv, np.concatenate([d0, np.asarray(delta, np.float32)]))
     shapes[name] = (u, s)
 
 
@@ -209,6 +216,7 @@ def build_ict_head(style: FaceStyle | None = None) -> HeadModel:
     tongue_w = _tongue_weight(v, z["tongue"])
     shapes = _shapes(z, tongue_w, z["tongue"])
     v = _seal_rest_lips(shapes, v, lm)
+    v = _open_rest_eyes(shapes, v)
     _calibrate_mouth_close(shapes, v, lm)
     names = tuple(n for n in ARKIT_NAMES if n in shapes)
     D = np.zeros((len(names), nV, 3), np.float32)
@@ -290,6 +298,18 @@ def _seal_rest_lips(shapes: dict, v: np.ndarray, lm: np.ndarray) -> np.ndarray:
     if g0 <= SEALED_GAP_CM or gc >= 0:
         return v
     return v + full * ((SEALED_GAP_CM - g0) / gc)
+
+
+def _open_rest_eyes(shapes: dict, v: np.ndarray) -> np.ndarray:
+    """The rest mesh with the eyes a little wider (:data:`REST_EYE_WIDE` of ``eyeWide``: the scan's
+    upper lids cover a quarter of the iris, a sleepy look); each ``eyeBlink`` loses the same offset,
+    so a full blink still lands where the scan's closes the eye."""
+    for s in ("L", "R"):
+        idx, d = shapes[f"eyeWide_{s}"]
+        v = v.copy()
+        v[idx] += REST_EYE_WIDE * d
+        _add_delta(shapes, f"eyeBlink_{s}", idx, -REST_EYE_WIDE * d)
+    return v
 
 
 def _calibrate_mouth_close(shapes: dict, v: np.ndarray, lm: np.ndarray) -> None:

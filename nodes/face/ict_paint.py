@@ -89,18 +89,22 @@ def _hair_weight(v: np.ndarray, hair: str) -> tuple[np.ndarray, np.ndarray]:
     if hair == "bald":
         return np.zeros(len(v)), np.full(len(v), -1.0)
     az = np.degrees(np.abs(np.arctan2(v[:, 0], v[:, 2] - 1.0)))       # 0 front, 180 back
-    line = np.interp(az, [0, 20, 34, 44, 55, 62, 68, 80, 100, 120, 150, 180],
-                     [10.6, 10.4, 9.6, 8.4, 7.0, 4.0, 2.0, 5.5, 4.0, 0.0, -4.5, -5.5])
+    # high on the forehead, a slight recession at the temples' corners, down in front of the ear
+    # (sideburns to about the middle of the ear), just above the ear, down to the nape behind it
+    line = np.interp(az, [0, 22, 40, 48, 54, 60, 66, 74, 82, 90, 108, 122, 145, 180],
+                     [9.8, 10.1, 9.9, 9.4, 8.0, 5.6, 3.2, 2.2, 2.4, 4.6, 4.8, 1.5, -3.0, -5.5])
     if hair == "long":
         line = np.minimum(line, np.interp(az, [0, 50, 70, 180], [10.6, 8.0, -2.0, -9.0]))
     # an irregular line; no finer wisps: the scalp's edges are 0.4-0.9 cm, so detail finer than that
     # turns into a saw-tooth of triangles
-    wobble = 0.5 * (_noise(v, 2.5, 7) - 0.5) + 1.6 * (_noise(v, 0.9, 8) - 0.5)
+    wobble = 0.6 * (_noise(v, 2.5, 7) - 0.5) + 2.2 * (_noise(v, 0.9, 8) - 0.5)
     above = v[:, 1] + wobble - line
-    w = smoothstep(-1.6, 2.4, above)                # hair thins out over ~4 cm: skin shows through it
-    # no hair on the ears, faded over ~1.5 cm above them (a box cut left a hard ledge over the ear)
-    ear = (smoothstep(6.2, 6.8, np.abs(v[:, 0])) * smoothstep(6.5, 4.5, v[:, 1]) * smoothstep(-4.0, -3.0, v[:, 1])
-           * smoothstep(4.8, 3.6, v[:, 2]) * smoothstep(-3.8, -2.6, v[:, 2]))
+    # the hair thins out over ~4 cm on the forehead (skin shows through it), ~2 cm on the sides
+    k = np.interp(az, [0, 40, 62, 180], [0.6, 0.6, 0.45, 0.45])
+    w = smoothstep(-1.6 * k, 2.4 * k, above)
+    # no hair on the ears (only the ear itself: the sideburn in front of it stays), faded over ~1 cm
+    ear = (smoothstep(6.0, 6.6, np.abs(v[:, 0])) * smoothstep(5.6, 4.6, v[:, 1]) * smoothstep(-4.0, -3.0, v[:, 1])
+           * smoothstep(2.0, 1.2, v[:, 2]) * smoothstep(-3.2, -2.4, v[:, 2]))
     return w * (1.0 - ear), above
 
 
@@ -113,13 +117,44 @@ def _lips(v, L, front) -> tuple[np.ndarray, np.ndarray]:
     outer = L[48:60, :2]
     inside = _inside(outer, v[:, :2])
     d_edge = _poly_dist(outer, v[:, :2])
-    w = np.where(inside & front, smoothstep(0.0, 0.18, d_edge), 0.0) + np.where(~inside & front, smoothstep(0.12, 0.0, d_edge), 0.0) * 0.6
+    # a defined border: the colour reaches full strength 1.2 mm inside the contour and barely bleeds out
+    w = np.where(inside & front, smoothstep(0.0, 0.12, d_edge), 0.0) + np.where(~inside & front, smoothstep(0.08, 0.0, d_edge), 0.0) * 0.35
     deep = v[:, 2] <= L[48, 2] - 2.0
     # the lip colour fades out into the corners (the commissures are skin, and a lip-coloured
     # smear there reads as a bruise once the corner is in shadow)
     corner = np.minimum(*(np.hypot(v[:, 0] - L[k, 0], v[:, 1] - L[k, 1]) for k in (48, 54)))
     w = w * (0.35 + 0.65 * smoothstep(0.0, 0.55, corner))
     return w * (front & ~deep), inside & deep
+
+
+def _skin_zones(v, L, front, lipw) -> np.ndarray:
+    """(V, 3) low-frequency tone factors of the face: the forehead lighter and a little yellower
+    (thicker skin over bone), the beard zone (upper lip, chin, along the jaw) slightly darker and
+    cooler; the lips keep their own colour."""
+    brow_y = L[17:27, 1].mean()
+    forehead = smoothstep(brow_y + 0.3, brow_y + 2.0, v[:, 1]) * front
+    below_nose = smoothstep(L[33, 1] + 0.2, L[33, 1] - 0.6, v[:, 1])
+    inner = smoothstep(np.abs(L[0, 0]) - 0.3, np.abs(L[0, 0]) - 1.8, np.abs(v[:, 0]))
+    beard = below_nose * inner * front * (1 - lipw)
+    f = np.ones((len(v), 3))
+    f *= 1.0 + forehead[:, None] * np.array([0.035, 0.02, -0.01])
+    f *= 1.0 - beard[:, None] * np.array([0.06, 0.05, 0.02])
+    return f
+
+
+def _lip_roll(v, L, front) -> np.ndarray:
+    """0..1 on the thin band of skin just outside the upper lip's border (landmarks 48–54), which
+    catches the light (the 'white roll'): it sets the lip off from the skin."""
+    inside = _inside(L[48:60, :2], v[:, :2])
+    d = _open_dist(L[48:55, :2], v[:, :2])
+    above = v[:, 1] > np.interp(v[:, 0], *L[[48, 51, 54]][np.argsort(L[[48, 51, 54], 0])][:, :2].T) - 0.3
+    corner = np.minimum(*(np.hypot(v[:, 0] - L[k, 0], v[:, 1] - L[k, 1]) for k in (48, 54)))
+    return smoothstep(0.25, 0.06, d) * smoothstep(0.0, 0.05, d) * (~inside & above & front) * smoothstep(0.2, 0.6, corner)
+
+
+def _open_dist(line: np.ndarray, p: np.ndarray) -> np.ndarray:
+    """Distance of 2-D points to an open polyline."""
+    return np.min([_seg_dist(p, a, b)[0] for a, b in zip(line[:-1], line[1:])], axis=0)
 
 
 def _lip_seam(v, L, front) -> np.ndarray:
@@ -132,18 +167,27 @@ def _lip_seam(v, L, front) -> np.ndarray:
 
 
 def _brows(v, L, front) -> np.ndarray:
-    """Brow weight along landmarks 17–21 / 22–26, thick at the inner end, tapering to the tail."""
+    """Brow weight below landmarks 17–21 / 22–26 (the brows' upper edge): about 1 cm tall and
+    dense at the inner end, tapering to a thin tail; hairs at the inner end run up, the rest out
+    along the brow. Painted on the skin that browDown / browInnerUp / browOuterUp move, so the
+    brows move with them."""
     brow = np.zeros(len(v))
+    along = np.zeros(len(v))
     for a, b in ((17, 21), (22, 26)):
-        pts = L[a:b + 1, :2] - np.array([0.0, 0.12])
+        pts = L[a:b + 1, :2] - np.array([0.0, 0.34])               # the brow's centre line
         pts = pts if abs(pts[0, 0]) < abs(pts[-1, 0]) else pts[::-1]        # inner end first
         for i in range(len(pts) - 1):
             dist, t = _seg_dist(v[:, :2], pts[i], pts[i + 1])
             frac = (i + t) / (len(pts) - 1)
-            half = 0.50 - 0.30 * frac                        # full at the inner end, tapering to the tail
-            brow = np.maximum(brow, smoothstep(half, half * 0.35, dist) * smoothstep(1.02, 0.9, frac))
-    hairs = 0.5 + 0.5 * _noise(v * np.array([5.0, 1.0, 1.0]), 14.0, 3)     # strands along the brow
-    return 0.85 * brow * hairs * (front & (v[:, 2] > 6.0))
+            half = 0.52 - 0.34 * frac ** 1.3                 # full at the inner end, tapering to the tail
+            w = smoothstep(half, half * 0.4, dist) * smoothstep(1.04, 0.88, frac) * smoothstep(-0.06, 0.08, frac)
+            along = np.where(w > brow, frac, along)
+            brow = np.maximum(brow, w)
+    # strands: vertical at the head of the brow, along it further out
+    up = _noise(v * np.array([6.0, 1.0, 1.0]), 12.0, 3)
+    out = _noise(v * np.array([1.0, 4.0, 1.0]), 12.0, 4)
+    hairs = np.where(along < 0.2, up, out)
+    return 0.95 * brow * (0.6 + 0.4 * hairs) * (front & (v[:, 2] > 6.0))
 
 
 def _lash_line(v, L, skin) -> np.ndarray:
@@ -201,6 +245,26 @@ def _nostrils(v, L, n0, skin) -> np.ndarray:
     return skin & nose & (n0[:, 2] < 0.35) & (n0[:, 1] < 0.2) & (v[:, 2] < L[33, 2] - 0.1)
 
 
+def _shirt(v, n0, skin, col, rgb, faces=None) -> tuple[np.ndarray, np.ndarray]:
+    """A crew-neck shirt on the shoulders and the top of the chest (the head does not float): the
+    collar dips to the breastbone in front and rises round the sides of the neck, its ribbed band
+    ~1.5 cm wide, darker and standing 2.5 mm off the skin. (vertices, colours)."""
+    ax = np.abs(v[:, 0])
+    front = np.interp(ax, [0.0, 2.5, 4.5, 6.0, 13.0], [-14.0, -13.6, -12.8, -12.2, -12.2])
+    collar_y = np.where(v[:, 2] > 0.0, front, np.interp(ax, [0.0, 6.0, 13.0], [-11.6, -12.2, -12.2]))
+    d = collar_y - v[:, 1]                                  # cm below the collar's top edge
+    # the neck's triangles are ~0.9 cm: a sharper edge would be a saw-tooth of them
+    w = smoothstep(-0.5, 0.5, d) * skin
+    if faces is not None:
+        w = smooth_over(faces, w, 1)
+    band = smoothstep(-0.5, 0.5, d) * smoothstep(2.0, 1.2, d)
+    weave = 0.94 + 0.06 * _noise(v, 9.0, 12)
+    cloth = np.asarray(rgb, np.float64)[None] * (weave * (1.0 - 0.18 * band) * (1.0 - 0.1 * smoothstep(0.0, 3.0, d)))[:, None]
+    col = col * (1 - w[:, None]) + cloth * w[:, None]
+    lift = 0.25 * w * (0.6 + 0.4 * smoothstep(2.0, 1.2, d))
+    return v + n0 * lift[:, None], col
+
+
 def _adjacency(faces: np.ndarray, n: int):
     """(CSR adjacency with unit weights, degree) of the mesh's vertex graph."""
     from scipy.sparse import coo_matrix
@@ -242,6 +306,7 @@ def paint_skin(v: np.ndarray, L: np.ndarray, n0: np.ndarray, skin: np.ndarray, c
     if faces is not None:                    # no skin-coloured specks between lip-coloured vertices
         lipw = smooth_over(faces, lipw, 2) * front
     col = _blend(col, style.lips, lipw)
+    col *= (1.0 + 0.07 * _lip_roll(v, L, front) * (1 - lipw))[:, None]
     col[inner & skin] = np.asarray(style.lips) * 0.8
     col *= (1.0 - 0.35 * _lip_seam(v, L, front))[:, None]
     col = _blend(col, style.brow_rgb, _brows(v, L, front))
@@ -250,19 +315,28 @@ def paint_skin(v: np.ndarray, L: np.ndarray, n0: np.ndarray, skin: np.ndarray, c
                  * (1 - lipw))
     col *= (1.0 - 0.16 * _eye_surround(v, L, front) * (1 - lipw))[:, None] ** np.array([1.0, 1.05, 1.05])  # darker, barely cooler (violet reads as a bruise)
     col *= (1.0 - _under_chin(v, L) * skin)[:, None]
+    col *= _skin_zones(v, L, front, lipw)
     col *= (0.96 + 0.08 * _noise(v, 4.0, 1))[:, None]              # subtle blotchiness
+    col *= (0.975 + 0.05 * _noise(v, 16.0, 11))[:, None]           # and a finer mottle (no wax)
+    v, col = _shirt(v, n0, skin, col, style.shirt_rgb, faces)
     if style.hair == "bald":
         return v, col, mat
     hair_w, above = _hair_weight(v, style.hair)
     hair_w = hair_w * skin
     # volume grows toward the crown, and from nothing at the hairline (thin hair there: no cap edge)
-    lift = (0.15 + 1.9 * smoothstep(2.0, 13.0, v[:, 1])) * hair_w ** 2 * smoothstep(0.0, 5.5, above)
+    # close to the skull on the sides and back, more on top and most at the front (hair brushed up and
+    # back off the forehead): no dome
+    az = np.abs(np.arctan2(v[:, 0], v[:, 2] - 1.0))
+    front = np.exp(-(az / 1.1) ** 4) * smoothstep(8.0, 12.0, v[:, 1])
+    lift = (0.45 + 0.7 * smoothstep(4.0, 14.0, v[:, 1]) + 0.4 * front) * hair_w ** 2 * smoothstep(-0.5, 5.0, above)
     lift *= 0.75 + 0.5 * _noise(v, 0.7, 9)                                  # an uneven silhouette, not a shell
+    if faces is not None:                      # no creases where the lift changes fast (dark folds in the hair)
+        lift = smooth_over(faces, lift, 4)
     v = v + n0 * lift[:, None]
     strands = _noise(v * np.array([1.0, 0.25, 1.0]), 14.0, 5) * 0.3 + 0.7 * _noise(v, 1.6, 6)
     roots = 0.85 + 0.15 * smoothstep(0.0, 3.0, above)                          # a little darker at the roots
     hcol = np.asarray(style.hair_rgb)[None] * ((0.82 + 0.3 * strands) * roots)[:, None]
-    cover = hair_w ** 1.6                         # sparse at the hairline: the skin's colour shows through
+    cover = hair_w ** 1.2                         # sparse at the hairline: the skin's colour shows through
     col = col * (1 - cover[:, None]) + hcol * cover[:, None]
     # the hair material at 3/4 strength: the shader's strands (and sheen) at lower contrast, no regular streaks
     mat = np.where(skin, HAIR_SOFT * hair_w, mat).astype(np.float32)

@@ -17,7 +17,7 @@ import numpy as np
 #: gain per shape (both sides where a name has _L/_R)
 GAINS = {"mouthSmile": 1.2, "mouthFrown": 1.7, "mouthShrugLower": 1.5, "browInnerUp": 1.7,
          "mouthPress": 2.0, "mouthRollLower": 1.4, "mouthPucker": 1.3, "mouthFunnel": 1.25,
-         "mouthStretch": 1.4, "cheekSquint": 1.2, "mouthUpperUp": 1.5, "browDown": 1.6, "noseSneer": 1.5}
+         "mouthStretch": 1.4, "cheekSquint": 1.2, "mouthUpperUp": 1.5, "browDown": 1.9, "noseSneer": 1.5}
 #: (target, source, weight): target += weight · source (per side for _L/_R names)
 COUPLINGS = (("cheekSquint", "mouthSmile", 0.45), ("eyeSquint", "mouthSmile", 0.30),
              ("mouthLowerDown", "mouthFrown", 0.15), ("mouthRollLower", "mouthPress", 0.25),

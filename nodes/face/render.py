@@ -153,7 +153,7 @@ void main() {
         float half_w = mix(0.36, 0.17, smoothstep(0.05, 0.45, t)) * (1.0 - 0.8 * t);
         float fw = max(fwidth(x), 1e-4);
         float cov = clamp((half_w - abs(fract(x) - 0.5)) / fw + 0.5, 0.0, 1.0);
-        cov = mix(cov, 2.0 * half_w, smoothstep(0.15, 0.5, fw)) * (1.0 - 0.7 * t);   // the tips fade
+        cov = mix(cov, 2.0 * half_w, smoothstep(0.15, 0.5, fw)) * (1.0 - 0.9 * t * t);   // the tips fade
         if (cov < 0.06) discard;
         base = mix(u_lid, vec3(0.010, 0.007, 0.006), cov);
     }
@@ -167,8 +167,8 @@ void main() {
     if (mat < 0.5) {
         // T-zone (forehead, nose): a soft sheen; hair: matte, strands varying the colour
         float tz = v_aux.z;
-        wrap = mix(vec3(0.42, 0.26, 0.20), vec3(0.15), hair); shin = mix(18.0 + 14.0 * tz, 6.0, hair);
-        ks = mix(0.05 + 0.09 * tz, 0.012, hair);
+        wrap = mix(vec3(0.34, 0.18, 0.13), vec3(0.15), hair); shin = mix(16.0 + 14.0 * tz, 6.0, hair);
+        ks = mix(0.035 + 0.07 * tz, 0.012, hair);
         rim = 1.0 - 0.75 * hair;
         if (hair > 0.0) { st = strands(v_aux.xy); base *= mix(1.0, 0.7 + 0.6 * st, hair); }
     }
@@ -200,7 +200,7 @@ void main() {
     if (mat < 0.5) {                  // skin: a faint Fresnel sheen at grazing angles
         float g = 1.0 - max(n.z, 0.0);
         g *= g;
-        acc += vec3(0.05, 0.05, 0.06) * (g * g * (1.0 - hair));
+        acc += vec3(0.03, 0.03, 0.035) * (g * g * (1.0 - hair));
     }
     if (mat > 3.5 && mat < 4.5) { acc = base * (0.35 + 0.25 * max(n.z, 0.0)); }
     if (mat > 1.5 && mat < 4.5) {     // teeth/tongue/lining: only the light the lip opening lets in
