@@ -59,6 +59,7 @@ KINDS = ("pitch", "tempo", "reversed", "speaker")
 TURN_GAP_S = (1.1, 1.6)            # silence between turns (uniform)
 CORPUS_VERSION = 2                 # 2: WSOLA tempo splices, per-voice random streams
 LEAD_S = 0.3
+TEMPO = 1.8                        # speed factor of a tempo splice
 
 
 @dataclass(frozen=True)
@@ -79,6 +80,9 @@ class Voice:
 
 VOICES = [Voice("espeak", "en-us", 150, 40), Voice("espeak", "en-us", 210, 60), Voice("espeak", "en+f3", 170, 70),
           Voice("espeak", "en-gb", 130, 50), Voice("psigraph", rate=1.0), Voice("psigraph", rate=1.3)]
+# never used to choose a threshold or a cue: the surprise figures are quoted on them separately
+HELD_OUT = [Voice("espeak", "en-us+m3", 120, 30), Voice("espeak", "en-gb-x-rp", 250, 55),
+            Voice("espeak", "en+f4", 190, 80), Voice("espeak", "en-us+m7", 175, 45), Voice("psigraph", rate=1.4)]
 
 
 # ---------------------------------------------------------------- synthesis
@@ -245,7 +249,7 @@ def splice(x: np.ndarray, kind: str, at: int, rng, other: np.ndarray) -> np.ndar
         seg = seg[at - max(0, at - 2048):][:n]
         return _xfade(x, seg, at)
     if kind == "tempo":
-        rest = wsola(x[at:], 1.8)
+        rest = wsola(x[at:], TEMPO)
         return np.concatenate([_xfade(x[:at + len(rest)], rest, at)[:at + len(rest)]])
     if kind == "reversed":
         n = int(0.35 * RATE)

@@ -38,6 +38,7 @@ import listen_inputs as li  # noqa: E402
 
 DETECT_S = 0.15
 LATE_S = 0.4          # also reported: surprises up to this long after a splice
+SEARCH_S = 0.6        # latency distributions: the first surprise up to this long after a splice
 TURN_LEAD = (0.1, 1.0)
 RATE_VOICES = [li.Voice("espeak", "en-us", s, 50) for s in (115, 150, 190, 230, 270, 310)] + \
     [li.Voice("psigraph", rate=r) for r in (0.9, 1.5)] + \
@@ -112,6 +113,64 @@ def surprise_scores(manifest: dict, heard: dict) -> dict:
     return {"recall": len(lat) / max(total, 1), "detected": len(lat), "anomalies": total, "by_kind": by_kind,
             "within_late": late,
             "latency_s": lat, "false_per_10s": 10.0 * fa / max(clean_s, 1e-9), "clean_s": clean_s}
+
+
+def observable_times(manifest: dict, heard: dict) -> dict:
+    """When each anomaly is first observable in the signal, per clip name: [(time_s or None, kind)].
+
+    A pitch, speaker or reversed splice changes the sound at once: its splice time. A tempo jump is a
+    statement about intervals, so it is observable once the first complete inter-onset interval at
+    the new tempo has ended: the second syllable onset after the splice. The onsets are the
+    listener's ``syllable_onset`` events on the clean twin (the same turn, unspliced), mapped
+    through the splice's compression (time after the splice / ``listen_inputs.TEMPO``); None when
+    the turn ends before a second onset."""
+    clips = {c["name"]: c for c in manifest["clips"]}
+    out = {}
+    for c in manifest["clips"]:
+        if not c["anomalies"]:
+            continue
+        twin = clips.get(c["name"].replace("-anomalies", "-clean"))
+        onsets = heard[twin["name"]]["events"].get("syllable_onset", []) if twin else []
+        rows = []
+        for t, kind in c["anomalies"]:
+            if kind != "tempo":
+                rows.append((t, kind))
+                continue
+            i = next(j for j, (a, b) in enumerate(c["turns"]) if a <= t <= b)
+            start, (c0, c1) = c["turns"][i][0], twin["turns"][i] if twin else (0.0, 0.0)
+            u = t - start                                    # the splice, in the turn's own time
+            later = [o - c0 for o in onsets if c0 + u <= o <= c1]
+            rows.append((t + (later[1] - u) / li.TEMPO if len(later) >= 2 else None, kind))
+        out[c["name"]] = rows
+    return out
+
+
+def latency_table(manifest: dict, heard: dict) -> dict:
+    """Per kind: latency (s) of the first surprise within ``SEARCH_S`` after each splice, measured
+    from the splice and from when the anomaly is first observable (:func:`observable_times`), and
+    how long after the splice that is."""
+    seen = observable_times(manifest, heard)
+    out = {}
+    for c in manifest["clips"]:
+        if not c["anomalies"]:
+            continue
+        ts = heard[c["name"]]["events"].get("surprise", [])
+        for (t, kind), (obs, _) in zip(c["anomalies"], seen[c["name"]]):
+            first = next((x for x in ts if 0.0 <= x - t <= SEARCH_S), None)
+            row = out.setdefault(kind, {"from_splice": [], "from_observable": [], "observable_after": []})
+            row["from_splice"].append(None if first is None else first - t)
+            row["from_observable"].append(None if first is None or obs is None else first - obs)
+            row["observable_after"].append(None if obs is None else obs - t)
+    return out
+
+
+def _distribution(values: list) -> str:
+    """'n of N: min / median / p90 / max ms' of the known values."""
+    got = np.array([v for v in values if v is not None]) * 1000
+    if not len(got):
+        return f"0 of {len(values)}"
+    return (f"{len(got)} of {len(values)}: {got.min():.0f} / {np.median(got):.0f} / {np.percentile(got, 90):.0f} / "
+            f"{got.max():.0f} ms")
 
 
 def surprise_table(manifest: dict, heard: dict) -> list:
@@ -304,10 +363,13 @@ def main(argv=None) -> int:
                     help="only the live run: S seconds from a simulated microphone")
     ap.add_argument("--contact-sheet", metavar="PNG", help="only the contact sheet of a surprise and a nod")
     ap.add_argument("--surprise", action="store_true", help="only the surprise scores (recall, latency, false alarms)")
+    ap.add_argument("--held-out", action="store_true",
+                    help="the held-out voices (listen_inputs.HELD_OUT, never used for tuning) instead of the tuned ones")
     a = ap.parse_args(argv)
     log = lambda s: print(s, file=sys.stderr)                 # noqa: E731
-    corpus = os.path.join(a.inputs, "quick" if a.quick else "full")
-    manifest = inputs(corpus, clips=1 if a.quick else 2, turns=6, log=log)
+    corpus = os.path.join(a.inputs, ("held_out-" if a.held_out else "") + ("quick" if a.quick else "full"))
+    manifest = inputs(corpus, voices=li.HELD_OUT if a.held_out else li.VOICES, clips=1 if a.quick else 2,
+                      turns=6, log=log)
     first = next(c for c in manifest["clips"] if c["anomalies"])
     if a.contact_sheet:
         got = contact_sheet(os.path.join(corpus, first["name"] + ".wav"), a.contact_sheet, first["anomalies"])
@@ -342,6 +404,16 @@ def main(argv=None) -> int:
     for voice, by_kind, fa in surprise_table(manifest, heard):
         cells = " ".join(f"{'%d/%d' % tuple(by_kind.get(k, (0, 0))):>8s}" for k in kinds)
         print(f"  {voice:28s} {cells}  {fa:6.2f}")
+    print(f"  latency of the first surprise within {SEARCH_S * 1000:.0f} ms, min / median / p90 / max "
+          f"(the criterion is from the splice; 'observable' = when the anomaly is first in the signal: the "
+          f"splice, or for a tempo jump the end of the first complete inter-onset interval at the new tempo)")
+    for kind, row in sorted(latency_table(manifest, heard).items()):
+        print(f"  {kind:9s} from the splice      {_distribution(row['from_splice'])}")
+        print(f"  {'':9s} from observable      {_distribution(row['from_observable'])}")
+        if kind == "tempo":
+            early = sum(v is not None and v <= DETECT_S for v in row["observable_after"])
+            print(f"  {'':9s} observable after     {_distribution(row['observable_after'])} (the splice to the "
+                  f"end of that interval; {early} within {DETECT_S * 1000:.0f} ms)")
     if a.surprise:
         return 0
     t = turn_scores(manifest, heard)

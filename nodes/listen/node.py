@@ -124,8 +124,9 @@ class ListenerParams(Params):
     direction_gain: float = param(4.0, ge=0.0, le=100.0,
                                   doc="novelty per unit of direction beyond -direction0 (fully backwards, direction "
                                       "-1, counts like a pitch step 2 st beyond jump_st0)")
-    speedup0: float = param(1.8, ge=1.0, le=10.0,
-                            doc="two syllables this many times faster than the speaker's pace count as novel beyond it")
+    speedup0: float = param(2.0, ge=1.0, le=10.0,
+                            doc="speed-up (geometric mean of the interval and nucleus ratios, see speaker.py) "
+                                "counted as novel beyond this")
     speedup_gain: float = param(2.0, ge=0.0, le=100.0, doc="novelty per unit of speed-up beyond speedup0")
     jump_st0: float = param(5.0, ge=0.0, unit="st",
                             doc="pitch steps against the last 200 ms counted as novel beyond this")
@@ -167,10 +168,10 @@ class Listener(Node[ListenerParams]):
     ``features`` (control) holds the frame features (:mod:`.features`) then ``voiced``, ``speech``,
     ``pitch_rel`` (semitones from the speaker's mean, in their spreads), ``pitch_z``, ``pitch_jump``,
     ``timbre_z``, ``direction`` (≈ 1 the speaker's voice forwards, ≈ −1 backwards: the glottal phase,
-    :mod:`.speaker`), ``speedup`` (the last two syllables' pace over the speaker's), ``novelty`` (how
-    far the voice departs from the speaker model), ``syllable_hz`` (the
-    heard syllable rate), ``phrase_progress`` (time into the current phrase over the speaker's mean
-    phrase duration; 0 between phrases) and ``speaker_phase`` (2π·progress, wrapped: the speaker's
+    :mod:`.speaker`), ``speedup`` (how much faster than the speaker's pace: the last two syllables'
+    intervals and the last nucleus's duration), ``novelty`` (how far the voice departs from the
+    speaker model), ``syllable_hz`` (the heard syllable rate), ``phrase_progress`` (time into the
+    current phrase over the speaker's mean phrase duration; 0 between phrases) and ``speaker_phase`` (2π·progress, wrapped: the speaker's
     phrase cycle). ``score`` entrains a psi_core: a ``syllable`` event per nucleus onset (duration =
     the heard syllable period; while speech goes on without a nucleus where the rhythm expects one,
     the beat is kept with a weak ``syllable`` event), ``force`` on ``pitch_role`` (amplitude =
@@ -234,7 +235,7 @@ class Listener(Node[ListenerParams]):
         t = k * self.period
         period_s = self.rhythm.ioi_s
         rh = self.rhythm.step(k, row[_COL["nucleus_db"]], row[_COL["periodicity"]])
-        speedup = self.speaker.speedup(k, rh.onset, rh.boundary, period_s, st.rhythm.counted > 5)
+        speedup = self.speaker.speedup(k, rh.onset, rh.boundary, period_s, st.rhythm.counted > 5, rh.nucleus_s)
         f0 = row[_COL["f0"]]
         voiced = rh.speech and row[_COL["periodicity"]] >= p.min_periodicity and p.f0_min < f0 < p.f0_max
         pz, jump, tz, direction = self.speaker.step(row, voiced, k)

@@ -9,7 +9,9 @@ the periodicity of each tick:
   the last nucleus on a periodic (voiced) tick and is within ``vowel_db`` of the speaker's peak (a
   vowel, not the voice bar or release of a voiced consonant): a nucleus begins. The tracker disarms,
   follows the nucleus up to its maximum and re-arms once the envelope falls ``drop_db`` below it
-  (the dip between syllables). Onsets closer than ``min_ioi_s`` are merged;
+  (the dip between syllables) or speech stops; the time from the onset to the re-arm is the
+  nucleus duration (``Tick.nucleus_s``, on the re-arming tick). Onsets closer than ``min_ioi_s``
+  are merged;
 * **syllable period** — the exponentially weighted mean of the inter-onset intervals over the last
   ``rate_memory`` syllables, counting speaking time only (silences of ``rate_pause_s`` or more are
   left out, as a speaking rate leaves out pauses; stop closures and fricatives, silent in the
@@ -53,6 +55,7 @@ class Tick:
     boundary: bool = False
     pause_s: float = 0.0
     phrase_s: float = 0.0          # duration of the phrase that just ended (at a boundary)
+    nucleus_s: float = 0.0         # duration of the nucleus that ended on this tick (onset to re-arm)
 
 
 class RhythmTracker:
@@ -95,7 +98,7 @@ class RhythmTracker:
         if speech and st.silent >= self.rate_pause:       # a pause just ended: it was not speaking time
             st.open -= st.silent
         st.open += 1
-        onset, strength = False, 0.0
+        onset, strength, nucleus_s = False, 0.0, 0.0
         if st.armed:
             st.vmin = min(st.vmin, nucleus_db)
             if (speech and periodicity >= self.min_per and nucleus_db - st.vmin >= self.rise
@@ -112,6 +115,7 @@ class RhythmTracker:
             st.vmax = max(st.vmax, nucleus_db)
             if nucleus_db < st.vmax - self.drop or not speech:
                 st.armed, st.vmin = True, nucleus_db
+                nucleus_s = (k - st.last_onset) / self.hz
         boundary, pause_s, phrase_s = False, 0.0, 0.0
         if speech:
             if not st.in_phrase:
@@ -123,4 +127,4 @@ class RhythmTracker:
                 st.in_phrase = False
                 boundary, pause_s = True, st.silent / self.hz
                 phrase_s = (st.spoke_at + 1 - st.phrase_start) / self.hz
-        return Tick(speech, onset, strength, boundary, pause_s, phrase_s)
+        return Tick(speech, onset, strength, boundary, pause_s, phrase_s, nucleus_s)

@@ -22,10 +22,16 @@ phase is scrambled; 0 until the speaker's pulses have shown a direction (mean e 
 :data:`DIRECTION_MIN`). Frames that look novel are learnt at a quarter of the rate, so an anomaly
 does not immediately become the norm.
 
-``speedup`` (:meth:`SpeakerModel.speedup`) is the speaker's running syllable period over the mean of
-the last ``speedup_syllables`` inter-onset intervals of the current phrase: ≈ 1 at their usual
-pace, ≥ 1.8 only about once in 30 s of clean speech (measured on the benchmark's eSpeak and
-psigraph voices), so a tempo jump shows once two syllables of the new tempo have been heard.
+``speedup`` (:meth:`SpeakerModel.speedup`) is the geometric mean of two independent estimates of how
+much faster than usual the speaker is going: the *interval ratio* — their running syllable period
+over the mean of the last ``speedup_syllables`` inter-onset intervals of the current phrase — and
+the *nucleus ratio* — their running mean vowel-nucleus duration (onset to the dip, see
+:mod:`.rhythm`) over the duration of the nucleus that just ended, held ``nucleus_hold_ms``. Each is
+1 while unknown. A faster tempo shortens both (time-compressed speech, WSOLA as in natural fast
+speech, shortens the steady vowels most), and the nucleus shows it one syllable earlier: a
+short nucleus ends inside the first syllable of the new tempo, two intervals need two. Either
+ratio alone is ≥ 1.8 for 6–12 % of clean syllables; the mean of the two ≥ 2 about once in 25 s of
+clean speech (the benchmark's voices).
 """
 from __future__ import annotations
 
@@ -54,12 +60,17 @@ class SpeakerState:
     shape_var: np.ndarray = field(default_factory=lambda: np.ones(N_BANDS) * 25.0)
     recent_shape: list = field(default_factory=list)  # last timbre z² values of voiced ticks
     window: list = field(default_factory=list)        # (tick, semitones) of the voiced ticks of the last context_ms
+    phrase_voiced: list = field(default_factory=list) # (tick, semitones) of the latest voiced ticks of the phrase
     phase_mean: list = field(default_factory=lambda: [0j, 0j])  # running mean of e^{iβ} per biphase
     direction_mean: float = 0.0                       # mean direction evidence of the speaker's voice
     recent_dir: list = field(default_factory=list)    # evidence of the last direction_ticks (current stretch)
     prev_onset: int = -1                              # tick of the previous syllable onset in this phrase
     iois: list = field(default_factory=list)          # the last inter-onset intervals of this phrase (s)
-    speedup: float = 0.0                              # held from one onset to the next
+    speedup: float = 1.0                              # interval ratio, held from one onset to the next
+    nucleus_mean: float = 0.0                         # running mean nucleus duration (s)
+    nuclei: int = 0                                   # nuclei heard
+    nucleus_ratio: float = 1.0                        # mean over the last nucleus's duration (held)
+    nucleus_until: int = -1                           # tick until which nucleus_ratio holds
 
 
 class SpeakerModel:
@@ -67,11 +78,17 @@ class SpeakerModel:
 
     def __init__(self, tick_hz: float, memory_s: float = 4.0, timbre_ms: float = 40.0,
                  warmup_voiced_s: float = 0.5, jump_ms: float = 60.0, context_ms: float = 200.0,
-                 stretch_gap_ms: float = 30.0, direction_ticks: int = 3, speedup_syllables: int = 2):
+                 bridge_ms: float = 300.0,
+                 stretch_gap_ms: float = 30.0, direction_ticks: int = 3, speedup_syllables: int = 2,
+                 nucleus_hold_ms: float = 150.0, nucleus_memory: int = 10, nucleus_warmup: int = 5):
         self.hz = tick_hz
         self.speedup_n = speedup_syllables
+        self.nucleus_hold = int(round(nucleus_hold_ms * 1e-3 * tick_hz))
+        self.nucleus_alpha = 1.0 / nucleus_memory
+        self.nucleus_warmup = nucleus_warmup
         self.jump_n = max(2, int(round(jump_ms * 1e-3 * tick_hz)))
         self.context_n = max(self.jump_n + 1, int(round(context_ms * 1e-3 * tick_hz)))
+        self.bridge_n = int(round(bridge_ms * 1e-3 * tick_hz))
         self.alpha = 1.0 - math.exp(-1.0 / (memory_s * tick_hz))
         self.timbre_n = max(1, int(round(timbre_ms * 1e-3 * tick_hz)))
         self.warmup = int(round(warmup_voiced_s * tick_hz))
@@ -83,13 +100,20 @@ class SpeakerModel:
         """Pitch step (semitones): the median of the three latest voiced ticks against the median of
         the voiced ticks heard ``jump_ms`` to ``context_ms`` ago (at least five of them). Intonation
         glides and accents move a few semitones over that span; a spliced voice or a shifted segment
-        moves more, at once."""
+        moves more, at once. When a voiceless consonant or a stop closure left fewer than five
+        voiced ticks there, the reference is the voice just before that gap: the last eight voiced
+        ticks of the phrase at least ``jump_ms`` old, if the latest is at most ``bridge_ms`` old."""
         st = self.state
         w = st.window
         while w and k - w[0][0] > self.context_n:
             w.pop(0)
         w.append((k, semis))
+        st.phrase_voiced = (st.phrase_voiced + [(k, semis)])[-(self.jump_n + 8):]
         past = sorted(s for kk, s in w if k - kk >= self.jump_n)
+        if len(past) < 5:
+            older = [(kk, s) for kk, s in st.phrase_voiced if k - kk >= self.jump_n][-8:]
+            if older and k - older[-1][0] <= self.bridge_n:
+                past = sorted(s for _, s in older)
         if len(past) < 5 or len(st.recent_st) < 3:
             return 0.0
         m = len(past) // 2
@@ -106,20 +130,34 @@ class SpeakerModel:
             return e, 0.0
         return e, sum(st.recent_dir) / len(st.recent_dir) / st.direction_mean
 
-    def speedup(self, k: int, onset: bool, boundary: bool, period_s: float, learnt: bool) -> float:
-        """Tick ``k``'s speed-up (see the module docstring; 0 until ``speedup_syllables`` intervals of
-        this phrase are known). ``onset``/``boundary``: a syllable onset / phrase boundary on this tick;
-        ``period_s``: the running syllable period before this tick; ``learnt``: it is known."""
+    def phrase_boundary(self) -> None:
+        """A phrase ended: its intervals and its pitch no longer count as the context of the next."""
+        st = self.state
+        st.prev_onset, st.iois, st.speedup, st.phrase_voiced = -1, [], 1.0, []
+
+    def speedup(self, k: int, onset: bool, boundary: bool, period_s: float, learnt: bool,
+                nucleus_s: float = 0.0) -> float:
+        """Tick ``k``'s speed-up (see the module docstring; 1 while neither ratio is known).
+        ``onset``/``boundary``: a syllable onset / phrase boundary on this tick; ``period_s``: the
+        running syllable period before this tick; ``learnt``: it is known; ``nucleus_s``: the
+        duration of a nucleus that ended on this tick (0: none did)."""
         st = self.state
         if boundary:
-            st.prev_onset, st.iois, st.speedup = -1, [], 0.0
+            self.phrase_boundary()
         if onset:
             if st.prev_onset >= 0 and learnt:
                 st.iois = (st.iois + [(k - st.prev_onset) / self.hz])[-self.speedup_n:]
                 full = len(st.iois) == self.speedup_n
-                st.speedup = period_s * len(st.iois) / sum(st.iois) if full else 0.0
+                st.speedup = period_s * len(st.iois) / sum(st.iois) if full else 1.0
             st.prev_onset = k
-        return st.speedup
+        if nucleus_s > 0.0:
+            if st.nuclei >= self.nucleus_warmup:
+                st.nucleus_ratio, st.nucleus_until = st.nucleus_mean / max(nucleus_s, 1.0 / self.hz), k + self.nucleus_hold
+            a = max(self.nucleus_alpha, 1.0 / (st.nuclei + 1))
+            st.nucleus_mean += a * (nucleus_s - st.nucleus_mean)
+            st.nuclei += 1
+        nucleus = st.nucleus_ratio if k < st.nucleus_until else 1.0
+        return math.sqrt(st.speedup * nucleus)
 
     def step(self, row: np.ndarray, voiced: bool, k: int = 0) -> tuple[float, float, float, float]:
         """(pitch_z, pitch_jump, timbre_z, direction) for tick ``k`` (zeros when unvoiced or still

@@ -5,8 +5,8 @@ speak five phrases; phrases 2-5 each get one anomaly made by the benchmark's own
 (benchmarks/listen_inputs.splice: pitch ±6 st for 0.4 s, the rest of the phrase 1.8x faster,
 0.35 s reversed, 0.5 s of another voice). The listening graph (graphs/listen.yaml, no face) must
 raise a surprise within 150 ms of the pitch, speaker and reversed splices, and at most one false
-surprise per 10 s on the clean twin. Tempo jumps are not caught within 150 ms (a strict xfail with
-the measured reason; see docs/LISTENING.md).
+surprise per 10 s on the clean twin. Tempo jumps are mostly not caught within 150 ms (a strict xfail
+with the measured reason; see docs/LISTENING.md).
 """
 import importlib.util
 import os
@@ -99,9 +99,10 @@ def test_pitch_speaker_and_reversed_splices_surprise_within_150_ms(heard, voice,
     assert lat is not None and lat <= DETECT_S, lat
 
 
-@pytest.mark.xfail(strict=True, reason="a 1.8x tempo jump is not evidenced within 150 ms: fewer than two "
-                   "syllables of the new tempo have been heard, and 12 % of clean inter-onset intervals are "
-                   "already shorter than the running mean / 1.8 (benchmark corpus, 496 intervals)")
+@pytest.mark.xfail(strict=True, reason="a 1.8x tempo jump is barely evidenced within 150 ms: the first complete "
+                   "interval at the new tempo ends a median 202 ms after the splice, and the one earlier cue, a "
+                   "shortened vowel nucleus (AUC 0.80-0.84 against clean speech), overlaps the speaker's own "
+                   "short nuclei: 3/18 caught at <= 1 false alarm per 10 s (benchmark corpus)")
 @pytest.mark.parametrize("voice", list(VOICES))
 def test_tempo_jump_surprises_within_150_ms(heard, voice):
     lat = latency(heard, voice, "tempo")

@@ -1,4 +1,5 @@
-"""The speaker model's speed-up: two syllables much faster than the speaker's pace, within a phrase."""
+"""The speaker model's speed-up: syllables much faster than the speaker's pace, within a phrase (the
+interval ratio of two syllables and the nucleus ratio of one)."""
 import numpy as np
 
 from psigraph.nodes.listen.features import ANALYSIS_HZ, FeatureExtractor
@@ -26,11 +27,11 @@ def speedups(x):
     for i, r in enumerate(rows):
         period = tracker.ioi_s
         tick = tracker.step(i, r[NUC], r[PER])
-        out.append(model.speedup(i, tick.onset, tick.boundary, period, tracker.state.counted > 5))
+        out.append(model.speedup(i, tick.onset, tick.boundary, period, tracker.state.counted > 5, tick.nucleus_s))
     return np.array(out)
 
 
-def test_a_tempo_jump_shows_after_two_syllables_and_steady_speech_stays_below():
+def test_a_tempo_jump_shows_within_the_first_syllable_and_steady_speech_stays_below():
     pause = np.zeros(int(0.6 * RATE))
     steady, _ = phrase(4.0, 10, 1)
     slow, slow_onsets = phrase(4.0, 4, 2)
@@ -39,8 +40,19 @@ def test_a_tempo_jump_shows_after_two_syllables_and_steady_speech_stays_below():
     s = speedups(x)
     jump_at = len(pause) * 3 + 2 * len(steady) + len(slow)               # sample where the fast part starts
     k_jump = jump_at // 120
-    assert s[:k_jump].max() < 1.6                                          # steady 4 syll/s: pace ≈ 1
-    after = np.flatnonzero(s[k_jump:] > 1.8)
+    assert s[:k_jump].max() < 1.3                                          # steady 4 syll/s: pace ≈ 1
+    after = np.flatnonzero(s[k_jump:] > 2.0)                               # the listener's speedup0
     assert len(after), s[k_jump:].max()
-    # two intervals of the 9 syll/s part (≈ 2 × 111 ms) plus the onset detector's lag
-    assert after[0] / HZ < 2 / 9.0 + 0.12
+    # the first nucleus of the 9 syll/s part ends short: within one syllable (111 ms) and the
+    # detectors' lags, before a second interval of the new tempo is complete (2 × 111 ms)
+    assert after[0] / HZ < 1 / 9.0 + 0.03
+    assert np.median(s[k_jump + 40:k_jump + len(fast) // 120]) > 1.8    # it holds while the fast part goes on
+
+
+def test_the_nucleus_ratio_is_neutral_until_the_speaker_is_known():
+    model = SpeakerModel(HZ)
+    for k in range(4):                                                     # four nuclei: not yet a norm
+        assert model.speedup(10 * k, False, False, 0.25, False, 0.12) == 1.0
+    assert model.speedup(50, False, False, 0.25, False, 0.12) == 1.0      # the 5th is learnt, then judged
+    assert abs(model.speedup(60, False, False, 0.25, False, 0.03) - 2.0) < 1e-9   # 4x shorter: sqrt(1 * 4)
+    assert model.speedup(60 + 30, False, False, 0.25, False, 0.0) == 1.0  # held 150 ms, then neutral again
