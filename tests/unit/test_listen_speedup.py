@@ -1,10 +1,11 @@
-"""The speaker model's speed-up: syllables much faster than the speaker's pace, within a phrase (the
-interval ratio of two syllables and the nucleus ratio of one)."""
+"""The speaker model's departures within a phrase: the speed-up (syllables much faster than the
+speaker's pace: the interval ratio of two syllables and the nucleus ratio of one) and the pitch
+step measured across a voiceless gap."""
 import numpy as np
 
-from psigraph.nodes.listen.features import ANALYSIS_HZ, FeatureExtractor
+from psigraph.nodes.listen.features import ANALYSIS_HZ, FEATURE_LABELS, FeatureExtractor
 from psigraph.nodes.listen.rhythm import RhythmTracker
-from psigraph.nodes.listen.speaker import NUC, PER, SpeakerModel
+from psigraph.nodes.listen.speaker import F0, NUC, PER, SpeakerModel
 from psigraph.nodes.listen.synth import syllable_train
 
 RATE = 24000
@@ -56,3 +57,23 @@ def test_the_nucleus_ratio_is_neutral_until_the_speaker_is_known():
     assert model.speedup(50, False, False, 0.25, False, 0.12) == 1.0      # the 5th is learnt, then judged
     assert abs(model.speedup(60, False, False, 0.25, False, 0.03) - 2.0) < 1e-9   # 4x shorter: sqrt(1 * 4)
     assert model.speedup(60 + 30, False, False, 0.25, False, 0.0) == 1.0  # held 150 ms, then neutral again
+
+
+def pitch_steps(gap_ticks: int, boundary: bool = False) -> list:
+    """Pitch steps heard when a voice at 100 Hz goes silent for ``gap_ticks`` (a voiceless consonant
+    or a closure) and comes back 6 semitones higher."""
+    model, row, k = SpeakerModel(HZ), np.zeros(len(FEATURE_LABELS)), 0
+    for f0, n, voiced in ((100.0, 150, True), (0.0, gap_ticks, False), (100.0 * 2 ** 0.5, 10, True)):
+        if boundary and not voiced:
+            model.phrase_boundary()
+        row[F0] = f0
+        out = [model.step(row, voiced, k + i)[1] for i in range(n)]
+        k += n
+    return out
+
+
+def test_a_pitch_step_across_a_voiceless_gap_is_measured_against_the_voice_before_it():
+    assert abs(max(pitch_steps(50)) - 6.0) < 0.01          # 250 ms gap: the step is seen
+    assert max(pitch_steps(10)) > 5.9                       # 50 ms: inside the usual 60-200 ms context
+    assert max(pitch_steps(70)) == 0.0                      # 350 ms: too long ago to be the reference
+    assert max(pitch_steps(50, boundary=True)) == 0.0       # a new phrase may start anywhere
