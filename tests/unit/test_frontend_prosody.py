@@ -81,6 +81,43 @@ def test_thinning_keeps_the_contour():
     assert len(coarse) < 0.7 * len(dense)
 
 
+def _sentence_ends(text):
+    """f0 (Hz) 20 ms before the end of each sentence of ``text`` (the plan of the whole text)."""
+    from psigraph.nodes.speech.frontend.plan import plan_utterance
+    p = plan_utterance(text, emotion="neutral")
+    t, hz = zip(*p.f0)
+    return [float(np.interp(ph.start + ph.dur - 0.02, t, hz)) for ph in p.phrases if ph.level >= 2], p
+
+
+def test_paragraph_intonation_internal_ends_stay_above_the_floor():
+    """A sentence end inside a turn stops ~0.45·R above the floor the turn-final sentence reaches; the
+    turn-final sentence ends as a one-sentence text does; later sentences restart lower."""
+    a, b = "The birch canoe slid on the smooth planks.", "Glue the sheet to the dark blue background."
+    (one,), _ = _sentence_ends(a)
+    (last_alone,), _ = _sentence_ends(b)
+    (first, last), plan = _sentence_ends(f"{a} {b}")
+    R = plan.f0_range
+    assert 12 * math.log2(first / one) == pytest.approx(0.45 * R, abs=0.4)     # the raised low
+    assert 12 * math.log2(last / last_alone) == pytest.approx(0.0, abs=0.3)    # the floor, as alone
+    assert 12 * math.log2(first / last) > 1.5
+    t, hz = zip(*plan.f0)
+    s2 = plan.phrases[1].start
+    start1, start2 = np.interp(plan.phrases[0].start, t, hz), np.interp(s2, t, hz)
+    assert 12 * math.log2(start1 / start2) == pytest.approx((0.15 - 0.08) * R, abs=0.3)
+
+
+def test_paragraph_intonation_streaming_chunks_agree():
+    """iter_plans: only the chunk holding the text's last sentence ends the turn."""
+    from psigraph.nodes.speech.frontend.plan import iter_plans
+    text = "The birch canoe slid on the smooth planks. Glue the sheet to the dark blue background."
+    whole, _ = _sentence_ends(text)
+    ends = []
+    for p in iter_plans(text, emotion="neutral"):
+        t, hz = zip(*p.f0)
+        ends += [float(np.interp(ph.start + ph.dur - 0.02, t, hz)) for ph in p.phrases if ph.level >= 2]
+    assert np.allclose(ends, whole, rtol=0.01)
+
+
 # --------------------------------------------------------------------------- emotion
 def test_parse_emotion_forms():
     assert parse_emotion("happy") == PRESETS["happy"]

@@ -14,6 +14,30 @@ by phrase (a phrase is the speech between two pauses):
 - minor break (continuation rise, H-): +0.3·R over the last syllable of the phrase;
 - pauses hold the last value and glide to the next phrase's first value in the last 50 ms.
 
+Paragraph intonation: the sentences of one ``say`` text are one turn, and the last of them ends it.
+Sentences inside a paragraph or turn start with a smaller pitch reset and end with less final
+lowering than the paragraph-final one (Lehiste 1975, "The phonetic structure of paragraphs";
+Sluijter & Terken 1993, "Beyond sentence prosody: paragraph intonation in Dutch", Phonetica 50;
+Swerts & Geluykens 1994, "Prosody as a marker of information flow in spoken discourse", Language
+and Speech 37), and the turn-final fall reaches the speaker's floor (final lowering: Liberman &
+Pierrehumbert 1984). Here:
+
+- the turn-final sentence is said exactly as a one-sentence text (so single sentences do not change):
+  its L-L% fall reaches the floor, −0.55·R below the base pitch;
+- a statement end inside the turn (``turn_final`` False) has no final lowering: the nuclear accent
+  falls only to the declination line's end, −0.1·R, ``INTERNAL_LOW_RAISE``·R (0.45·R, 3.2 st at the
+  default 7 st range) above that floor, reached at ``INTERNAL_PLATEAU`` (70 %) of the way from the
+  nuclear peak to the end of voicing and then held level (the slight plateau of non-final ends);
+  questions and exclamations keep their own ends;
+- a sentence after the first of the turn (``sentence`` > 0) restarts its declination line at
+  ``LATER_TOP``·R (0.08·R) instead of 0.15·R: a smaller reset than at the start of the turn.
+
+The studies give the direction and the ordering of these effects, not one set of numbers for all
+speakers; the fractions of R are ours: the internal low keeps the declination baseline (only the
+turn end is finally lowered), ≈ 3 st above the floor at the default range — differences in the size
+of pitch movements under about 3 st are not reliably heard ('t Hart 1981, JASA 69) — while the
+internal end still falls clearly (≈ 0.4·R) from the nuclear accent.
+
 The dense contour (10 ms grid) is converted to Hz and thinned to the fewest points whose linear
 interpolation (in Hz) stays within ``tol_cents`` of it. Linear interpolation between the returned
 points IS the commanded contour.
@@ -27,7 +51,12 @@ import numpy as np
 
 from .normalize import YN_QUESTION, EXCLAMATION
 
-__all__ = ["AccentSyl", "PhraseSpan", "f0_contour", "semitones"]
+__all__ = ["AccentSyl", "PhraseSpan", "f0_contour", "semitones", "INTERNAL_LOW_RAISE", "INTERNAL_PLATEAU",
+           "LATER_TOP"]
+
+INTERNAL_LOW_RAISE = 0.45   # a sentence end inside the turn stops this many R above the turn-final floor
+INTERNAL_PLATEAU = 0.7      # ... reached at this fraction of the fall's span, then held level
+LATER_TOP = 0.08            # declination start (× R) of a turn's later sentences (first: 0.15)
 
 
 @dataclass(frozen=True)
@@ -53,6 +82,8 @@ class PhraseSpan:
     sentence_type: str
     first_of_sentence: bool
     voiced_end: float = -1.0    # end of the last voiced segment (boundary tones end here); -1 = ``end``
+    sentence: int = 0           # index in the turn (the text) of the sentence this phrase belongs to
+    turn_final: bool = True     # the phrase's sentence is the last of the turn
 
 
 def semitones(hz_a: float, hz_b: float) -> float:
@@ -68,7 +99,7 @@ def _rc(x: np.ndarray) -> np.ndarray:
 def _phrase_st(t: np.ndarray, ph: PhraseSpan, sylls: list[AccentSyl], R: float) -> np.ndarray:
     p0, p1 = ph.start, ph.end
     span = max(p1 - p0, 1e-6)
-    top = (0.15 if ph.first_of_sentence else 0.05) * R
+    top = ((0.15 if ph.sentence == 0 else LATER_TOP) if ph.first_of_sentence else 0.05) * R
     s = top + (-0.1 * R - top) * (t - p0) / span
     accents = [sy for sy in sylls if sy.accent > 0]
     final_major = ph.level >= 2
@@ -94,8 +125,16 @@ def _phrase_st(t: np.ndarray, ph: PhraseSpan, sylls: list[AccentSyl], R: float) 
     s = s + bump
     if final_major and not question:
         ve = ph.voiced_end if ph.voiced_end > t_nuc else p1
-        depth = (0.55 if ph.sentence_type == EXCLAMATION else 0.45) * R
-        s = s - depth * _rc((t - t_nuc) / max(ve - t_nuc, 1e-3))
+        exclaim = ph.sentence_type == EXCLAMATION
+        depth = (0.55 if exclaim else 0.45) * R
+        if ph.turn_final or exclaim:
+            s = s - depth * _rc((t - t_nuc) / max(ve - t_nuc, 1e-3))
+        else:                   # half fall to a higher low, then a plateau (see the module docstring)
+            t_low = t_nuc + INTERNAL_PLATEAU * max(ve - t_nuc, 1e-3)
+            low = -0.55 * R + INTERNAL_LOW_RAISE * R          # the floor of a turn-final end, raised
+            frac = _rc((t - t_nuc) / max(t_low - t_nuc, 1e-3))
+            s_nuc = float(np.interp(t_nuc, t, s)) if t[0] <= t_nuc <= t[-1] else float(s[0])
+            s = np.where(t <= t_nuc, s, s_nuc + (low - s_nuc) * frac)
     elif question:
         ve = ph.voiced_end if ph.voiced_end > p0 else p1
         stressed = [sy for sy in sylls if sy.stress == 1] or sylls

@@ -430,13 +430,15 @@ def iter_plans(text: str, emotion=None, persona="default", rate: float = 1.0, *,
         chunks.append(cur)
     all_caps = _all_caps(norm.tokens)    # decided on the whole text, as plan_utterance does
     knobs = _knobs(rate, f0_level, f0_range, pause_scale)
+    sentence0 = 0                       # sentences of the text before this chunk (paragraph intonation)
     for k, toks in enumerate(chunks):
         last = k == len(chunks) - 1
         text_k = " ".join(t.text for t in toks if t.kind == "word")
         types = [t.sentence_type for t in toks if t.kind == "break" and t.level >= 2]
         plan = _plan_tokens(text_k if len(chunks) > 1 else norm.text, toks,
                             list(norm.messages) if k == 0 else [], emo, pers, types, last, all_caps,
-                            knobs=knobs)
+                            knobs=knobs, sentence0=sentence0)
+        sentence0 += sum(1 for t in toks if t.kind == "break" and t.level >= 2)
         plan.warnings = list(norm.warnings) if k == 0 else []
         yield plan
 
@@ -448,12 +450,14 @@ def _all_caps(words) -> bool:
 
 
 def _plan_tokens(text: str, tokens, messages: list[str], emo, pers: Persona, sentence_types: list[str],
-                 final: bool, all_caps: bool | None = None, *, knobs: dict) -> UtterancePlan:
+                 final: bool, all_caps: bool | None = None, *, knobs: dict, sentence0: int = 0) -> UtterancePlan:
     """One plan of ``tokens``. ``final``: the text ends here (150 ms trailing silence; else the rest of a
-    major-break pause, so the next chunk continues in rhythm). ``knobs``: rate, f0_level, f0_range,
-    pause_scale (see :func:`plan_utterance`)."""
+    major-break pause, so the next chunk continues in rhythm; its last sentence ends the turn: paragraph
+    intonation). ``knobs``: rate, f0_level, f0_range, pause_scale (see :func:`plan_utterance`).
+    ``sentence0``: sentences of the text before these tokens."""
     source = {"text": text, "tokens": tokens, "messages": list(messages), "emo": emo, "pers": pers,
-              "sentence_types": list(sentence_types), "final": final, "all_caps": all_caps, "knobs": dict(knobs)}
+              "sentence_types": list(sentence_types), "final": final, "all_caps": all_caps, "knobs": dict(knobs),
+              "sentence0": sentence0}
     mods = prosody_modifiers(emo)
     eff_rate = knobs["rate"] * pers.rate * mods["rate"]
     pause_scale = knobs["pause_scale"]
@@ -498,6 +502,8 @@ def _plan_tokens(text: str, tokens, messages: list[str], emo, pers: Persona, sen
     t = LEAD_SILENCE_S
     wi = 0
     first_of_sentence = True
+    sentence = sentence0                # index of the current sentence in the text (the turn)
+    last_sentence = sentence0 + sum(1 for _, b in phrases_tok[:-1] if b.level >= 2)
     for pi, (ptoks, brk) in enumerate(phrases_tok):
         pw = entries[wi:wi + len(ptoks)]
         # flatten phones with context
@@ -553,7 +559,9 @@ def _plan_tokens(text: str, tokens, messages: list[str], emo, pers: Persona, sen
                                   e.emphasis, e.spelled, pi))
         voiced = [p for p in phones[-n:] if p.stress >= 0 or p.ph in _VOICED_CONS]
         v_end = voiced[-1].end if voiced else t
-        spans.append(PhraseSpan(p_start, t, brk.level, brk.sentence_type, first_of_sentence, v_end))
+        spans.append(PhraseSpan(p_start, t, brk.level, brk.sentence_type, first_of_sentence, v_end,
+                                sentence, final and sentence == last_sentence))
+        sentence += brk.level >= 2
         phr_out.append(Phrase(p_start, t - p_start, brk.level, brk.sentence_type, wi, wi + len(pw) - 1))
         first_of_sentence = brk.level >= 2
         wi += len(pw)
