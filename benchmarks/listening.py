@@ -59,7 +59,7 @@ def listen(path: str, params: dict | None = None, block: int = 4800) -> dict:
         nid, name = ref.split(".")
         g.set_param(nid, name, v)
     g.remove_node("face")
-    refs = ["surprise.events", "listener.events", "entrain.events", "entrain.entrainment"]
+    refs = ["surprise.events", "listener.events", "entrain.events", "entrain.entrainment", "listener.features"]
     got_all = {r: [] for r in refs}
     with Session(g, block=block) as s:
         for r in refs:
@@ -75,7 +75,7 @@ def listen(path: str, params: dict | None = None, block: int = 4800) -> dict:
         for e in (e for b in got_all[r] for e in b):
             events.setdefault(e.kind, []).append(e.t / 24000.0)
     return {"events": events, "entrainment": np.vstack(got_all["entrain.entrainment"]), "wall": wall,
-            "seconds": seconds}
+            "seconds": seconds, "features": np.vstack(got_all["listener.features"])}
 
 
 def inputs(directory: str, voices=li.VOICES, clips: int = 2, turns: int = 6, log=None) -> dict:
@@ -171,6 +171,56 @@ def _distribution(values: list) -> str:
         return f"0 of {len(values)}"
     return (f"{len(got)} of {len(values)}: {got.min():.0f} / {np.median(got):.0f} / {np.percentile(got, 90):.0f} / "
             f"{got.max():.0f} ms")
+
+
+def tempo_cues(features: np.ndarray) -> dict:
+    """Per control tick, the listener's two tempo cues and their combination, recomputed from its
+    feature rows as the listener computes them (nodes/listen/rhythm.py and speaker.py, the
+    graph's parameters): ``interval`` (running period over the mean of the last two inter-onset
+    intervals), ``nucleus`` (running mean nucleus duration over the last one's, held 150 ms) and
+    ``speedup`` (their geometric mean, the listener's ``speedup`` column)."""
+    from psigraph.nodes.listen.node import LISTEN_LABELS
+    from psigraph.nodes.listen.rhythm import RhythmTracker
+    from psigraph.nodes.listen.speaker import SpeakerModel
+    col = {n: i for i, n in enumerate(LISTEN_LABELS)}
+    rhythm = RhythmTracker(200.0, rise_db=6.0, drop_db=5.0, pause_s=0.15, min_periodicity=0.5)
+    model = SpeakerModel(200.0)
+    out = np.zeros((len(features), 3))
+    for k, row in enumerate(features):
+        period = rhythm.ioi_s
+        tick = rhythm.step(k, row[col["nucleus_db"]], row[col["periodicity"]])
+        both = model.speedup(k, tick.onset, tick.boundary, period, rhythm.state.counted > 5, tick.nucleus_s)
+        st = model.state
+        out[k] = (st.speedup, st.nucleus_ratio if k < st.nucleus_until else 1.0, both)
+    return {"interval": out[:, 0], "nucleus": out[:, 1], "speedup": out[:, 2]}
+
+
+def tempo_separation(manifest: dict, heard: dict, window_s: float = DETECT_S) -> dict:
+    """AUC of each tempo cue (:func:`tempo_cues`): its largest value in the ``window_s`` after a tempo
+    splice against the same on clean speech (windows starting every 50 ms at loud speech ticks of
+    the clean twins, after their first turn); 0.5 is chance."""
+    pos, neg = {}, {}
+    for c in manifest["clips"]:
+        kinds = [t for t, kind in c["anomalies"] if kind == "tempo"]
+        if c["anomalies"] and not kinds:
+            continue
+        f = heard[c["name"]]["features"]
+        cues = tempo_cues(f)
+        w = int(round(window_s * 200))
+        if c["anomalies"]:
+            starts = [int(round(t * 200)) for t in kinds]
+        else:
+            from psigraph.nodes.listen.node import LISTEN_LABELS
+            env, speech = f[:, LISTEN_LABELS.index("env_db")], f[:, LISTEN_LABELS.index("speech")] > 0
+            k = np.flatnonzero(speech & (env > env.max() - 12.0))
+            starts = k[(k > c["turns"][1][0] * 200) & (k < len(f) - w - 1)][::10]
+        for name, v in cues.items():
+            (pos if c["anomalies"] else neg).setdefault(name, []).extend(v[s + 1:s + w + 1].max() for s in starts)
+    out = {}
+    for name in pos:
+        p, q = np.array(pos[name])[:, None], np.array(neg[name])[None, :]
+        out[name] = float(((p > q).sum() + 0.5 * (p == q).sum()) / (p.size * q.size))
+    return out
 
 
 def surprise_table(manifest: dict, heard: dict) -> list:
@@ -414,6 +464,10 @@ def main(argv=None) -> int:
             early = sum(v is not None and v <= DETECT_S for v in row["observable_after"])
             print(f"  {'':9s} observable after     {_distribution(row['observable_after'])} (the splice to the "
                   f"end of that interval; {early} within {DETECT_S * 1000:.0f} ms)")
+    for w in (DETECT_S, 0.25):
+        auc = tempo_separation(manifest, heard, w)
+        print(f"  tempo cues, AUC of the largest value within {w * 1000:.0f} ms of a tempo splice vs clean speech: "
+              + ", ".join(f"{k} {v:.2f}" for k, v in auc.items()))
     if a.surprise:
         return 0
     t = turn_scores(manifest, heard)
