@@ -15,6 +15,7 @@ from . import audio_io
 from .features import ANALYSIS_HZ, FEATURE_LABELS, FeatureExtractor
 from .rhythm import RhythmTracker
 from .speaker import SpeakerModel
+from .turns import TurnModel, TurnState
 
 __all__ = ["AudioSource", "AudioSourceParams", "Listener", "ListenerParams", "LISTEN_LABELS"]
 
@@ -305,9 +306,10 @@ class EntrainmentParams(Params):
                                 doc="no turn-end prediction before this fraction of the speaker's mean phrase")
     yield_ms: float = param(700.0, gt=0.0, le=10000.0, unit="ms",
                             doc="silence after a final fall that ends the turn (shorter: the speaker went on)")
-    learn_turns: bool = param(True, doc="predict a turn end at a final fall only when, for this speaker, falls at "
-                                        "that place in a turn (1st, 2nd, 3rd, later) ended the turn at least "
-                                        "as often as not")
+    learn_turns: bool = param(True, doc="learn per speaker where turns end (nodes/listen/turns.py): from how low "
+                                        "the phrase's fall reaches when that separates turn ends from sentence "
+                                        "ends inside turns, else from the place of the fall in the turn; "
+                                        "false: predict at every final fall")
 
 
 @dataclass
@@ -316,13 +318,7 @@ class EntrainmentState:
     hz: float = 0.0                 # entrained syllable frequency (median phase velocity while hearing speech)
     velocities: list = None         # phase velocities (Hz) of the last smooth_ms of heard speech
     heard: bool = False             # speech has been heard
-    fired: bool = False             # a final fall was heard in this phrase
-    rel: list = None                # pitch_rel of the last three voiced ticks
-    falls: int = 0                  # final falls heard in the current turn
-    pending: int = 0                # the place in the turn (1, 2, ...) of a fall whose outcome is not yet known
-    ended: bool = False             # the phrase of that fall has ended (a pause began)
-    silent: int = 0                 # ticks without speech
-    ends: list = None               # per place in a turn (1, 2, 3, ≥4): [falls that ended the turn, that did not]
+    turns: TurnState = None         # the turn model's state (nodes/listen/turns.py)
 
 
 class Entrainment(Node[EntrainmentParams]):
@@ -335,13 +331,11 @@ class Entrainment(Node[EntrainmentParams]):
     phrase is ending: how far the pitch (median of the last three voiced ticks) has fallen toward
     ``final_drop`` spreads below the speaker's mean, once the phrase has run ``min_progress`` of the
     speaker's phrase cycle (the macro phase). A score of 1 is a *final fall*; ``events``:
-    ``turn_end_predicted`` {lead_s: one syllable period of the entrained oscillator} at a final fall
-    that is predicted to end the turn (one per phrase, or again after the pitch was reset to the
-    speaker's mean within the phrase). A fall inside a multi-sentence turn sounds like one at its
-    end, so with ``learn_turns`` the node learns from what followed each fall (a pitch reset, or
-    speech again within ``yield_ms``: the speaker went on; silence: the turn ended) at which place in
-    a turn (1st, 2nd, 3rd, later fall) this speaker's turns end, and predicts an end only at places
-    where falls ended the turn at least as often as not (every place until heard otherwise).
+    ``turn_end_predicted`` {lead_s: one syllable period of the entrained oscillator} where
+    :class:`~.turns.TurnModel` predicts the end of the turn: with ``learn_turns``, from how low the
+    fall reaches against this speaker's learnt floor (when their turn ends and sentence ends inside
+    turns differ in depth, as with paragraph intonation), else from the place of the fall in the
+    turn; without, at every final fall.
     """
 
     type_id = "entrainment"
@@ -385,10 +379,12 @@ class Entrainment(Node[EntrainmentParams]):
         self.i_mac = spec.index(chain.phase_label(self.params.macro_role))
         self.window = max(1, int(round(self.params.smooth_ms * 1e-3 * self.hz)))
         self.yield_ticks = max(1, int(round(self.params.yield_ms * 1e-3 * self.hz)))
-        self.state = EntrainmentState(rel=[], velocities=[], ends=[[0.0, 0.0] for _ in range(4)])
+        p = self.params
+        self.turns = TurnModel(p.final_drop, p.min_progress, self.yield_ticks, p.learn_turns)
+        self.state = EntrainmentState(velocities=[], turns=self.turns.state)
 
     def process(self, state, features):
-        st, p = self.state, self.params
+        st = self.state
         n = len(state)
         out = np.zeros((n, len(ENTRAIN_LABELS)))
         events = []
@@ -405,60 +401,13 @@ class Entrainment(Node[EntrainmentParams]):
         out[:, 1] = (state[:, self.i_mac] - features[:, _COL["speaker_phase"]] + np.pi) % (2 * np.pi) - np.pi
         voiced, rel = features[:, _COL["voiced"]], features[:, _COL["pitch_rel"]]
         progress = features[:, _COL["phrase_progress"]]
+        step = self.turns.step
         for i in range(n):
-            self._follow_turn(bool(speech[i]))
-            if progress[i] == 0.0:                       # between phrases: ready for the next one
-                st.fired, st.rel = False, []
-                st.ended = st.pending > 0
-                continue
-            if voiced[i] > 0:
-                st.rel = (st.rel + [float(rel[i])])[-3:]
-                if st.fired and len(st.rel) == 3 and sorted(st.rel)[1] >= 0.0:
-                    st.fired = False                     # the pitch was reset after the fall: the speaker goes on
-                    if st.pending:
-                        self._count(st.pending, ended_turn=False)
-            if len(st.rel) < 3 or progress[i] < p.min_progress:
-                continue
-            score = min(max(-sorted(st.rel)[1] / p.final_drop, 0.0), 1.0)
-            out[i, 2] = score
-            if score >= 1.0 and not st.fired:
-                st.fired = True
-                st.falls += 1
-                st.pending, st.ended = st.falls, False
-                if self._ends_turn(st.falls):
-                    events.append(Event((k0 + i) * period, chain.TURN_END_PREDICTED,
-                                        {"lead_s": float(1.0 / max(st.hz, 0.5))}))
+            out[i, 2], predicted = step(bool(speech[i]), voiced[i] > 0, float(rel[i]), float(progress[i]))
+            if predicted:
+                events.append(Event((k0 + i) * period, chain.TURN_END_PREDICTED,
+                                    {"lead_s": float(1.0 / max(st.hz, 0.5))}))
         return {"entrainment": out, "events": events}
-
-    def _follow_turn(self, speech: bool) -> None:
-        """Learn what followed a final fall: the speaker went on after a pause shorter than ``yield_ms``
-        (the fall was inside the turn) or fell silent (it ended the turn; the next speech starts a turn)."""
-        st = self.state
-        if speech:
-            if st.pending and st.ended:
-                self._count(st.pending, ended_turn=False)
-            st.silent = 0
-            return
-        st.silent += 1
-        if st.silent == self.yield_ticks:
-            if st.pending:
-                self._count(st.pending, ended_turn=True)
-            st.falls = 0
-
-    def _count(self, place: int, ended_turn: bool) -> None:
-        """Count one outcome of a fall at ``place`` (older outcomes weigh 0.9 per new one: about the last ten)."""
-        st = self.state
-        counts = st.ends[min(place, len(st.ends)) - 1]
-        counts[0], counts[1] = 0.9 * counts[0] + ended_turn, 0.9 * counts[1] + (not ended_turn)
-        st.pending, st.ended = 0, False
-
-    def _ends_turn(self, place: int) -> bool:
-        """Whether a final fall at this place in the turn is predicted to end it: for this speaker, falls
-        there ended the turn at least as often as not (one ending assumed before any was heard)."""
-        if not self.params.learn_turns:
-            return True
-        yes, no = self.state.ends[min(place, len(self.state.ends)) - 1]
-        return yes + 1.0 >= no
 
     def _frequency(self, inst: np.ndarray, speech: np.ndarray) -> np.ndarray:
         """The entrained frequency per tick: the median phase velocity over the last ``smooth_ms`` of

@@ -1,6 +1,7 @@
-"""turn_end_predicted on multi-phrase turns: the entrainment node learns, from what followed each
-final fall (the speaker went on after a short pause, or fell silent), at which place in a turn this
-speaker's falls end the turn, and predicts turn ends only there."""
+"""turn_end_predicted on multi-phrase turns: the entrainment node (nodes/listen/turns.py) learns,
+from what followed each final fall (the speaker went on after a short pause, or fell silent), at
+which place in a turn this speaker's falls end the turn, and — where the speaker's turn ends fall
+lower than their sentence ends inside turns (paragraph intonation) — how low a turn end falls."""
 import numpy as np
 import pytest
 import soundfile as sf
@@ -49,6 +50,22 @@ def two_phrase_turns(turns=8, inner_s=0.35, gap_s=1.3):
     return np.concatenate(parts), marks
 
 
+def paragraph_turns(shapes=(1, 2) * 6, inner_st=3.5, final_st=7.5, inner_s=0.35, gap_s=1.3):
+    """Turns of one or two phrases; a phrase inside a turn falls ``inner_st``, the turn's last one
+    ``final_st`` (paragraph intonation): (audio, turn ends, ends of phrases inside turns) in s."""
+    parts, ends, inner, t, k = [np.zeros(int(0.5 * RATE))], [], [], 0.5, 0
+    for n in shapes:
+        for j in range(n):
+            x = declarative(seed=k, final_st=final_st if j == n - 1 else inner_st)
+            k += 1
+            t += len(x) / RATE
+            pause = gap_s if j == n - 1 else inner_s
+            (ends if j == n - 1 else inner).append(t)
+            parts += [x, np.zeros(int(pause * RATE))]
+            t += pause
+    return np.concatenate(parts), ends, inner
+
+
 def predicted(tmp_path, audio, **params):
     path = str(tmp_path / "turns.wav")
     sf.write(path, audio, RATE, subtype="PCM_16")
@@ -89,3 +106,16 @@ def test_without_learning_every_final_fall_predicts_a_turn_end(tmp_path, turns):
     times = predicted(tmp_path, audio, learn_turns=False)
     inner = sum(ahead(times, a) for a, _ in marks)
     assert inner >= 0.8 * len(marks)                      # a fall inside a turn sounds like a turn end
+
+
+def test_paragraph_intonation_turn_ends_fall_lower_and_are_told_apart(tmp_path):
+    """One- and two-phrase turns mixed: where a fall is in the turn says nothing (place 1 ends half the
+    turns), but the turn-final falls go deeper. After a few turns the depth cue predicts the ends of
+    one- and two-phrase turns alike and not the shallower falls inside turns."""
+    audio, ends, inner = paragraph_turns()
+    times = predicted(tmp_path, audio)
+    learnt_ends, learnt_inner = ends[4:], inner[2:]       # four turns (six phrases) to learn from
+    assert sum(ahead(times, e) for e in learnt_ends) >= 0.8 * len(learnt_ends)
+    assert sum(ahead(times, e) for e in learnt_inner) <= 1
+    every = predicted(tmp_path, audio, learn_turns=False)
+    assert sum(ahead(every, e) for e in inner) >= 0.8 * len(inner)   # the inner falls are final falls too
