@@ -88,7 +88,7 @@ _MINUTE = 60.0                     # seconds (blink rates are per minute)
 VISEME_SHAPES = {
     "sil": {"mouthClose": 1.0},
     "FF": {"mouthRollLower": 0.75, "mouthUpperUp_L": 0.3, "mouthUpperUp_R": 0.3, "mouthShrugLower": 0.2},
-    "PP": {"mouthPress_L": 0.5, "mouthPress_R": 0.5, "mouthRollLower": 0.35, "mouthRollUpper": 0.3},
+    "PP": {"mouthPress_L": 0.5, "mouthPress_R": 0.5, "mouthRollLower": 0.25, "mouthRollUpper": 0.3},
     "TH": {"tongueOut": 0.8, "mouthUpperUp_L": 0.15, "mouthUpperUp_R": 0.15},
     "DD": {"mouthUpperUp_L": 0.1, "mouthUpperUp_R": 0.1, "mouthLowerDown_L": 0.1, "mouthLowerDown_R": 0.1},
     "nn": {"mouthUpperUp_L": 0.05, "mouthUpperUp_R": 0.05},

@@ -30,7 +30,7 @@ from .arkit import ARKIT_NAMES
 from .face_style import FaceStyle
 from .head import EYE, IRIS, LASH, MOUTH, SKIN, TEETH, TONGUE, HeadModel
 from .mixing import shape_mix
-from .ict_paint import cavity, iris_rgb, paint_skin, paint_teeth, sclera_rgb, smoothstep
+from .ict_paint import cavity, iris_rgb, lid_shadow, paint_skin, paint_teeth, sclera_rgb, smoothstep
 
 ASSET = Path(__file__).resolve().parent / "assets" / "ict_head.npz"
 #: head units per cm (the renderer's unit is 10 cm)
@@ -171,8 +171,9 @@ def build_ict_head(style: FaceStyle | None = None) -> HeadModel:
         eye_center[s], eye_axis[s] = c, axis
         ang_s = _angle(v[scl] - c, axis)
         hide.append(scl[ang_s < CORNEA_DEG])
-        col[scl] = sclera_rgb(ang_s)
-        col[iris] = iris_rgb(_angle(v[iris] - c, axis), v[iris] - c, axis, np.asarray(style.iris))
+        col[scl] = sclera_rgb(ang_s) * lid_shadow(v[scl] - c, axis)[:, None]
+        col[iris] = (iris_rgb(_angle(v[iris] - c, axis), v[iris] - c, axis, np.asarray(style.iris))
+                     * lid_shadow(v[iris] - c, axis)[:, None])
         col[tear] = (0.80, 0.62, 0.60)
 
     # --- mouth parts ---

@@ -16,6 +16,8 @@ from .face_style import FaceStyle
 from .head import HAIR
 
 IRIS_DEG, PUPIL_DEG = 21.0, 8.5
+#: the white of the eye: off-white (a pure white reads as a doll's eye)
+SCLERA_RGB = np.array([0.89, 0.86, 0.83])
 HAIR_SOFT = 0.75 * HAIR
 PUPIL_RGB = np.array([0.02, 0.02, 0.025])
 
@@ -60,10 +62,19 @@ def _noise(p: np.ndarray, freq: float, seed: int = 0) -> np.ndarray:
 
 
 def sclera_rgb(ang: np.ndarray) -> np.ndarray:
-    white = np.array([0.93, 0.90, 0.87])
+    white = SCLERA_RGB
     pink = np.array([0.86, 0.70, 0.68])
     t = smoothstep(40.0, 75.0, ang)[:, None]                     # redder toward the corners
     return white * (1 - t) + pink * t
+
+
+def lid_shadow(d: np.ndarray, axis: np.ndarray) -> np.ndarray:
+    """0.55..1 shade of eyeball points ``d`` (from the eye's centre; ``axis`` its gaze): the upper lid
+    and lashes shadow the top of the eye (without it the eyes look like a doll's, lit evenly)."""
+    up = np.array([0.0, 1.0, 0.0]) - axis * axis[1]
+    up /= np.linalg.norm(up)
+    elev = np.degrees(np.arcsin(np.clip((d @ up) / np.maximum(np.linalg.norm(d, axis=1), 1e-9), -1, 1)))
+    return 1.0 - 0.45 * smoothstep(-8.0, 14.0, elev)
 
 
 def iris_rgb(ang, d, axis, iris) -> np.ndarray:
@@ -76,7 +87,7 @@ def iris_rgb(ang, d, axis, iris) -> np.ndarray:
     fib = 0.80 + 0.20 * np.sin(phi * 37) * np.sin(phi * 11 + r * 7)
     base = iris[None] * (0.65 + 0.5 * r[:, None]) * fib[:, None]
     base = base * (1 - 0.35 * np.exp(-((r - 0.55) / 0.12) ** 2))[:, None]
-    out = np.where((r < 1.0)[:, None], base, np.array([0.93, 0.90, 0.87]))
+    out = np.where((r < 1.0)[:, None], base, SCLERA_RGB)
     out = np.where((np.abs(r - 1.0) < 0.1)[:, None], iris * 0.25, out)
     out = np.where((ang < PUPIL_DEG)[:, None], PUPIL_RGB, out)
     # the back of the iris shell shows through the pupil hole: as dark as the pupil
@@ -299,7 +310,10 @@ def paint_skin(v: np.ndarray, L: np.ndarray, n0: np.ndarray, skin: np.ndarray, c
     ``occlusion`` from :func:`cavity`; ``faces`` soften the lip edge over the mesh): returns (vertices with the hair's volume, colours, materials
     with the hair cover)."""
     col = col.copy()
-    col[_nostrils(v, L, n0, skin)] *= 0.35
+    nostril = _nostrils(v, L, n0, skin).astype(np.float64)
+    if faces is not None:                    # soft-edged: single dark vertices on the nose wing read as specks
+        nostril = np.maximum(smooth_over(faces, nostril, 2), nostril * 0.8) * skin
+    col *= (1.0 - 0.65 * nostril)[:, None]
     col *= 1.0 - (occlusion * skin)[:, None] * np.array([0.20, 0.30, 0.32])    # creases keep their red (blood under the skin)
     front = skin & (v[:, 2] > 4.0)
     lipw, inner = _lips(v, L, front)
@@ -335,7 +349,8 @@ def paint_skin(v: np.ndarray, L: np.ndarray, n0: np.ndarray, skin: np.ndarray, c
     v = v + n0 * lift[:, None]
     strands = _noise(v * np.array([1.0, 0.25, 1.0]), 14.0, 5) * 0.3 + 0.7 * _noise(v, 1.6, 6)
     roots = 0.85 + 0.15 * smoothstep(0.0, 3.0, above)                          # a little darker at the roots
-    hcol = np.asarray(style.hair_rgb)[None] * ((0.82 + 0.3 * strands) * roots)[:, None]
+    tone = 0.86 + 0.24 * smoothstep(5.0, 14.0, v[:, 1])                       # lighter on top, darker low on the sides
+    hcol = np.asarray(style.hair_rgb)[None] * ((0.82 + 0.3 * strands) * roots * tone)[:, None]
     cover = hair_w ** 1.2                         # sparse at the hairline: the skin's colour shows through
     col = col * (1 - cover[:, None]) + hcol * cover[:, None]
     # the hair material at 3/4 strength: the shader's strands (and sheen) at lower contrast, no regular streaks
