@@ -189,14 +189,18 @@ class FeatureExtractor:
         rising = (seg[:, 1:] >= seg[:, :-1]) & (cols[None, :] >= j[:, None])
         j = np.where(rising.any(axis=1), rising.argmax(axis=1), seg.shape[1] - 1)
         t = j + tmin
-        # a dip at half the period as deep (within 0.1) is the true period (sub-harmonic errors)
-        h = t // 2
-        lo_ok = h >= tmin
-        hc = np.clip(h, tmin + 1, tmax - 1)
-        near = np.stack([cm[rows, hc - 1], cm[rows, hc], cm[rows, hc + 1]], axis=1)
-        hmin = hc - 1 + near.argmin(axis=1)
-        take = lo_ok & (cm[rows, hmin] < cm[rows, t] + 0.1) & (cm[rows, hmin] < 2 * self.yin_threshold)
-        t = np.where(take, np.maximum(hmin, tmin), t)
+        # a dip at a half or a third of the period as deep (within 0.1) is the true period
+        # (sub-harmonic errors); of the two, the deeper
+        best, best_cm = t, cm[rows, t] + 0.1
+        for div in (2, 3):
+            h = t // div
+            hc = np.clip(h, tmin + 1, tmax - 1)
+            near = np.stack([cm[rows, hc - 1], cm[rows, hc], cm[rows, hc + 1]], axis=1)
+            hmin = np.maximum(hc - 1 + near.argmin(axis=1), tmin)
+            hcm = cm[rows, hmin]
+            take = (h >= tmin) & (hcm < best_cm) & (hcm < 2 * self.yin_threshold)
+            best, best_cm = np.where(take, hmin, best), np.where(take, hcm, best_cm)
+        t = best
         y0, y1, y2 = cm[rows, t - 1], cm[rows, t], cm[rows, np.minimum(t + 1, tmax)]
         den = y0 - 2.0 * y1 + y2
         shift = np.where(den > 1e-12, 0.5 * (y0 - y2) / np.where(den > 1e-12, den, 1.0), 0.0)
