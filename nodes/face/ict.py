@@ -11,8 +11,9 @@ renderer's model for one :class:`.face_style.FaceStyle`:
 - the eyeballs (sclera, iris, tear film) are ``eye_index``; gaze rotates them about their fitted
   centres (the ``eyeLook*`` shapes only move the lids);
 - colours per vertex: skin tone, lips (inside the outer lip contour of the 68 landmarks), brows
-  (along the brow landmarks), cheek warmth, irises with a dark pupil, and an optional hair cap
-  on the scalp (displaced outward a few millimetres so it has volume);
+  (along the brow landmarks), cheek warmth, irises with a dark pupil, a shirt on the shoulders,
+  and an optional hair cap on the scalp (displaced outward a few millimetres so it has volume);
+- the rest face has its eyes a little wider than the scan's (:func:`_open_rest_eyes`);
 - ``neck_weight`` says how much each vertex follows the head pose (1 on the skull, fading to 0
   down the neck), so a turn of the head bends the neck smoothly instead of tearing it.
 

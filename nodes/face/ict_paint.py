@@ -4,6 +4,7 @@ Everything is placed from the head's own 68 landmarks and coordinates (cm, asset
 the face looks down +z), so it follows any identity: lips fill the outer lip contour
 (landmarks 48–59), brows run along 17–21 / 22–26 and taper to the tail, the lash line darkens
 the upper lid margin (36–39 / 42–45), the nostrils are darkened where the surface turns away,
+the skin has zones of tone (forehead, beard zone) and a shirt covers the shoulders,
 and the hair cap covers the scalp above a hairline that is high on the forehead, dips at the
 temples and sideburns and runs down to the nape (``short``, ``long`` or ``bald``), pushed
 outward a few millimetres so it has volume.
@@ -94,23 +95,28 @@ def iris_rgb(ang, d, axis, iris) -> np.ndarray:
     return np.where((ang > 60.0)[:, None], PUPIL_RGB, out)
 
 
+def _azimuth(v: np.ndarray) -> np.ndarray:
+    """Angle (radians) round the vertical axis of the skull: 0 at the front, pi at the back."""
+    return np.abs(np.arctan2(v[:, 0], v[:, 2] - 1.0))
+
+
 def _hair_weight(v: np.ndarray, hair: str) -> tuple[np.ndarray, np.ndarray]:
     """(0..1 hair coverage of the scalp, cm above the hairline): the hairline is high on the
     forehead, dips at the temples and sideburns, and runs down to the nape at the back (cm, asset frame)."""
     if hair == "bald":
         return np.zeros(len(v)), np.full(len(v), -1.0)
-    az = np.degrees(np.abs(np.arctan2(v[:, 0], v[:, 2] - 1.0)))       # 0 front, 180 back
+    az = np.degrees(_azimuth(v))
     # high on the forehead, a slight recession at the temples' corners, down in front of the ear
     # (sideburns to about the middle of the ear), just above the ear, down to the nape behind it
     line = np.interp(az, [0, 22, 40, 48, 54, 60, 66, 74, 82, 90, 108, 122, 145, 180],
                      [9.8, 10.1, 9.9, 9.4, 8.0, 5.6, 3.2, 2.2, 2.4, 4.6, 4.8, 1.5, -3.0, -5.5])
-    if hair == "long":
-        line = np.minimum(line, np.interp(az, [0, 50, 70, 180], [10.6, 8.0, -2.0, -9.0]))
+    if hair == "long":        # the same face frame (no strip of hair down the cheek), longer behind the ears
+        line = np.minimum(line, np.interp(az, [0, 90, 112, 180], [99.0, 99.0, -2.0, -9.0]))
     # an irregular line; no finer wisps: the scalp's edges are 0.4-0.9 cm, so detail finer than that
     # turns into a saw-tooth of triangles
     wobble = 0.6 * (_noise(v, 2.5, 7) - 0.5) + 2.2 * (_noise(v, 0.9, 8) - 0.5)
     above = v[:, 1] + wobble - line
-    # the hair thins out over ~4 cm on the forehead (skin shows through it), ~2 cm on the sides
+    # the hair thins out over ~2.4 cm on the forehead (skin shows through it), ~1.8 cm on the sides
     k = np.interp(az, [0, 40, 62, 180], [0.6, 0.6, 0.45, 0.45])
     w = smoothstep(-1.6 * k, 2.4 * k, above)
     # no hair on the ears (only the ear itself: the sideburn in front of it stays), faded over ~1 cm
@@ -158,7 +164,8 @@ def _lip_roll(v, L, front) -> np.ndarray:
     catches the light (the 'white roll'): it sets the lip off from the skin."""
     inside = _inside(L[48:60, :2], v[:, :2])
     d = _open_dist(L[48:55, :2], v[:, :2])
-    above = v[:, 1] > np.interp(v[:, 0], *L[[48, 51, 54]][np.argsort(L[[48, 51, 54], 0])][:, :2].T) - 0.3
+    top = L[[48, 51, 54]][np.argsort(L[[48, 51, 54], 0])]            # corners and the top of the lip, by x
+    above = v[:, 1] > np.interp(v[:, 0], top[:, 0], top[:, 1]) - 0.3
     corner = np.minimum(*(np.hypot(v[:, 0] - L[k, 0], v[:, 1] - L[k, 1]) for k in (48, 54)))
     return smoothstep(0.25, 0.06, d) * smoothstep(0.0, 0.05, d) * (~inside & above & front) * smoothstep(0.2, 0.6, corner)
 
@@ -261,8 +268,8 @@ def _shirt(v, n0, skin, col, rgb, faces=None) -> tuple[np.ndarray, np.ndarray]:
     collar dips to the breastbone in front and rises round the sides of the neck, its ribbed band
     ~1.5 cm wide, darker and standing 2.5 mm off the skin. (vertices, colours)."""
     ax = np.abs(v[:, 0])
-    front = np.interp(ax, [0.0, 2.5, 4.5, 6.0, 13.0], [-14.0, -13.6, -12.8, -12.2, -12.2])
-    collar_y = np.where(v[:, 2] > 0.0, front, np.interp(ax, [0.0, 6.0, 13.0], [-11.6, -12.2, -12.2]))
+    in_front = np.interp(ax, [0.0, 2.5, 4.5, 6.0, 13.0], [-14.0, -13.6, -12.8, -12.2, -12.2])
+    collar_y = np.where(v[:, 2] > 0.0, in_front, np.interp(ax, [0.0, 6.0, 13.0], [-11.6, -12.2, -12.2]))
     d = collar_y - v[:, 1]                                  # cm below the collar's top edge
     # the neck's triangles are ~0.9 cm: a sharper edge would be a saw-tooth of them
     w = smoothstep(-0.5, 0.5, d) * skin
@@ -340,9 +347,8 @@ def paint_skin(v: np.ndarray, L: np.ndarray, n0: np.ndarray, skin: np.ndarray, c
     # volume grows toward the crown, and from nothing at the hairline (thin hair there: no cap edge)
     # close to the skull on the sides and back, more on top and most at the front (hair brushed up and
     # back off the forehead): no dome
-    az = np.abs(np.arctan2(v[:, 0], v[:, 2] - 1.0))
-    front = np.exp(-(az / 1.1) ** 4) * smoothstep(8.0, 12.0, v[:, 1])
-    lift = (0.45 + 0.7 * smoothstep(4.0, 14.0, v[:, 1]) + 0.4 * front) * hair_w ** 2 * smoothstep(-0.5, 5.0, above)
+    fore = np.exp(-(_azimuth(v) / 1.1) ** 4) * smoothstep(8.0, 12.0, v[:, 1])
+    lift = (0.45 + 0.7 * smoothstep(4.0, 14.0, v[:, 1]) + 0.4 * fore) * hair_w ** 2 * smoothstep(-0.5, 5.0, above)
     lift *= 0.75 + 0.5 * _noise(v, 0.7, 9)                                  # an uneven silhouette, not a shell
     if faces is not None:                      # no creases where the lift changes fast (dark folds in the hair)
         lift = smooth_over(faces, lift, 4)

@@ -188,6 +188,9 @@ def test_hair_hugs_the_skull_with_sideburns_and_a_shirt_dresses_the_shoulders():
     assert w[near((7.0, 3.0, 3.0))] > 0.5                          # a sideburn in front of the ear
     assert w[near((0.0, 14.5, 0.0))] == pytest.approx(1.0)         # the crown
     assert w[near((0.0, 6.0, 11.0))] == 0.0                        # no hair on the brow ridge
+    long_, _ = _hair_weight(v, "long")
+    assert long_[near((7.0, -1.0, 3.5))] == 0.0 and w[near((7.0, -1.0, 3.5))] == 0.0   # no hair down the cheek
+    assert long_[near((5.0, -4.0, -7.0))] > 0.5 > w[near((5.0, -4.0, -7.0))]           # long: over the nape
     styled, bald = build_ict_head(face_style("default")), build_ict_head(FaceStyle(hair="bald", shirt_rgb=(0.1, 0.5, 0.2)))
     lift_mm = np.linalg.norm(styled.vertices - bald.vertices, axis=1) * styled.mm_per_unit
     scalp = (styled.material > 0.3) & (styled.material < 0.5)
