@@ -237,9 +237,10 @@ def main(argv=None) -> int:
     ap.add_argument("--family", choices=("psigraph", "espeak"), help="only this voice family")
     ap.add_argument("--wer", type=int, metavar="N", help="only the WER guard: N held-out multi-sentence texts, "
                     "psigraph's voice with and without paragraph intonation")
+    ap.add_argument("--seed", type=int, default=0, help="psigraph's noise/jitter seed for --wer")
     a = ap.parse_args(argv)
     if a.wer:
-        wer_guard(a.wer)
+        wer_guard(a.wer, a.seed)
         return 0
     global FLAT
     FLAT = a.flat
