@@ -41,8 +41,8 @@ class FaceStyle:
     """Identity weights, colours (sRGB 0..1) and hair style of one face."""
 
     identity: tuple = ()
-    skin: Rgb = (0.86, 0.64, 0.52)
-    lips: Rgb = (0.76, 0.45, 0.40)
+    skin: Rgb = (0.84, 0.65, 0.56)
+    lips: Rgb = (0.72, 0.39, 0.37)
     iris: Rgb = (0.36, 0.46, 0.34)
     hair: str = "short"
     hair_rgb: Rgb = (0.20, 0.14, 0.10)
