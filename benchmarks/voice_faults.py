@@ -7,7 +7,8 @@ as the graph) of words in the carrier "Say X again." — the phone boundaries co
 1. cluster VOT: release of /p t k/ before /l r w j/ → first voiced frame (Praat pitch, 2 ms
    steps); natural 50–70 ms (threshold ≥ 45 ms, median over the words);
 2. nasal murmur: 0.5–2 kHz band level of the nasal's middle half minus the adjacent vowel's
-   (median ≥ −25 dB), and the deepest notch of a sustained murmur's harmonics in 0.6–3.5 kHz
+   (median ≥ −25 dB) while the murmur stays a low spectrum (below 0.4 kHz ≥ 10 dB above its own
+   0.5–2 kHz band), and the deepest notch of a sustained murmur's harmonics in 0.6–3.5 kHz
    (the anti-resonance) rising m < n < ŋ by place;
 3. final voicing: acoustic vowel length (voiced and within 15 dB of the word's peak in
    0.3–3 kHz) before a voiced vs voiceless final stop, non-phrase-final (Klatt: ≥ 1.3);
@@ -130,6 +131,16 @@ def nasal_band_db(word: str) -> float:
     q = 0.25 * (nas[2] - nas[1])
     qv = 0.25 * (vow[2] - vow[1])
     return band_db(_seg(a, nas[1] + q, nas[2] - q), 500, 2000) - band_db(_seg(a, vow[1] + qv, vow[2] - qv), 500, 2000)
+
+
+def nasal_low_re_mid_db(word: str) -> float:
+    """Murmur level below 400 Hz re its 0.5–2 kHz band (dB): a nasal murmur stays a low spectrum
+    (natural ≳ 10 dB), so its mid band cannot be raised by making it vowel-like."""
+    a, ph = utter(word)
+    nas = next(p for p in word_phones(ph) if p[0] in ("M", "N", "NG"))
+    q = 0.25 * (nas[2] - nas[1])
+    x = _seg(a, nas[1] + q, nas[2] - q)
+    return band_db(x, 0, 400) - band_db(x, 500, 2000)
 
 
 def murmur_zero(ph: str, f0: float = 100.0) -> float:
@@ -281,6 +292,20 @@ def burst_measures(word: str):
     return centroid(bx, 300, 8000), slope, float(lvl)
 
 
+def voice_bar(word: str):
+    """(level dB of the closure's middle half re the vowel's, share of its 2 ms frames Praat hears
+    as voiced) of the word's initial voiced stop: the closure voicing (voice bar) of /b d g/."""
+    a, ph = utter(word)
+    wp = word_phones(ph)
+    c = wp[0]
+    vow = next(p for p in wp if p[0] in _VOWELS)
+    q, qv = 0.25 * (c[2] - c[1]), 0.25 * (vow[2] - vow[1])
+    cx, vx = _seg(a, c[1] + q, c[2] - q), _seg(a, vow[1] + qv, vow[2] - qv)
+    t, v = voiced_times(a)
+    m = (t >= c[1] + q) & (t < c[2] - q)
+    return float(10 * np.log10(np.mean(cx ** 2) / np.mean(vx ** 2))), float(np.mean(v[m]))
+
+
 ACCENT_SENTENCES = ("The small boy put the frog in his pocket.", "A large dog ran across the muddy field.",
                     "My sister bought fresh bread and cheese.", "The old man sat by the warm fire.",
                     "Green leaves fell on the narrow path.", "We found a lost kitten near the river.",
@@ -333,6 +358,9 @@ def measure_all() -> list[tuple[str, float, str, bool, str]]:
     med = float(np.median(list(nas.values())))
     rows.append(("2 nasal 0.5-2 kHz re vowel, median (dB)", med, ">= -25", med >= -25.0,
                  f"worst {min(nas.values()):.0f}: " + " ".join(f"{w}:{r:.0f}" for w, r in nas.items())))
+    low = {w: nasal_low_re_mid_db(w) for ws in NASAL_WORDS.values() for w in ws}
+    rows.append(("2 nasal murmur <0.4 kHz re 0.5-2 kHz, min (dB)", min(low.values()), ">= 10",
+                 min(low.values()) >= 10.0, " ".join(f"{w}:{r:.0f}" for w, r in low.items())))
     zeros = {k: murmur_zero(k) for k in ("M", "N", "NG")}
     ok = zeros["M"] < zeros["N"] < zeros["NG"] and zeros["M"] < 1400
     rows.append(("2 nasal murmur zero of /n/ (Hz)", zeros["N"], "m < n < ng", ok,

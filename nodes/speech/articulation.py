@@ -8,7 +8,8 @@ Each phone becomes a few timed ``target`` gestures on the tract channels:
   vowel (codas on the preceding one), so transitions point to the place;
 * stops: closure (AV off or a voice bar) → burst (AB) at the release →
   aspiration (AH) for the VOT → voicing; fricatives set AF with FF/FB;
-  nasals AN with a nasal murmur (zero placed by place of articulation); /h/ aspirates through
+  nasals AN with a nasal murmur (zero placed by place of articulation; its resonances step in
+  at the closure and out at the release); /h/ aspirates through
   the next vowel's formants, widened, plus weak broadband turbulence;
 * f0 is sent as ``ramp`` targets through the plan's points, so the tract
   reproduces the piecewise-linear contour exactly at every control tick
@@ -46,6 +47,10 @@ AFFRICATE_BURST = 1.0      # the release is a stop release: a transient as stron
 AFFRICATE_VOICE_BAR = 0.25  # /dʒ/ closure voicing: the voice bar of /b d g/ (the /dʒ/-/tʃ/ cue after a vowel)
 SIBILANT_RISE_TAU = 7.0    # ms: /s ʃ/ frication rises over ~40 ms (10-90 %), natural ~45 ms
 VOICE_BAR_B23 = 1000.0     # Hz, B2/B3 during a voiced closure
+# closure voicing of /b d g/ (the voice bar) radiates only through the walls of the closed tract:
+# ~25 dB below the vowel (eSpeak NG ~28 dB). At 0.25 it was 17 dB below, loud enough to carry the
+# closure's F2/F3, and Whisper heard "dig" as "big"
+STOP_VOICE_BAR = 0.1
 NASAL_AV = 0.8          # voicing amplitude of a nasal murmur
 ANTICIPATE = 0.035      # s, formants head for a post-vocalic consonant this early
 
@@ -199,16 +204,20 @@ def score_events(plan, t0: int = 0, master_rate: int = MASTER_RATE, period: int 
             # anticipatory coarticulation: the VC transition happens inside the vowel
             pv = phones[i - 1]
             lead = min(ANTICIPATE, 0.5 * pv.dur)
-            target(s - lead, {k: v for k, v in tg.items() if k[0] in "FB"}, TAU_CONS)
+            vc = P.consonant_targets(p.ph, f2v, transition=True) if kind == "nasal" else tg
+            target(s - lead, {k: v for k, v in vc.items() if k[0] in "FB"}, TAU_CONS)
         elif after_vowel and p.ph == "R" and (p.word_final or not nxt_is_vowel):
             # post-vocalic /r/ colours the vowel: F3 falls through its second half ([ɔɚ]), so the
             # low F3 — the /r/ cue — lasts beyond the short /r/ segment itself
             pv = phones[i - 1]
             target(s - R_COLOUR * pv.dur, {"F3": tg["F3"]}, R_COLOUR_TAU)
+        if kind == "nasal":
+            # the murmur starts and ends abruptly: its resonances step in at the oral closure
+            target(s, {k: v for k, v in tg.items() if k[0] in "FB"}, 0.0, "step")
         target(s, tg, TAU_CONS)
         if kind == "stop":
             fb = c["burst"]
-            target(s, {"AV": 0.25 if voiced else 0.0, "AH": 0.0, "AF": 0.0, "AB": 0.0, "AN": 0.0,
+            target(s, {"AV": STOP_VOICE_BAR if voiced else 0.0, "AH": 0.0, "AF": 0.0, "AB": 0.0, "AN": 0.0,
                        "FF": fb[0] if P.PLACE[p.ph] != "vel" else max(tg["F2"] * 1.05, 1400.0),
                        "FB": fb[1]}, TAU_SRC)
             if voiced:
@@ -255,6 +264,11 @@ def score_events(plan, t0: int = 0, master_rate: int = MASTER_RATE, period: int 
             # through the formants; AN places the anti-resonance by place of articulation
             target(s, {"AV": NASAL_AV, "AH": 0.0, "AF": 0.0, "AB": 0.0, "AN": P.nasal_coupling(p.ph)},
                    TAU_SRC + 2.0)
+            if nxt_is_vowel:
+                # the release: the oral tract opens at the locus of the next vowel, which moves on from there
+                f2n = P.vowel_targets(phones[i + 1].ph)["F2"]
+                rel = P.consonant_targets(p.ph, f2n, transition=True)
+                target(e, {k: v for k, v in rel.items() if k[0] in "FB"}, 0.0, "step")
         else:                                           # liquids and glides
             tau = 18.0 if kind == "glide" else 12.0
             target(s, {k: tg[k] for k in ("F1", "F2", "F3", "B1", "B2", "B3")},

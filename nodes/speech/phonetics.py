@@ -10,7 +10,7 @@ from __future__ import annotations
 
 __all__ = ["VOWELS", "CONSONANTS", "VISEMES", "VISEME_OF", "vowel_targets", "consonant_targets",
            "locus_f2", "is_vowel", "kind_of", "PLACE", "VOICED", "base", "nasal_coupling",
-           "NASAL_POLE_HZ", "NASAL_ZERO_SPAN", "NASAL_ZERO_HZ"]
+           "NASAL_POLE_HZ", "NASAL_ZERO_SPAN", "NASAL_ZERO_HZ", "NASAL_MURMUR_F1"]
 
 VISEMES = ("sil", "PP", "FF", "TH", "DD", "kk", "CH", "SS", "nn", "RR", "aa", "E", "ih", "oh", "ou")
 
@@ -79,10 +79,9 @@ CONSONANTS: dict[str, dict] = {
     "SH": dict(kind="fric", fric=(3300.0, 2200.0, 0.9), formants=(320, 1750, 2300)),
     "ZH": dict(kind="fric", fric=(3300.0, 2200.0, 0.6), formants=(300, 1750, 2300)),
     "HH": dict(kind="aspirate"),
-    # nasal murmur: the cascade F1 sits above the nasal pole (270 Hz) instead of on it — two
-    # stacked low resonances fell 24 dB/octave and left the 0.5–2 kHz band 30–45 dB below the
-    # vowel, a /b d/ voice bar; Klatt's murmur has F1 480 over FNP 270. Narrower B2/B3 keep
-    # the murmur's upper formants audible (band now 8–26 dB below the vowel)
+    # nasals: "formants" are the oral transition at the closure and the release (F1 450, F2/F3 at
+    # the place's locus); the murmur in between raises F1 to NASAL_MURMUR_F1 (see there).
+    # Narrower B2/B3 keep the murmur's upper formants audible
     "M": dict(kind="nasal", formants=(450, 1100, 2150), bw=(130, 100, 120)),
     "N": dict(kind="nasal", formants=(450, 1500, 2500), bw=(130, 100, 120)),
     "NG": dict(kind="nasal", formants=(450, 2000, 2400), bw=(130, 100, 120)),
@@ -98,6 +97,13 @@ CONSONANTS: dict[str, dict] = {
 # ≈ 1.0 kHz for /m/, 1.9 kHz for /n/, 2.8 kHz for /ŋ/. AN = 0 puts the zero on the pole (no
 # nasal coupling); a nasal's AN target places its zero.
 NASAL_POLE_HZ = 270.0
+# The murmur's cascade F1: its second low resonance, 280 Hz above the nasal pole. At 450 Hz (the
+# transition's F1) the pole pair fell 24 dB/octave from 270 Hz and left the murmur's 0.5–2 kHz
+# band 26–31 dB below an open vowel's (a /b d/ voice bar; eSpeak NG 14–28 dB); at 550 Hz it is
+# 18–22 dB below, the murmur ~5 dB below the vowel overall and ~15 dB stronger below 400 Hz
+# than in 0.5–2 kHz (still a low, nasal spectrum). Stepped in at the closure and out at the
+# release, so the vowel's F1 transitions stay those of a closure.
+NASAL_MURMUR_F1 = 550.0
 NASAL_ZERO_SPAN = 730.0
 NASAL_ZERO_HZ = {"M": 1000.0, "N": 1900.0, "NG": 2800.0}
 
@@ -158,8 +164,9 @@ def locus_f2(ph: str, f2_vowel: float) -> tuple[float, float]:
     return f2, f3
 
 
-def consonant_targets(ph: str, f2_vowel: float = 1500.0) -> dict:
-    """Formant/articulator targets during a consonant, given the adjacent vowel's F2."""
+def consonant_targets(ph: str, f2_vowel: float = 1500.0, transition: bool = False) -> dict:
+    """Formant/articulator targets during a consonant, given the adjacent vowel's F2
+    (``transition``: a nasal's oral transition at closure and release instead of its murmur)."""
     b = base(ph)
     c = CONSONANTS[b]
     kind, place = c["kind"], PLACE.get(b, "alv")
@@ -168,6 +175,8 @@ def consonant_targets(ph: str, f2_vowel: float = 1500.0) -> dict:
         f1, f2, f3 = c["formants"]
         if kind == "nasal":
             f2, f3 = locus_f2(b, f2_vowel)
+            if not transition:
+                f1 = NASAL_MURMUR_F1
         bw = c.get("bw", (60, 100, 150))
         out.update(F1=f1, F2=f2, F3=f3, B1=bw[0], B2=bw[1], B3=bw[2])
     elif kind != "aspirate":
