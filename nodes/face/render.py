@@ -97,7 +97,7 @@ float mouth_light(vec3 p, vec3 n) {
 void main() {
     vec4 vp = u_view * (u_model * vec4(a_pos, 1.0));
     vec3 p = a_rest;
-    float th = p.x / (abs(p.y + 0.35) + abs(p.z) + 0.2);     // ~ the angle round the z axis (no atan)
+    float th = p.x / (abs(p.y + 0.35) + 0.2);     // ~ the angle round the z axis (no atan): strands front to back
     float tz = smoothstep(0.30, 0.08, abs(p.x)) * smoothstep(-0.45, -0.1, p.y) * smoothstep(0.6, 0.85, p.z);
     v_aux = vec4(th, 0.9 * sin(p.z * 23.0 + th * 9.0) + 0.7 * sin(p.z * 61.0 - th * 37.0), tz, p.x);
     mat3 nm = mat3(u_view) * mat3(u_model);
