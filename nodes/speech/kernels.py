@@ -4,16 +4,18 @@ Per control tick (every ``period`` master samples) the harmonic coefficients
 a_h + j·b_h are computed from the tract row of that tick: magnitude
 |S(h·f0)·H(h·f0)·HPC(h·f0)| (S: glottal source spectrum with tilt; H: cascade
 of 5 formant resonators and a nasal pole/zero pair, as analog responses; HPC:
-Fant's higher-pole correction), phase from a fixed neutral tract (so moving
-formants do not bend the harmonics' phases and the periodicity stays exactly
-that of the glottal oscillator). Between ticks the coefficients are
+Fant's higher-pole correction), phase from a glottal flow-derivative pulse
+(closure at θ = 0) through a fixed neutral tract (so moving formants do not bend
+the harmonics' phases and the periodicity stays exactly that of the glottal
+oscillator). Between ticks the coefficients are
 interpolated linearly (the §3 rule of docs/SPEECH_CHAIN.md), and per sample
 
     x = AV · Σ_h a_h cos(hθ) − b_h sin(hθ)
 
 with cos(hθ), sin(hθ) from a Chebyshev recurrence on the glottal phase θ
 (one cos and one sin per sample). Noise is a hash of (seed, stream, sample
-index); aspiration goes through time-domain formant resonators, frication and
+index); breath noise flows only in the open phase of the glottal cycle;
+aspiration goes through time-domain formant resonators, frication and
 bursts through two band-pass resonators at FF/FB. Everything depends only on
 absolute sample indices and carried state, so any block split is bit-identical.
 """
@@ -34,11 +36,12 @@ VCH = ("f0", "F1", "F2", "F3", "F4", "F5", "B1", "B2", "B3", "B4", "B5",
 NV = len(VCH)
 MAXH = 240
 N_ST = 8          # scalar state: theta, cycle, jit, shim, started, rows_seen, prev_f0, spare
-N_RES = 24        # resonator memories
+N_RES = 24        # resonator memories (0-17), the formants the harmonics' phases follow (19-23)
 N_COEF = 24       # resonator coefficients of the current tick
 # prm layout
-P_BREATH, P_JITTER, P_SHIMMER, P_VIBD, P_VIBR, P_TREMD, P_TREMR, P_TILT, P_GAIN, P_ASP, P_FRIC, P_BURST = range(12)
-N_PRM = 12
+(P_BREATH, P_JITTER, P_SHIMMER, P_VIBD, P_VIBR, P_TREMD, P_TREMR, P_TILT, P_GAIN, P_ASP, P_FRIC, P_BURST,
+ P_PULSE, P_ASP_GATE, P_PHASE_BW, P_PHASE_TAU) = range(16)
+N_PRM = 16
 
 _TWO_PI = 2.0 * math.pi
 HPC_STEP = 10.0
@@ -59,6 +62,42 @@ def _hpc_table(fmax: float = 12500.0, step: float = HPC_STEP) -> np.ndarray:
 
 
 _HPC = _hpc_table()
+
+OPEN_QUOTIENT = 0.6     # open phase / period of a modal voice
+SPEED_QUOTIENT = 2.0    # opening / closing time of the flow pulse (a skewed pulse: abrupt closure)
+_N_PULSE = 4096
+
+
+def _flow_pulse(oq: float = OPEN_QUOTIENT, sq: float = SPEED_QUOTIENT, n: int = _N_PULSE) -> np.ndarray:
+    """One period of a Rosenberg-type glottal flow (peak 1), the closure at sample 0 (= n):
+    a raised-cosine opening over tp, a quarter-cosine closing over tn = tp / sq that ends
+    abruptly, then the closed phase."""
+    te = oq * n
+    tp = te * sq / (1.0 + sq)
+    t = np.arange(n) - (n - te)          # t = 0 at the opening, te at the closure (index n = 0)
+    u = np.zeros(n)
+    rise = (t >= 0) & (t < tp)
+    u[rise] = 0.5 * (1.0 - np.cos(np.pi * t[rise] / tp))
+    fall = (t >= tp) & (t < te)
+    u[fall] = np.cos(0.5 * np.pi * (t[fall] - tp) / (te - tp))
+    return u
+
+
+def _pulse_phase(maxh: int = 240) -> np.ndarray:
+    """(maxh, 2) cos and sin of the phase of harmonics 1..maxh of the flow derivative (the
+    excitation a glottal pulse radiates), so the main excitation (the closure) falls at θ = 0."""
+    u = _flow_pulse()
+    du = np.diff(np.append(u, u[0]))
+    g = np.fft.rfft(du)[1:maxh + 1]
+    g = g / np.maximum(np.abs(g), 1e-30)
+    return np.ascontiguousarray(np.stack([g.real, g.imag], axis=1))
+
+
+_PULSE = _pulse_phase()
+# the flow over one cycle (θ = 0 at the closure), for gating the aspiration to the open phase;
+# scaled to the mean square of the former raised cosine 0.5 + 0.5·cos θ (3/8), same breath level
+_FLOW = _flow_pulse(n=256)
+_FLOW = np.append(_FLOW, _FLOW[0]) * math.sqrt(0.375 / np.mean(_FLOW ** 2))
 
 
 
@@ -86,8 +125,12 @@ def _hash(seed, stream, idx):
 
 
 @njit
-def _harmonics(row, fs, tilt_base, out_re, out_im):
-    """Complex harmonic coefficients S(h f0)·H(h f0) for one tract row."""
+def _harmonics(row, fs, tilt_base, pulse, phase_bw, pf, out_re, out_im):
+    """Complex harmonic coefficients S(h f0)·H(h f0) for one tract row; ``pulse`` > 0 gives the
+    source the phases of a glottal flow-derivative pulse (else all harmonics in cosine phase).
+    The tract's phase is that of formants at ``pf`` (the row's, followed slowly) with bandwidths
+    widened to at least ``phase_bw`` Hz (a narrow formant gliding past a harmonic would swing its
+    phase and so its frequency), or with ``phase_bw`` = 0 that of a fixed neutral tract."""
     f0 = row[0]
     if f0 < 20.0:
         f0 = 20.0
@@ -109,8 +152,11 @@ def _harmonics(row, fs, tilt_base, out_re, out_im):
         w = _TWO_PI * f
         # source: -6 dB/oct·tilt above ~120 Hz
         src = (1.0 + (f / 120.0) ** 2) ** (-0.5 * tilt)
-        hr = src
-        hi = 0.0
+        sr_, si_ = src, 0.0
+        if pulse > 0.0 and h <= _PULSE.shape[0]:
+            sr_, si_ = src * _PULSE[h - 1, 0], src * _PULSE[h - 1, 1]
+        hr = sr_
+        hi = si_
         for k in range(5):
             fk = row[1 + k]
             bk = row[6 + k]
@@ -138,12 +184,15 @@ def _harmonics(row, fs, tilt_base, out_re, out_im):
             hi = hr * gi + hi * gr
             hr = tr
         if _FIXED_PHASE:
-            # magnitude from the formants, phase from a fixed neutral tract: moving formants
-            # then do not bend the harmonics' phases (which would perturb the periodicity)
+            # magnitude from the formants, phase from broadened (or fixed neutral) ones, so
+            # moving formants bend the harmonics' phases little (which would perturb the periodicity)
             mag = math.sqrt(hr * hr + hi * hi)
-            pr_, pi_ = src, 0.0
+            pr_, pi_ = sr_, si_
             for k in range(5):
-                pr_, pi_ = _pole_pair(pr_, pi_, 500.0 + 1000.0 * k, 80.0 + 20.0 * k, w)
+                if phase_bw > 0.0:
+                    pr_, pi_ = _pole_pair(pr_, pi_, max(pf[k], 50.0), max(row[6 + k], phase_bw), w)
+                else:
+                    pr_, pi_ = _pole_pair(pr_, pi_, 500.0 + 1000.0 * k, 80.0 + 20.0 * k, w)
             pm = math.sqrt(pr_ * pr_ + pi_ * pi_)
             hr = mag * pr_ / pm
             hi = mag * pi_ / pm
@@ -275,7 +324,13 @@ def _voice_render(ctrl, t0, period, fs, prm, seed, st, rows, amp, res, coef, out
                 for h in range(nh_max):
                     amp[0, h] = amp[2, h]
                     amp[1, h] = amp[3, h]
-                _harmonics(rows[1], fs, prm[P_TILT], amp[2], amp[3])
+                # the formants the harmonics' phases follow: the row's, low-passed (P_PHASE_TAU s)
+                a_pf = 1.0
+                if prm[P_PHASE_TAU] > 0.0 and st[4] != 0.0:
+                    a_pf = 1.0 - math.exp(-period / (fs * prm[P_PHASE_TAU]))
+                for k in range(5):
+                    res[19 + k] += a_pf * (rows[1, 1 + k] - res[19 + k])
+                _harmonics(rows[1], fs, prm[P_TILT], prm[P_PULSE], prm[P_PHASE_BW], res[19:24], amp[2], amp[3])
                 _tick_coefs(rows[1], fs, coef)
                 if st[4] == 0.0:          # first tick: no previous row
                     for c in range(rows.shape[1]):
@@ -346,7 +401,14 @@ def _voice_render(ctrl, t0, period, fs, prm, seed, st, rows, amp, res, coef, out
             n1 = _hash(seed, 3, t) - 0.8 * _hash(seed, 3, t - 1)     # tilted up: aspiration is bright
             n2 = _hash(seed, 4, t)
             puls = 0.5 + 0.5 * cos_s[k]                 # glottal-phase modulation of noise
-            asp_in = prm[P_ASP] * (ah + breath * av * puls) * n1
+            gate = puls
+            if prm[P_ASP_GATE] > 0.0:                   # breath noise only while the glottis is open
+                xg = th_s[k] * (256.0 / _TWO_PI)
+                ig = int(xg)
+                if ig > 255:
+                    ig = 255
+                gate = _FLOW[ig] + (_FLOW[ig + 1] - _FLOW[ig]) * (xg - ig)
+            asp_in = prm[P_ASP] * (ah + breath * av * gate) * n1
             # aspiration through the formant cascade
             x, q0, q1 = _reson_step(asp_in, coef[0], coef[1], coef[2], q0, q1)
             x, q2, q3 = _reson_step(x, coef[3], coef[4], coef[5], q2, q3)

@@ -16,6 +16,14 @@ from psigraph.kernels.tract import REST
 
 __all__ = ["VoiceSynth", "VoiceQuality", "VoiceState"]
 
+# The harmonics' phase from the row's own formants (PHASE_BW > 0: their bandwidths widened to at least
+# PHASE_BW Hz, the formants followed with a PHASE_TAU s lag) instead of a fixed neutral tract. Off: with
+# the phase following the formants closely DNSMOS OVRL rose ~0.05-0.08, but the fast phase swings
+# bend the period (median f0 error up to 9 cents against a 5-cent bar); slow enough to keep f0
+# (80 Hz, 0.08 s), the gain was gone (benchmarks/voice_dnsmos.py, variants tract-phase*).
+PHASE_BW = 0.0
+PHASE_TAU = 0.08
+
 
 @dataclass(frozen=True)
 class VoiceQuality:
@@ -28,6 +36,7 @@ class VoiceQuality:
     vibrato_hz: float = 5.0
     tremolo: float = 0.0
     tilt: float = 1.0            # source slope in units of -6 dB/octave
+    effort: float = 0.0          # vocal effort: flattens the slope by this much (a firmer, brighter voice)
     gain: float = 0.08
 
     @classmethod
@@ -45,11 +54,17 @@ class VoiceQuality:
         p[K.P_VIBR] = self.vibrato_hz
         p[K.P_TREMD] = self.tremolo
         p[K.P_TREMR] = 5.5
-        p[K.P_TILT] = self.tilt
+        p[K.P_TILT] = self.tilt - self.effort
         p[K.P_GAIN] = self.gain
         p[K.P_ASP] = 1.6
         p[K.P_FRIC] = 2.0
         p[K.P_BURST] = 1.2          # 6 dB below the earlier 2.5: bursts were 6-12 dB too strong
+        # the source as a glottal pulse (issue 15, DNSMOS): harmonics in the phases of a flow-derivative
+        # pulse, breath noise only while the glottis is open
+        p[K.P_PULSE] = 1.0
+        p[K.P_ASP_GATE] = 1.0
+        p[K.P_PHASE_BW] = PHASE_BW
+        p[K.P_PHASE_TAU] = PHASE_TAU
         return p
 
 

@@ -12,21 +12,26 @@ def _row(**kw):
     return np.array([vals.get(c, 0.0) for c in K.VCH])
 
 
-def _ref_harmonics(row, fs, tilt):
+def _ref_harmonics(row, fs, tilt, pulse=0.0, phase_bw=0.0):
     f0 = row[0]
     nh = int(0.45 * fs / f0)
     f = f0 * np.arange(1, nh + 1)
     w = 2j * np.pi * f
     tilt = max(tilt - 0.35 * row[18], 0.3)
-    h = (1 + (f / 120.0) ** 2) ** (-0.5 * tilt) + 0j
+    src = (1 + (f / 120.0) ** 2) ** (-0.5 * tilt) + 0j
+    if pulse > 0:
+        src = src * (K._PULSE[:nh, 0] + 1j * K._PULSE[:nh, 1])
+    h = src.copy()
     fb = [(row[1 + k], row[6 + k]) for k in range(5)]
     for fk, bk in fb:
         p = -np.pi * bk + 2j * np.pi * fk
         h *= (p * np.conj(p)) / ((w - p) * (w - np.conj(p)))
     if K._FIXED_PHASE:
-        ph = (1 + (f / 120.0) ** 2) ** (-0.5 * tilt) + 0j
+        ph = src.copy()
         for k in range(5):
-            p = -np.pi * (80.0 + 20.0 * k) + 2j * np.pi * (500.0 + 1000.0 * k)
+            fk, bk = (row[1 + k], max(row[6 + k], phase_bw)) if phase_bw > 0 \
+                else (500.0 + 1000.0 * k, 80.0 + 20.0 * k)
+            p = -np.pi * bk + 2j * np.pi * fk
             ph *= (p * np.conj(p)) / ((w - p) * (w - np.conj(p)))
         h = np.abs(h) * ph / np.abs(ph)
     h *= np.interp(f, np.arange(len(K._HPC)) * K.HPC_STEP, K._HPC)
@@ -34,12 +39,13 @@ def _ref_harmonics(row, fs, tilt):
     return h * edge
 
 
-@pytest.mark.parametrize("f0", [90.0, 150.0, 240.0])
-def test_harmonics_match_reference(f0):
+@pytest.mark.parametrize("f0, pulse, phase_bw", [(90.0, 0.0, 0.0), (150.0, 0.0, 0.0), (240.0, 0.0, 0.0),
+                                                 (90.0, 1.0, 80.0), (150.0, 1.0, 0.0), (150.0, 1.0, 300.0)])
+def test_harmonics_match_reference(f0, pulse, phase_bw):
     row = _row(f0=f0)
     re, im = np.zeros(K.MAXH), np.zeros(K.MAXH)
-    K._harmonics(row, 24000.0, 1.0, re, im)
-    ref = _ref_harmonics(row, 24000.0, 1.0)
+    K._harmonics(row, 24000.0, 1.0, pulse, phase_bw, row[1:6].copy(), re, im)
+    ref = _ref_harmonics(row, 24000.0, 1.0, pulse, phase_bw)
     np.testing.assert_allclose(re[:len(ref)] + 1j * im[:len(ref)], ref, rtol=1e-9, atol=1e-12)
     assert np.all(re[len(ref):] == 0)
 
@@ -47,7 +53,7 @@ def test_harmonics_match_reference(f0):
 def test_envelope_peaks_at_formants():
     row = _row(f0=50.0)
     re, im = np.zeros(K.MAXH), np.zeros(K.MAXH)
-    K._harmonics(row, 24000.0, 0.0 + 0.3, re, im)
+    K._harmonics(row, 24000.0, 0.0 + 0.3, 0.0, 0.0, row[1:6].copy(), re, im)
     mag = np.hypot(re, im)
     f = 50.0 * np.arange(1, K.MAXH + 1)
     band = (f > 400) & (f < 1000)
@@ -55,20 +61,64 @@ def test_envelope_peaks_at_formants():
 
 
 def test_steady_vowel_equals_direct_sum_of_cosines():
-    """No noise, jitter or shimmer: the bank is Σ a_h cos(hθ) − b_h sin(hθ) with θ += 2π f0/fs."""
+    """No noise, jitter or shimmer: the bank is Σ a_h cos(hθ) − b_h sin(hθ) with θ += 2π f0/fs
+    (the default source: pulse phases, the tract's phase from the row's formants)."""
     q = VoiceQuality(breathiness=0.0, jitter=0.0, shimmer=0.0, gain=0.01)
     v = VoiceSynth(K.VCH, q, 24000, 120, 0)
     v.prm[K.P_ASP] = v.prm[K.P_FRIC] = v.prm[K.P_BURST] = 0.0
     row = _row(f0=125.0, loud=1.0)
     rows = np.repeat(row[None], 5, axis=0)
     out = v.render(0, rows, 600)
-    ref_h = _ref_harmonics(row, 24000.0, 1.0)
+    ref_h = _ref_harmonics(row, 24000.0, 1.0 - q.effort, v.prm[K.P_PULSE], v.prm[K.P_PHASE_BW])
     theta = np.cumsum(np.full(600, 2 * np.pi * 125.0 / 24000.0)) % (2 * np.pi)
     h = np.arange(1, len(ref_h) + 1)
     ref = (ref_h.real[None] * np.cos(theta[:, None] * h) - ref_h.imag[None] * np.sin(theta[:, None] * h)).sum(1)
     ref *= 0.01
     assert np.abs(ref).max() < K._KNEE            # below the limiter: exactly linear
     np.testing.assert_allclose(out, ref, atol=1e-7 * np.abs(ref).max())
+
+
+def test_pulse_phase_puts_the_closure_at_theta_zero():
+    """The source phases are those of a flow-derivative pulse: summed with equal magnitudes
+    (a band-limited derivative of the flow), the strongest (negative) excursion is the closure at θ = 0,
+    and the flow is zero through the closed phase."""
+    th = np.linspace(0, 2 * np.pi, 2048, endpoint=False)
+    h = np.arange(1, 41)
+    g = K._PULSE[:40, 0] + 1j * K._PULSE[:40, 1]
+    mag = np.abs(np.fft.rfft(np.diff(np.append(K._flow_pulse(), 0.0)))[1:41])
+    x = (mag * g * np.exp(1j * np.outer(th, h))).real.sum(1)
+    i = np.argmin(x)
+    assert min(i, 2048 - i) < 2048 * 0.02 and x[i] < -2 * x.max()     # band-limited: just before θ = 0
+    flow = K._flow_pulse(n=1000)
+    assert np.all(flow[: int(1000 * (1 - K.OPEN_QUOTIENT)) - 1] == 0) and flow.max() == pytest.approx(1, abs=1e-3)
+
+
+def _noise_only(prm_kw, seconds=0.3):
+    """The aspiration of a breathy 100 Hz vowel alone (the same vowel without breath subtracted)."""
+    q = VoiceQuality(breathiness=0.5, jitter=0.0, shimmer=0.0, gain=0.05)
+    v = VoiceSynth(K.VCH, q, 24000, 120, 3)
+    for k, val in prm_kw.items():
+        v.prm[getattr(K, k)] = val
+    v.prm[K.P_FRIC] = v.prm[K.P_BURST] = 0.0
+    row = _row(f0=100.0, loud=1.0)
+    n = int(seconds * 24000)
+    out = v.render(0, np.repeat(row[None], n // 120 + 1, axis=0), n)
+    v2 = VoiceSynth(K.VCH, VoiceQuality(breathiness=0.0, jitter=0.0, shimmer=0.0, gain=0.05), 24000, 120, 3)
+    for k, val in prm_kw.items():
+        v2.prm[getattr(K, k)] = val
+    v2.prm[K.P_FRIC] = v2.prm[K.P_BURST] = 0.0
+    return out - v2.render(0, np.repeat(row[None], n // 120 + 1, axis=0), n)
+
+
+def test_gated_aspiration_is_pitch_synchronous():
+    """With the gate the breath noise stops through the closed phase: folded on the 100 Hz cycle
+    (θ = 2π(k+1)/240 at sample k), its energy 2-4 ms after the closure (past the formant ringing)
+    is a small part of the cycle's, much smaller than with the raised-cosine modulation."""
+    def closed_share(x):
+        e = (x[2400:] ** 2).reshape(-1, 240).mean(0)
+        return e[50:90].mean() / e.mean()
+    gated, smooth = closed_share(_noise_only({"P_ASP_GATE": 1.0})), closed_share(_noise_only({"P_ASP_GATE": 0.0}))
+    assert gated < 0.25 and gated < 0.5 * smooth, (gated, smooth)
 
 
 def test_soft_limiter_bounds_output():
