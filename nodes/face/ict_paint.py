@@ -268,7 +268,7 @@ def _shirt(v, n0, skin, col, rgb, faces=None) -> tuple[np.ndarray, np.ndarray]:
     collar dips to the breastbone in front and rises round the sides of the neck, its ribbed band
     ~1.5 cm wide, darker and standing 2.5 mm off the skin. (vertices, colours)."""
     ax = np.abs(v[:, 0])
-    in_front = np.interp(ax, [0.0, 2.5, 4.5, 6.0, 13.0], [-14.0, -13.6, -12.8, -12.2, -12.2])
+    in_front = np.interp(ax, [0.0, 2.5, 4.5, 6.0, 13.0], [-13.5, -13.2, -12.6, -12.2, -12.2])
     collar_y = np.where(v[:, 2] > 0.0, in_front, np.interp(ax, [0.0, 6.0, 13.0], [-11.6, -12.2, -12.2]))
     d = collar_y - v[:, 1]                                  # cm below the collar's top edge
     # the neck's triangles are ~0.9 cm: a sharper edge would be a saw-tooth of them
