@@ -9,7 +9,7 @@ degenerate texts (very long words, 10k punctuation, 500-digit numbers, ...):
   other exception;
 - ``normalize``, ``pronounce``, ``syllabify`` and ``text_warnings`` never raise;
 - warnings and messages are one line each;
-- every case finishes within the hypothesis deadline (no quadratic blow-ups) and the output is
+- huge texts (thousands of words) are normalised and planned (a blow-up would stall the suite) and the output is
   proportional to the input (words, phones and duration bounded by a constant per character).
 
 The default run executes ~1,600 examples (see ``max_examples``); ``-m slow`` runs the same
@@ -29,8 +29,9 @@ from psigraph.nodes.speech.frontend.plan import UtterancePlan
 
 preload()
 
-DEADLINE_MS = 2000
-_SETTINGS = dict(deadline=DEADLINE_MS, derandomize=True, database=None,
+# No per-case wall-clock deadline: a loaded CI machine is not a blow-up. A quadratic case shows as
+# the suite's run time (huge texts up to PLAN_MAX_WORDS are planned below), not as a flaky failure.
+_SETTINGS = dict(deadline=None, derandomize=True, database=None,
                  suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 
 # Bounds on the output per input character (generous: "w" → 7 phones, "≠" → 3 words,
@@ -174,8 +175,8 @@ def test_fuzz_mixed_fragments_normalize_g2p_and_plan(text):
         assert math.isclose(sum(c.duration for c in chunks), p.duration, abs_tol=1e-6)
 
 
-# Planning costs ~0.5 ms a word (linear); beyond this many words a single case would not fit the
-# deadline, so huge texts are normalised (all of them) and planned up to this size.
+# Planning costs ~0.5 ms a word (linear); huge texts are normalised (all of them) and planned up to
+# this size, which keeps the test's run time bounded.
 PLAN_MAX_WORDS = 2500
 
 
