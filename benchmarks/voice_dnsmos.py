@@ -35,8 +35,9 @@ VARIANTS = {
     "no-asp-gate": ({}, {"P_ASP_GATE": 0.0}, {}),
     "effort-0.2": ({"effort": 0.2}, {}, {}),
     "effort-0.4": ({"effort": 0.4}, {}, {}),
-    # the harmonics' phase from the formants themselves (voice.PHASE_BW): closely, or slowly enough for f0
-    "tract-phase": ({}, {"P_PHASE_BW": 10.0, "P_PHASE_TAU": 0.0}, {}),
+    # the harmonics' phase from a fixed neutral tract, or from the formants without lag or slower (voice.PHASE_BW)
+    "fixed-tract-phase": ({}, {"P_PHASE_BW": 0.0}, {}),
+    "tract-phase-no-lag": ({}, {"P_PHASE_TAU": 0.0}, {}),
     "tract-phase-slow": ({}, {"P_PHASE_BW": 80.0, "P_PHASE_TAU": 0.08}, {}),
     "no-noise": ({"breathiness": 0.0}, {"P_ASP": 0.0, "P_FRIC": 0.0, "P_BURST": 0.0}, {}),
     "no-frication": ({}, {"P_FRIC": 0.0}, {}),

@@ -16,13 +16,13 @@ from psigraph.kernels.tract import REST
 
 __all__ = ["VoiceSynth", "VoiceQuality", "VoiceState"]
 
-# The harmonics' phase from the row's own formants (PHASE_BW > 0: their bandwidths widened to at least
-# PHASE_BW Hz, the formants followed with a PHASE_TAU s lag) instead of a fixed neutral tract. Off: with
-# the phase following the formants closely DNSMOS OVRL rose ~0.05-0.08, but the fast phase swings
-# bend the period (median f0 error up to 9 cents against a 5-cent bar); slow enough to keep f0
-# (80 Hz, 0.08 s), the gain was gone (benchmarks/voice_dnsmos.py, variants tract-phase*).
-PHASE_BW = 0.0
-PHASE_TAU = 0.08
+# The harmonics' phase follows the row's own formants (bandwidths widened to at least PHASE_BW Hz, the
+# formants followed with a PHASE_TAU s lag) rather than a fixed neutral tract, so a vowel's waveform rings
+# at its own formants. Followed without lag, DNSMOS OVRL rose as much but the fast phase swings bent the
+# period (median f0 error up to 9 cents against a 5-cent bar); with a 40 ms lag f0 stays within 4 cents
+# (benchmarks/voice_dnsmos.py, variants tract-phase*; PHASE_BW = 0: the fixed neutral tract).
+PHASE_BW = 10.0
+PHASE_TAU = 0.04
 
 
 @dataclass(frozen=True)
@@ -60,7 +60,7 @@ class VoiceQuality:
         p[K.P_FRIC] = 2.0
         p[K.P_BURST] = 1.2          # 6 dB below the earlier 2.5: bursts were 6-12 dB too strong
         # the source as a glottal pulse (issue 15, DNSMOS): harmonics in the phases of a flow-derivative
-        # pulse, breath noise only while the glottis is open
+        # pulse, breath noise only while the glottis is open, the tract's phase from its formants
         p[K.P_PULSE] = 1.0
         p[K.P_ASP_GATE] = 1.0
         p[K.P_PHASE_BW] = PHASE_BW
