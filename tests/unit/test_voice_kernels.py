@@ -173,3 +173,18 @@ def test_seed_changes_noise_only():
     b = VoiceSynth(CHANNELS, seed=2).render(0, track, 24000 // 5)
     assert not np.array_equal(a, b)
     assert np.corrcoef(a, b)[0, 1] > 0.5
+
+
+def test_phase_formants_follow_the_row_with_the_set_lag():
+    """The formants the harmonics' phases follow (res[19:24]) start at the first row's and
+    then approach a new row's exponentially with time constant P_PHASE_TAU."""
+    v = VoiceSynth(K.VCH, VoiceQuality(), 24000, 120, 0)
+    tau = v.prm[K.P_PHASE_TAU]
+    assert tau > 0 and v.prm[K.P_PHASE_BW] > 0
+    a, b = _row(F1=700.0), _row(F1=300.0)
+    rows = np.stack([a] + [b] * 20)
+    v.render(0, rows[:1], 120)
+    assert v.state.res[19] == 700.0
+    v.render(120, rows[1:], 20 * 120)
+    want = 300.0 + 400.0 * np.exp(-20 * 120 / (24000 * tau))
+    assert v.state.res[19] == pytest.approx(want, rel=1e-9)
