@@ -101,7 +101,8 @@ def _lighting(m, arrays: dict) -> dict:
     """What the offline renderer's per-frame uniforms are made from (FaceRenderer.prepare): the
     inner-lip opening (``u_mouth``: landmarks 60/64 ``mouth_corners`` and the ``lip_pairs``, or the
     fixed ``still_mouth`` of a head without landmarks), the corneas' centres (``u_eyeL/R``: the eye
-    centres moved ``cornea_offset`` along the gaze-turned ``eye_axis``) and the lids' colour ``lid_rgb``."""
+    centres moved ``cornea_offset`` along the gaze-turned ``eye_axis``), the lids' colour ``lid_rgb``,
+    the shirt's colour ``shirt`` and the collar's frame ``asset`` (``u_shirt``, ``u_asset``)."""
     from psigraph.nodes.face import render
     try:
         from psigraph.nodes.face.deform import CORNEA_OFFSET
@@ -110,6 +111,9 @@ def _lighting(m, arrays: dict) -> dict:
     out = {"lid_rgb": list(render.lid_rgb(m)), "still_mouth": list(render.STILL_MOUTH),
            "min_half_gap": render.MIN_HALF_GAP, "cornea_offset": CORNEA_OFFSET,
            "eye_axis": {k: [float(x) for x in v] for k, v in getattr(m, "eye_axis", {}).items()}}
+    if hasattr(render, "shirt_uniforms"):  # the shirt's colour and the collar's frame (u_shirt, u_asset)
+        shirt, asset = render.shirt_uniforms(m)
+        out["shirt"], out["asset"] = list(shirt), list(asset)
     if getattr(m, "landmarks", None) is not None:
         arrays["mouth_corners"] = np.asarray(m.landmarks, np.uint32)[[60, 64]]
     return out

@@ -54,7 +54,7 @@ HIDDEN = ("M_EyeBlend", "M_EyeOcclusion")
 #: the source's eyelash cards are made for alpha textures: drawn opaque they read as heavy eyeliner,
 #: so the upper cards are shortened to this fraction (toward the lid), the lower ones hidden, and the
 #: fragment shader cuts them into tapering lashes (their red channel carries root→tip 0..1)
-LASH_LENGTH = 0.32
+LASH_LENGTH = 0.38
 #: search radius (cm) for a lash vertex's root on the lid (the farthest lash tip is ~0.95 cm from skin)
 LASH_REACH_CM = 1.5
 #: cornea cap of the sclera (within this angle of the eye's axis) is hidden so the iris shows
@@ -236,6 +236,7 @@ def build_ict_head(style: FaceStyle | None = None) -> HeadModel:
                       pivot=((PIVOT_CM + off) * CM), interior=interior, mm_per_unit=10.0 / CM, name="ict")
     model.__dict__["_sp"] = _sparse(shapes, names, nV)
     model.shape_mix = shape_mix(names)
+    model.__dict__["shirt"] = (tuple(style.shirt_rgb), tuple(float(x) for x in off))  # the shader's collar
     return model
 
 
@@ -246,7 +247,7 @@ def _hidden_lashes(z, v: np.ndarray, L: np.ndarray) -> np.ndarray:
     mats = [str(m) for m in z["materials"]]
     f = z["faces"]
     eye_y = L[[36, 39, 42, 45], 1].mean()
-    inner_x = np.abs(L[[39, 42], 0]).mean() + 0.35
+    inner_x = np.abs(L[[39, 42], 0]).mean() + 0.15
     outer_x = np.abs(L[[36, 45], 0]).mean() + 0.05
     c = v[f].mean(1)
     ax = np.abs(c[:, 0])

@@ -21,6 +21,14 @@ IRIS_DEG, PUPIL_DEG = 21.0, 8.5
 SCLERA_RGB = np.array([0.89, 0.86, 0.83])
 HAIR_SOFT = 0.75 * HAIR
 PUPIL_RGB = np.array([0.02, 0.02, 0.025])
+#: the shirt collar's top edge (cm, asset frame) against |x|: in front (z > 0) it dips to the
+#: breastbone, behind it rises round the neck. The fragment shader draws the same edge per pixel
+#: (render.collar_glsl), so it is crisp although the neck's triangles are ~0.9 cm
+COLLAR_FRONT = ((0.0, 2.5, 4.5, 6.0, 13.0), (-13.5, -13.2, -12.6, -12.2, -12.2))
+COLLAR_BACK = ((0.0, 6.0, 13.0), (-11.6, -12.2, -12.2))
+#: the vertices paint the shirt only this far (cm) below the edge: the row of triangles that
+#: crosses it stays skin-coloured, and the shader puts the cloth below the edge
+COLLAR_PAINT_CM = 1.0
 
 
 def smoothstep(e0, e1, x):
@@ -109,12 +117,12 @@ def _hair_weight(v: np.ndarray, hair: str) -> tuple[np.ndarray, np.ndarray]:
     # high on the forehead, a slight recession at the temples' corners, down in front of the ear
     # (sideburns to about the middle of the ear), just above the ear, down to the nape behind it
     line = np.interp(az, [0, 22, 40, 48, 54, 60, 66, 74, 82, 90, 108, 122, 145, 180],
-                     [9.8, 10.1, 9.9, 9.4, 8.0, 5.6, 3.2, 2.2, 2.4, 4.6, 4.8, 1.5, -3.0, -5.5])
+                     [9.5, 10.0, 10.2, 9.4, 8.0, 5.6, 3.2, 2.2, 2.4, 4.6, 4.8, 1.5, -3.0, -5.5])
     if hair == "long":        # the same face frame (no strip of hair down the cheek), longer behind the ears
         line = np.minimum(line, np.interp(az, [0, 90, 112, 180], [99.0, 99.0, -2.0, -9.0]))
     # an irregular line; no finer wisps: the scalp's edges are 0.4-0.9 cm, so detail finer than that
     # turns into a saw-tooth of triangles
-    wobble = 0.6 * (_noise(v, 2.5, 7) - 0.5) + 2.2 * (_noise(v, 0.9, 8) - 0.5)
+    wobble = 1.0 * (_noise(v, 2.5, 7) - 0.5) + 2.2 * (_noise(v, 0.9, 8) - 0.5)
     above = v[:, 1] + wobble - line
     # the hair thins out over ~2.4 cm on the forehead (skin shows through it), ~1.8 cm on the sides
     k = np.interp(az, [0, 40, 62, 180], [0.6, 0.6, 0.45, 0.45])
@@ -217,8 +225,30 @@ def _lash_line(v, L, skin) -> np.ndarray:
             dist, t = _seg_dist(v[:, :2], pts[i], pts[i + 1])
             frac = (i + t) / 3.0
             above = v[:, 1] >= (pts[i, 1] + t * (pts[i + 1, 1] - pts[i, 1])) - 0.03
-            lash = np.maximum(lash, above * smoothstep(0.16 - 0.08 * frac, 0.03, dist))
-    return 0.85 * lash * (skin & (v[:, 2] > 7.5))
+            lash = np.maximum(lash, above * smoothstep(0.19 - 0.07 * frac, 0.03, dist))
+    return 0.95 * lash * (skin & (v[:, 2] > 7.5))
+
+
+def _lower_lid_margin(v, L, skin) -> np.ndarray:
+    """0..1 on the wet rim of the lower lid (landmarks 39–41–36 / 42–47–45): pinker and, being wet,
+    glossy (the shader gives lip-red skin a wet highlight)."""
+    rim = np.zeros(len(v))
+    for ids in ((36, 41, 40, 39), (45, 46, 47, 42)):
+        pts = L[list(ids), :2]
+        for i in range(3):
+            dist, _ = _seg_dist(v[:, :2], pts[i], pts[i + 1])
+            rim = np.maximum(rim, smoothstep(0.09, 0.02, dist))
+    return 0.6 * rim * (skin & (v[:, 2] > 7.5))
+
+
+def _under_eye(v, L, front) -> np.ndarray:
+    """0..1 in the hollow under each eye (the tear trough): a soft shadow."""
+    w = np.zeros(len(v))
+    for ids in (range(36, 42), range(42, 48)):
+        c = L[list(ids)].mean(0)
+        d2 = ((v[:, 0] - c[0] - 0.1 * np.sign(c[0])) / 1.3) ** 2 + ((v[:, 1] - c[1] + 0.75) / 0.45) ** 2
+        w = np.maximum(w, np.exp(-d2))
+    return w * front
 
 
 def _cheeks(v, front) -> np.ndarray:
@@ -265,20 +295,19 @@ def _nostrils(v, L, n0, skin) -> np.ndarray:
 
 def _shirt(v, n0, skin, col, rgb, faces=None) -> tuple[np.ndarray, np.ndarray]:
     """A crew-neck shirt on the shoulders and the top of the chest (the head does not float): the
-    collar dips to the breastbone in front and rises round the sides of the neck, its ribbed band
-    ~1.5 cm wide, darker and standing 2.5 mm off the skin. (vertices, colours)."""
+    collar (:data:`COLLAR_FRONT`, :data:`COLLAR_BACK`) dips to the breastbone in front and rises round
+    the sides of the neck, its band ~1.5 cm wide, standing 2.5 mm off the skin. The colours here are
+    the cloth's well below the edge only; the shader draws the edge. (vertices, colours)."""
     ax = np.abs(v[:, 0])
-    in_front = np.interp(ax, [0.0, 2.5, 4.5, 6.0, 13.0], [-13.5, -13.2, -12.6, -12.2, -12.2])
-    collar_y = np.where(v[:, 2] > 0.0, in_front, np.interp(ax, [0.0, 6.0, 13.0], [-11.6, -12.2, -12.2]))
+    collar_y = np.where(v[:, 2] > 0.0, np.interp(ax, *COLLAR_FRONT), np.interp(ax, *COLLAR_BACK))
     d = collar_y - v[:, 1]                                  # cm below the collar's top edge
-    # the neck's triangles are ~0.9 cm: a sharper edge would be a saw-tooth of them
     w = smoothstep(-0.5, 0.5, d) * skin
     if faces is not None:
         w = smooth_over(faces, w, 1)
-    band = smoothstep(-0.5, 0.5, d) * smoothstep(2.0, 1.2, d)
+    paint = smoothstep(COLLAR_PAINT_CM, COLLAR_PAINT_CM + 0.5, d) * skin
     weave = 0.94 + 0.06 * _noise(v, 9.0, 12)
-    cloth = np.asarray(rgb, np.float64)[None] * (weave * (1.0 - 0.18 * band) * (1.0 - 0.1 * smoothstep(0.0, 3.0, d)))[:, None]
-    col = col * (1 - w[:, None]) + cloth * w[:, None]
+    cloth = np.asarray(rgb, np.float64)[None] * (weave * (1.0 - 0.1 * smoothstep(0.0, 3.0, d)))[:, None]
+    col = col * (1 - paint[:, None]) + cloth * paint[:, None]
     lift = 0.25 * w * (0.6 + 0.4 * smoothstep(2.0, 1.2, d))
     return v + n0 * lift[:, None], col
 
@@ -332,9 +361,11 @@ def paint_skin(v: np.ndarray, L: np.ndarray, n0: np.ndarray, skin: np.ndarray, c
     col *= (1.0 - 0.35 * _lip_seam(v, L, front))[:, None]
     col = _blend(col, style.brow_rgb, _brows(v, L, front))
     col = _blend(col, np.asarray(style.brow_rgb) * 0.35, _lash_line(v, L, skin))
+    col = _blend(col, np.asarray(style.lips) * np.array([1.1, 1.05, 1.05]), _lower_lid_margin(v, L, skin))
     col = _blend(col, style.cheek_rgb, np.minimum(_cheeks(v, front) + _nose_warmth(v, L, front) + _ears(v, skin), 0.6)
                  * (1 - lipw))
     col *= (1.0 - 0.16 * _eye_surround(v, L, front) * (1 - lipw))[:, None] ** np.array([1.0, 1.05, 1.05])  # darker, barely cooler (violet reads as a bruise)
+    col *= (1.0 - 0.10 * _under_eye(v, L, front) * (1 - lipw))[:, None] ** np.array([1.0, 1.08, 1.04])
     col *= (1.0 - _under_chin(v, L) * skin)[:, None]
     col *= _skin_zones(v, L, front, lipw)
     col *= (0.96 + 0.08 * _noise(v, 4.0, 1))[:, None]              # subtle blotchiness
@@ -348,7 +379,9 @@ def paint_skin(v: np.ndarray, L: np.ndarray, n0: np.ndarray, skin: np.ndarray, c
     # close to the skull on the sides and back, more on top and most at the front (hair brushed up and
     # back off the forehead): no dome
     fore = np.exp(-(_azimuth(v) / 1.1) ** 4) * smoothstep(8.0, 12.0, v[:, 1])
-    lift = (0.45 + 0.7 * smoothstep(4.0, 14.0, v[:, 1]) + 0.4 * fore) * hair_w ** 2 * smoothstep(-0.5, 5.0, above)
+    az = np.degrees(_azimuth(v))
+    temples = smoothstep(35.0, 60.0, az) * smoothstep(125.0, 90.0, az) * smoothstep(2.0, 7.0, v[:, 1])   # some volume at the sides
+    lift = (0.45 + 0.7 * smoothstep(4.0, 14.0, v[:, 1]) + 0.4 * fore + 0.3 * temples) * hair_w ** 2 * smoothstep(-0.5, 5.0, above)
     lift *= 0.75 + 0.5 * _noise(v, 0.7, 9)                                  # an uneven silhouette, not a shell
     if faces is not None:                      # no creases where the lift changes fast (dark folds in the hair)
         lift = smooth_over(faces, lift, 4)

@@ -6,7 +6,7 @@ several ICT shapes barely move (a smile without a cheek raise, sad ≈ neutral, 
 touch but do not press). :func:`shape_mix` returns the (S, S) matrix the poser applies to a row
 (``weights = mix @ row``): a gain per shape and a few anatomical couplings (a smile raises the
 cheeks and narrows the eyes; a frown pulls the lower lip; pressed lips roll in a little; lowered
-brows narrow the eyes and pull the inner brows down; rounded lips push the lower lip up over the
+brows narrow the eyes, lift the upper lids into a glare and pull the inner brows down; rounded lips push the lower lip up over the
 lower teeth, which ICT's funnel shape would bare).
 ``jawOpen`` and ``mouthClose`` keep gain 1 (the lip-gap calibration rests on them).
 """
@@ -19,9 +19,10 @@ GAINS = {"mouthSmile": 1.2, "mouthFrown": 1.7, "mouthShrugLower": 1.5, "browInne
          "mouthPress": 2.0, "mouthRollLower": 1.4, "mouthPucker": 1.3, "mouthFunnel": 1.25,
          "mouthStretch": 1.4, "cheekSquint": 1.2, "mouthUpperUp": 1.5, "browDown": 1.9, "noseSneer": 1.5}
 #: (target, source, weight): target += weight · source (per side for _L/_R names)
-COUPLINGS = (("cheekSquint", "mouthSmile", 0.45), ("eyeSquint", "mouthSmile", 0.30),
+COUPLINGS = (("cheekSquint", "mouthSmile", 0.55), ("eyeSquint", "mouthSmile", 0.40),
              ("mouthLowerDown", "mouthFrown", 0.15), ("mouthRollLower", "mouthPress", 0.25),
              ("mouthRollUpper", "mouthPress", 0.20), ("eyeSquint", "browDown", 0.25), ("browInnerUp", "browDown", -0.35),
+             ("eyeWide", "browDown", 0.6),   # a glare: the upper lids lift into the lowered brows
              ("mouthShrugLower", "mouthFunnel", 0.5))
 
 
@@ -46,9 +47,9 @@ def shape_mix(names: tuple) -> np.ndarray:
     return mix
 
 
-#: squint shapes that give way as the same side's eye closes (the upper lid meets the raised lower
-#: lid instead of passing through it)
-BLINK_RELAXES = ("cheekSquint", "eyeSquint")
+#: shapes that give way as the same side's eye closes (the upper lid meets the raised lower lid
+#: instead of passing through it; a glare or a surprise does not hold the lid open)
+BLINK_RELAXES = ("cheekSquint", "eyeSquint", "eyeWide")
 
 
 def blink_pairs(names: tuple) -> list[tuple[int, int]]:

@@ -76,6 +76,7 @@ attribute vec3 a_rest;  // rest-pose position (procedural hair strands, T-zone s
 varying vec4 v_n;      // view-space normal, object-space z (mouth depth)
 varying vec4 v_col;    // colour, material id
 varying vec4 v_aux;    // hair: angle round the z axis, strand wave; T-zone weight; rest x (lashes)
+varying vec3 v_p;      // rest-pose position (skin pores)
 varying vec4 v_e;      // eyes: the cornea's normal; skin and hair: the strands' direction (view space);
                        // w: the light reaching this point inside the mouth (see mouth_light)
 // How much light reaches a point inside the mouth: the form factor of the lip opening (taken as a
@@ -97,6 +98,7 @@ float mouth_light(vec3 p, vec3 n) {
 void main() {
     vec4 vp = u_view * (u_model * vec4(a_pos, 1.0));
     vec3 p = a_rest;
+    v_p = p;
     float th = p.x / (abs(p.y + 0.35) + 0.2);     // ~ the angle round the z axis (no atan): strands front to back
     float tz = smoothstep(0.30, 0.08, abs(p.x)) * smoothstep(-0.45, -0.1, p.y) * smoothstep(0.6, 0.85, p.z);
     v_aux = vec4(th, 0.9 * sin(p.z * 23.0 + th * 9.0) + 0.7 * sin(p.z * 61.0 - th * 37.0), tz, p.x);
@@ -114,11 +116,27 @@ void main() {
 }
 """
 
+def _glsl_interp(name: str, xs, ys) -> str:
+    """A GLSL function ``float name(float x)``: numpy's piecewise-linear interp of (xs, ys)."""
+    terms = "".join(f" + {(y1 - y0):.4f} * clamp((x - {x0:.4f}) / {(x1 - x0):.4f}, 0.0, 1.0)"
+                    for x0, x1, y0, y1 in zip(xs[:-1], xs[1:], ys[:-1], ys[1:]))
+    return f"float {name}(float x) {{ return {ys[0]:.4f}{terms}; }}\n"
+
+
+def collar_glsl() -> str:
+    """The GLSL of the shirt collar's edge (ict_paint.COLLAR_FRONT / COLLAR_BACK, cm of the asset)."""
+    from .ict_paint import COLLAR_BACK, COLLAR_FRONT
+    return _glsl_interp("collar_front", *COLLAR_FRONT) + _glsl_interp("collar_back", *COLLAR_BACK)
+
+
 FRAG = """
 uniform float u_lipz;
 uniform vec3 u_lid;                      // upper-lid skin (linear): what shows between thin lashes
+uniform vec4 u_shirt;                    // the shirt (linear rgb; a = 1 if worn)
+uniform vec4 u_asset;                    // render units to the asset cm: p * x - (y, z, w)
 varying vec4 v_n; varying vec4 v_col;    // colour arrives linear (converted once on the CPU)
 varying vec4 v_aux;                      // per-vertex parts of the hair strands, T-zone, lashes (see VERT)
+varying vec3 v_p;                        // rest-pose position (skin pores)
 varying vec4 v_e;                        // the cornea's normal or the strands' direction; mouth light (see VERT)
 // materials: 0 skin, 1 eye (sclera, tear film), 2 teeth, 3 tongue/gums, 4 mouth lining,
 //            5 iris (behind the cornea: glossy), 6 eyelashes; 0..0.45 = skin to hair
@@ -131,11 +149,28 @@ const vec3 H1 = vec3(0.4515, 0.0301, 0.8918);    // half vector of the fill ligh
 const vec3 HE = vec3(-0.2425, 0.1455, 0.9592);   // the key's catch light in the eyes, a little lower than its
                                                  // true reflection, which the upper lid would hide
 vec3 wrapped(float ndl, vec3 w) { return max((vec3(ndl) + w) / (1.0 + w), 0.0); }
-// hair strands: clumps across the direction the hair is combed (front to back, round the z axis),
-// three incommensurate scales so no regular rib shows
-float strands(vec2 a) {
-    return 0.5 + 0.2 * sin(a.x * 170.0 + a.y) + 0.16 * sin(a.x * 437.0 + 1.7 * a.y + 2.0)
-               + 0.1 * sin(a.x * 1013.0 - 0.6 * a.y);
+// hair strands: clumps across the direction the hair is combed (front to back, round the z axis);
+// three incommensurate scales so no regular rib shows; each fades out as its period nears the
+// pixel's width (fw: the angle's change across a pixel), so fine strands blend instead of aliasing
+float strands(vec2 a, float fw) {
+    vec3 k = clamp(1.0 - fw * vec3(170.0, 437.0, 1013.0) * 0.35, 0.0, 1.0);
+    return 0.5 + 0.2 * k.x * sin(a.x * 170.0 + a.y) + 0.16 * k.y * sin(a.x * 437.0 + 1.7 * a.y + 2.0)
+               + 0.1 * k.z * sin(a.x * 1013.0 - 0.6 * a.y);
+}
+// skin pores and micro-relief (rest position p, in head units ~ dm): three fine ripples in
+// unrelated directions (quasi-periodic: no grid shows), faded out as they near the pixel's size
+// (fw) so they never alias; 0 on average
+float pores(vec3 p, float fw) {
+    float k = clamp(1.0 - fw * 520.0 * 0.3, 0.0, 1.0);
+    return k * 0.6 * (sin(dot(p, vec3(331.0, 167.0, 59.0))) + sin(dot(p, vec3(-143.0, 389.0, 97.0)))
+                    + sin(dot(p, vec3(211.0, -263.0, 301.0))));
+}
+""" + collar_glsl() + """
+// cm below the shirt collar's top edge at rest position p (< 0 above it: skin)
+float collar_depth(vec3 p) {
+    vec3 c = p * u_asset.x - u_asset.yzw;
+    float ax = abs(c.x);
+    return (c.z > 0.0 ? collar_front(ax) : collar_back(ax)) - c.y;
 }
 void main() {
     vec3 base = v_col.rgb;
@@ -149,8 +184,8 @@ void main() {
         // too thin for the image blend into the lid instead of breaking into aliased sticks);
         // dense at the root (the lash line), thinning toward the tips
         float t = base.r;
-        float x = v_aux.w * 140.0;
-        float half_w = mix(0.36, 0.17, smoothstep(0.05, 0.45, t)) * (1.0 - 0.8 * t);
+        float x = v_aux.w * 180.0;
+        float half_w = mix(0.28, 0.13, smoothstep(0.05, 0.45, t)) * (1.0 - 0.8 * t);
         float fw = max(fwidth(x), 1e-4);
         float cov = clamp((half_w - abs(fract(x) - 0.5)) / fw + 0.5, 0.0, 1.0);
         cov = mix(cov, 2.0 * half_w, smoothstep(0.15, 0.5, fw)) * (1.0 - 0.9 * t * t);   // the tips fade
@@ -167,10 +202,28 @@ void main() {
     if (mat < 0.5) {
         // T-zone (forehead, nose): a soft sheen; hair: matte, strands varying the colour
         float tz = v_aux.z;
-        wrap = mix(vec3(0.34, 0.18, 0.13), vec3(0.15), hair); shin = mix(16.0 + 14.0 * tz, 6.0, hair);
-        ks = mix(0.035 + 0.07 * tz, 0.012, hair);
+        // the lips (their colour far redder than the skin's): wet, a tighter, brighter highlight
+        float lip = (1.0 - hair) * smoothstep(0.36, 0.27, base.g / max(base.r, 1e-3));
+        // pores and micro-relief: they vary the sheen and tilt the normal (a bump from the
+        // pattern's screen-space slope), so highlights break up instead of gliding like wax
+        float pr = (1.0 - hair) * pores(v_p, max(fwidth(v_p.x), fwidth(v_p.y)));
+        float fy = fwidth(v_p.y) * u_asset.x;   // cm per pixel (outside the branch: derivatives)
+        if (u_shirt.a > 0.0 && v_p.y * u_asset.x - u_asset.z < -9.5) {   // the shirt: its edge per pixel,
+            float d = collar_depth(v_p);                                     // a dark band, its shadow on the neck
+            float cover = clamp(d / max(1.5 * fy, 1e-3) + 0.5, 0.0, 1.0) * (1.0 - hair);
+            vec3 cloth = u_shirt.rgb * (1.0 - 0.25 * smoothstep(2.0, 1.4, d)) * (1.0 - 0.1 * smoothstep(0.0, 3.0, d));
+            base = mix(base * (1.0 - 0.4 * smoothstep(-0.8, 0.0, d)), cloth, cover);
+            lip *= 1.0 - cover;
+        }
+        n = normalize(n - 0.05 * vec3(dFdx(pr), dFdy(pr), 0.0));
+        base *= 1.0 - 0.03 * pr;
+        wrap = mix(vec3(0.34, 0.18, 0.13), vec3(0.15), hair);
+        shin = mix(mix(16.0 + 14.0 * tz, 70.0, lip), 6.0, hair);
+        ks = mix((0.035 + 0.07 * tz) * (1.0 + 0.5 * pr) + 0.22 * lip, 0.012, hair);
         rim = 1.0 - 0.75 * hair;
-        if (hair > 0.0) { st = strands(v_aux.xy); base *= mix(1.0, 0.7 + 0.6 * st, hair); }
+        // strands at full contrast from half cover on: thin hair at the hairline shows as strands over
+        // the skin (a feathered edge), not as a smooth painted gradient
+        if (hair > 0.0) { st = strands(v_aux.xy, fwidth(v_aux.x)); base *= mix(1.0, 0.7 + 0.6 * st, min(2.2 * hair, 1.0)); }
     }
     else if (mat < 1.5) { shin = 140.0; ks = 0.55; wrap = vec3(0.35); }
     else if (mat < 2.5) { shin = 30.0; ks = 0.10; wrap = vec3(0.45); }   // enamel: a soft sheen, not metal
@@ -248,6 +301,17 @@ def lid_rgb(m: HeadModel) -> tuple:
     return tuple(float(c) for c in np.power(np.asarray(rgb, np.float64), 2.2))
 
 
+def shirt_uniforms(m: HeadModel) -> tuple:
+    """(``u_shirt``: the shirt's linear colour and 1, or zeros without one; ``u_asset``: the scale
+    and offset from render units to the asset's cm, where the collar is drawn)."""
+    shirt = getattr(m, "shirt", None)
+    if shirt is None:
+        return (0.0, 0.0, 0.0, 0.0), (1.0, 0.0, 0.0, 0.0)
+    rgb, off = shirt
+    from .ict import CM
+    return tuple(float(c) ** 2.2 for c in rgb) + (1.0,), (1.0 / CM,) + tuple(off)
+
+
 def _perspective(fovy_deg, aspect, near, far):
     f = 1.0 / np.tan(np.radians(fovy_deg) / 2)
     m = np.zeros((4, 4), np.float32)
@@ -291,6 +355,7 @@ class FaceRenderer:
         self._prog["u_lipz"] = float(m.lip_z)       # per frame: the inner lips' depth (see _mouth)
         self._prog["u_mouth"] = STILL_MOUTH
         self._prog["u_lid"] = lid_rgb(m)
+        self._prog["u_shirt"], self._prog["u_asset"] = shirt_uniforms(m)
         self._view, self._proj, eye = camera(W / H, distance=distance, fov=fov, target=target,
                                              elevation=elevation, azimuth=azimuth)
         self._prog["u_proj"] = self._proj.T.copy()

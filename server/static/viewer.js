@@ -94,6 +94,7 @@
       this.useCamera(h.display_camera || h.camera);
       gl.uniform1f(gl.getUniformLocation(this.prog, "u_lipz"), h.lip_z);
       if (h.lid_rgb) this.vec("u_lid", h.lid_rgb);
+      if (h.shirt) { this.vec("u_shirt", h.shirt); this.vec("u_asset", h.asset); }   // the collar, drawn per pixel
       this.bg = h.camera.background;
       this.shapeIndex = new Map(h.shape_names.map((n, i) => [n, i]));
       this.cols = null;

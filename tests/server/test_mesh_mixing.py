@@ -28,7 +28,7 @@ def test_mesh_carries_the_shape_mixing_and_the_viewer_weights_match_the_poser():
     assert arrays["shape_mix"].shape == (S, S)
     np.testing.assert_allclose(arrays["shape_mix"], model.shape_mix, rtol=1e-6, atol=1e-7)
     pairs = blink_pairs(tuple(model.shape_names))
-    assert len(pairs) == 4 and arrays["blink_pairs"].tolist() == [list(p) for p in pairs]
+    assert len(pairs) == 6 and arrays["blink_pairs"].tolist() == [list(p) for p in pairs]
 
     rng = np.random.default_rng(7)
     gaze_set = {i for i, n in enumerate(model.shape_names) if n.startswith("eyeLook")}
