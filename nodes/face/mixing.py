@@ -20,8 +20,8 @@ GAINS = {"mouthSmile": 1.2, "mouthFrown": 1.7, "mouthShrugLower": 1.5, "browInne
          "mouthStretch": 1.4, "cheekSquint": 1.2, "mouthUpperUp": 1.5, "browDown": 1.9, "noseSneer": 1.5}
 #: (target, source, weight): target += weight · source (per side for _L/_R names)
 COUPLINGS = (("cheekSquint", "mouthSmile", 0.55), ("eyeSquint", "mouthSmile", 0.40),
-             ("mouthLowerDown", "mouthFrown", 0.15), ("mouthRollLower", "mouthPress", 0.25),
-             ("mouthRollUpper", "mouthPress", 0.20), ("eyeSquint", "browDown", 0.25), ("browInnerUp", "browDown", -0.35),
+             ("mouthLowerDown", "mouthFrown", 0.15), ("mouthRollLower", "mouthPress", 0.12),
+             ("mouthRollUpper", "mouthPress", 0.10), ("eyeSquint", "browDown", 0.25), ("browInnerUp", "browDown", -0.35),
              ("eyeWide", "browDown", 0.6),   # a glare: the upper lids lift into the lowered brows
              ("mouthShrugLower", "mouthFunnel", 0.5))
 

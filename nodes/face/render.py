@@ -162,6 +162,7 @@ float strands(vec2 a, float fw) {
 // (fw) so they never alias; 0 on average
 float pores(vec3 p, float fw) {
     float k = clamp(1.0 - fw * 520.0 * 0.3, 0.0, 1.0);
+    if (k <= 0.0) return 0.0;            // too fine for the image (small renders): skip the sines
     return k * 0.6 * (sin(dot(p, vec3(331.0, 167.0, 59.0))) + sin(dot(p, vec3(-143.0, 389.0, 97.0)))
                     + sin(dot(p, vec3(211.0, -263.0, 301.0))));
 }
