@@ -205,22 +205,21 @@ void main() {
         float tz = v_aux.z;
         // the lips (their colour far redder than the skin's): wet, a tighter, brighter highlight
         float lip = (1.0 - hair) * smoothstep(0.36, 0.27, base.g / max(base.r, 1e-3));
-        // pores and micro-relief: they vary the sheen and tilt the normal (a bump from the
-        // pattern's screen-space slope), so highlights break up instead of gliding like wax
-        float pr = (1.0 - hair) * pores(v_p, max(fwidth(v_p.x), fwidth(v_p.y)));
-        float fy = fwidth(v_p.y) * u_asset.x;   // cm per pixel (outside the branch: derivatives)
+        // pores and micro-relief: they vary the colour and the sheen, so highlights break up instead
+        // of gliding like wax (fy: the rest position's change across a pixel, one derivative for both)
+        float fy = fwidth(v_p.y);
+        float pr = (1.0 - hair) * pores(v_p, fy);
         if (u_shirt.a > 0.0 && v_p.y * u_asset.x - u_asset.z < -9.5) {   // the shirt: its edge per pixel,
             float d = collar_depth(v_p);                                     // a dark band, its shadow on the neck
-            float cover = clamp(d / max(1.5 * fy, 1e-3) + 0.5, 0.0, 1.0) * (1.0 - hair);
+            float cover = clamp(d / max(1.5 * fy * u_asset.x, 1e-3) + 0.5, 0.0, 1.0) * (1.0 - hair);
             vec3 cloth = u_shirt.rgb * (1.0 - 0.25 * smoothstep(2.0, 1.4, d)) * (1.0 - 0.1 * smoothstep(0.0, 3.0, d));
             base = mix(base * (1.0 - 0.4 * smoothstep(-0.8, 0.0, d)), cloth, cover);
             lip *= 1.0 - cover;
         }
-        n = normalize(n - 0.05 * vec3(dFdx(pr), dFdy(pr), 0.0));
-        base *= 1.0 - 0.03 * pr;
+        base *= 1.0 - 0.04 * pr;
         wrap = mix(vec3(0.34, 0.18, 0.13), vec3(0.15), hair);
         shin = mix(mix(16.0 + 14.0 * tz, 70.0, lip), 6.0, hair);
-        ks = mix((0.035 + 0.07 * tz) * (1.0 + 0.5 * pr) + 0.22 * lip, 0.012, hair);
+        ks = mix((0.035 + 0.07 * tz) * (1.0 + 0.7 * pr) + 0.22 * lip, 0.012, hair);
         rim = 1.0 - 0.75 * hair;
         // strands at full contrast from half cover on: thin hair at the hairline shows as strands over
         // the skin (a feathered edge), not as a smooth painted gradient
