@@ -5,9 +5,10 @@ a_h + j·b_h are computed from the tract row of that tick: magnitude
 |S(h·f0)·H(h·f0)·HPC(h·f0)| (S: glottal source spectrum with tilt; H: cascade
 of 5 formant resonators and a nasal pole/zero pair, as analog responses; HPC:
 Fant's higher-pole correction), phase from a glottal flow-derivative pulse
-(closure at θ = 0) through a fixed neutral tract (so moving formants do not bend
-the harmonics' phases and the periodicity stays exactly that of the glottal
-oscillator). Between ticks the coefficients are
+(closure at θ = 0) through the tract's own formants low-passed over ``P_PHASE_TAU``
+(40 ms) with bandwidths of at least ``P_PHASE_BW`` (or, with ``P_PHASE_BW`` = 0,
+a fixed neutral tract), so moving formants bend the harmonics' phases only
+slowly and the periodicity stays that of the glottal oscillator. Between ticks the coefficients are
 interpolated linearly (the §3 rule of docs/SPEECH_CHAIN.md), and per sample
 
     x = AV · Σ_h a_h cos(hθ) − b_h sin(hθ)
